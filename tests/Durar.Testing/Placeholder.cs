@@ -1,0 +1,1 @@
+namespace Durar.Testing; public static class Placeholder {}
