@@ -1,0 +1,73 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Durar.Actors.Configuration;
+
+namespace Durar.Actors.Catalog;
+
+/// <summary>
+/// A provider as the runtime uses it: the built-in catalog entry with the user's <c>models.providers.&lt;id&gt;</c> overlay
+/// applied and every default filled in. Immutable; built once at start-up.
+/// </summary>
+public sealed record ProviderDefinition
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Api { get; init; }
+    public string? BaseUrl { get; init; }
+    /// <summary><c>api-key</c>, <c>token</c>, <c>oauth</c>, <c>aws-sdk</c>, <c>none</c> or <c>optional</c> (self-hosted).</summary>
+    public required string Auth { get; init; }
+    /// <summary>Auth env vars the catalog names beyond the standard rotation pattern.</summary>
+    public ImmutableArray<string> EnvVars { get; init; } = [];
+    public bool Local { get; init; }
+    /// <summary><c>models.providers.&lt;id&gt;.apiKey</c> as written (may be <c>${ENV}</c>).</summary>
+    public string? ConfigApiKey { get; init; }
+    public ImmutableDictionary<string, string> Headers { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public bool AuthHeader { get; init; }
+    public int? TimeoutSeconds { get; init; }
+    public int? MaxTokens { get; init; }
+    public JsonObject? Compat { get; init; }
+    public bool BuiltIn { get; init; }
+    public ImmutableArray<ModelDefinition> Models { get; init; } = [];
+
+    private FrozenDictionary<string, ModelDefinition>? _byId;
+
+    public ModelDefinition? FindModel(string id)
+    {
+        _byId ??= Models.GroupBy(m => m.Id, StringComparer.OrdinalIgnoreCase)
+            .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        return _byId.TryGetValue(id, out var m) ? m : null;
+    }
+
+    /// <summary>True when requests go to the vendor's own endpoint, which gets native-only request shaping.</summary>
+    public bool IsNativeOpenAi => HostIs("api.openai.com");
+
+    /// <summary>True when requests go to Anthropic's own endpoint (implicit <c>anthropic-beta</c> headers allowed).</summary>
+    public bool IsNativeAnthropic => HostIs("api.anthropic.com");
+
+    /// <summary>Keyless providers (echo, self-hosted servers) can run without any credential.</summary>
+    public bool KeyOptional => Auth is "none" or "optional";
+
+    private bool HostIs(string host) =>
+        BaseUrl is not null && Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && string.Equals(u.Host, host, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A model with the documented defaults applied (reasoning false, input text, cost 0, 200k window, 8192 output).</summary>
+public sealed record ModelDefinition(
+    string Id,
+    string Name,
+    bool Reasoning,
+    ImmutableArray<string> Input,
+    ModelCost Cost,
+    long ContextWindow,
+    long? ContextTokens,
+    long MaxTokens,
+    JsonObject? Compat)
+{
+    public const long DefaultContextWindow = 200_000;
+    public const long DefaultMaxTokens = 8192;
+
+    /// <summary>A model id the catalog does not list: passed through with defaults (providers such as OpenRouter accept any id).</summary>
+    public static ModelDefinition PassThrough(string id) =>
+        new(id, id, false, ["text"], ModelCost.Zero, DefaultContextWindow, null, DefaultMaxTokens, null);
+}

@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+
+namespace Durar.Actors.Configuration;
+
+/// <summary>
+/// The Durar part of the HOCON configuration, typed and validated once at start-up. The names and nesting follow the
+/// seed's JSON5 examples (<c>models</c>, <c>agents</c>, <c>auth</c>, <c>gateway</c>, <c>env</c>), so those examples load verbatim.
+/// </summary>
+public sealed record DurarSettings(
+    ModelsSettings Models,
+    AgentDefaults Agents,
+    AuthSettings Auth,
+    GatewaySettings Gateway,
+    ImmutableDictionary<string, string> Env);
+
+/// <summary><c>models { mode, providers }</c>.</summary>
+public sealed record ModelsSettings(CatalogMode Mode, ImmutableDictionary<string, ProviderSettings> Providers);
+
+/// <summary><c>models.mode</c>: merge the built-in catalog with configured providers, or use configured providers only.</summary>
+public enum CatalogMode { Merge, Replace }
+
+/// <summary>
+/// One <c>models.providers.&lt;id&gt;</c> entry as written by the user. Every field is optional here because in merge mode
+/// it overlays a built-in catalog entry; <see cref="Catalog.ProviderCatalog"/> applies the overlay and the defaults.
+/// </summary>
+public sealed record ProviderSettings(
+    string Id,
+    string? BaseUrl,
+    string? ApiKey,
+    string? Api,
+    string? Auth,
+    ImmutableDictionary<string, string> Headers,
+    bool? AuthHeader,
+    int? TimeoutSeconds,
+    int? MaxTokens,
+    ImmutableArray<ModelSettings> Models,
+    JsonObject? Compat);
+
+/// <summary>One <c>models[]</c> entry; omitted fields stay null and take the catalog value or the documented default.</summary>
+public sealed record ModelSettings(
+    string Id,
+    string? Name,
+    bool? Reasoning,
+    ImmutableArray<string>? Input,
+    ModelCost? Cost,
+    long? ContextWindow,
+    long? ContextTokens,
+    long? MaxTokens,
+    JsonObject? Compat);
+
+/// <summary>Model pricing in USD per one million tokens, per bucket.</summary>
+public sealed record ModelCost(double Input, double Output, double CacheRead, double CacheWrite)
+{
+    public static readonly ModelCost Zero = new(0, 0, 0, 0);
+}
+
+/// <summary><c>agents.defaults</c>: the default model chain, per-model aliases and params, and the allowlist.</summary>
+public sealed record AgentDefaults(
+    string? Primary,
+    ImmutableArray<string> Fallbacks,
+    ImmutableDictionary<string, ModelEntrySettings> Models,
+    ImmutableArray<string> Allow,
+    int TimeoutSeconds);
+
+/// <summary><c>agents.defaults.models["p/m"]</c>: an optional alias and free-form params (e.g. <c>extra_body</c>).</summary>
+public sealed record ModelEntrySettings(string Ref, string? Alias, JsonObject Params);
+
+/// <summary><c>auth</c>: profile metadata and explicit per-provider order. No secrets live here.</summary>
+public sealed record AuthSettings(
+    ImmutableDictionary<string, AuthProfileSettings> Profiles,
+    ImmutableDictionary<string, ImmutableArray<string>> Order,
+    CooldownSettings Cooldowns);
+
+/// <summary><c>auth.cooldowns</c>: the per-key cooldown and disable schedules (reference section G).</summary>
+public sealed record CooldownSettings(
+    ImmutableArray<TimeSpan> Schedule,
+    TimeSpan FailureWindow,
+    TimeSpan BillingBase,
+    TimeSpan BillingMax,
+    TimeSpan AuthPermanentBase,
+    TimeSpan AuthPermanentMax,
+    TimeSpan LastUsedFlushInterval)
+{
+    /// <summary>The current reference defaults: 30 s, 60 s, 5 min; billing 10 min → 24 h; auth_permanent 10 min → 60 min.</summary>
+    public static readonly CooldownSettings Default = new(
+        [TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5)], TimeSpan.FromHours(24),
+        TimeSpan.FromMinutes(10), TimeSpan.FromHours(24), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(30));
+}
+
+/// <summary><c>gateway.failover</c> and <c>gateway.queueWhenCooling</c>: how one request moves through its candidates.</summary>
+public sealed record FailoverSettings(
+    TimeSpan Budget,
+    TimeSpan RetryBaseDelay,
+    TimeSpan RetryMaxDelay,
+    int MaxTransientRetries,
+    int TransientRetriesBeforeFallback,
+    TimeSpan MaxRetryAfter,
+    TimeSpan ProbeInterval,
+    TimeSpan ProbeMargin,
+    bool QueueWhenCooling,
+    TimeSpan QueueMaxWait);
+
+/// <summary><c>auth.profiles.&lt;id&gt;</c>.</summary>
+public sealed record AuthProfileSettings(string Id, string Provider, string Mode, string? Email);
+
+/// <summary><c>gateway</c>: the HTTP surface of <c>Durar.Api</c>.</summary>
+public sealed record GatewaySettings(
+    string Bind,
+    int Port,
+    string? Token,
+    bool EchoEnabled,
+    long MaxBodyBytes,
+    TimeSpan AskTimeout,
+    TimeSpan CloudIdleTimeout,
+    TimeSpan LocalIdleTimeout,
+    FailoverSettings Failover);
