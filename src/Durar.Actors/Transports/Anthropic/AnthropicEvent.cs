@@ -1,0 +1,151 @@
+using System.Text;
+using System.Text.Json;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Transports.Anthropic;
+
+/// <summary>One parsed Anthropic SSE event, reduced to the fields the neutral model needs.</summary>
+internal sealed class AnthropicEvent
+{
+    public required string Type { get; init; }
+    public string? Malformed { get; init; }
+    public UpstreamFailure? Error { get; init; }
+    public int Index { get; init; }
+    public string? BlockType { get; init; }
+    public string? ToolId { get; init; }
+    public string? ToolName { get; init; }
+    public string? Text { get; init; }
+    public string? PartialJson { get; init; }
+    public string? StopReason { get; init; }
+    public TokenUsage? Usage { get; init; }
+
+    public static AnthropicEvent Parse(string type, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            var kind = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : type;
+            switch (kind)
+            {
+                case "error":
+                    var (message, errType, code) = UpstreamHttp.ExtractError(root.GetRawText());
+                    return new AnthropicEvent { Type = kind, Error = new UpstreamFailure(StatusFor(errType), message ?? "upstream error", code, errType) };
+                case "message_start":
+                    return new AnthropicEvent
+                    {
+                        Type = kind,
+                        Usage = root.TryGetProperty("message", out var msg) && msg.TryGetProperty("usage", out var u0) ? ParseUsage(u0) : null,
+                    };
+                case "content_block_start":
+                    var block = root.GetProperty("content_block");
+                    return new AnthropicEvent
+                    {
+                        Type = kind,
+                        Index = root.GetProperty("index").GetInt32(),
+                        BlockType = block.GetProperty("type").GetString(),
+                        ToolId = block.TryGetProperty("id", out var id) ? id.GetString() : null,
+                        ToolName = block.TryGetProperty("name", out var n) ? n.GetString() : null,
+                        Text = block.TryGetProperty("text", out var tx) ? tx.GetString() : null,
+                    };
+                case "content_block_delta":
+                    var delta = root.GetProperty("delta");
+                    return new AnthropicEvent
+                    {
+                        Type = kind,
+                        Index = root.GetProperty("index").GetInt32(),
+                        Text = delta.TryGetProperty("text", out var dt) ? dt.GetString() : null,
+                        PartialJson = delta.TryGetProperty("partial_json", out var pj) ? pj.GetString() : null,
+                    };
+                case "message_delta":
+                    return new AnthropicEvent
+                    {
+                        Type = kind,
+                        StopReason = root.TryGetProperty("delta", out var md) && md.TryGetProperty("stop_reason", out var sr) ? sr.GetString() : null,
+                        Usage = root.TryGetProperty("usage", out var u1) ? ParseUsage(u1) : null,
+                    };
+                default:
+                    return new AnthropicEvent { Type = kind };
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            var s = Encoding.UTF8.GetString(data.Length > 120 ? data[..120] : data);
+            return new AnthropicEvent { Type = type, Malformed = s };
+        }
+    }
+
+    private static int? StatusFor(string? errorType) => errorType switch
+    {
+        "rate_limit_error" => 429,
+        "overloaded_error" => 529,
+        "api_error" => 500,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "invalid_request_error" => 400,
+        "request_too_large" => 413,
+        "billing_error" => 402,
+        _ => null,
+    };
+
+    public static TokenUsage ParseUsage(JsonElement u)
+    {
+        return new TokenUsage(Long("input_tokens"), Long("output_tokens"), Long("cache_read_input_tokens"), Long("cache_creation_input_tokens"));
+        long Long(string name) => u.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : 0;
+    }
+
+    public static string MapStopReason(string? stop) => stop switch
+    {
+        "max_tokens" => "length",
+        "tool_use" => "tool_calls",
+        "refusal" => "content_filter",
+        _ => "stop",
+    };
+}
+
+/// <summary>Folds Anthropic's block-indexed events into neutral events (tool calls get their own 0-based index).</summary>
+internal sealed class AnthropicStreamState
+{
+    private readonly Dictionary<int, int> _toolIndexByBlock = [];
+    private TokenUsage _usage = TokenUsage.Zero;
+    private bool _sawUsage;
+
+    public IEnumerable<ChatEvent> Apply(AnthropicEvent e)
+    {
+        switch (e.Type)
+        {
+            case "message_start" when e.Usage is { } u:
+                _usage = u;
+                _sawUsage = true;
+                break;
+            case "content_block_start" when e.BlockType == "tool_use":
+                var toolIndex = _toolIndexByBlock.Count;
+                _toolIndexByBlock[e.Index] = toolIndex;
+                yield return new ToolCallDelta(toolIndex, e.ToolId, e.ToolName, "");
+                break;
+            case "content_block_start" when e.Text is { Length: > 0 } initial:
+                yield return new TextDelta(initial);
+                break;
+            case "content_block_delta" when e.PartialJson is { } json && _toolIndexByBlock.TryGetValue(e.Index, out var ti):
+                yield return new ToolCallDelta(ti, null, null, json);
+                break;
+            case "content_block_delta" when e.Text is { Length: > 0 } text:
+                yield return new TextDelta(text);
+                break;
+            case "message_delta":
+                if (e.Usage is { } du)
+                {
+                    // message_delta carries cumulative output tokens (and, on some proxies, input tokens too).
+                    _usage = _usage with { Output = du.Output, Input = du.Input > 0 ? du.Input : _usage.Input };
+                    _sawUsage = true;
+                }
+                if (e.StopReason is not null) yield return new Finished(AnthropicEvent.MapStopReason(e.StopReason));
+                break;
+            case "message_stop":
+                if (_sawUsage) yield return new UsageReport(_usage);
+                break;
+        }
+    }
+}

@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Transports.Anthropic;
+
+/// <summary>
+/// The <c>anthropic-messages</c> transport: <c>POST {baseUrl}/v1/messages</c>. Maps the neutral request onto Anthropic's
+/// shape (system prompt out of the message list, tool calls as <c>tool_use</c>/<c>tool_result</c> blocks, images as
+/// <c>image</c> sources) and its event stream back onto neutral events. Non-Anthropic hosts get no implicit beta headers.
+/// </summary>
+public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFactory) : IChatTransport
+{
+    public const string ApiVersion = "2023-06-01";
+
+    private HttpClient Client => httpClientFactory.CreateClient(UpstreamHttp.ClientName);
+
+    public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
+    {
+        var providerId = call.Target.Provider.Id;
+        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        using var request = BuildRequest(call, stream: false);
+        try
+        {
+            using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+            return ParseMessage(doc.RootElement, providerId);
+        }
+        catch (JsonException e)
+        {
+            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+        }
+        catch (Exception e) when (UpstreamHttp.TranslateException(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var providerId = call.Target.Provider.Id;
+        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        using var request = BuildRequest(call, stream: true);
+        using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
+        yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
+        var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+        var parser = SseParser.Create(body, static (type, data) => AnthropicEvent.Parse(type, data));
+        var events = parser.EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
+        var state = new AnthropicStreamState();
+        var stopped = false;
+        try
+        {
+            while (!stopped)
+            {
+                AnthropicEvent ev;
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false)) break;
+                    ev = events.Current.Data;
+                }
+                catch (Exception e) when (UpstreamHttp.TranslateException(e, providerId, idle, cancellationToken) is { } translated)
+                {
+                    throw translated;
+                }
+                idle.Touch();
+                if (ev.Malformed is { } bad)
+                    throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed event from upstream: {bad}");
+                if (ev.Error is { } error)
+                    throw new UpstreamException(error with { ProviderId = providerId }, UpstreamException.NoHints);
+                foreach (var neutral in state.Apply(ev)) yield return neutral;
+                stopped = ev.Type == "message_stop";
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+        if (!stopped)
+            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.StreamCut, "upstream stream was cut before it finished");
+    }
+
+    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
+    {
+        var provider = call.Target.Provider;
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+            WriteBody(w, call, stream);
+        var request = UpstreamHttp.JsonPost(provider.BaseUrl + "/v1/messages", buffer.WrittenSpan.ToArray(), buffer.WrittenCount);
+        if (call.ApiKey is { Length: > 0 } key)
+        {
+            if (provider.AuthHeader) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            else request.Headers.TryAddWithoutValidation("x-api-key", key);
+        }
+        request.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
+        foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
+        if (stream) request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        return request;
+    }
+
+    internal static void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
+    {
+        var r = call.Request;
+        var model = call.Target.Model;
+        w.WriteStartObject();
+        w.WriteString("model", model.Id);
+        w.WriteNumber("max_tokens", r.MaxTokens ?? (int)Math.Min(int.MaxValue, call.Target.Provider.MaxTokens ?? model.MaxTokens));
+
+        var system = string.Join("\n\n", r.Messages.Where(m => m.Role is "system" or "developer").Select(m => m.AllText).Where(t => t.Length > 0));
+        if (system.Length > 0) w.WriteString("system", system);
+
+        w.WriteStartArray("messages");
+        foreach (var (role, blocks) in Group(r.Messages.Where(m => m.Role is not ("system" or "developer"))))
+        {
+            w.WriteStartObject();
+            w.WriteString("role", role);
+            w.WriteStartArray("content");
+            foreach (var block in blocks) block(w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        if (r.Temperature is { } t) w.WriteNumber("temperature", Math.Min(1.0, t)); // Anthropic's range is 0-1
+        if (r.TopP is { } p) w.WriteNumber("top_p", p);
+        if (!r.Stop.IsDefaultOrEmpty)
+        {
+            w.WriteStartArray("stop_sequences");
+            foreach (var s in r.Stop) w.WriteStringValue(s);
+            w.WriteEndArray();
+        }
+        if (r.Tools is { ValueKind: JsonValueKind.Array } tools)
+        {
+            w.WriteStartArray("tools");
+            foreach (var tool in tools.EnumerateArray())
+            {
+                if (!tool.TryGetProperty("function", out var fn)) continue;
+                w.WriteStartObject();
+                w.WriteString("name", fn.GetProperty("name").GetString());
+                if (fn.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String) w.WriteString("description", d.GetString());
+                w.WritePropertyName("input_schema");
+                if (fn.TryGetProperty("parameters", out var schema) && schema.ValueKind == JsonValueKind.Object) schema.WriteTo(w);
+                else { w.WriteStartObject(); w.WriteString("type", "object"); w.WriteEndObject(); }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (r.ToolChoice is { } choice)
+        {
+            w.WriteStartObject("tool_choice");
+            if (choice.ValueKind == JsonValueKind.String)
+                w.WriteString("type", choice.GetString() switch { "required" => "any", "none" => "none", _ => "auto" });
+            else if (choice.TryGetProperty("function", out var f))
+            {
+                w.WriteString("type", "tool");
+                w.WriteString("name", f.GetProperty("name").GetString());
+            }
+            else w.WriteString("type", "auto");
+            w.WriteEndObject();
+        }
+        if (r.User is { } user)
+        {
+            w.WriteStartObject("metadata");
+            w.WriteString("user_id", user);
+            w.WriteEndObject();
+        }
+        if (call.Target.Provider.IsNativeAnthropic && r.FastMode is { } fast) w.WriteString("service_tier", fast ? "auto" : "standard_only");
+        if (stream) w.WriteBoolean("stream", true);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Anthropic wants alternating user/assistant turns: consecutive same-role messages (tool results are user turns) merge.</summary>
+    private static IEnumerable<(string Role, List<Action<Utf8JsonWriter>> Blocks)> Group(IEnumerable<ChatMessage> messages)
+    {
+        string? role = null;
+        List<Action<Utf8JsonWriter>>? blocks = null;
+        foreach (var m in messages)
+        {
+            var r = m.Role == "assistant" ? "assistant" : "user";
+            if (r != role && blocks is { Count: > 0 })
+            {
+                yield return (role!, blocks);
+                blocks = null;
+            }
+            role = r;
+            blocks ??= [];
+            blocks.AddRange(Blocks(m));
+        }
+        if (blocks is { Count: > 0 }) yield return (role!, blocks);
+    }
+
+    private static IEnumerable<Action<Utf8JsonWriter>> Blocks(ChatMessage m)
+    {
+        if (m.Role is "tool" or "function")
+        {
+            var text = m.AllText;
+            yield return w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "tool_result");
+                w.WriteString("tool_use_id", m.ToolCallId ?? "");
+                w.WriteString("content", text);
+                w.WriteEndObject();
+            };
+            yield break;
+        }
+        if (!m.Parts.IsDefaultOrEmpty)
+        {
+            foreach (var part in m.Parts)
+                yield return part.Type == "image_url" ? w => WriteImage(w, part.ImageUrl ?? "") : w => WriteText(w, part.Text ?? "");
+        }
+        else if (!string.IsNullOrEmpty(m.Text)) yield return w => WriteText(w, m.Text);
+        foreach (var call in m.ToolCalls.IsDefault ? [] : m.ToolCalls)
+            yield return w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "tool_use");
+                w.WriteString("id", call.Id);
+                w.WriteString("name", call.Name);
+                w.WritePropertyName("input");
+                try
+                {
+                    using var args = JsonDocument.Parse(string.IsNullOrWhiteSpace(call.Arguments) ? "{}" : call.Arguments);
+                    args.RootElement.WriteTo(w);
+                }
+                catch (JsonException)
+                {
+                    w.WriteStartObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            };
+    }
+
+    private static void WriteText(Utf8JsonWriter w, string text)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+    }
+
+    private static void WriteImage(Utf8JsonWriter w, string url)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "image");
+        w.WriteStartObject("source");
+        if (url.StartsWith("data:", StringComparison.Ordinal) && url.IndexOf(";base64,", StringComparison.Ordinal) is var marker and > 5)
+        {
+            w.WriteString("type", "base64");
+            w.WriteString("media_type", url[5..marker]);
+            w.WriteString("data", url[(marker + 8)..]);
+        }
+        else
+        {
+            w.WriteString("type", "url");
+            w.WriteString("url", url);
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    internal static ChatCompletion ParseMessage(JsonElement root, string providerId)
+    {
+        if (root.TryGetProperty("type", out var type) && type.GetString() == "error")
+        {
+            var (message, errType, code) = UpstreamHttp.ExtractError(root.GetRawText());
+            throw new UpstreamException(new UpstreamFailure(null, message, code, errType, providerId), UpstreamException.NoHints);
+        }
+        if (!root.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, "upstream message has no content");
+        var text = new System.Text.StringBuilder();
+        var calls = ImmutableArray.CreateBuilder<ToolCall>();
+        foreach (var block in content.EnumerateArray())
+        {
+            switch (block.TryGetProperty("type", out var t) ? t.GetString() : null)
+            {
+                case "text":
+                    text.Append(block.GetProperty("text").GetString());
+                    break;
+                case "tool_use":
+                    calls.Add(new ToolCall(block.GetProperty("id").GetString() ?? "", block.GetProperty("name").GetString() ?? "",
+                        block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
+                    break;
+            }
+        }
+        var stop = root.TryGetProperty("stop_reason", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+        return new ChatCompletion(
+            text.Length == 0 && calls.Count > 0 ? null : text.ToString(),
+            calls.ToImmutable(),
+            AnthropicEvent.MapStopReason(stop),
+            root.TryGetProperty("usage", out var u) ? AnthropicEvent.ParseUsage(u) : null,
+            root.TryGetProperty("model", out var m) ? m.GetString() : null);
+    }
+}

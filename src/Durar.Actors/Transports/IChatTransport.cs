@@ -1,0 +1,23 @@
+using Durar.Actors.Models;
+
+namespace Durar.Actors.Transports;
+
+/// <summary>
+/// One upstream API family (<c>openai-completions</c>, <c>anthropic-messages</c>, the in-process echo). A transport is
+/// stateless and thread-safe: it turns a <see cref="UpstreamCall"/> into one HTTP exchange and maps the wire format onto the
+/// neutral model. Keys, retries and failover are decided by the actors, never here.
+/// </summary>
+public interface IChatTransport
+{
+    /// <summary>Non-streaming call. Failures throw <see cref="UpstreamException"/>.</summary>
+    Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Streaming call. The first element is <see cref="StreamOpened"/> once the upstream answered 2xx; failures (including
+    /// before the first element) throw <see cref="UpstreamException"/>. Cancelling the token aborts the upstream request.
+    /// </summary>
+    IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, CancellationToken cancellationToken);
+}
+
+/// <summary>Everything one upstream attempt needs: the target, the credential (null for keyless providers) and the request.</summary>
+public sealed record UpstreamCall(ResolvedModel Target, string? ApiKey, ChatRequest Request, TimeSpan IdleTimeout);

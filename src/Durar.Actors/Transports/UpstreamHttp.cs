@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Transports;
+
+/// <summary>
+/// Shared HTTP plumbing for the HTTP transports: sending with an idle timeout, turning error responses and exceptions into
+/// <see cref="UpstreamException"/>s with the provider's own message, and reading rate-limit headers.
+/// </summary>
+internal static class UpstreamHttp
+{
+    public const string ClientName = "durar-upstream";
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request, string providerId,
+        IdleTimer idle, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (TranslateException(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var body = await ReadBoundedAsync(response, idle.Token).ConfigureAwait(false);
+            throw FromErrorResponse(response, body, providerId);
+        }
+    }
+
+    /// <summary>Maps an exception from sending or reading to an <see cref="UpstreamException"/>; null = not ours (caller cancelled).</summary>
+    public static UpstreamException? TranslateException(Exception e, string providerId, IdleTimer idle, CancellationToken callerToken)
+    {
+        if (e is UpstreamException) return null;
+        if (callerToken.IsCancellationRequested) return null; // the client went away: let cancellation propagate
+        if (e is OperationCanceledException && idle.Fired)
+            return Transport(providerId, UpstreamTransportError.Timeout,
+                $"LLM request timed out: no data from the upstream for {idle.Timeout.TotalSeconds:0} s.", e);
+        var kind = e switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => UpstreamTransportError.DnsFailure,
+            HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } => UpstreamTransportError.ConnectionRefused,
+            HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.HostUnreachable or SocketError.NetworkUnreachable } } => UpstreamTransportError.HostUnreachable,
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => UpstreamTransportError.ConnectionRefused,
+            HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => UpstreamTransportError.StreamCut,
+            HttpIOException => UpstreamTransportError.StreamCut,
+            IOException => UpstreamTransportError.ConnectionReset,
+            HttpRequestException => UpstreamTransportError.ConnectionReset,
+            OperationCanceledException => UpstreamTransportError.Timeout,
+            _ => UpstreamTransportError.None,
+        };
+        if (kind == UpstreamTransportError.None) return null;
+        var what = kind switch
+        {
+            UpstreamTransportError.StreamCut => "upstream stream was cut before it finished",
+            UpstreamTransportError.ConnectionRefused => "connection error: the upstream refused the connection",
+            UpstreamTransportError.DnsFailure => "connection error: the upstream host name did not resolve",
+            UpstreamTransportError.HostUnreachable => "connection error: the upstream host is unreachable",
+            UpstreamTransportError.Timeout => "LLM request timed out.",
+            _ => "connection error: the upstream connection was reset",
+        };
+        return Transport(providerId, kind, what, e);
+    }
+
+    public static UpstreamException Transport(string providerId, UpstreamTransportError kind, string message, Exception? inner = null) =>
+        new(new UpstreamFailure(null, message, null, null, providerId, kind), UpstreamException.NoHints, inner);
+
+    public static UpstreamException FromErrorResponse(HttpResponseMessage response, string body, string providerId)
+    {
+        var (message, type, code) = ExtractError(body);
+        message ??= string.IsNullOrWhiteSpace(body) ? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}" : Truncate(body.Trim(), 2000);
+        var failure = new UpstreamFailure((int)response.StatusCode, message, code, type, providerId);
+        return new UpstreamException(failure, ReadHints(response, body));
+    }
+
+    public static RateLimitHints ReadHints(HttpResponseMessage response, string? body)
+    {
+        return RateLimitHeaders.Parse(name => Header(response.Headers, name) ?? Header(response.Content.Headers, name), body, DateTimeOffset.UtcNow);
+
+        static string? Header(HttpHeaders headers, string name) =>
+            headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    }
+
+    /// <summary>Finds message, type and code in the shapes providers use: OpenAI, Anthropic, Google (object or array), plain.</summary>
+    public static (string? Message, string? Type, string? Code) ExtractError(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return (null, null, null);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0) root = root[0];
+            if (root.ValueKind != JsonValueKind.Object) return (null, null, null);
+            var error = root.TryGetProperty("error", out var e) ? e : root;
+            if (error.ValueKind == JsonValueKind.String) return (error.GetString(), null, null);
+            if (error.ValueKind != JsonValueKind.Object) return (null, null, null);
+            var message = Str(error, "message") ?? Str(root, "message") ?? Str(root, "detail");
+            var type = Str(error, "type") ?? Str(error, "status");
+            var code = Str(error, "code") ?? Str(error, "status");
+            return (message, type, code);
+        }
+        catch (JsonException)
+        {
+            return (null, null, null);
+        }
+
+        static string? Str(JsonElement e, string name) =>
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
+                ? v.ValueKind switch { JsonValueKind.String => v.GetString(), JsonValueKind.Number => v.GetRawText(), _ => null }
+                : null;
+    }
+
+    private static async Task<string> ReadBoundedAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var total = 0;
+            int read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false)) > 0)
+                total += read;
+            return Encoding.UTF8.GetString(buffer, 0, total);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+        {
+            return "";
+        }
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
+
+    public static HttpRequestMessage JsonPost(string url, byte[] body, int length)
+    {
+        var content = new ByteArrayContent(body, 0, length);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return new HttpRequestMessage(HttpMethod.Post, url) { Content = content, Version = HttpVersion.Version11 };
+    }
+}
+
+/// <summary>
+/// An idle timeout: cancels when no progress was reported for <see cref="Timeout"/>. Linked to the caller's token so that
+/// either ends the upstream request; <see cref="Fired"/> tells the two apart.
+/// </summary>
+internal sealed class IdleTimer : IDisposable
+{
+    private readonly CancellationTokenSource _cts;
+    private readonly CancellationToken _callerToken;
+
+    public IdleTimer(TimeSpan timeout, CancellationToken callerToken)
+    {
+        Timeout = timeout;
+        _callerToken = callerToken;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+        _cts.CancelAfter(timeout);
+    }
+
+    public TimeSpan Timeout { get; }
+    public CancellationToken Token => _cts.Token;
+    /// <summary>The idle window ran out (as opposed to the caller cancelling).</summary>
+    public bool Fired => _cts.IsCancellationRequested && !_callerToken.IsCancellationRequested;
+
+    /// <summary>Progress: restart the idle window.</summary>
+    public void Touch() => _cts.CancelAfter(Timeout);
+
+    public void Dispose() => _cts.Dispose();
+}
