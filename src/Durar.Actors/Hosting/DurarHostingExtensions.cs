@@ -1,0 +1,106 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Streams;
+using Durar.Actors.Catalog;
+using Durar.Actors.Configuration;
+using Durar.Actors.Models;
+using Durar.Actors.Providers;
+using Durar.Actors.Routing;
+using Durar.Actors.Transports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Durar.Actors.Hosting;
+
+/// <summary>Marker type for the provider registry actor in Akka.Hosting's <see cref="ActorRegistry"/>.</summary>
+public sealed class ProvidersRegistryKey;
+
+/// <summary>
+/// The ways to embed Durar in a .NET host: <see cref="AddDurarCore"/> registers the typed settings, catalog, resolver,
+/// transports and the upstream HTTP client; <see cref="WithDurarActors"/> starts the provider actors inside an
+/// Akka.Hosting actor system; <see cref="AddDurar"/> does both with a ready-made actor system.
+/// </summary>
+public static class DurarHostingExtensions
+{
+    /// <summary>Registers Durar's services from a HOCON configuration (defaults already layered underneath).</summary>
+    /// <exception cref="DurarConfigException">The configuration is invalid; the message names the key path.</exception>
+    public static IServiceCollection AddDurarCore(this IServiceCollection services, Config config)
+    {
+        var settings = DurarSettingsLoader.Load(config);
+        var catalog = new ProviderCatalog(settings);
+        var resolver = new ModelResolver(catalog, settings.Agents);
+        ValidateAgentRefs(settings, resolver);
+
+        services.AddSingleton(config);
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Gateway);
+        services.AddSingleton(catalog);
+        services.AddSingleton(resolver);
+        services.AddSingleton(KeySources.FromEnvironment(settings.Env));
+        services.AddSingleton<TransportRegistry>();
+        services.AddHttpClient(UpstreamHttp.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli,
+                MaxConnectionsPerServer = int.MaxValue,
+                EnableMultipleHttp2Connections = true,
+                // An abandoned response (client gone, error body not read) closes the upstream connection at once.
+                ResponseDrainTimeout = TimeSpan.Zero,
+            })
+            // Upstream clients are created per call by the factory; the handler pool keeps connections warm.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
+        services.AddSingleton(sp => new ChatRunner(
+            sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
+            sp.GetRequiredService<TransportRegistry>(),
+            settings.Gateway,
+            sp.GetRequiredService<IMaterializer>(),
+            sp.GetRequiredService<ILogger<ChatRunner>>()));
+        return services;
+    }
+
+    /// <summary>Registers Durar's services and an Akka.Hosting actor system running the provider actors.</summary>
+    public static IServiceCollection AddDurar(this IServiceCollection services, Config config,
+        Action<AkkaConfigurationBuilder, IServiceProvider>? configure = null)
+    {
+        services.AddDurarCore(config);
+        services.AddAkka("durar", (builder, sp) =>
+        {
+            builder.AddHocon(config, HoconAddMode.Prepend);
+            builder.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            builder.WithDurarActors();
+            configure?.Invoke(builder, sp);
+        });
+        return services;
+    }
+
+    /// <summary>Starts the provider registry (one provider actor per catalog provider, one key actor per key).</summary>
+    public static AkkaConfigurationBuilder WithDurarActors(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, registry, resolver) =>
+        {
+            var catalog = resolver.GetService<ProviderCatalog>();
+            var keys = resolver.GetService<KeySources>();
+            var gateway = resolver.GetService<GatewaySettings>();
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, gateway.AskTimeout), ActorNames.Providers);
+            registry.Register<ProvidersRegistryKey>(providers);
+        });
+
+    /// <summary>The default chain must resolve at start-up, not on the first request.</summary>
+    private static void ValidateAgentRefs(DurarSettings settings, ModelResolver resolver)
+    {
+        if (settings.Agents.Primary is { } primary && resolver.Resolve(primary) is { Success: false } p)
+            throw new DurarConfigException("agents.defaults.model.primary", p.Message!);
+        for (var i = 0; i < settings.Agents.Fallbacks.Length; i++)
+            if (resolver.Resolve(settings.Agents.Fallbacks[i]) is { Success: false } f)
+                throw new DurarConfigException($"agents.defaults.model.fallbacks[{i}]", f.Message!);
+    }
+}

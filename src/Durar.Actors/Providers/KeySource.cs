@@ -1,0 +1,112 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Durar.Actors.Catalog;
+
+namespace Durar.Actors.Providers;
+
+/// <summary>
+/// One credential a provider can use. <see cref="Id"/> is stable across restarts and derived from a hash of the secret, so
+/// persisted cooldowns follow the key, a rotated key starts fresh, and no id ever reveals the secret.
+/// </summary>
+public sealed record ApiKeyCredential(string Id, string ProviderId, string? Secret, string Source)
+{
+    /// <summary>The last four characters, for operators: <c>…abcd</c>.</summary>
+    public string Masked => Secret is null ? "(none)" : Secret.Length <= 4 ? "…" : "…" + Secret[^4..];
+
+    public override string ToString() => $"{Id} ({Source}, {Masked})"; // never the secret
+
+    public static ApiKeyCredential Keyless(string providerId) => new($"{providerId}:none", providerId, null, "none");
+
+    public static ApiKeyCredential For(string providerId, string secret, string source)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+        return new ApiKeyCredential($"{providerId}:key-{Convert.ToHexStringLower(hash.AsSpan(0, 4))}", providerId, secret, source);
+    }
+}
+
+/// <summary>
+/// Collects a provider's keys from configuration and the environment in the reference's precedence:
+/// <c>DURAR_LIVE_&lt;P&gt;_KEY</c> (if set, the only key), else the configured <c>apiKey</c>, <c>&lt;P&gt;_API_KEYS</c>
+/// (split on whitespace, <c>,</c>, <c>;</c>), <c>&lt;P&gt;_API_KEY</c>, every <c>&lt;P&gt;_API_KEY_*</c>, <c>GOOGLE_API_KEY</c> for
+/// Google, then the catalog's other auth variables. Duplicates are dropped; the first occurrence wins.
+/// </summary>
+public sealed class KeySources(Func<string, string?> lookup, Func<IEnumerable<string>> variableNames)
+{
+    /// <summary>Process environment first, then the config's <c>env { }</c> block.</summary>
+    public static KeySources FromEnvironment(IReadOnlyDictionary<string, string> configEnv) =>
+        new(name => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : configEnv.GetValueOrDefault(name),
+            () => Environment.GetEnvironmentVariables().Keys.Cast<object>().Select(k => k.ToString()!)
+                .Concat(configEnv.Keys).Distinct(StringComparer.Ordinal));
+
+    public static string EnvBase(string providerId) =>
+        providerId is "google" or "google-vertex" ? "GEMINI" : providerId.ToUpperInvariant().Replace('-', '_').Replace('.', '_');
+
+    public ImmutableArray<ApiKeyCredential> Collect(ProviderDefinition provider)
+    {
+        var p = EnvBase(provider.Id);
+        if (lookup($"DURAR_LIVE_{p}_KEY") is { Length: > 0 } live)
+            return [ApiKeyCredential.For(provider.Id, live.Trim(), $"DURAR_LIVE_{p}_KEY")];
+
+        var found = new List<(string Secret, string Source)>();
+        if (Expand(provider.ConfigApiKey) is { Length: > 0 } configured) found.Add((configured, $"models.providers.{provider.Id}.apiKey"));
+        if (lookup($"{p}_API_KEYS") is { Length: > 0 } list)
+            foreach (var k in list.Split([' ', '\t', '\n', '\r', ',', ';'], StringSplitOptions.RemoveEmptyEntries))
+                found.Add((k, $"{p}_API_KEYS"));
+        if (lookup($"{p}_API_KEY") is { Length: > 0 } single) found.Add((single, $"{p}_API_KEY"));
+        foreach (var name in variableNames().Where(n => n.StartsWith($"{p}_API_KEY_", StringComparison.Ordinal)).Order(NaturalOrder.Instance))
+            if (lookup(name) is { Length: > 0 } numbered) found.Add((numbered, name));
+        if (p == "GEMINI" && lookup("GOOGLE_API_KEY") is { Length: > 0 } google) found.Add((google, "GOOGLE_API_KEY"));
+        foreach (var name in provider.EnvVars)
+            if (lookup(name) is { Length: > 0 } extra) found.Add((extra, name));
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return found.Select(f => (Secret: f.Secret.Trim(), f.Source))
+            .Where(f => f.Secret.Length > 0 && seen.Add(f.Secret))
+            .Select(f => ApiKeyCredential.For(provider.Id, f.Secret, f.Source))
+            .ToImmutableArray();
+    }
+
+    /// <summary>Expands <c>${NAME}</c> references; an unset variable expands to nothing (the key is then absent).</summary>
+    public string? Expand(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || !value.Contains("${", StringComparison.Ordinal)) return value;
+        var sb = new StringBuilder();
+        var i = 0;
+        while (i < value.Length)
+        {
+            var start = value.IndexOf("${", i, StringComparison.Ordinal);
+            var end = start < 0 ? -1 : value.IndexOf('}', start + 2);
+            if (start < 0 || end < 0)
+            {
+                sb.Append(value, i, value.Length - i);
+                break;
+            }
+            sb.Append(value, i, start - i);
+            sb.Append(lookup(value[(start + 2)..end]) ?? "");
+            i = end + 1;
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Orders <c>X_API_KEY_2</c> before <c>X_API_KEY_10</c>.</summary>
+    private sealed class NaturalOrder : IComparer<string>
+    {
+        public static readonly NaturalOrder Instance = new();
+        public int Compare(string? a, string? b)
+        {
+            var (pa, na) = Split(a!);
+            var (pb, nb) = Split(b!);
+            var c = string.CompareOrdinal(pa, pb);
+            return c != 0 ? c : na != nb ? na.CompareTo(nb) : string.CompareOrdinal(a, b);
+        }
+
+        private static (string Prefix, long Number) Split(string s)
+        {
+            var i = s.Length;
+            while (i > 0 && char.IsAsciiDigit(s[i - 1])) i--;
+            return i < s.Length && long.TryParse(s.AsSpan(i), out var n) ? (s[..i], n) : (s, -1);
+        }
+    }
+}

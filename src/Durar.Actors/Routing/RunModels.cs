@@ -1,0 +1,46 @@
+using System.Collections.Immutable;
+using Durar.Actors.Models;
+using Durar.Actors.Resilience;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Routing;
+
+/// <summary>
+/// What one request may run on: the candidate models in order. <see cref="Strict"/> means only the first candidate's
+/// provider keys may be tried (an explicit model without fallbacks, or a user override).
+/// </summary>
+public sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
+{
+    public ResolvedModel Requested => Candidates[0];
+}
+
+/// <summary>One attempt of a run, as listed in the exhaustion error and the structured log.</summary>
+public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason Reason, string Message, int? Status);
+
+/// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
+public sealed record RunFailure(
+    int HttpStatus,
+    string Message,
+    string Type,
+    string Code,
+    TimeSpan? RetryAfter,
+    ImmutableArray<AttemptRecord> Attempts)
+{
+    public int AttemptCount => Attempts.Length;
+}
+
+/// <summary>A successful non-streaming run.</summary>
+public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts);
+
+/// <summary>
+/// A committed streaming run: the upstream produced output, so the client can be answered. <see cref="Events"/> yields the
+/// whole stream (the buffered head, then the rest) and reports the outcome to the key actor when it ends.
+/// </summary>
+public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts);
+
+/// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>
+public readonly record struct RunResult<T>(T? Value, RunFailure? Failure) where T : class
+{
+    public static implicit operator RunResult<T>(T value) => new(value, null);
+    public static implicit operator RunResult<T>(RunFailure failure) => new(null, failure);
+}
