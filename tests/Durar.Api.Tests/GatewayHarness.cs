@@ -1,0 +1,85 @@
+using System.ClientModel;
+using System.Net.Http.Headers;
+using Durar.Api.Extensions;
+using Durar.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Durar.Api.Tests;
+
+/// <summary>
+/// A real gateway (Kestrel on 127.0.0.1, a free port, the production wiring from <see cref="GatewayHost"/>) in front of a
+/// real fake provider. Each test builds the HOCON it needs; <c>{fake-openai}</c> and <c>{fake-anthropic}</c> in it are
+/// replaced by the fake provider's base URLs.
+/// </summary>
+public sealed class GatewayHarness : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayHarness(WebApplication app, FakeProvider fake, Uri baseUri, string dataDir)
+    {
+        _app = app;
+        Fake = fake;
+        BaseUri = baseUri;
+        DataDir = dataDir;
+        Http = new HttpClient(new SocketsHttpHandler { ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public FakeProvider Fake { get; }
+    public Uri BaseUri { get; }
+    public HttpClient Http { get; }
+    public string DataDir { get; }
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Config with one OpenAI-wire provider "fakeoai" and one Anthropic-wire provider "fakeant" on the fake.</summary>
+    public const string TwoFakeProviders = """
+        models {
+          providers {
+            fakeoai { baseUrl = "{fake-openai}", apiKey = "sk-fake-openai-1234", api = "openai-completions", models = [{ id = "gpt-fake" }] }
+            fakeant { baseUrl = "{fake-anthropic}", apiKey = "sk-ant-fake-5678", api = "anthropic-messages", models = [{ id = "claude-fake" }] }
+          }
+        }
+        agents { defaults { model { primary = "fakeoai/gpt-fake" } } }
+        """;
+
+    public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null)
+    {
+        fake ??= await FakeProvider.StartAsync();
+        var dataDir = Directory.CreateTempSubdirectory("durar-test-").FullName;
+        var options = new GatewayOptions
+        {
+            Port = 0,
+            DataDir = dataDir,
+            ExtraHocon = hocon.Replace("{fake-openai}", fake.OpenAiBaseUrl).Replace("{fake-anthropic}", fake.AnthropicBaseUrl),
+        };
+        var app = GatewayHost.Build(options);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new GatewayHarness(app, fake, new Uri(address.Replace("[::]", "127.0.0.1") + "/"), dataDir);
+    }
+
+    /// <summary>The official OpenAI .NET SDK pointed at the gateway.</summary>
+    public ChatClient OpenAiChat(string model, string apiKey = "unused") =>
+        new(model, new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(BaseUri, "v1/") });
+
+    public HttpRequestMessage Post(string path, string json, string? bearer = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return request;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Fake.DisposeAsync();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,386 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Durar.Testing;
+
+/// <summary>
+/// A fake upstream LLM provider: a real Kestrel server on 127.0.0.1 that speaks the OpenAI chat-completions
+/// and Anthropic messages wire formats, byte for byte, including streaming.
+/// </summary>
+/// <remarks>
+/// It exists so the gateway's integration tests go through real HTTP, real sockets and real SSE framing while
+/// staying hermetic and deterministic: each request is answered by <see cref="Script"/>, else the next
+/// <see cref="Enqueue">queued</see> response, else <see cref="Default"/>, and every request is recorded for
+/// assertions. Faults (429s, overload, cut or stalled streams, malformed frames) are scripted per request through
+/// <see cref="FakeResponse"/>. Requests whose body is not a JSON object get a 400 without consuming the queue.
+/// Thread-safe; built for hundreds of concurrent requests. Logs nothing.
+/// </remarks>
+public sealed class FakeProvider : IAsyncDisposable
+{
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ConcurrentQueue<FakeResponse> _queue = new();
+    private readonly Lock _gate = new();
+    private readonly List<RecordedRequest> _requests = [];
+    private readonly List<Waiter> _waiters = [];
+    private TaskCompletionSource _clientAbort = NewSignal();
+    private volatile Func<RecordedRequest, FakeResponse?>? _script;
+    private volatile FakeResponse _default = new();
+    private long _sequence;
+    private int _disposed;
+
+    private FakeProvider(WebApplication app)
+    {
+        _app = app;
+        app.MapPost("/v1/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
+        app.MapPost("/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
+        app.MapPost("/v1/messages", http => HandleChatAsync(http, AnthropicWire.Instance));
+        app.MapGet("/v1/models", WriteModelsAsync);
+    }
+
+    /// <summary>Root of the server, <c>http://127.0.0.1:PORT/</c>.</summary>
+    public Uri BaseUri { get; private set; } = null!;
+
+    /// <summary><c>http://127.0.0.1:PORT/v1</c>; OpenAI clients append <c>/chat/completions</c>.</summary>
+    public string OpenAiBaseUrl => new Uri(BaseUri, "v1").ToString();
+
+    /// <summary><c>http://127.0.0.1:PORT</c>; Anthropic clients append <c>/v1/messages</c>.</summary>
+    public string AnthropicBaseUrl => BaseUri.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>Consulted first for every request; returning null falls through to the queue, then <see cref="Default"/>.</summary>
+    public Func<RecordedRequest, FakeResponse?>? Script
+    {
+        get => _script;
+        set => _script = value;
+    }
+
+    /// <summary>Answer used when neither <see cref="Script"/> nor the queue supplies one.</summary>
+    public FakeResponse Default
+    {
+        get => _default;
+        set => _default = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>Snapshot of the recorded chat requests, in arrival order.</summary>
+    public IReadOnlyList<RecordedRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Number of recorded chat requests.</summary>
+    public int RequestCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _requests.Count;
+            }
+        }
+    }
+
+    /// <summary>Starts the server on a free loopback port.</summary>
+    public static async Task<FakeProvider> StartAsync(CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(FakeProvider).Assembly.GetName().Name,
+        });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
+        // A test helper must not hook the process's Ctrl+C / SIGTERM handling.
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
+
+        var provider = new FakeProvider(builder.Build());
+        try
+        {
+            await provider._app.StartAsync(ct);
+            var address = provider._app.Services.GetRequiredService<IServer>().Features
+                .GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            provider.BaseUri = new Uri($"http://127.0.0.1:{new Uri(address).Port}/");
+            return provider;
+        }
+        catch
+        {
+            await provider.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Queues responses, consumed first-in first-out, one per incoming chat request on either wire.</summary>
+    public void Enqueue(params FakeResponse[] responses)
+    {
+        foreach (var response in responses)
+        {
+            _queue.Enqueue(response ?? throw new ArgumentNullException(nameof(responses)));
+        }
+    }
+
+    /// <summary>Waits until a request matching <paramref name="match"/> has been recorded (including earlier ones).</summary>
+    /// <exception cref="TimeoutException">No such request within <paramref name="timeout"/>.</exception>
+    public async Task<RecordedRequest> WaitForRequestAsync(Func<RecordedRequest, bool> match, TimeSpan timeout)
+    {
+        var waiter = new Waiter(match);
+        lock (_gate)
+        {
+            var existing = _requests.FirstOrDefault(match);
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            _waiters.Add(waiter);
+        }
+
+        try
+        {
+            return await waiter.Signal.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(waiter);
+            }
+
+            throw new TimeoutException($"No matching request within {timeout} ({RequestCount} recorded).");
+        }
+    }
+
+    /// <summary>Completes once any request (recorded since the last <see cref="Reset"/>) was aborted by its client.</summary>
+    /// <exception cref="TimeoutException">No client abort within <paramref name="timeout"/>.</exception>
+    public Task WaitForClientAbortAsync(TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            return _clientAbort.Task.WaitAsync(timeout);
+        }
+    }
+
+    /// <summary>Clears the queue, the script and the recorded requests, and restores <see cref="Default"/>.</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _queue.Clear();
+            _script = null;
+            _default = new FakeResponse();
+            _requests.Clear();
+            _clientAbort = NewSignal();
+        }
+    }
+
+    /// <summary>Stops the server quickly: stalled and delayed responses end, open connections are dropped.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _shutdown.CancelAsync();
+        using (var timeout = new CancellationTokenSource(ShutdownTimeout))
+        {
+            try
+            {
+                await _app.StopAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Connections still open after the timeout were aborted; that is fine for a fake.
+            }
+        }
+
+        await _app.DisposeAsync();
+
+        lock (_gate)
+        {
+            foreach (var waiter in _waiters)
+            {
+                waiter.Signal.TrySetException(new ObjectDisposedException(nameof(FakeProvider)));
+            }
+
+            _waiters.Clear();
+        }
+    }
+
+    private async Task HandleChatAsync(HttpContext http, WireFormat wire)
+    {
+        string body;
+        try
+        {
+            using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+            body = await reader.ReadToEndAsync(http.RequestAborted);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return; // The client left before sending its request.
+        }
+
+        var json = TryParse(body);
+        var root = json.RootElement;
+        var isObject = root.ValueKind == JsonValueKind.Object;
+        var request = new RecordedRequest(
+            wire.Name,
+            http.Request.Path.Value ?? "",
+            http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            body,
+            json,
+            ApiKey(http.Request),
+            isObject && root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null,
+            isObject && root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True,
+            DateTimeOffset.UtcNow);
+
+        var abortSignal = Record(request);
+        var response = isObject
+            ? Choose(request)
+            : FakeResponse.Error(400, "We could not parse the JSON body of your request. (fake)");
+        var reply = Reply.Create(response, wire.LastUserText(root), wire.CountPromptWords(root));
+
+        using var token = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _shutdown.Token);
+        var exchange = new Exchange(http, request, response, reply, Interlocked.Increment(ref _sequence), token.Token);
+        // Fires at once if the client is already gone.
+        using var registration = http.RequestAborted.Register(() => OnRequestAborted(exchange, abortSignal));
+        try
+        {
+            await wire.RespondAsync(exchange);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && token.IsCancellationRequested)
+        {
+            http.Abort(); // Client gone or provider shutting down: nothing left to say.
+        }
+        finally
+        {
+            exchange.Finished = true;
+        }
+    }
+
+    private void OnRequestAborted(Exchange exchange, TaskCompletionSource abortSignal)
+    {
+        if (exchange.Finished || exchange.ServerAborted || _shutdown.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (exchange.Request.MarkClientAborted())
+        {
+            abortSignal.TrySetResult();
+        }
+    }
+
+    /// <summary>Records the request, wakes matching waiters and returns the abort signal of the current generation.</summary>
+    private TaskCompletionSource Record(RecordedRequest request)
+    {
+        lock (_gate)
+        {
+            _requests.Add(request);
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                var waiter = _waiters[i];
+                try
+                {
+                    if (!waiter.Match(request))
+                    {
+                        continue;
+                    }
+
+                    waiter.Signal.TrySetResult(request);
+                }
+                catch (Exception e)
+                {
+                    waiter.Signal.TrySetException(e);
+                }
+
+                _waiters.RemoveAt(i);
+            }
+
+            return _clientAbort;
+        }
+    }
+
+    private FakeResponse Choose(RecordedRequest request) =>
+        Script?.Invoke(request) ?? (_queue.TryDequeue(out var queued) ? queued : Default);
+
+    private static JsonDocument TryParse(string body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return JsonDocument.Parse("null");
+        }
+    }
+
+    private static string? ApiKey(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+
+        var apiKey = request.Headers["x-api-key"].ToString();
+        return apiKey.Length > 0 ? apiKey : null;
+    }
+
+    private static Task WriteModelsAsync(HttpContext http)
+    {
+        http.Response.ContentType = "application/json";
+        return http.Response.Body.WriteAsync(JsonBytes.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            foreach (var id in (string[])["gpt-4o-mini", "gpt-4o", "claude-3-5-haiku-latest"])
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteString("object", "model");
+                w.WriteNumber("created", 1_700_000_000);
+                w.WriteString("owned_by", "fake");
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }), http.RequestAborted).AsTask();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Waiter(Func<RecordedRequest, bool> match)
+    {
+        public Func<RecordedRequest, bool> Match { get; } = match;
+
+        public TaskCompletionSource<RecordedRequest> Signal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Host lifetime that neither waits for nor listens to process signals.</summary>
+    private sealed class PassiveHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

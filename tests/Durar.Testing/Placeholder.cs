@@ -1,1 +1,0 @@
-namespace Durar.Testing; public static class Placeholder {}
