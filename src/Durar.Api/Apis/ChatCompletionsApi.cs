@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Durar.Actors.Models;
+using Durar.Actors.Routing;
+using Durar.Actors.Transports;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Durar.Api.Apis;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI-compatible, JSON or SSE. <c>model</c> is a <c>provider/model</c> ref, an alias,
+/// or <c>durar</c> (the configured primary with its fallbacks). Every answer carries <c>x-durar-model</c> (the model that
+/// answered) and <c>x-durar-attempts</c>.
+/// </summary>
+public static partial class ChatCompletionsApi
+{
+    public const string ModelHeader = "x-durar-model";
+    public const string AttemptsHeader = "x-durar-attempts";
+
+    public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/chat/completions", HandleAsync);
+        return app;
+    }
+
+    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger)
+    {
+        var ct = context.RequestAborted;
+        ParsedChatRequest parsed;
+        RunPlan plan;
+        try
+        {
+            using var doc = await ReadJsonAsync(context);
+            parsed = ChatRequestParser.Parse(doc.RootElement);
+            plan = Plan(resolver, parsed);
+        }
+        catch (ApiErrorException e)
+        {
+            await e.Error.WriteAsync(context.Response);
+            return;
+        }
+
+        try
+        {
+            if (parsed.Request.Stream) await StreamAsync(context, runner, plan, parsed.Request, ct);
+            else await CompleteAsync(context, runner, plan, parsed.Request, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            LogClientGone(logger, context.TraceIdentifier);
+        }
+    }
+
+    private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    {
+        var result = await runner.CompleteAsync(plan, request, ct);
+        if (result.Failure is { } failure)
+        {
+            await ToApiError(failure).WriteAsync(context.Response);
+            return;
+        }
+        var run = result.Value!;
+        SetRunHeaders(context.Response, run.Model, run.Attempts);
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Model.ToString());
+        await writer.WriteCompletionAsync(context.Response, run.Completion);
+    }
+
+    private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    {
+        var result = await runner.StreamAsync(plan, request, ct);
+        if (result.Failure is { } failure)
+        {
+            await ToApiError(failure).WriteAsync(context.Response);
+            return;
+        }
+        var run = result.Value!;
+        var response = context.Response;
+        SetRunHeaders(response, run.Model, run.Attempts);
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Model.ToString());
+        try
+        {
+            await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct);
+        }
+        catch (UpstreamException e) when (!ct.IsCancellationRequested)
+        {
+            var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
+            await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
+        }
+    }
+
+    /// <summary>Builds the candidate chain: the requested model, then request or configured fallbacks, then the primary.</summary>
+    internal static RunPlan Plan(ModelResolver resolver, ParsedChatRequest parsed)
+    {
+        var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
+        var isDefault = ModelResolver.IsDefaultTarget(parsed.Model);
+        var requested = resolver.Resolve(parsed.Model);
+        if (!requested.Success)
+        {
+            throw new ApiErrorException(requested.Failure == ResolveFailure.Malformed
+                ? ApiError.BadRequest(requested.Message!, "invalid_model", "model")
+                : ApiError.NotFound(requested.Message!));
+        }
+        if (!isDefault && !resolver.Policy.IsAllowed(requested.Model!.Ref))
+            throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "permission_error", "model_not_allowed", "model"));
+        candidates.Add(requested.Model!);
+
+        // An explicit model is strict unless the request lists its own fallbacks; "durar" uses the configured chain.
+        IEnumerable<string> fallbacks = parsed.Fallbacks is { } own ? own : isDefault ? resolver.ConfiguredFallbacks : [];
+        var i = 0;
+        foreach (var name in fallbacks)
+        {
+            var resolved = resolver.Resolve(name);
+            if (!resolved.Success)
+                throw new ApiErrorException(ApiError.BadRequest($"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks"));
+            if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
+            i++;
+        }
+        return new RunPlan(candidates.ToImmutable());
+    }
+
+    private static void SetRunHeaders(HttpResponse response, ResolvedModel model, int attempts)
+    {
+        response.Headers[ModelHeader] = model.ToString();
+        response.Headers[AttemptsHeader] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    internal static ApiError ToApiError(RunFailure failure) =>
+        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code) { RetryAfter = failure.RetryAfter };
+
+    /// <summary>Reads the body as JSON, enforcing the size limit with a 413 and malformed JSON with a 400.</summary>
+    internal static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
+    {
+        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (limit is { } max && context.Request.ContentLength > max) throw new ApiErrorException(ApiError.TooLarge(max));
+        try
+        {
+            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiErrorException(ApiError.BadRequest($"The request body is not valid JSON: {e.Message}", "invalid_json"));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ApiErrorException(ApiError.TooLarge(limit ?? 0));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during request {TraceId}")]
+    private static partial void LogClientGone(ILogger logger, string traceId);
+}

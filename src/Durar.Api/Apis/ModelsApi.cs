@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Durar.Actors.Catalog;
+using Durar.Actors.Models;
+
+namespace Durar.Api.Apis;
+
+/// <summary>
+/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> in OpenAI's list shape: <c>durar</c> (the configured primary) and
+/// every <c>provider/model</c> of the catalog and the configured providers. Ids contain <c>/</c>; the single-model route
+/// takes the id URL-encoded or as a path.
+/// </summary>
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", (HttpContext context, ProviderCatalog catalog) => WriteListAsync(context.Response, catalog));
+        app.MapGet("/v1/models/{**id}", async (HttpContext context, string id, ProviderCatalog catalog, ModelResolver resolver) =>
+        {
+            id = Uri.UnescapeDataString(id);
+            var entry = Entries(catalog).FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase));
+            if (entry.Id is null && !id.Contains('/') && resolver.Resolve(id) is { Success: true } alias)
+                entry = (id, alias.Model!.Provider.Id);
+            if (entry.Id is null)
+            {
+                await ApiError.NotFound($"The model `{id}` does not exist.").WriteAsync(context.Response);
+                return;
+            }
+            context.Response.ContentType = "application/json";
+            await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
+            WriteModel(w, entry.Id, entry.Owner);
+        });
+        return app;
+    }
+
+    private static async Task WriteListAsync(HttpResponse response, ProviderCatalog catalog)
+    {
+        response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(response.BodyWriter);
+        w.WriteStartObject();
+        w.WriteString("object", "list");
+        w.WriteStartArray("data");
+        foreach (var (id, owner) in Entries(catalog)) WriteModel(w, id, owner);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static IEnumerable<(string Id, string Owner)> Entries(ProviderCatalog catalog)
+    {
+        yield return (ModelResolver.DefaultTarget, "durar");
+        foreach (var provider in catalog.Providers.Values.OrderBy(p => p.Id, StringComparer.Ordinal))
+            foreach (var model in provider.Models)
+                yield return ($"{provider.Id}/{model.Id}", provider.Id);
+    }
+
+    private static void WriteModel(Utf8JsonWriter w, string id, string owner)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", 0);
+        w.WriteString("owned_by", owner);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Durar.Actors.Configuration;
+using Durar.Api.Extensions;
+
+namespace Durar.Api.Cli;
+
+/// <summary>
+/// The <c>durar</c> command line: run the gateway. A configuration error is printed as one line naming the key path and
+/// the process exits with code 2, without a stack trace.
+/// </summary>
+public static class DurarCommandLine
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var config = new Option<string?>("--config") { Description = "HOCON/JSON5 config file layered over the defaults (env DURAR_CONFIG)" };
+        var port = new Option<int?>("--port") { Description = "HTTP port (env DURAR_PORT; default gateway.port = 18789)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the SQLite file and other state (env DURAR_DATA_DIR; default ./data)" };
+        var root = new RootCommand("Durar.Actors gateway: an OpenAI-compatible LLM gateway on Akka.NET") { config, port, dataDir };
+        root.SetAction(async (parse, ct) =>
+        {
+            var options = GatewayOptions.FromEnvironment(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir));
+            WebApplication app;
+            try
+            {
+                app = GatewayHost.Build(options);
+            }
+            catch (DurarConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"durar: configuration error at {e.Path}: {e.Problem}");
+                return 2;
+            }
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return await root.Parse(args).InvokeAsync();
+    }
+}

@@ -1,0 +1,3 @@
+using Durar.Api.Cli;
+
+return await DurarCommandLine.RunAsync(args);
