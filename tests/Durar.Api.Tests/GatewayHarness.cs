@@ -19,10 +19,14 @@ namespace Durar.Api.Tests;
 public sealed class GatewayHarness : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _hocon;
+    private bool _keepFake;
+    private bool _keepDataDir;
 
-    private GatewayHarness(WebApplication app, FakeProvider fake, Uri baseUri, string dataDir)
+    private GatewayHarness(WebApplication app, FakeProvider fake, Uri baseUri, string dataDir, string hocon)
     {
         _app = app;
+        _hocon = hocon;
         Fake = fake;
         BaseUri = baseUri;
         DataDir = dataDir;
@@ -44,12 +48,13 @@ public sealed class GatewayHarness : IAsyncDisposable
           }
         }
         agents { defaults { model { primary = "fakeoai/gpt-fake" } } }
+        gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }
         """;
 
-    public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null)
+    public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null, string? dataDir = null)
     {
         fake ??= await FakeProvider.StartAsync();
-        var dataDir = Directory.CreateTempSubdirectory("durar-test-").FullName;
+        dataDir ??= Directory.CreateTempSubdirectory("durar-test-").FullName;
         var options = new GatewayOptions
         {
             Port = 0,
@@ -59,7 +64,16 @@ public sealed class GatewayHarness : IAsyncDisposable
         var app = GatewayHost.Build(options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new GatewayHarness(app, fake, new Uri(address.Replace("[::]", "127.0.0.1") + "/"), dataDir);
+        return new GatewayHarness(app, fake, new Uri(address.Replace("[::]", "127.0.0.1") + "/"), dataDir, hocon);
+    }
+
+    /// <summary>Stops this gateway gracefully and starts a new one on the same data directory and fake provider.</summary>
+    public async Task<GatewayHarness> RestartAsync()
+    {
+        _keepFake = true;
+        _keepDataDir = true;
+        await DisposeAsync();
+        return await StartAsync(_hocon, Fake, DataDir);
     }
 
     /// <summary>The official OpenAI .NET SDK pointed at the gateway.</summary>
@@ -79,7 +93,8 @@ public sealed class GatewayHarness : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        await Fake.DisposeAsync();
-        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+        if (!_keepFake) await Fake.DisposeAsync();
+        if (!_keepDataDir)
+            try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
     }
 }

@@ -80,12 +80,13 @@ public sealed record CooldownSettings(
     TimeSpan BillingMax,
     TimeSpan AuthPermanentBase,
     TimeSpan AuthPermanentMax,
-    TimeSpan LastUsedFlushInterval)
+    TimeSpan LastUsedFlushInterval,
+    int TransientThreshold = 3)
 {
     /// <summary>The current reference defaults: 30 s, 60 s, 5 min; billing 10 min → 24 h; auth_permanent 10 min → 60 min.</summary>
     public static readonly CooldownSettings Default = new(
         [TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5)], TimeSpan.FromHours(24),
-        TimeSpan.FromMinutes(10), TimeSpan.FromHours(24), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(30));
+        TimeSpan.FromMinutes(10), TimeSpan.FromHours(24), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(30), 3);
 }
 
 /// <summary><c>gateway.failover</c> and <c>gateway.queueWhenCooling</c>: how one request moves through its candidates.</summary>

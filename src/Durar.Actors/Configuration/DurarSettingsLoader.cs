@@ -242,7 +242,8 @@ public static class DurarSettingsLoader
             Positive(config, $"{path}.billingMax"),
             Positive(config, $"{path}.authPermanentBase"),
             Positive(config, $"{path}.authPermanentMax"),
-            Positive(config, $"{path}.lastUsedFlushInterval"));
+            Positive(config, $"{path}.lastUsedFlushInterval"),
+            (int)Math.Max(1, Long(Child(Child(config.Root, "auth"), "cooldowns"), "transientThreshold", path) ?? 3));
     }
 
     private static TimeSpan Positive(Config config, string path)

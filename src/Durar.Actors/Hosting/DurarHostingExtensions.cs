@@ -89,8 +89,8 @@ public static class DurarHostingExtensions
         {
             var catalog = resolver.GetService<ProviderCatalog>();
             var keys = resolver.GetService<KeySources>();
-            var gateway = resolver.GetService<GatewaySettings>();
-            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, gateway.AskTimeout), ActorNames.Providers);
+            var settings = resolver.GetService<DurarSettings>();
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings), ActorNames.Providers);
             registry.Register<ProvidersRegistryKey>(providers);
         });
 

@@ -2,47 +2,70 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Durar.Actors.Catalog;
+using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Providers;
 
 /// <summary>
-/// One provider. It owns the provider's key actors (one child per key), knows each key's latest state from their pushes,
-/// and decides which key serves the next attempt: the request is forwarded to that key actor, which answers the caller.
+/// One provider. It owns the provider's key actors (one child per key), knows each key's health from their pushes, and
+/// decides which key serves the next attempt (<see cref="KeyOrderPolicy"/>): the request is forwarded to that key actor,
+/// which answers the caller directly. When every key is cooling it answers with the soonest recovery, and lets at most one
+/// probe through per probe interval.
 /// </summary>
 public sealed class ProviderActor : ReceiveActor
 {
     private readonly ProviderDefinition _provider;
     private readonly ImmutableArray<ApiKeyCredential> _credentials;
+    private readonly ImmutableArray<string> _explicitOrder;
+    private readonly CooldownSettings _cooldowns;
+    private readonly FailoverSettings _failover;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<KeySlot> _slots = [];
+    private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
 
     private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor)
     {
         public ApiKeyCredential Credential { get; } = credential;
         public IActorRef Actor { get; } = actor;
         public KeyStateView? View { get; set; }
-        public long LastLeasedTicks { get; set; }
+        public KeyHealth Health { get; set; } = KeyHealth.Healthy;
+        public DateTimeOffset? LastLeased { get; set; }
+        public long Leases { get; set; }
+        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, "api_key", Health, LastLeased);
     }
 
-    public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials)
+    public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
+        CooldownSettings cooldowns, FailoverSettings failover)
     {
         _provider = provider;
         _credentials = credentials;
+        _explicitOrder = explicitOrder;
+        _cooldowns = cooldowns;
+        _failover = failover;
         Receive<ProviderCommands.AcquireKey>(OnAcquire);
         Receive<KeyStateChanged>(OnKeyState);
+        Receive<ProviderCommands.ResetKey>(reset =>
+        {
+            var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
+            if (slot is null) Sender.Tell(new KeyResetDone(reset.KeyId, false));
+            else slot.Actor.Forward(reset);
+        });
         Receive<ProviderCommands.GetProviderState>(_ => Sender.Tell(View()));
     }
 
-    public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials));
+    public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
+        CooldownSettings cooldowns, FailoverSettings failover) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover));
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     protected override void PreStart()
     {
         foreach (var credential in _credentials)
         {
-            var child = Context.ActorOf(KeyActor.Props(credential), ActorNames.Key(credential.Id));
+            var child = Context.ActorOf(KeyActor.Props(credential, _cooldowns), ActorNames.Key(credential.Id));
             _slots.Add(new KeySlot(credential, child));
         }
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
@@ -55,29 +78,77 @@ public sealed class ProviderActor : ReceiveActor
             Sender.Tell(new NoKeyAvailable(_provider.Id, $"No API keys configured for provider \"{_provider.Id}\".", FailoverReason.Auth, null));
             return;
         }
+        var now = Now;
+        var ordered = KeyOrderPolicy.Order(_slots.Select(s => s.Candidate).ToList(), _explicitOrder, request.ModelId, now);
         KeySlot? chosen = null;
-        foreach (var slot in _slots)
+        KeySlot? soonestBlocked = null;
+        DateTimeOffset? soonest = null;
+        foreach (var candidate in ordered)
         {
-            if (request.Excluded.Contains(slot.Credential.Id)) continue;
-            // Least recently leased first: round-robin across keys that are all healthy.
-            if (chosen is null || slot.LastLeasedTicks < chosen.LastLeasedTicks) chosen = slot;
+            if (request.Excluded.Contains(candidate.KeyId)) continue;
+            var slot = _slots.Find(s => s.Credential.Id == candidate.KeyId)!;
+            var blocked = KeyHealthPolicy.BlockedUntil(slot.Health, request.ModelId, now);
+            if (blocked is null)
+            {
+                chosen = slot;
+                break;
+            }
+            if (soonest is null || blocked < soonest)
+            {
+                soonest = blocked;
+                soonestBlocked = slot;
+            }
         }
+
+        if (chosen is null && soonestBlocked is not null && ProbeAllowed(request.Probe, soonest!.Value, now))
+        {
+            _lastProbe = now;
+            chosen = soonestBlocked;
+            _log.Info("Probing cooling key [{KeyId}] of provider [{ProviderId}] for model [{ModelId}]", chosen.Credential.Id, _provider.Id, request.ModelId);
+        }
+
         if (chosen is null)
         {
-            Sender.Tell(new NoKeyAvailable(_provider.Id, $"Every key of provider \"{_provider.Id}\" was tried.", FailoverReason.RateLimit, null));
+            if (soonestBlocked is null)
+            {
+                var outside = _explicitOrder.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
+                Sender.Tell(new NoKeyAvailable(_provider.Id, $"Every key of provider \"{_provider.Id}\" was tried{outside}.", FailoverReason.RateLimit, null));
+            }
+            else
+            {
+                var (status, _, reason) = KeyHealthPolicy.StatusAt(soonestBlocked.Health, now);
+                var why = reason ?? FailoverReason.RateLimit;
+                var text = status == KeyStatus.Disabled
+                    ? $"Provider {_provider.Id} has {why.ToWireName()} issue (every key disabled)."
+                    : $"Provider {_provider.Id} is in cooldown (all profiles unavailable).";
+                Sender.Tell(new NoKeyAvailable(_provider.Id, text, why, soonest));
+            }
             return;
         }
-        chosen.LastLeasedTicks = DateTime.UtcNow.Ticks;
+        chosen.LastLeased = now;
+        chosen.Leases++;
         chosen.Actor.Forward(request);
     }
+
+    /// <summary>At most one probe per interval; the primary only from the margin before its recovery (reference item 63).</summary>
+    private bool ProbeAllowed(ProbeMode mode, DateTimeOffset soonest, DateTimeOffset now) => mode switch
+    {
+        ProbeMode.None => false,
+        _ when now - _lastProbe < _failover.ProbeInterval => false,
+        ProbeMode.PrimaryMargin => now >= soonest - _failover.ProbeMargin,
+        _ => true,
+    };
 
     private void OnKeyState(KeyStateChanged changed)
     {
         var slot = _slots.Find(s => s.Credential.Id == changed.View.KeyId);
-        if (slot is not null) slot.View = changed.View;
+        if (slot is null) return;
+        slot.View = changed.View;
+        slot.Health = changed.Health;
     }
 
     private ProviderStateView View() => new(_provider.Id, _provider.Api, _provider.BaseUrl,
-        _slots.Select(s => s.View ?? new KeyStateView(s.Credential.Id, s.Credential.Masked, s.Credential.Source, "ready", null, null, 0,
-            ImmutableDictionary<string, int>.Empty, null, 0, 0)).ToImmutableArray());
+        _slots.Select(s => (s.View ?? new KeyStateView(s.Credential.Id, s.Credential.Masked, s.Credential.Source, "ready", null, null, 0,
+                ImmutableDictionary<string, int>.Empty, null, 0, 0)) with { Requests = s.Leases, LastUsed = s.LastLeased ?? s.View?.LastUsed })
+            .ToImmutableArray());
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Durar.Actors.Catalog;
+using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
 
 namespace Durar.Actors.Providers;
@@ -14,27 +15,30 @@ public sealed class ProviderRegistryActor : ReceiveActor
 {
     private readonly ProviderCatalog _catalog;
     private readonly KeySources _keys;
+    private readonly DurarSettings _settings;
     private readonly TimeSpan _collectTimeout;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
 
-    public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, TimeSpan collectTimeout)
+    public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings)
     {
         _catalog = catalog;
         _keys = keys;
-        _collectTimeout = collectTimeout;
+        _settings = settings;
+        _collectTimeout = settings.Gateway.AskTimeout;
         Receive<ProviderCommands.GetAllProviderStates>(_ =>
             Context.ActorOf(ProviderStateCollectorActor.Props(Sender, _providers.Values.ToImmutableArray(), _collectTimeout)));
         Receive<IProviderCommand>(command =>
         {
             if (_providers.TryGetValue(command.ProviderId, out var provider)) provider.Forward(command);
+            else if (command is ProviderCommands.ResetKey reset) Sender.Tell(new KeyResetDone(reset.KeyId, false));
             else if (command is ProviderCommands.AcquireKey)
                 Sender.Tell(new NoKeyAvailable(command.ProviderId, $"Unknown provider \"{command.ProviderId}\".", Resilience.FailoverReason.ModelNotFound, null));
             else Sender.Tell(new Status.Failure(new KeyNotFoundException($"unknown provider {command.ProviderId}")));
         });
     }
 
-    public static Props Props(ProviderCatalog catalog, KeySources keys, TimeSpan collectTimeout) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, collectTimeout));
+    public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings));
 
     protected override void PreStart()
     {
@@ -43,7 +47,9 @@ public sealed class ProviderRegistryActor : ReceiveActor
             var keys = provider.KeyOptional && _keys.Collect(provider) is { IsEmpty: true }
                 ? [ApiKeyCredential.Keyless(provider.Id)]
                 : _keys.Collect(provider);
-            _providers[provider.Id] = Context.ActorOf(ProviderActor.Props(provider, keys), ActorNames.Provider(provider.Id));
+            var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
+            _providers[provider.Id] = Context.ActorOf(
+                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover), ActorNames.Provider(provider.Id));
         }
     }
 }

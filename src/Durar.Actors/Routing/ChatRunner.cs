@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -12,118 +13,240 @@ using Microsoft.Extensions.Logging;
 namespace Durar.Actors.Routing;
 
 /// <summary>
-/// Runs one chat request over its candidate chain. It is the edge between HTTP and the actors: it leases keys from the
-/// provider actors (an Ask, allowed at the edge), calls the transport itself so tokens never pass through an actor mailbox,
-/// streams them through Akka.Streams, and reports every attempt's outcome back to the key actor with a Tell.
-/// Rate limits rotate to the provider's next key at once; other failover reasons move to the next candidate.
+/// Runs one chat request over its candidate chain (reference sections E, H, I). It is the edge between HTTP and the actors:
+/// it leases keys from the provider actors (an Ask, allowed at the edge), calls the transport itself so tokens never pass
+/// through an actor mailbox, carries streams through Akka.Streams, and reports every attempt's outcome to the key actor.
+/// <list type="bullet">
+/// <item>rate limit → the provider's next key at once (no sleep);</item>
+/// <item>overloaded / server error / timeout → same-model retry with jittered backoff (1 s doubling to 30 s), bounded;</item>
+/// <item>other failover reasons → the next candidate; context overflow and refusals stop the chain;</item>
+/// <item>candidates whose keys are all cooling go after runnable ones and are then probed (throttled);</item>
+/// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
+/// </list>
 /// </summary>
 public sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,
     IMaterializer materializer,
-    ILogger<ChatRunner> logger)
+    ILogger<ChatRunner> logger,
+    TimeProvider? time = null)
 {
-    public async Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
-    {
-        var attempts = ImmutableArray.CreateBuilder<AttemptRecord>();
-        foreach (var candidate in plan.Candidates)
+    private readonly FailoverSettings _failover = gateway.Failover;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
+        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
-            var transport = transports.Find(candidate.Provider.Api);
-            if (transport is null)
+            var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
+            Report(key, candidate, new AttemptOutcome.Succeeded(UpstreamException.NoHints, completion.Usage));
+            return new CompletionRun(completion, candidate, attempts);
+        });
+
+    public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
+        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        {
+            var call = Call(candidate, key, request);
+            // Akka.Streams carries the tokens: the transport's async stream becomes a Source; cancelling it aborts the upstream call.
+            var source = Source.From(() => transport.StreamAsync(call, CancellationToken.None));
+            var events = source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(ct);
+            var head = new List<ChatEvent>(2);
+            var hints = UpstreamException.NoHints;
+            try
             {
-                attempts.Add(Unsupported(candidate));
-                continue;
-            }
-            var tried = ImmutableHashSet<string>.Empty;
-            while (true)
-            {
-                var lease = await LeaseAsync(candidate, tried, ct).ConfigureAwait(false);
-                if (lease is NoKeyAvailable none)
+                // Hold back until the upstream produced real output: an error before that can still fail over.
+                using var registration = attemptCt.Register(static e => _ = ((IAsyncEnumerator<ChatEvent>)e!).DisposeAsync(), events);
+                while (await events.MoveNextAsync().ConfigureAwait(false))
                 {
-                    if (tried.IsEmpty) attempts.Add(new AttemptRecord(candidate.ToString(), null, none.Reason, none.Message, null));
+                    if (events.Current is StreamOpened opened) { hints = opened.Hints; continue; }
+                    head.Add(events.Current);
                     break;
                 }
-                var key = (KeyLease)lease;
-                tried = tried.Add(key.KeyId);
-                try
+            }
+            catch
+            {
+                await events.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            attemptCt.ThrowIfCancellationRequested();
+            return new StreamingRun(Continue(head, events, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts);
+        });
+
+    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
+
+    private enum Step { Succeeded, NextCandidate, Cooling, Stop }
+
+    /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
+    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
+    {
+        var run = new RunState(plan, _time.GetTimestamp());
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(_failover.Budget);
+        var queued = false;
+        while (true)
+        {
+            var cooling = new List<ResolvedModel>();
+            for (var i = 0; i < plan.Candidates.Length; i++)
+            {
+                var (step, value) = await TryCandidateAsync(run, plan.Candidates[i], i, ProbeMode.None, attempt, budget.Token, ct).ConfigureAwait(false);
+                if (step == Step.Succeeded) return value!;
+                if (step == Step.Stop) return run.Exhausted();
+                if (step == Step.Cooling) cooling.Add(plan.Candidates[i]);
+            }
+            // Every runnable candidate failed: probe the cooling ones (at most one probe per provider per interval).
+            foreach (var candidate in cooling)
+            {
+                var probe = candidate == plan.Requested ? ProbeMode.PrimaryMargin : ProbeMode.Throttled;
+                var (step, value) = await TryCandidateAsync(run, candidate, plan.Candidates.IndexOf(candidate), probe, attempt, budget.Token, ct).ConfigureAwait(false);
+                if (step == Step.Succeeded) return value!;
+                if (step == Step.Stop) return run.Exhausted();
+            }
+            // Optionally wait for the first key to recover instead of answering 429 at once.
+            if (!queued && _failover.QueueWhenCooling && run.AllCooling && run.SoonestRecovery is { } recovery)
+            {
+                var wait = recovery - _time.GetUtcNow();
+                if (wait <= _failover.QueueMaxWait && wait < run.BudgetLeft(_time, _failover.Budget))
                 {
-                    var completion = await transport.CompleteAsync(Call(candidate, key, request), ct).ConfigureAwait(false);
-                    Report(key, candidate, new AttemptOutcome.Succeeded(UpstreamException.NoHints, completion.Usage));
-                    return new CompletionRun(completion, candidate, attempts.Count + 1);
-                }
-                catch (UpstreamException e)
-                {
-                    var step = Fail(key, candidate, e, attempts);
-                    if (step == Next.Stop) return Exhausted(attempts.ToImmutable());
-                    if (step == Next.Candidate) break;
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    Report(key, candidate, new AttemptOutcome.Cancelled());
-                    throw;
+                    queued = true;
+                    LogQueued(logger, plan.Requested.ToString(), wait.TotalMilliseconds);
+                    try
+                    {
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, _time, budget.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        return run.Exhausted();
+                    }
+                    run.ResetForRetry();
+                    continue;
                 }
             }
+            return run.Exhausted();
         }
-        return Exhausted(attempts.ToImmutable());
     }
 
-    public async Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
+    private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
+        CancellationToken budgetToken, CancellationToken ct) where T : class
     {
-        var attempts = ImmutableArray.CreateBuilder<AttemptRecord>();
-        foreach (var candidate in plan.Candidates)
+        var transport = transports.Find(candidate.Provider.Api);
+        if (transport is null)
         {
-            var transport = transports.Find(candidate.Provider.Api);
-            if (transport is null)
+            run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Format,
+                $"Provider \"{candidate.Provider.Id}\" uses api \"{candidate.Provider.Api}\", which this build has no transport for.", null));
+            return (Step.NextCandidate, null);
+        }
+        var laterCandidates = index < run.Plan.Candidates.Length - 1;
+        var tried = ImmutableHashSet<string>.Empty;
+        var transientRetries = 0;
+        KeyLease? retryKey = null;
+        var retryDelay = TimeSpan.Zero;
+        while (true)
+        {
+            if (retryDelay > TimeSpan.Zero)
             {
-                attempts.Add(Unsupported(candidate));
-                continue;
-            }
-            var tried = ImmutableHashSet<string>.Empty;
-            while (true)
-            {
-                var lease = await LeaseAsync(candidate, tried, ct).ConfigureAwait(false);
-                if (lease is NoKeyAvailable none)
-                {
-                    if (tried.IsEmpty) attempts.Add(new AttemptRecord(candidate.ToString(), null, none.Reason, none.Message, null));
-                    break;
-                }
-                var key = (KeyLease)lease;
-                tried = tried.Add(key.KeyId);
-                var call = Call(candidate, key, request);
-                // Akka.Streams carries the tokens: the transport's async stream becomes a Source whose cancellation aborts the upstream call.
-                var source = Source.From(() => transport.StreamAsync(call, CancellationToken.None));
-                var events = source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(ct);
-                var head = new List<ChatEvent>(2);
-                var hints = UpstreamException.NoHints;
                 try
                 {
-                    // Hold back until the upstream produced real output: an error before that can still fail over.
-                    while (await events.MoveNextAsync().ConfigureAwait(false))
+                    await Task.Delay(retryDelay, _time, budgetToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return BudgetSpent<T>(run, candidate, ct);
+                }
+                retryDelay = TimeSpan.Zero;
+            }
+            if (budgetToken.IsCancellationRequested) return BudgetSpent<T>(run, candidate, ct);
+            KeyLease key;
+            if (retryKey is not null)
+            {
+                key = retryKey; // a same-model transient retry reuses its key: no rotation for non-rate-limit errors
+                retryKey = null;
+            }
+            else
+            {
+                var lease = await LeaseAsync(candidate, tried, probe, ct).ConfigureAwait(false);
+                if (lease is NoKeyAvailable none)
+                {
+                    if (!tried.IsEmpty) return (Step.NextCandidate, null); // every key of this provider was spent
+                    if (none.Cooling)
                     {
-                        if (events.Current is StreamOpened opened) { hints = opened.Hints; continue; }
-                        head.Add(events.Current);
-                        break;
+                        run.NoteCooling(candidate, none);
+                        return (probe == ProbeMode.None ? Step.Cooling : Step.NextCandidate, null);
                     }
-                    var outcome = new OutcomeReporter(this, key, candidate, hints);
-                    return new StreamingRun(Continue(head, events, outcome), candidate, attempts.Count + 1);
+                    run.Add(new AttemptRecord(candidate.ToString(), null, none.Reason, none.Message, null) { NoKeys = true });
+                    return (Step.NextCandidate, null);
                 }
-                catch (UpstreamException e)
+                key = (KeyLease)lease;
+                tried = tried.Add(key.KeyId);
+            }
+
+            try
+            {
+                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
+                if (run.Attempts.Count > 0)
+                    LogFallbackSucceeded(logger, run.Plan.Requested.ToString(), candidate.ToString(), run.Attempts.Count + 1);
+                return (Step.Succeeded, result);
+            }
+            catch (UpstreamException e)
+            {
+                var reason = FailureClassifier.Classify(e.Failure);
+                Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
+                run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
+                    { RetryAfter = e.Hints.RetryAfter });
+                if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {
-                    await events.DisposeAsync().ConfigureAwait(false);
-                    var step = Fail(key, candidate, e, attempts);
-                    if (step == Next.Stop) return Exhausted(attempts.ToImmutable());
-                    if (step == Next.Candidate) break;
+                    LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);
+                    return (Step.Stop, null);
                 }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                if (FailureClassifier.IsKeyRotationTrigger(e.Failure))
                 {
-                    await events.DisposeAsync().ConfigureAwait(false);
-                    Report(key, candidate, new AttemptOutcome.Cancelled());
-                    throw;
+                    LogStep(logger, candidate.ToString(), candidate + " (next key)", reason.ToWireName(), e.Failure.Message);
+                    continue; // next key at once
                 }
+                if (FailoverReasons.IsTransient(reason))
+                {
+                    var allowed = laterCandidates ? _failover.TransientRetriesBeforeFallback : _failover.MaxTransientRetries;
+                    var delay = BackoffDelay(transientRetries, e.Hints.RetryAfter);
+                    // A Retry-After longer than the cap fails over instead of waiting.
+                    var longWait = e.Hints.RetryAfter is { } ra && ra > _failover.MaxRetryAfter;
+                    if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_time, _failover.Budget))
+                    {
+                        transientRetries++;
+                        LogRetry(logger, candidate.ToString(), reason.ToWireName(), transientRetries, delay.TotalMilliseconds);
+                        retryDelay = delay;
+                        retryKey = key;
+                        continue;
+                    }
+                }
+                LogStep(logger, candidate.ToString(), laterCandidates ? run.Plan.Candidates[index + 1].ToString() : "(exhausted)", reason.ToWireName(), e.Failure.Message);
+                return (Step.NextCandidate, null);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Report(key, candidate, new AttemptOutcome.Cancelled());
+                throw;
+            }
+            catch (OperationCanceledException) when (budgetToken.IsCancellationRequested)
+            {
+                Report(key, candidate, new AttemptOutcome.Cancelled());
+                return BudgetSpent<T>(run, candidate, ct);
             }
         }
-        return Exhausted(attempts.ToImmutable());
+    }
+
+    private (Step, T?) BudgetSpent<T>(RunState run, ResolvedModel candidate, CancellationToken ct) where T : class
+    {
+        ct.ThrowIfCancellationRequested();
+        run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
+            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
+        return (Step.Stop, null);
+    }
+
+    /// <summary>min(max, base·2^n) with jitter ×(0.5–1.5), floored by the provider's Retry-After.</summary>
+    private TimeSpan BackoffDelay(int retry, TimeSpan? retryAfter)
+    {
+        var exp = Math.Min(_failover.RetryMaxDelay.TotalMilliseconds, _failover.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, retry));
+        var jittered = TimeSpan.FromMilliseconds(exp * (0.5 + Random.Shared.NextDouble()));
+        return retryAfter is { } ra && ra > jittered ? ra : jittered;
     }
 
     private static async IAsyncEnumerable<ChatEvent> Continue(List<ChatEvent> head, IAsyncEnumerator<ChatEvent> events, OutcomeReporter outcome)
@@ -168,11 +291,8 @@ public sealed partial class ChatRunner(
 
         public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage));
 
-        public void Failed(UpstreamException e)
-        {
-            var reason = FailureClassifier.Classify(e.Failure);
-            Once(new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
-        }
+        public void Failed(UpstreamException e) =>
+            Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
 
         public void CancelledIfOpen() => Once(new AttemptOutcome.Cancelled());
 
@@ -184,24 +304,11 @@ public sealed partial class ChatRunner(
         }
     }
 
-    private enum Next { Key, Candidate, Stop }
-
-    /// <summary>Classifies a failed attempt, reports it, and decides where the run goes next.</summary>
-    private Next Fail(KeyLease key, ResolvedModel candidate, UpstreamException e, ImmutableArray<AttemptRecord>.Builder attempts)
-    {
-        var reason = FailureClassifier.Classify(e.Failure);
-        Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
-        attempts.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToString(), e.Failure.Status));
-        LogAttemptFailed(logger, candidate.ToString(), key.KeyId, reason.ToWireName(), e.Failure.Status);
-        if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason)) return Next.Stop;
-        return reason == FailoverReason.RateLimit || FailureClassifier.IsKeyRotationTrigger(e.Failure) ? Next.Key : Next.Candidate;
-    }
-
-    private async Task<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, CancellationToken ct)
+    private async Task<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, CancellationToken ct)
     {
         try
         {
-            return await providers.Ask<LeaseResult>(new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried),
+            return await providers.Ask<LeaseResult>(new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried, probe),
                 gateway.AskTimeout, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
@@ -221,35 +328,19 @@ public sealed partial class ChatRunner(
     private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome) =>
         key.KeyActor.Tell(new KeyCommands.ReportOutcome(key.KeyId, model.Model.Id, outcome));
 
-    private static AttemptRecord Unsupported(ResolvedModel candidate) =>
-        new(candidate.ToString(), null, FailoverReason.Format,
-            $"Provider \"{candidate.Provider.Id}\" uses api \"{candidate.Provider.Api}\", which this build has no transport for.", null);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
+        Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]
+    private static partial void LogStep(ILogger logger, string fallbackStepFromModel, string fallbackStepToModel, string fallbackStepFromFailureReason, string? fallbackStepFromFailureDetail);
 
-    private static RunFailure Exhausted(ImmutableArray<AttemptRecord> attempts)
-    {
-        if (attempts.IsEmpty)
-            return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, attempts);
-        var last = attempts[^1];
-        var message = attempts.Length == 1
-            ? last.Message
-            : $"All models failed ({attempts.Length}): " + string.Join(" | ", attempts.Select(a => $"{a.Model}: {a.Message} ({a.Reason.ToWireName()})"));
-        var (status, type) = last.Reason switch
-        {
-            FailoverReason.RateLimit => (429, "rate_limit_error"),
-            FailoverReason.ContextOverflow => (400, "invalid_request_error"),
-            FailoverReason.Format when last.Status is null => (501, "api_error"),
-            FailoverReason.Format => (400, "invalid_request_error"),
-            FailoverReason.ModelNotFound => (404, "not_found_error"),
-            FailoverReason.Overloaded => (503, "api_error"),
-            FailoverReason.Timeout when last.Status is null => (504, "api_error"),
-            _ when last.KeyId is null && last.Reason == FailoverReason.Auth => (503, "api_error"),
-            _ => (502, "api_error"),
-        };
-        if (last.Reason == FailoverReason.ContextOverflow)
-            message = "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.";
-        return new RunFailure(status, message, type, last.Reason.ToWireName(), null, attempts);
-    }
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, EventName = "model_fallback_succeeded",
+        Message = "Request for {RequestedModel} answered by {AnsweringModel} after {Attempts} attempts")]
+    private static partial void LogFallbackSucceeded(ILogger logger, string requestedModel, string answeringModel, int attempts);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Attempt on {Model} with key {KeyId} failed: {Reason} (status {Status})")]
-    private static partial void LogAttemptFailed(ILogger logger, string model, string keyId, string reason, int? status);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, EventName = "transient_retry",
+        Message = "Retrying {Model} after {Reason} (retry {Retry}) in {DelayMs:0} ms")]
+    private static partial void LogRetry(ILogger logger, string model, string reason, int retry, double delayMs);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, EventName = "queued_while_cooling",
+        Message = "Every candidate for {Model} is cooling; waiting {WaitMs:0} ms for the first key to recover")]
+    private static partial void LogQueued(ILogger logger, string model, double waitMs);
 }

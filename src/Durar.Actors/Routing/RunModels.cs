@@ -15,7 +15,15 @@ public sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
 }
 
 /// <summary>One attempt of a run, as listed in the exhaustion error and the structured log.</summary>
-public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason Reason, string Message, int? Status);
+public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason Reason, string Message, int? Status)
+{
+    /// <summary>The provider's own hint (Retry-After, reset headers) on this attempt.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+    /// <summary>When the candidate's soonest key recovers, for candidates skipped because every key was cooling.</summary>
+    public DateTimeOffset? RetryAfterAt { get; init; }
+    /// <summary>The provider has no usable credential at all (not configured, or outside <c>auth.order</c>).</summary>
+    public bool NoKeys { get; init; }
+}
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
 public sealed record RunFailure(

@@ -21,7 +21,11 @@ public static class ProviderCommands
     /// tried. The provider orders its keys and forwards to the chosen key actor, which answers the sender directly with a
     /// <see cref="KeyLease"/>; when no key can serve, the provider answers <see cref="NoKeyAvailable"/>.
     /// </summary>
-    public sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded) : IProviderCommand;
+    public sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded, ProbeMode Probe = ProbeMode.None)
+        : IProviderCommand;
+
+    /// <summary>Clear every cooldown and disable of one key (operator action). Answered with <see cref="KeyResetDone"/>.</summary>
+    public sealed record ResetKey(string ProviderId, string KeyId) : IProviderCommand;
 
     /// <summary>Ask for a snapshot of every key of the provider (operator surface).</summary>
     public sealed record GetProviderState(string ProviderId) : IProviderCommand;
@@ -29,6 +33,15 @@ public static class ProviderCommands
     /// <summary>Ask for a snapshot of every provider (answered by the registry with <see cref="ProviderStates"/>).</summary>
     public sealed record GetAllProviderStates;
 }
+
+/// <summary>
+/// Whether a lease may use a key that is cooling down: never; at most once per probe interval per provider; or, for the
+/// requested primary, only from the probe margin before its cooldown ends (reference items 62–63).
+/// </summary>
+public enum ProbeMode { None, Throttled, PrimaryMargin }
+
+/// <summary>Answer to <see cref="ProviderCommands.ResetKey"/>; <see cref="Found"/> is false for an unknown key id.</summary>
+public sealed record KeyResetDone(string KeyId, bool Found);
 
 /// <summary>Messages to a key actor, sent by the request run after each attempt.</summary>
 public static class KeyCommands
@@ -56,7 +69,11 @@ public sealed record KeyLease(string KeyId, string? Secret, IActorRef KeyActor) 
 }
 
 /// <summary>No key can serve now: none configured, all tried, or all cooling/disabled until <see cref="RetryAt"/>.</summary>
-public sealed record NoKeyAvailable(string ProviderId, string Message, FailoverReason Reason, DateTimeOffset? RetryAt) : LeaseResult;
+public sealed record NoKeyAvailable(string ProviderId, string Message, FailoverReason Reason, DateTimeOffset? RetryAt) : LeaseResult
+{
+    /// <summary>True when keys exist but all are cooling down or disabled (as opposed to none configured or all tried).</summary>
+    public bool Cooling => RetryAt is not null;
+}
 
 /// <summary>Operator view of one key; the secret is masked to its last four characters.</summary>
 public sealed record KeyStateView(

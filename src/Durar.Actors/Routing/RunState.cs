@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using Durar.Actors.Models;
+using Durar.Actors.Providers.Messages;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Routing;
+
+/// <summary>The attempts of one run so far, and the exhaustion error they add up to.</summary>
+internal sealed class RunState(RunPlan plan, long startedTimestamp)
+{
+    private readonly List<AttemptRecord> _attempts = [];
+    private readonly List<(ResolvedModel Candidate, NoKeyAvailable Answer)> _cooling = [];
+
+    public RunPlan Plan { get; } = plan;
+    public IReadOnlyList<AttemptRecord> Attempts => _attempts;
+
+    public void Add(AttemptRecord attempt) => _attempts.Add(attempt);
+
+    public void NoteCooling(ResolvedModel candidate, NoKeyAvailable answer)
+    {
+        if (_cooling.Any(c => c.Candidate == candidate)) return;
+        _cooling.Add((candidate, answer));
+    }
+
+    /// <summary>Every candidate is unavailable because of rate-limit cooldowns (no other kind of failure).</summary>
+    public bool AllCooling =>
+        _cooling.Count > 0 && _cooling.All(c => c.Answer.Reason == FailoverReason.RateLimit)
+        && _attempts.All(a => a.Reason == FailoverReason.RateLimit);
+
+    public DateTimeOffset? SoonestRecovery => _cooling.Select(c => c.Answer.RetryAt).Where(t => t is not null).Min();
+
+    public TimeSpan BudgetLeft(TimeProvider time, TimeSpan budget) => budget - time.GetElapsedTime(startedTimestamp);
+
+    public void ResetForRetry()
+    {
+        _cooling.Clear();
+        _attempts.RemoveAll(a => a.Reason == FailoverReason.RateLimit);
+    }
+
+    /// <summary>
+    /// The error for a run that produced nothing: one attempt → its own error; several → every attempt listed; every
+    /// candidate rate-limited or cooling → 429 with <c>Retry-After</c> = the soonest recovery.
+    /// </summary>
+    public RunFailure Exhausted()
+    {
+        var records = _attempts.ToList();
+        foreach (var (candidate, answer) in _cooling)
+            if (!records.Any(r => r.Model == candidate.ToString()))
+                records.Add(new AttemptRecord(candidate.ToString(), null, answer.Reason, answer.Message, null) { RetryAfterAt = answer.RetryAt });
+
+        if (records.Count == 0)
+            return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, []);
+
+        var last = records[^1];
+        var message = records.Count == 1
+            ? last.Message
+            : $"All models failed ({records.Count}): " + string.Join(" | ", records.Select(a => $"{a.Model}: {a.Message} ({a.Reason.ToWireName()})"));
+
+        if (last.Reason == FailoverReason.ContextOverflow)
+            return new RunFailure(400, "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
+                "invalid_request_error", "context_overflow", null, [.. records]);
+
+        var rateLimited = records.All(r => r.Reason == FailoverReason.RateLimit);
+        if (rateLimited)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var soonest = records.Select(r => r.RetryAfterAt ?? (r.RetryAfter is { } ra ? now + ra : (DateTimeOffset?)null)).Where(t => t is not null).Min();
+            var retryAfter = soonest is { } s && s > now ? s - now : TimeSpan.FromSeconds(1);
+            return new RunFailure(429, message, "rate_limit_error", "rate_limit", retryAfter, [.. records]);
+        }
+
+        var (status, type) = last.Reason switch
+        {
+            FailoverReason.Format when last.Status is null && last.KeyId is null => (501, "api_error"),
+            FailoverReason.Format or FailoverReason.NoErrorDetails when last.Status is 400 or 422 => (400, "invalid_request_error"),
+            FailoverReason.ModelNotFound when last.Status is 404 => (404, "not_found_error"),
+            FailoverReason.Refusal => (400, "invalid_request_error"),
+            FailoverReason.Timeout when last.Status is null && last.KeyId is not null => (504, "api_error"),
+            _ when last.NoKeys => (503, "api_error"),
+            FailoverReason.Billing or FailoverReason.AuthPermanent or FailoverReason.Auth when last.KeyId is null => (503, "api_error"),
+            _ => (502, "api_error"),
+        };
+        var code = last.NoKeys ? "no_api_keys" : last.Reason.ToWireName();
+        return new RunFailure(status, message, type, code, null, [.. records]);
+    }
+}
