@@ -56,6 +56,7 @@ public static partial class ChatCompletionsApi
         var result = await runner.CompleteAsync(plan, request, ct);
         if (result.Failure is { } failure)
         {
+            context.Response.Headers[AttemptsHeader] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ToApiError(failure).WriteAsync(context.Response);
             return;
         }
@@ -70,6 +71,7 @@ public static partial class ChatCompletionsApi
         var result = await runner.StreamAsync(plan, request, ct);
         if (result.Failure is { } failure)
         {
+            context.Response.Headers[AttemptsHeader] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ToApiError(failure).WriteAsync(context.Response);
             return;
         }
