@@ -1,0 +1,169 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Durar.Actors;
+using Durar.Actors.Configuration;
+using Durar.Persistence.Serialization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Durar.Persistence.Tests.Configuration;
+
+/// <summary>
+/// Config sanity (C14): the <c>gateway.persistence</c> keys of durar.conf select the store, and the HOCON
+/// <see cref="DurarPersistence"/> produces holds the values the plugin and the serializer binding need.
+/// </summary>
+public sealed class DurarPersistenceConfigSpecs : IDisposable
+{
+    private readonly TempDataDir _dir = new();
+
+    [Fact]
+    public void Should_default_to_sqlite_in_the_data_dir()
+    {
+        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.Defaults, _dir.Path);
+
+        Assert.Equal(new PersistenceOptions("sqlite", "", _dir.Path), options);
+
+        var config = DurarPersistence.Hocon(options);
+        var expected = $"Data Source={_dir.DatabaseFile};Pooling=True";
+        Assert.Equal(expected, config.GetString("akka.persistence.journal.sql.connection-string"));
+        Assert.Equal(expected, config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+        Assert.Equal(expected, config.GetString("akka.persistence.query.journal.sql.connection-string"));
+        Assert.All(ProviderNames(config), name => Assert.Equal("SQLite.MS", name));
+    }
+
+    [Fact]
+    public void Should_configure_the_sql_plugins_and_bind_persistables_to_the_durar_serializer()
+    {
+        var config = DurarPersistence.Hocon(_dir.Sqlite);
+
+        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.query.journal.sql.write-plugin"));
+        Assert.Equal("Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", config.GetString("akka.persistence.journal.sql.class"));
+        Assert.Equal("Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql", config.GetString("akka.persistence.snapshot-store.sql.class"));
+        Assert.Equal("Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql", config.GetString("akka.persistence.query.journal.sql.class"));
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql" })
+        {
+            Assert.Equal("default", config.GetString($"{plugin}.table-mapping"));
+        }
+
+        Assert.True(config.GetBoolean("akka.persistence.journal.sql.auto-initialize"));
+        Assert.True(config.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
+
+        Assert.Equal(DurarJsonSerializer.TypeName, config.GetString("akka.actor.serializers.durar"));
+        Assert.Equal("durar", config.GetConfig("akka.actor.serialization-bindings").AsEnumerable()
+            .Single(e => e.Key == "Durar.Actors.IDurarPersistable, Durar.Actors").Value.GetString());
+        Assert.Equal(DurarJsonSerializer.SerializerId, config.GetConfig("akka.actor.serialization-identifiers").AsEnumerable()
+            .Single(e => e.Key == DurarJsonSerializer.TypeName).Value.GetInt());
+        Assert.True(DurarJsonSerializer.SerializerId > 100, "ids up to 100 are reserved for Akka");
+    }
+
+    [Fact]
+    public void Should_create_the_data_dir_and_switch_the_file_to_write_ahead_logging()
+    {
+        Assert.False(Directory.Exists(_dir.Path));
+
+        DurarPersistence.Hocon(_dir.Sqlite);
+
+        Assert.True(File.Exists(_dir.DatabaseFile));
+        using var connection = new SqliteConnection($"Data Source={_dir.DatabaseFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Should_select_postgresql_from_the_commented_profile()
+    {
+        var config = DurarSettingsLoader.FromText(
+            """
+            gateway.persistence {
+              provider = "postgresql"
+              connectionString = "Host=127.0.0.1;Port=5432;Database=durar;Username=postgres"
+            }
+            """);
+
+        var options = PersistenceOptions.FromConfig(config, _dir.Path);
+        var hocon = DurarPersistence.Hocon(options);
+
+        Assert.Equal(PersistenceProviders.PostgreSql, options.Provider);
+        Assert.All(ProviderNames(hocon), name => Assert.Equal("PostgreSQL.15", name));
+        Assert.Equal("Host=127.0.0.1;Port=5432;Database=durar;Username=postgres", hocon.GetString("akka.persistence.journal.sql.connection-string"));
+        // Nothing local is needed for PostgreSQL.
+        Assert.False(Directory.Exists(_dir.Path));
+    }
+
+    [Fact]
+    public void Should_pass_a_connection_string_with_quotes_and_backslashes_through_unchanged()
+    {
+        const string connectionString = """Host=db;Username=durar;Password=a"b\c;d'e""";
+
+        var hocon = DurarPersistence.Hocon(new PersistenceOptions("PostgreSQL", connectionString, _dir.Path));
+
+        Assert.Equal(connectionString, hocon.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+    }
+
+    [Theory]
+    [InlineData("mysql")]
+    [InlineData("sqlserver")]
+    [InlineData("")]
+    public void Should_reject_an_unknown_provider_naming_the_key(string provider)
+    {
+        var config = DurarSettingsLoader.FromText($"gateway.persistence.provider = \"{provider}\"");
+
+        var error = Assert.Throws<DurarConfigException>(() => PersistenceOptions.FromConfig(config, _dir.Path));
+
+        Assert.Equal("gateway.persistence.provider", error.Path);
+        Assert.Contains($"\"{provider}\"", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_require_a_connection_string_for_postgresql()
+    {
+        var config = DurarSettingsLoader.FromText("gateway.persistence.provider = postgresql");
+
+        var error = Assert.Throws<DurarConfigException>(() => PersistenceOptions.FromConfig(config, _dir.Path));
+
+        Assert.Equal("gateway.persistence.connectionString", error.Path);
+    }
+
+    [Fact]
+    public async Task Should_wire_the_hosted_actor_system_and_let_later_options_win()
+    {
+        using var host = new HostBuilder()
+            .ConfigureServices(services => services.AddAkka("durar-hosting-spec", builder =>
+            {
+                builder.WithDurarPersistence(_dir.Sqlite);
+                // A later typed setting (added with Prepend, as Akka.Hosting does) overrides ours.
+                builder.AddHocon("akka.persistence.journal.sql.batch-size = 7", HoconAddMode.Prepend);
+            }))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var config = system.Settings.Config;
+
+            Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
+            Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
+            Assert.Equal(7, config.GetInt("akka.persistence.journal.sql.batch-size"));
+            Assert.IsType<DurarJsonSerializer>(system.Serialization.FindSerializerForType(typeof(IDurarPersistable)));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static IEnumerable<string> ProviderNames(Config config) =>
+    [
+        config.GetString("akka.persistence.journal.sql.provider-name"),
+        config.GetString("akka.persistence.snapshot-store.sql.provider-name"),
+        config.GetString("akka.persistence.query.journal.sql.provider-name"),
+    ];
+}

@@ -1,0 +1,183 @@
+using System.Collections.Immutable;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Serialization;
+using Durar.Actors;
+using Durar.Actors.Providers.Messages;
+using Durar.Actors.Resilience;
+using Durar.Persistence.Serialization;
+using Xunit.Abstractions;
+
+namespace Durar.Persistence.Tests.Serialization;
+
+/// <summary>
+/// Every persisted type goes through <see cref="DurarJsonSerializer"/> as resolved by a real ActorSystem configured with
+/// <see cref="DurarPersistence.Hocon"/>, round-trips by value, and keeps its literal manifest.
+/// </summary>
+public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    /// <summary>The shipped manifests. Never edit a row; only add rows.</summary>
+    public static TheoryData<Type, string> ShippedManifests { get; } = new()
+    {
+        { typeof(KeyEvents.Failed), "key-failed" },
+        { typeof(KeyEvents.Recovered), "key-recovered" },
+        { typeof(KeyEvents.Exhausted), "key-exhausted" },
+        { typeof(KeyEvents.Reset), "key-reset" },
+        { typeof(KeyEvents.Used), "key-used" },
+        { typeof(KeyHealthSnapshot), "key-snapshot" },
+    };
+
+    private readonly TempDataDir _dir;
+
+    public DurarJsonSerializerSpecs(ITestOutputHelper output)
+        : this(new TempDataDir(), output)
+    {
+    }
+
+    private DurarJsonSerializerSpecs(TempDataDir dir, ITestOutputHelper output)
+        : base(DurarPersistence.Hocon(dir.Sqlite), "serializer-specs", output)
+    {
+        _dir = dir;
+    }
+
+    [Fact]
+    public void Should_have_a_manifest_and_a_sample_for_every_persistable_type()
+    {
+        var persistable = typeof(IDurarPersistable).Assembly.GetTypes()
+            .Where(t => typeof(IDurarPersistable).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToList();
+        var sampled = PersistableSamples.All.Select(s => s.GetType()).ToHashSet();
+
+        Assert.NotEmpty(persistable);
+        Assert.All(persistable, t => Assert.True(DurarManifests.TryGetManifest(t, out _), $"{t.FullName} has no manifest in {nameof(DurarManifests)}"));
+        Assert.All(persistable, t => Assert.True(sampled.Contains(t), $"{t.FullName} has no sample in {nameof(PersistableSamples)}"));
+        // The reverse: a manifest for a type that is not IDurarPersistable would never reach this serializer.
+        Assert.All(DurarManifests.All.Keys, t => Assert.Contains(t, persistable));
+    }
+
+    [Fact]
+    public void Should_keep_every_shipped_manifest_and_no_others()
+    {
+        var shipped = ShippedManifests.Select(row => ((Type)row[0], (string)row[1])).ToHashSet();
+
+        Assert.Equal(shipped, DurarManifests.All.Select(e => (e.Key, e.Value)).ToHashSet());
+        Assert.Equal(DurarManifests.All.Count, DurarManifests.All.Values.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(ShippedManifests))]
+    public void Should_write_the_literal_manifest(Type type, string manifest)
+    {
+        var sample = PersistableSamples.All.First(s => s.GetType() == type);
+        var serializer = Sys.Serialization.FindSerializerFor(sample);
+
+        Assert.Equal(manifest, Akka.Serialization.Serialization.ManifestFor(serializer, sample));
+    }
+
+    [Theory]
+    [MemberData(nameof(PersistableSamples.Indexes), MemberType = typeof(PersistableSamples))]
+    public void Should_round_trip_every_persistable_through_the_durar_serializer(int index)
+    {
+        var sample = PersistableSamples.All[index];
+
+        var serializer = Sys.Serialization.FindSerializerFor(sample);
+        Assert.IsType<DurarJsonSerializer>(serializer);
+        Assert.Equal(DurarJsonSerializer.SerializerId, serializer.Identifier);
+
+        var bytes = serializer.ToBinary(sample);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, sample);
+        var restored = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+
+        Equivalence.AssertEquivalent(sample, restored);
+        Assert.DoesNotContain("$type", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_keep_model_cooldowns_case_insensitive_after_a_round_trip()
+    {
+        var restored = (KeyHealthSnapshot)RoundTrip(new KeyHealthSnapshot(PersistableSamples.FullHealth));
+
+        Assert.Same(StringComparer.OrdinalIgnoreCase, restored.Health.ModelCooldowns.KeyComparer);
+        Assert.True(restored.Health.ModelCooldowns.ContainsKey("gpt-5.4"));
+        Assert.True(restored.Health.ModelCooldowns.ContainsKey("CLAUDE-OPUS-4-6"));
+    }
+
+    [Fact]
+    public void Should_write_enums_as_names_and_model_ids_verbatim()
+    {
+        var json = Encoding.UTF8.GetString(Serializer().ToBinary(new KeyHealthSnapshot(PersistableSamples.FullHealth)));
+
+        Assert.Contains("\"cooldownReason\":\"RateLimit\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"disabledReason\":\"AuthPermanent\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"GPT-5.4\":", json, StringComparison.Ordinal);
+        Assert.Contains("\"rate_limit\":2", json, StringComparison.Ordinal);
+    }
+
+    /// <summary>A payload as this version writes it to disk. If this spec breaks, stored journals break: fix the code, not the spec.</summary>
+    [Fact]
+    public void Should_read_payloads_in_the_stored_format()
+    {
+        const string stored =
+            """{"at":"2026-03-01T12:00:00.5+02:00","reason":"RateLimit","model":"GPT-5.4","countsAsError":true,"modelCooldownUntil":"2026-03-01T12:01:00+02:00","windowReset":false}""";
+        var at = new DateTimeOffset(2026, 3, 1, 12, 0, 0, 500, TimeSpan.FromHours(2));
+        var expected = new KeyEvents.Failed(at, FailoverReason.RateLimit, "GPT-5.4", true, null, at.AddSeconds(59.5), null, false);
+
+        var restored = Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(stored), DurarJsonSerializer.SerializerId, "key-failed");
+
+        Equivalence.AssertEquivalent(expected, restored);
+        Assert.Equal(stored, Encoding.UTF8.GetString(Serializer().ToBinary(expected)));
+    }
+
+    [Fact]
+    public void Should_skip_unknown_properties_and_default_missing_ones()
+    {
+        // A newer writer added a field; an older one omitted the nullable model.
+        const string stored = """{"at":"2026-03-01T12:00:00+00:00","until":"2026-03-01T12:00:30+00:00","addedLater":{"x":1}}""";
+
+        var restored = (KeyEvents.Exhausted)Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(stored), DurarJsonSerializer.SerializerId, "key-exhausted");
+
+        Assert.Null(restored.Model);
+        Assert.Equal(TimeSpan.FromSeconds(30), restored.Until - restored.At);
+    }
+
+    [Fact]
+    public void Should_reject_an_unknown_manifest_naming_it()
+    {
+        var error = Assert.Throws<SerializationException>(() => Serializer().FromBinary("{}"u8.ToArray(), "key-vanished"));
+
+        Assert.Contains("key-vanished", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_reject_a_corrupt_payload_naming_the_manifest()
+    {
+        var error = Assert.Throws<SerializationException>(() => Serializer().FromBinary("{\"at\":"u8.ToArray(), "key-used"));
+
+        Assert.Contains("key-used", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_refuse_to_write_a_type_without_a_manifest()
+    {
+        var error = Assert.Throws<SerializationException>(() => Serializer().ToBinary(new Unregistered()));
+
+        Assert.Contains(nameof(Unregistered), error.Message, StringComparison.Ordinal);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _dir.Dispose();
+    }
+
+    private DurarJsonSerializer Serializer() =>
+        Assert.IsType<DurarJsonSerializer>(Sys.Serialization.FindSerializerForType(typeof(IDurarPersistable)));
+
+    private object RoundTrip(IDurarPersistable value)
+    {
+        var serializer = Serializer();
+        return serializer.FromBinary(serializer.ToBinary(value), serializer.Manifest(value));
+    }
+
+    private sealed record Unregistered : IDurarPersistable;
+}
