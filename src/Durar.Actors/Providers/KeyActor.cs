@@ -61,6 +61,10 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 case AttemptOutcome.Succeeded ok when KeyHealthPolicy.DecideExhausted(_health, report.ModelId, ok.Hints, Now) is { } exhausted:
                     PersistAndApply(exhausted);
                     break;
+                case AttemptOutcome.Succeeded when _health.ErrorCount > 0 || !_health.ModelCooldowns.IsEmpty:
+                    // Failures below the cooldown threshold (or other models' cooldowns) are cleared by a success too.
+                    PersistAndApply(new KeyEvents.Recovered(Now));
+                    break;
                 case AttemptOutcome.Failed failed:
                     OnFailed(report.ModelId, failed);
                     break;

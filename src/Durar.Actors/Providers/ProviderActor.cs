@@ -14,8 +14,11 @@ namespace Durar.Actors.Providers;
 /// which answers the caller directly. When every key is cooling it answers with the soonest recovery, and lets at most one
 /// probe through per probe interval.
 /// </summary>
-public sealed class ProviderActor : ReceiveActor
+public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
+    private const string RecoveryTimer = "keys-recovered";
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(15);
+
     private readonly ProviderDefinition _provider;
     private readonly ImmutableArray<ApiKeyCredential> _credentials;
     private readonly ImmutableArray<string> _explicitOrder;
@@ -24,6 +27,9 @@ public sealed class ProviderActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<KeySlot> _slots = [];
     private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
+
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor)
     {
@@ -44,8 +50,40 @@ public sealed class ProviderActor : ReceiveActor
         _explicitOrder = explicitOrder;
         _cooldowns = cooldowns;
         _failover = failover;
+        Recovering();
+    }
+
+    /// <summary>
+    /// Until every key actor has recovered its persisted health and reported it, requests wait: leasing a key whose
+    /// cooldown has not been read back yet would send it straight into another 429 after a restart.
+    /// </summary>
+    private void Recovering()
+    {
+        Receive<KeyStateChanged>(changed =>
+        {
+            OnKeyState(changed);
+            if (_slots.TrueForAll(s => s.View is not null)) BecomeActive();
+        });
+        Receive<KeysRecoveryTimeout>(_ =>
+        {
+            _log.Warning("Provider [{ProviderId}]: not every key reported its state within {Timeout}; serving anyway", _provider.Id, RecoveryTimeout);
+            BecomeActive();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void BecomeActive()
+    {
+        Timers.Cancel(RecoveryTimer);
+        Become(Active);
+        Stash.UnstashAll();
+    }
+
+    private void Active()
+    {
         Receive<ProviderCommands.AcquireKey>(OnAcquire);
         Receive<KeyStateChanged>(OnKeyState);
+        Receive<KeysRecoveryTimeout>(_ => { });
         Receive<ProviderCommands.ResetKey>(reset =>
         {
             var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
@@ -69,6 +107,14 @@ public sealed class ProviderActor : ReceiveActor
             _slots.Add(new KeySlot(credential, child));
         }
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
+        if (_slots.Count == 0) Become(Active);
+        else Timers.StartSingleTimer(RecoveryTimer, KeysRecoveryTimeout.Instance, RecoveryTimeout);
+    }
+
+    private sealed class KeysRecoveryTimeout : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly KeysRecoveryTimeout Instance = new();
+        private KeysRecoveryTimeout() { }
     }
 
     private void OnAcquire(ProviderCommands.AcquireKey request)

@@ -39,7 +39,7 @@ public sealed partial class ChatRunner(
         RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            Report(key, candidate, new AttemptOutcome.Succeeded(UpstreamException.NoHints, completion.Usage));
+            Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage));
             return new CompletionRun(completion, candidate, attempts);
         });
 

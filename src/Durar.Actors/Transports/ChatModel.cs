@@ -58,7 +58,11 @@ public sealed record TokenUsage(long Input, long Output, long CacheRead = 0, lon
 }
 
 /// <summary>A whole, non-streamed answer.</summary>
-public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolCalls, string FinishReason, TokenUsage? Usage, string? UpstreamModel);
+public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolCalls, string FinishReason, TokenUsage? Usage, string? UpstreamModel)
+{
+    /// <summary>The upstream's rate-limit headers on this answer (for pre-emptive cooldowns).</summary>
+    public Resilience.RateLimitHints Hints { get; init; } = Resilience.RateLimitHints.None;
+}
 
 /// <summary>
 /// The provider-neutral event model every streaming transport produces: text deltas, tool-call deltas, usage and the finish

@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
+using Durar.Persistence;
 using Serilog;
 using Serilog.Events;
 
@@ -35,7 +36,9 @@ public static class GatewayHost
         });
         builder.WebHost.UseUrls($"http://{FormatHost(settings.Gateway.Bind)}:{port}");
 
-        builder.Services.AddDurar(config);
+        // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
+        var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
+        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
 
@@ -44,6 +47,7 @@ public static class GatewayHost
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapChatCompletions();
         app.MapModels();
+        app.MapAdmin();
         return app;
     }
 

@@ -8,6 +8,16 @@ public class RateLimitHeadersTests
     // A Sunday; HTTP-dates carry the day name and .NET checks it.
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
+    private static readonly Dictionary<string, string> RemainingHeaderOf = new()
+    {
+        ["x-ratelimit-reset-requests"] = "x-ratelimit-remaining-requests",
+        ["x-ratelimit-reset-tokens"] = "x-ratelimit-remaining-tokens",
+        ["anthropic-ratelimit-requests-reset"] = "anthropic-ratelimit-requests-remaining",
+        ["anthropic-ratelimit-tokens-reset"] = "anthropic-ratelimit-tokens-remaining",
+        ["anthropic-ratelimit-input-tokens-reset"] = "anthropic-ratelimit-input-tokens-remaining",
+        ["anthropic-ratelimit-output-tokens-reset"] = "anthropic-ratelimit-output-tokens-remaining",
+    };
+
     /// <summary>(header, value, expected RetryAfter in seconds or null when the value must be ignored).</summary>
     public static TheoryData<string, string, double?> SingleHintRows { get; } = new()
     {
@@ -31,31 +41,42 @@ public class RateLimitHeadersTests
         { "retry-after-ms", "250.5", 0.2505 },
         { "retry-after-ms", "abc", null },
         { "retry-after-ms", "-1", null },
-        { "x-ratelimit-reset-requests", "1s", 1 },
-        { "x-ratelimit-reset-requests", "6m0s", 360 },
-        { "x-ratelimit-reset-requests", "20ms", 0.02 },
-        { "x-ratelimit-reset-requests", "1h2m3.5s", 3723.5 },
-        { "x-ratelimit-reset-requests", "0.5s", 0.5 },
-        { "x-ratelimit-reset-requests", "60", 60 },
-        { "x-ratelimit-reset-requests", "1x", null },
-        { "x-ratelimit-reset-requests", "s", null },
-        { "x-ratelimit-reset-requests", "1h-2m", null },
-        { "x-ratelimit-reset-requests", "1 s", null },
-        { "x-ratelimit-reset-requests", "5M", null },
-        { "x-ratelimit-reset-requests", "-1s", null },
-        { "x-ratelimit-reset-tokens", "7.66s", 7.66 },
-        { "x-ratelimit-reset-tokens", "100us", 0.0001 },
-        { "x-ratelimit-reset-tokens", "1500000ns", 0.0015 },
-        { "x-ratelimit-reset-tokens", "9000h", null },
-        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30Z", 30 },
-        { "anthropic-ratelimit-tokens-reset", "2026-03-01T13:00:45+01:00", 45 },
-        { "anthropic-ratelimit-input-tokens-reset", "2026-03-01T12:00:05.250Z", 5.25 },
-        { "anthropic-ratelimit-output-tokens-reset", "2026-03-01T12:01:00.123456789Z", 60.1234567 },
-        { "anthropic-ratelimit-requests-reset", "2026-03-01T11:00:00Z", null },
-        { "anthropic-ratelimit-requests-reset", "2026-13-01T00:00:00Z", null },
-        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30", null },
-        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30+25:00", null },
-        { "anthropic-ratelimit-requests-reset", "tomorrow", null },
+    };
+
+    /// <summary>
+    /// (reset header, reset value, the same bucket's remaining count, expected RetryAfter and ResetIn in seconds or null).
+    /// A reset counts only when its bucket is used up; malformed resets are ignored.
+    /// </summary>
+    public static TheoryData<string, string, string, double?> ResetHintRows { get; } = new()
+    {
+        { "x-ratelimit-reset-requests", "1s", "0", 1 },
+        { "x-ratelimit-reset-requests", "6m0s", "0", 360 },
+        { "x-ratelimit-reset-requests", "20ms", "0", 0.02 },
+        { "x-ratelimit-reset-requests", "1h2m3.5s", "0", 3723.5 },
+        { "x-ratelimit-reset-requests", "0.5s", "0", 0.5 },
+        { "x-ratelimit-reset-requests", "60", "0", 60 },
+        { "x-ratelimit-reset-requests", "1x", "0", null },
+        { "x-ratelimit-reset-requests", "s", "0", null },
+        { "x-ratelimit-reset-requests", "1h-2m", "0", null },
+        { "x-ratelimit-reset-requests", "1 s", "0", null },
+        { "x-ratelimit-reset-requests", "5M", "0", null },
+        { "x-ratelimit-reset-requests", "-1s", "0", null },
+        { "x-ratelimit-reset-tokens", "7.66s", "0", 7.66 },
+        { "x-ratelimit-reset-tokens", "100us", "0", 0.0001 },
+        { "x-ratelimit-reset-tokens", "1500000ns", "0", 0.0015 },
+        { "x-ratelimit-reset-tokens", "9000h", "0", null },
+        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30Z", "0", 30 },
+        { "anthropic-ratelimit-tokens-reset", "2026-03-01T13:00:45+01:00", "0", 45 },
+        { "anthropic-ratelimit-input-tokens-reset", "2026-03-01T12:00:05.250Z", "0", 5.25 },
+        { "anthropic-ratelimit-output-tokens-reset", "2026-03-01T12:01:00.123456789Z", "0", 60.1234567 },
+        { "anthropic-ratelimit-requests-reset", "2026-03-01T11:00:00Z", "0", null },
+        { "anthropic-ratelimit-requests-reset", "2026-13-01T00:00:00Z", "0", null },
+        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30", "0", null },
+        { "anthropic-ratelimit-requests-reset", "2026-03-01T12:00:30+25:00", "0", null },
+        { "anthropic-ratelimit-requests-reset", "tomorrow", "0", null },
+        { "x-ratelimit-reset-tokens", "6m0s", "1200", null },
+        { "x-ratelimit-reset-requests", "1s", "1", null },
+        { "anthropic-ratelimit-tokens-reset", "2026-03-01T12:00:45Z", "5000", null },
     };
 
     /// <summary>(Gemini error body, expected RetryAfter in seconds or null).</summary>
@@ -90,6 +111,17 @@ public class RateLimitHeadersTests
     }
 
     [Theory]
+    [MemberData(nameof(ResetHintRows))]
+    public void Should_count_a_reset_only_when_its_bucket_is_exhausted(string resetHeader, string value, string remaining, double? expectedSeconds)
+    {
+        var hints = Parse(new() { [resetHeader] = value, [RemainingHeaderOf[resetHeader]] = remaining });
+
+        Assert.Equal(Seconds(expectedSeconds), hints.RetryAfter);
+        Assert.Equal(Seconds(expectedSeconds), hints.ResetIn);
+        Assert.Equal(remaining == "0", hints.Exhausted);
+    }
+
+    [Theory]
     [MemberData(nameof(GeminiBodyRows))]
     public void Should_read_gemini_retry_delay_from_the_error_body(string? body, double? expectedSeconds)
     {
@@ -113,7 +145,9 @@ public class RateLimitHeadersTests
                 ["retry-after"] = "10",
                 ["retry-after-ms"] = "90000",
                 ["x-ratelimit-reset-requests"] = "1s",
+                ["x-ratelimit-remaining-tokens"] = "0",
                 ["x-ratelimit-reset-tokens"] = "6m0s",
+                ["anthropic-ratelimit-tokens-remaining"] = "0",
                 ["anthropic-ratelimit-tokens-reset"] = "2026-03-01T12:02:00Z",
             },
             """{"error":{"details":[{"retryDelay":"30s"}]}}""");
@@ -147,7 +181,8 @@ public class RateLimitHeadersTests
 
         Assert.True(hints.Exhausted);
         Assert.Equal(TimeSpan.FromSeconds(1), hints.ResetIn);
-        Assert.Equal(TimeSpan.FromMinutes(6), hints.RetryAfter);
+        // The token bucket still has tokens: its 6m reset must not stretch the wait.
+        Assert.Equal(TimeSpan.FromSeconds(1), hints.RetryAfter);
     }
 
     [Fact]
@@ -175,7 +210,7 @@ public class RateLimitHeadersTests
     public void Should_detect_each_exhausted_bucket_with_its_own_reset(string remaining, string reset, string resetValue)
     {
         var headers = new Dictionary<string, string> { [remaining] = "0", [reset] = resetValue };
-        // A later reset of a bucket that is not exhausted counts for RetryAfter but never for ResetIn.
+        // A later reset of a bucket that is not exhausted counts for neither ResetIn nor RetryAfter.
         if (reset == "x-ratelimit-reset-requests")
         {
             headers["x-ratelimit-reset-tokens"] = "10m0s";
@@ -189,7 +224,7 @@ public class RateLimitHeadersTests
 
         Assert.True(hints.Exhausted);
         Assert.Equal(TimeSpan.FromSeconds(42), hints.ResetIn);
-        Assert.Equal(TimeSpan.FromMinutes(10), hints.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(42), hints.RetryAfter);
     }
 
     [Theory]
@@ -208,6 +243,7 @@ public class RateLimitHeadersTests
 
         Assert.Equal(expected, hints.Exhausted);
         Assert.Equal(expected ? TimeSpan.FromSeconds(3) : null, hints.ResetIn);
+        Assert.Equal(expected ? TimeSpan.FromSeconds(3) : null, hints.RetryAfter);
     }
 
     [Fact]

@@ -9,7 +9,10 @@ namespace Durar.Actors.Resilience;
 /// and retry delays honour the provider's own hints end to end (a frequent LiteLLM complaint, peer-gateways §3.2)
 /// instead of a fixed backoff.
 /// </summary>
-/// <param name="RetryAfter">The longest wait any hint asks for (Retry-After, retry-after-ms, reset headers, Gemini retryDelay); null when none.</param>
+/// <param name="RetryAfter">
+/// The longest wait any hint asks for (Retry-After, retry-after-ms, Gemini retryDelay, and <paramref name="ResetIn"/>);
+/// null when none. Reset headers of buckets that are not exhausted do not count.
+/// </param>
 /// <param name="Exhausted">Whether a remaining-requests/tokens header reported 0.</param>
 /// <param name="ResetIn">When <paramref name="Exhausted"/>, the longest reset among the exhausted buckets; null when they carry no reset.</param>
 public sealed record RateLimitHints(TimeSpan? RetryAfter, bool Exhausted, TimeSpan? ResetIn)
@@ -104,8 +107,9 @@ public static class RateLimitHeaders
             var reset = bucket.Format == ResetFormat.Duration
                 ? ParseDuration(resetValue)
                 : ParseFutureTimestamp(resetValue, now);
-            longest = Longer(longest, reset);
 
+            // A bucket's reset only matters when that bucket is used up: OpenAI sends x-ratelimit-reset-tokens: 6m0s
+            // on a 429 for requests while tokens are left, and counting it would overstate the wait.
             if (IsZero(header(bucket.RemainingHeader)))
             {
                 exhausted = true;
@@ -113,6 +117,7 @@ public static class RateLimitHeaders
             }
         }
 
+        longest = Longer(longest, resetIn);
         longest = Longer(longest, GeminiRetryDelay(errorBody));
         return new RateLimitHints(longest, exhausted, resetIn);
     }

@@ -28,7 +28,7 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
             using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
             await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            return ParseMessage(doc.RootElement, providerId);
+            return ParseMessage(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null) };
         }
         catch (JsonException e)
         {

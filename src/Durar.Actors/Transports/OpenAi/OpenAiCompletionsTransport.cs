@@ -25,7 +25,7 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
             using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
             await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            return ParseCompletion(doc.RootElement, providerId);
+            return ParseCompletion(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null) };
         }
         catch (JsonException e)
         {

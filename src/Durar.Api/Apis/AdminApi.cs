@@ -1,0 +1,108 @@
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Durar.Actors.Configuration;
+using Durar.Actors.Hosting;
+using Durar.Actors.Providers.Messages;
+
+namespace Durar.Api.Apis;
+
+/// <summary>
+/// The operator surface: <c>GET /v1/admin/providers</c> (every provider and key with its state, keys masked to their last
+/// four characters) and <c>POST /v1/admin/keys/{id}/reset</c> (clear a cooldown or disable, which OpenClaw users had to do
+/// by editing files). With a gateway token configured the token is required (as for all of <c>/v1</c>); without one,
+/// admin routes answer loopback clients only.
+/// </summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/v1/admin").AddEndpointFilter(async (ctx, next) =>
+        {
+            var auth = ctx.HttpContext.RequestServices.GetRequiredService<GatewayAuth>();
+            if (!auth.Enabled && ctx.HttpContext.Connection.RemoteIpAddress is { } ip && !IPAddress.IsLoopback(ip))
+                return new ErrorResult(new ApiError(403, "Admin routes need a gateway token (gateway.auth.token) when called from another host.",
+                    "permission_error", "admin_requires_token"));
+            return await next(ctx);
+        });
+        admin.MapGet("/providers", ListProvidersAsync);
+        admin.MapPost("/keys/{id}/reset", ResetKeyAsync);
+        return app;
+    }
+
+    private static async Task ListProvidersAsync(HttpContext context, IRequiredActor<ProvidersRegistryKey> providers, GatewaySettings gateway)
+    {
+        var states = await providers.ActorRef.Ask<ProviderStates>(new ProviderCommands.GetAllProviderStates(), gateway.AskTimeout * 2,
+            context.RequestAborted);
+        context.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
+        w.WriteStartObject();
+        w.WriteStartArray("providers");
+        foreach (var p in states.Providers)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", p.ProviderId);
+            w.WriteString("api", p.Api);
+            if (p.BaseUrl is null) w.WriteNull("baseUrl"); else w.WriteString("baseUrl", p.BaseUrl);
+            w.WriteStartArray("keys");
+            foreach (var k in p.Keys)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", k.KeyId);
+                w.WriteString("key", k.Masked);
+                w.WriteString("source", k.Source);
+                w.WriteString("state", k.State);
+                WriteTime(w, "until", k.Until);
+                if (k.Reason is null) w.WriteNull("reason"); else w.WriteString("reason", k.Reason);
+                w.WriteNumber("errorCount", k.ErrorCount);
+                w.WriteStartObject("failureCounts");
+                foreach (var (reason, count) in k.FailureCounts.OrderBy(x => x.Key, StringComparer.Ordinal)) w.WriteNumber(reason, count);
+                w.WriteEndObject();
+                WriteTime(w, "lastUsed", k.LastUsed);
+                w.WriteNumber("requests", k.Requests);
+                w.WriteNumber("failures", k.Failures);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static async Task ResetKeyAsync(HttpContext context, string id, IRequiredActor<ProvidersRegistryKey> providers, GatewaySettings gateway)
+    {
+        id = Uri.UnescapeDataString(id);
+        var colon = id.IndexOf(':');
+        if (colon <= 0)
+        {
+            await ApiError.NotFound($"No key `{id}` (key ids look like provider:key-xxxxxxxx; see GET /v1/admin/providers).", "key_not_found", "id")
+                .WriteAsync(context.Response);
+            return;
+        }
+        var done = await providers.ActorRef.Ask<KeyResetDone>(new ProviderCommands.ResetKey(id[..colon], id), gateway.AskTimeout, context.RequestAborted);
+        if (!done.Found)
+        {
+            await ApiError.NotFound($"No key `{id}`.", "key_not_found", "id").WriteAsync(context.Response);
+            return;
+        }
+        context.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("state", "ready");
+        w.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } v) w.WriteString(name, v.ToUniversalTime().ToString("O"));
+        else w.WriteNull(name);
+    }
+
+    private sealed class ErrorResult(ApiError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => error.WriteAsync(httpContext.Response);
+    }
+}
