@@ -5,6 +5,8 @@ public static class ActorNames
 {
     public const string Providers = "providers";
 
+    public const string AuthProfiles = "auth-profiles";
+
     public static string Provider(string providerId) => "provider-" + Uri.EscapeDataString(providerId);
 
     public static string Key(string keyId) => "key-" + Uri.EscapeDataString(keyId);

@@ -33,6 +33,19 @@ public static class Equivalence
 
                 return;
             }
+            case IEnumerable expectedItems when expected is not string:
+            {
+                // Lists and arrays (ImmutableArray compares by reference): same length, equivalent items in order.
+                var expectedList = expectedItems.Cast<object?>().ToList();
+                var actualList = ((IEnumerable)actual).Cast<object?>().ToList();
+                Assert.True(expectedList.Count == actualList.Count, $"{path}: expected {expectedList.Count} items, got {actualList.Count}");
+                for (var i = 0; i < expectedList.Count; i++)
+                {
+                    AssertEquivalent(expectedList[i], actualList[i], $"{path}[{i}]");
+                }
+
+                return;
+            }
             case DateTimeOffset expectedInstant:
                 // DateTimeOffset.Equals ignores the offset; the offset must survive too.
                 var actualInstant = (DateTimeOffset)actual;

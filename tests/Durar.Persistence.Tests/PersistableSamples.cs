@@ -1,5 +1,9 @@
+using Durar.Actors.Sessions;
+using Durar.Actors.Sessions.Messages;
+using Durar.Actors.Transports;
 using System.Collections.Immutable;
 using Durar.Actors;
+using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 
@@ -27,6 +31,13 @@ public static class PersistableSamples
         LastFailureAt: T0.AddSeconds(-1),
         LastUsed: T0.AddSeconds(-2));
 
+    /// <summary>Every field set; the protected fields stand for ciphertext (the serializer never sees a plaintext secret).</summary>
+    public static readonly StoredProfile OAuthProfile = new("openai:ops@example.com", "openai", "oauth", "ops@example.com",
+        null, null, "CfDJ8-access", "CfDJ8-refresh", 1_772_366_400_000, "https://auth.example.com/oauth/token", "client-1", T0, T0.AddMinutes(1));
+
+    public static readonly StoredProfile ApiKeyProfile = new("openai:default", "openai", "api_key", null,
+        "CfDJ8-key", null, null, null, null, null, null, T0, T0);
+
     public static IReadOnlyList<IDurarPersistable> All { get; } =
     [
         new KeyEvents.Failed(T0, FailoverReason.RateLimit, "GPT-5.4", true, T0.AddMinutes(1), T0.AddMinutes(2), T0.AddMinutes(3), true),
@@ -38,7 +49,41 @@ public static class PersistableSamples
         new KeyEvents.Used(T0.AddDays(-400)),
         new KeyHealthSnapshot(FullHealth),
         new KeyHealthSnapshot(KeyHealth.Healthy),
+        new AuthProfileEvents.ProfileUpserted(OAuthProfile, T0),
+        new AuthProfileEvents.ProfileUpserted(ApiKeyProfile, T0.AddSeconds(1)),
+        new AuthProfileEvents.ProfileRemoved("openai:default", T0),
+        new AuthProfileEvents.OrderSet("openai", ["openai:ops@example.com", "openai:default", "OPENAI_API_KEY_2"], T0),
+        new AuthProfileEvents.OrderSet("anthropic", [], T0),
+        new AuthProfileEvents.OAuthRefreshed("openai:ops@example.com", "CfDJ8-access-ciphertext", "CfDJ8-refresh-ciphertext", 1_772_366_400_000, T0),
+        new AuthProfileStoreSnapshot([OAuthProfile, ApiKeyProfile],
+            ImmutableDictionary<string, ImmutableArray<string>>.Empty.Add("openai", ["openai:default", "openai:ops@example.com"])),
+        new AuthProfileStoreSnapshot([], ImmutableDictionary<string, ImmutableArray<string>>.Empty),
+        new SessionEvents.UserMessageAccepted(T0, "Hello, \"world\" — ünïcode ✓"),
+        new SessionEvents.AssistantReplied(T0, "Hi.", "openai/gpt-5.4", "openai:key-0a1b2c3d", new TokenUsage(10, 5, 2, 1), 0.000123m) { ReplyTo = 7 },
+        new SessionEvents.AssistantReplied(T0, "", "echo/echo", null, null, 0m),
+        new SessionEvents.RunFailed(T0, "All models failed (2): ...", 502),
+        new SessionEvents.OverridesChanged(T0, FullOverrides),
+        new SessionEvents.OverridesChanged(T0, SessionOverrides.None),
+        new SessionEvents.SessionReset(T0),
+        new SessionSnapshot(SessionState.Empty),
+        new SessionSnapshot(SessionState.Empty
+            .Apply(new SessionEvents.UserMessageAccepted(T0, "u1"))
+            .Apply(new SessionEvents.AssistantReplied(T0, "a1", "openai/gpt-5.4", "openai:default", new TokenUsage(3, 4), 0.5m) { ReplyTo = 1 })
+            .Apply(new SessionEvents.OverridesChanged(T0, FullOverrides))),
     ];
+
+    public static SessionOverrides FullOverrides => new()
+    {
+        Model = "anthropic/claude-opus-4-6",
+        ModelSource = OverrideSource.User,
+        AuthProfile = "anthropic:default",
+        AuthProfileSource = OverrideSource.Auto,
+        AuthProfileCompactionCount = 2,
+        Thinking = ThinkingLevel.XHigh,
+        Fast = FastMode.Auto,
+        ResponseUsage = ResponseUsageMode.Off,
+        Queue = QueueMode.Collect,
+    };
 
     public static TheoryData<int> Indexes()
     {

@@ -35,6 +35,7 @@ public sealed class FakeProvider : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<Waiter> _waiters = [];
+    private readonly List<OAuthRefresh> _refreshes = [];
     private TaskCompletionSource _clientAbort = NewSignal();
     private volatile Func<RecordedRequest, FakeResponse?>? _script;
     private volatile FakeResponse _default = new();
@@ -48,6 +49,7 @@ public sealed class FakeProvider : IAsyncDisposable
         app.MapPost("/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
         app.MapPost("/v1/messages", http => HandleChatAsync(http, AnthropicWire.Instance));
         app.MapGet("/v1/models", WriteModelsAsync);
+        app.MapPost("/oauth/token", HandleTokenAsync);
     }
 
     /// <summary>Root of the server, <c>http://127.0.0.1:PORT/</c>.</summary>
@@ -58,6 +60,42 @@ public sealed class FakeProvider : IAsyncDisposable
 
     /// <summary><c>http://127.0.0.1:PORT</c>; Anthropic clients append <c>/v1/messages</c>.</summary>
     public string AnthropicBaseUrl => BaseUri.GetLeftPart(UriPartial.Authority);
+
+    /// <summary><c>http://127.0.0.1:PORT/oauth/token</c>: an OAuth token endpoint answering <c>grant_type=refresh_token</c>.</summary>
+    public string OAuthTokenUrl => new Uri(BaseUri, "oauth/token").ToString();
+
+    /// <summary>How long the token endpoint waits before answering (to let concurrent callers pile up). Default zero.</summary>
+    public TimeSpan OAuthTokenDelay { get; set; }
+
+    /// <summary>The <c>expires_in</c> of issued access tokens, in seconds. Default 3600.</summary>
+    public int OAuthTokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>When set, the token endpoint answers this status with <c>{"error":"invalid_grant"}</c> instead of tokens.</summary>
+    public int? OAuthTokenFailureStatus { get; set; }
+
+    /// <summary>Every call to the token endpoint, in arrival order, with the tokens it issued.</summary>
+    public IReadOnlyList<OAuthRefresh> OAuthRefreshes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refreshes.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Number of calls to the token endpoint.</summary>
+    public int OAuthRefreshCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refreshes.Count;
+            }
+        }
+    }
 
     /// <summary>Consulted first for every request; returning null falls through to the queue, then <see cref="Default"/>.</summary>
     public Func<RecordedRequest, FakeResponse?>? Script
@@ -176,11 +214,12 @@ public sealed class FakeProvider : IAsyncDisposable
         }
     }
 
-    /// <summary>Clears the queue, the script and the recorded requests, and restores <see cref="Default"/>.</summary>
+    /// <summary>Clears the queue, the script, the recorded requests and token-endpoint calls, and restores <see cref="Default"/>.</summary>
     public void Reset()
     {
         lock (_gate)
         {
+            _refreshes.Clear();
             _queue.Clear();
             _script = null;
             _default = new FakeResponse();
@@ -367,6 +406,84 @@ public sealed class FakeProvider : IAsyncDisposable
         }), http.RequestAborted).AsTask();
     }
 
+    /// <summary>
+    /// The OAuth token endpoint (RFC 6749 §6): a form with <c>grant_type=refresh_token</c>, <c>refresh_token</c> and an
+    /// optional <c>client_id</c> gets <c>{access_token, refresh_token, expires_in, token_type}</c> with fresh tokens
+    /// (<c>fake-oauth-access-N</c>, <c>fake-oauth-refresh-N</c>); anything else gets a 400 <c>invalid_request</c>.
+    /// </summary>
+    private async Task HandleTokenAsync(HttpContext http)
+    {
+        IFormCollection form;
+        try
+        {
+            form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : FormCollection.Empty;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidDataException)
+        {
+            return;
+        }
+
+        var grantType = form["grant_type"].ToString();
+        var refreshToken = form["refresh_token"].ToString();
+        var clientId = form["client_id"].ToString();
+        if (grantType != "refresh_token" || refreshToken.Length == 0)
+        {
+            await WriteTokenErrorAsync(http, 400, "invalid_request");
+            return;
+        }
+
+        OAuthRefresh refresh;
+        lock (_gate)
+        {
+            var n = _refreshes.Count + 1;
+            refresh = new OAuthRefresh(refreshToken, clientId.Length > 0 ? clientId : null,
+                $"fake-oauth-access-{n}", $"fake-oauth-refresh-{n}", DateTimeOffset.UtcNow);
+            _refreshes.Add(refresh);
+        }
+
+        try
+        {
+            if (OAuthTokenDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(OAuthTokenDelay, http.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (OAuthTokenFailureStatus is { } status)
+        {
+            await WriteTokenErrorAsync(http, status, "invalid_grant");
+            return;
+        }
+
+        http.Response.ContentType = "application/json";
+        var lifetime = OAuthTokenLifetimeSeconds;
+        await http.Response.Body.WriteAsync(JsonBytes.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("access_token", refresh.IssuedAccessToken);
+            w.WriteString("refresh_token", refresh.IssuedRefreshToken);
+            w.WriteNumber("expires_in", lifetime);
+            w.WriteString("token_type", "Bearer");
+            w.WriteEndObject();
+        }), http.RequestAborted);
+    }
+
+    private static Task WriteTokenErrorAsync(HttpContext http, int status, string error)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return http.Response.Body.WriteAsync(JsonBytes.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error", error);
+            w.WriteEndObject();
+        }), http.RequestAborted).AsTask();
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class Waiter(Func<RecordedRequest, bool> match)
@@ -384,3 +501,6 @@ public sealed class FakeProvider : IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
+
+/// <summary>One call to the fake's OAuth token endpoint: what the gateway sent and what the fake issued.</summary>
+public sealed record OAuthRefresh(string RefreshToken, string? ClientId, string IssuedAccessToken, string IssuedRefreshToken, DateTimeOffset ReceivedAt);

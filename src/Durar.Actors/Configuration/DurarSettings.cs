@@ -61,7 +61,13 @@ public sealed record AgentDefaults(
     ImmutableArray<string> Fallbacks,
     ImmutableDictionary<string, ModelEntrySettings> Models,
     ImmutableArray<string> Allow,
-    int TimeoutSeconds);
+    int TimeoutSeconds)
+{
+    /// <summary><c>agents.defaults.thinkingDefault</c> / <c>fastModeDefault</c> / <c>responseUsageDefault</c> (wire names; null = unset).</summary>
+    public string? ThinkingDefault { get; init; }
+    public string? FastModeDefault { get; init; }
+    public string? ResponseUsageDefault { get; init; }
+}
 
 /// <summary><c>agents.defaults.models["p/m"]</c>: an optional alias and free-form params (e.g. <c>extra_body</c>).</summary>
 public sealed record ModelEntrySettings(string Ref, string? Alias, JsonObject Params);
@@ -115,4 +121,20 @@ public sealed record GatewaySettings(
     TimeSpan AskTimeout,
     TimeSpan CloudIdleTimeout,
     TimeSpan LocalIdleTimeout,
-    FailoverSettings Failover);
+    FailoverSettings Failover)
+{
+    public SessionSettings Sessions { get; init; } = SessionSettings.Default;
+    public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+}
+
+/// <summary><c>gateway.cluster</c>: this node's remoting address and the seed nodes (empty = single-node cluster).</summary>
+public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<string> SeedNodes)
+{
+    public static readonly ClusterSettings Default = new("127.0.0.1", 0, []);
+}
+
+/// <summary><c>gateway.sessions</c>: passivation, snapshots and the message queue of session actors.</summary>
+public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop)
+{
+    public static readonly SessionSettings Default = new(TimeSpan.FromMinutes(2), 50, "followup", TimeSpan.FromMilliseconds(500), 20, "summarize");
+}

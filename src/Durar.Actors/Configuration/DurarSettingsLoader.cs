@@ -189,7 +189,21 @@ public static class DurarSettingsLoader
                     $"\"{allow[i]}\" is not a model ref (provider/model) or a provider wildcard (provider/*)");
 
         var timeout = Long(defaults, "timeoutSeconds", path) ?? 172800;
-        return new AgentDefaults(primary, fallbacks, entries.ToImmutable(), allow, checked((int)timeout));
+        return new AgentDefaults(primary, fallbacks, entries.ToImmutable(), allow, checked((int)timeout))
+        {
+            ThinkingDefault = OneOf(defaults, "thinkingDefault", path, "off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra"),
+            FastModeDefault = OneOf(defaults, "fastModeDefault", path, "auto", "on", "off"),
+            ResponseUsageDefault = OneOf(defaults, "responseUsageDefault", path, "off", "tokens", "full"),
+        };
+    }
+
+    private static string? OneOf(HoconValue? obj, string key, string path, params string[] allowed)
+    {
+        var value = String(obj, key, path);
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        value = value.Trim().ToLowerInvariant();
+        return allowed.Contains(value) ? value
+            : throw new DurarConfigException(Join(path, key), $"unknown value \"{value}\" (expected {string.Join(", ", allowed)})");
     }
 
     private static ModelRef CheckRefSyntax(string text, string path, bool allowBare)
@@ -269,7 +283,39 @@ public static class DurarSettingsLoader
             Duration(config, "gateway.askTimeout"),
             Duration(config, "gateway.cloudIdleTimeout"),
             Duration(config, "gateway.localIdleTimeout"),
-            ReadFailover(config));
+            ReadFailover(config))
+        {
+            Sessions = ReadSessions(config),
+            Cluster = ReadCluster(config),
+        };
+    }
+
+    private static ClusterSettings ReadCluster(Config config)
+    {
+        const string path = "gateway.cluster";
+        var c = Child(Child(config.Root, "gateway"), "cluster");
+        var port = Long(c, "port", path) ?? 0;
+        if (port is < 0 or > 65535) throw new DurarConfigException($"{path}.port", $"{port} is not a TCP port (0-65535)");
+        var seeds = StringList(c, "seedNodes", path);
+        for (var i = 0; i < seeds.Length; i++)
+            if (!Uri.TryCreate(seeds[i], UriKind.Absolute, out var u) || !u.Scheme.StartsWith("akka", StringComparison.Ordinal))
+                throw new DurarConfigException($"{path}.seedNodes[{i}]", $"\"{seeds[i]}\" is not an Akka address (akka.tcp://durar@host:port)");
+        return new ClusterSettings(String(c, "hostname", path) ?? "127.0.0.1", (int)port, seeds);
+    }
+
+    private static SessionSettings ReadSessions(Config config)
+    {
+        const string path = "gateway.sessions";
+        var s = Child(Child(config.Root, "gateway"), "sessions");
+        var cap = Long(s, "queueCap", path) ?? 20;
+        if (cap < 1) throw new DurarConfigException($"{path}.queueCap", "must be at least 1");
+        return new SessionSettings(
+            Positive(config, $"{path}.idleTimeout"),
+            (int)Math.Max(1, Long(s, "snapshotEvery", path) ?? 50),
+            OneOf(s, "queueMode", path, "followup", "collect", "interrupt", "steer") ?? "followup",
+            Duration(config, $"{path}.queueDebounce"),
+            (int)cap,
+            OneOf(s, "queueDrop", path, "old", "new", "summarize") ?? "summarize");
     }
 
     private static FailoverSettings ReadFailover(Config config)

@@ -3,13 +3,16 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Streams;
+using Durar.Actors.AuthProfiles;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers;
 using Durar.Actors.Routing;
+using Durar.Actors.Sessions;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Durar.Actors.Hosting;
@@ -40,6 +43,7 @@ public static class DurarHostingExtensions
         services.AddSingleton(resolver);
         services.AddSingleton(KeySources.FromEnvironment(settings.Env));
         services.AddSingleton<TransportRegistry>();
+        services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
         services.AddHttpClient(UpstreamHttp.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
@@ -69,6 +73,7 @@ public static class DurarHostingExtensions
         Action<AkkaConfigurationBuilder, IServiceProvider>? configure = null)
     {
         services.AddDurarCore(config);
+        var settings = DurarSettingsLoader.Load(config);
         services.AddAkka("durar", (builder, sp) =>
         {
             builder.AddHocon(config, HoconAddMode.Prepend);
@@ -78,21 +83,28 @@ public static class DurarHostingExtensions
                 loggers.AddLoggerFactory();
             });
             builder.WithDurarActors();
+            builder.WithDurarSessions(settings);
             configure?.Invoke(builder, sp);
         });
         return services;
     }
 
-    /// <summary>Starts the provider registry (one provider actor per catalog provider, one key actor per key).</summary>
+    /// <summary>
+    /// Starts the provider registry (one provider actor per catalog provider, one key actor per key), and the auth-profile
+    /// store when <see cref="AuthProfilesServiceCollectionExtensions.AddDurarAuthProfiles"/> registered its secret protector.
+    /// </summary>
     public static AkkaConfigurationBuilder WithDurarActors(this AkkaConfigurationBuilder builder) =>
         builder.WithActors((system, registry, resolver) =>
         {
             var catalog = resolver.GetService<ProviderCatalog>();
             var keys = resolver.GetService<KeySources>();
             var settings = resolver.GetService<DurarSettings>();
-            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings), ActorNames.Providers);
+            var tokens = resolver.GetService<IOAuthTokenClient>();
+            var profiles = resolver.GetService<ISecretProtector>() is not null;
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles), ActorNames.Providers);
             registry.Register<ProvidersRegistryKey>(providers);
-        });
+        })
+        .WithDurarAuthProfiles();
 
     /// <summary>The default chain must resolve at start-up, not on the first request.</summary>
     private static void ValidateAgentRefs(DurarSettings settings, ModelResolver resolver)

@@ -13,6 +13,9 @@ namespace Durar.Actors.Providers;
 /// <see cref="Ready"/> → <see cref="CoolingDown"/> → <see cref="Disabled"/>, with a timer that brings it back when the
 /// window ends. Every attempt's outcome comes here; only changes of health are persisted (a success on a healthy key costs
 /// no write), so a restart keeps every cooldown. Each change is pushed to the parent provider, which orders keys from it.
+/// For an OAuth profile it is also the single writer of the access token: a lease that finds the token expired (or about
+/// to) starts one refresh and <see cref="Refreshing"/> stashes every lease until it ends, so concurrent requests cause one
+/// call to the token endpoint and all use the new token; the result is written back to the credential's owner (the store).
 /// </summary>
 public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
@@ -20,9 +23,25 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private const string FlushTimer = "flush-last-used";
     private const int SnapshotEvery = 100;
 
-    private readonly ApiKeyCredential _key;
+    /// <summary>An access token this close to its expiry is refreshed before it is leased, so it cannot expire mid-request.</summary>
+    internal static readonly TimeSpan RefreshMargin = TimeSpan.FromSeconds(60);
+
+    /// <summary>Upper bound of one call to the token endpoint.</summary>
+    internal static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>After a failed refresh, leases inside this window go to other keys instead of starting another refresh.</summary>
+    internal static readonly TimeSpan RefreshRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lifetime assumed when a token endpoint omits <c>expires_in</c> (RFC 6749 leaves it optional).</summary>
+    internal static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromHours(1);
+
+    private ApiKeyCredential _key;
+    private IActorRef? _owner;
+    private readonly IOAuthTokenClient? _tokens;
     private readonly CooldownSettings _cooldowns;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private CancellationTokenSource? _refreshCancel;
+    private DateTimeOffset _refreshRetryAt = DateTimeOffset.MinValue;
     private KeyHealth _health = KeyHealth.Healthy;
     private DateTimeOffset? _unflushedLastUsed;
     private long _requests;
@@ -32,10 +51,12 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    public KeyActor(ApiKeyCredential key, CooldownSettings cooldowns)
+    public KeyActor(ApiKeyCredential key, CooldownSettings cooldowns, IOAuthTokenClient? tokens, IActorRef? owner)
     {
         _key = key;
         _cooldowns = cooldowns;
+        _tokens = tokens;
+        _owner = owner;
         PersistenceId = "key-" + key.Id;
         Recover<IKeyEvent>(e => _health = KeyHealthPolicy.Apply(_health, e));
         Recover<SnapshotOffer>(offer =>
@@ -45,8 +66,12 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ => BecomeFor(Now));
     }
 
-    public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns) =>
-        Akka.Actor.Props.Create(() => new KeyActor(key, cooldowns));
+    public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns) => Props(key, cooldowns, null, null);
+
+    /// <param name="tokens">Refreshes an OAuth credential; null = the key is never refreshed.</param>
+    /// <param name="owner">Receives <see cref="CredentialRefreshed"/> after a refresh (the auth-profile store); null = nobody.</param>
+    public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns, IOAuthTokenClient? tokens, IActorRef? owner) =>
+        Akka.Actor.Props.Create(() => new KeyActor(key, cooldowns, tokens, owner));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -111,12 +136,33 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     /// <summary>Handlers every state shares: leases (the provider decides whether a cooling key may serve), expiry, reset, flush.</summary>
     private void Common()
     {
-        Command<ProviderCommands.AcquireKey>(_ =>
+        Command<ProviderCommands.AcquireKey>(acquire =>
         {
+            var now = Now;
+            if (NeedsRefresh(now) && now >= _refreshRetryAt && _tokens is not null)
+            {
+                StartRefresh();
+                Stash.Stash();
+                return;
+            }
+            if (!_key.UsableAt(now) || HasExpired(now))
+            {
+                // Nothing this key can send: let the provider choose another key for this request.
+                Context.Parent.Tell(acquire with { Excluded = acquire.Excluded.Add(_key.Id) }, Sender);
+                return;
+            }
             _requests++;
-            _unflushedLastUsed = Now;
+            _unflushedLastUsed = now;
             _health = _health with { LastUsed = _unflushedLastUsed };
             Sender.Tell(new KeyLease(_key.Id, _key.Secret, Self));
+        });
+        Command<KeyCommands.UpdateCredential>(update =>
+        {
+            if (update.Credential.Id != _key.Id) return;
+            _key = update.Credential;
+            _owner = update.Owner;
+            _refreshRetryAt = DateTimeOffset.MinValue;
+            PublishState();
         });
         Command<ProviderCommands.ResetKey>(_ =>
         {
@@ -141,6 +187,84 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotFailure>(f => _log.Warning("Key [{KeyId}] snapshot failed: {Error}", _key.Id, f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("Key [{KeyId}] could not delete old events: {Error}", _key.Id, f.Cause.Message));
+    }
+
+    /// <summary>
+    /// One call to the token endpoint is in flight. Everything else waits in the stash, leases included, so they all get
+    /// the new access token (or go to another key if the refresh fails).
+    /// </summary>
+    private void Refreshing()
+    {
+        Command<RefreshSucceeded>(done =>
+        {
+            var now = Now;
+            var grant = _key.OAuth!;
+            var refreshToken = done.Tokens.RefreshToken ?? grant.RefreshToken;
+            var expires = now + (done.Tokens.ExpiresIn ?? DefaultTokenLifetime);
+            _key = _key with { Secret = done.Tokens.AccessToken, ExpiresAt = expires, OAuth = grant with { RefreshToken = refreshToken } };
+            EndRefresh();
+            _log.Info("Key [{KeyId}]: access token refreshed, valid until {ExpiresAt}", _key.Id, expires);
+            _owner?.Tell(new CredentialRefreshed(_key.ProviderId, _key.Id, done.Tokens.AccessToken, refreshToken, expires));
+            Context.Parent.Tell(new KeyCredentialChanged(_key));
+            BecomeFor(now);
+            Stash.UnstashAll();
+        });
+        Command<RefreshFailed>(failed =>
+        {
+            var now = Now;
+            EndRefresh();
+            _refreshRetryAt = now + RefreshRetryDelay;
+            _log.Warning("Key [{KeyId}]: access token refresh failed: {Error}", _key.Id, failed.Error);
+            BecomeFor(now);
+            // Counted like an upstream auth failure, so the key cools down (or is disabled for a refused grant).
+            PersistAndApply(KeyHealthPolicy.Decide(_health, failed.Permanent ? FailoverReason.AuthPermanent : FailoverReason.Auth, null,
+                RateLimitHints.None, now, _cooldowns));
+            Stash.UnstashAll();
+        });
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private bool NeedsRefresh(DateTimeOffset now) =>
+        _key.OAuth is not null && (_key.Secret is null || _key.ExpiresAt is { } expires && expires - now <= RefreshMargin);
+
+    /// <summary>A token or access token past its expiry (an API key never expires; a keyless provider has no secret at all).</summary>
+    private bool HasExpired(DateTimeOffset now) =>
+        _key.Type != CredentialTypes.ApiKey && (_key.Secret is null || _key.ExpiresAt is { } expires && expires <= now);
+
+    private void StartRefresh()
+    {
+        var grant = _key.OAuth!;
+        _refreshCancel = new CancellationTokenSource(RefreshTimeout);
+        _log.Info("Key [{KeyId}]: access token expires at {ExpiresAt}; refreshing", _key.Id, _key.ExpiresAt);
+        _tokens!.RefreshAsync(grant, _refreshCancel.Token).PipeTo(Self,
+            success: tokens => new RefreshSucceeded(tokens),
+            failure: e => new RefreshFailed(Describe(e), e is OAuthRefreshException { Permanent: true }));
+        Become(Refreshing);
+    }
+
+    private void EndRefresh()
+    {
+        _refreshCancel?.Dispose();
+        _refreshCancel = null;
+    }
+
+    /// <summary>A failure as a log line: the token client's own message (it never holds a token), else only the exception type.</summary>
+    private static string Describe(Exception e)
+    {
+        if (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
+        return e switch
+        {
+            OAuthRefreshException refresh => refresh.Message,
+            OperationCanceledException => $"no answer within {RefreshTimeout.TotalSeconds:0} s",
+            _ => e.GetType().Name,
+        };
+    }
+
+    protected override void PostStop()
+    {
+        _refreshCancel?.Cancel();
+        EndRefresh();
+        base.PostStop();
     }
 
     private void OnFailed(string model, AttemptOutcome.Failed failed)
@@ -214,7 +338,14 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         public static readonly FlushLastUsed Instance = new();
         private FlushLastUsed() { }
     }
+
+    private sealed record RefreshSucceeded(OAuthTokens Tokens) : INoSerializationVerificationNeeded;
+
+    private sealed record RefreshFailed(string Error, bool Permanent) : INoSerializationVerificationNeeded;
 }
+
+/// <summary>A key's credential changed inside the key actor (an OAuth refresh); sent to the provider so its view follows.</summary>
+internal sealed record KeyCredentialChanged(ApiKeyCredential Credential);
 
 /// <summary>A key's state changed; sent by the key actor to its provider with the full health for ordering.</summary>
 internal sealed record KeyStateChanged(KeyStateView View, KeyHealth Health);

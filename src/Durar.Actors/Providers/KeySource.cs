@@ -12,18 +12,60 @@ namespace Durar.Actors.Providers;
 /// </summary>
 public sealed record ApiKeyCredential(string Id, string ProviderId, string? Secret, string Source)
 {
+    /// <summary>
+    /// <see cref="CredentialTypes.ApiKey"/> (environment and config keys), <see cref="CredentialTypes.Token"/> or
+    /// <see cref="CredentialTypes.OAuth"/> (auth profiles). The round-robin order prefers oauth, then token, then api_key.
+    /// </summary>
+    public string Type { get; init; } = CredentialTypes.ApiKey;
+
+    /// <summary>When <see cref="Secret"/> (a token or an OAuth access token) stops working; null = never.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>How to get a new access token when <see cref="Secret"/> expires (OAuth profiles with a refresh token).</summary>
+    public OAuthGrant? OAuth { get; init; }
+
     /// <summary>The last four characters, for operators: <c>…abcd</c>.</summary>
-    public string Masked => Secret is null ? "(none)" : Secret.Length <= 4 ? "…" : "…" + Secret[^4..];
+    public string Masked => Mask(Secret);
 
-    public override string ToString() => $"{Id} ({Source}, {Masked})"; // never the secret
+    /// <summary>False once the secret has expired and cannot be refreshed: such a key is never leased.</summary>
+    public bool UsableAt(DateTimeOffset now) => ExpiresAt is not { } expires || expires > now || OAuth is not null;
 
-    public static ApiKeyCredential Keyless(string providerId) => new($"{providerId}:none", providerId, null, "none");
+    public override string ToString() => $"{Id} ({Source}, {Type}, {Masked})"; // never the secret
+
+    /// <summary>A secret as operators may see it: its last four characters, and nothing for secrets of four characters or fewer.</summary>
+    public static string Mask(string? secret) => secret is null ? "(none)" : secret.Length <= 4 ? "…" : "…" + secret[^4..];
+
+    public static ApiKeyCredential Keyless(string providerId) => new($"{providerId}:none", providerId, null, KeylessSource);
+
+    private const string KeylessSource = "none";
+
+    /// <summary>The stand-in of a provider whose key is optional and unset: used only while the provider has no real key.</summary>
+    public bool IsKeyless => Secret is null && Source == KeylessSource;
 
     public static ApiKeyCredential For(string providerId, string secret, string source)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
         return new ApiKeyCredential($"{providerId}:key-{Convert.ToHexStringLower(hash.AsSpan(0, 4))}", providerId, secret, source);
     }
+}
+
+/// <summary>The credential types of the reference (item 18), as they appear on the wire and in <c>auth.profiles.*.mode</c>.</summary>
+public static class CredentialTypes
+{
+    public const string ApiKey = "api_key";
+    public const string Token = "token";
+    public const string OAuth = "oauth";
+
+    public static bool IsKnown(string? type) => type is ApiKey or Token or OAuth;
+}
+
+/// <summary>
+/// What an OAuth profile needs to refresh its access token (<c>grant_type=refresh_token</c>). Secret material:
+/// <see cref="ToString"/> never shows the refresh token.
+/// </summary>
+public sealed record OAuthGrant(string RefreshToken, string TokenUrl, string? ClientId)
+{
+    public override string ToString() => $"OAuthGrant({TokenUrl}, client {ClientId ?? "(none)"}, refresh {ApiKeyCredential.Mask(RefreshToken)})";
 }
 
 /// <summary>

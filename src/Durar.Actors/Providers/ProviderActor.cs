@@ -12,7 +12,9 @@ namespace Durar.Actors.Providers;
 /// One provider. It owns the provider's key actors (one child per key), knows each key's health from their pushes, and
 /// decides which key serves the next attempt (<see cref="KeyOrderPolicy"/>): the request is forwarded to that key actor,
 /// which answers the caller directly. When every key is cooling it answers with the soonest recovery, and lets at most one
-/// probe through per probe interval.
+/// probe through per probe interval. Keys come from the environment at start and from the auth-profile store at runtime
+/// (<see cref="ProviderCommands.UpsertCredential"/> / <see cref="ProviderCommands.RemoveCredential"/>); the store's order
+/// override (<see cref="ProviderCommands.SetOrder"/>) wins over <c>auth.order</c>.
 /// </summary>
 public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -24,8 +26,15 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly ImmutableArray<string> _explicitOrder;
     private readonly CooldownSettings _cooldowns;
     private readonly FailoverSettings _failover;
+    private readonly IOAuthTokenClient? _tokens;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<KeySlot> _slots = [];
+    /// <summary>
+    /// Keys removed whose actor has not stopped yet, with the credential to serve again once it has: the new actor has the
+    /// same name and persistence id, so it must not start before the old one is gone.
+    /// </summary>
+    private readonly Dictionary<string, StoppingKey> _stopping = new(StringComparer.Ordinal);
+    private ImmutableArray<string> _storedOrder = [];
     private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
 
     public IStash Stash { get; set; } = null!;
@@ -33,25 +42,29 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor)
     {
-        public ApiKeyCredential Credential { get; } = credential;
+        public ApiKeyCredential Credential { get; set; } = credential;
         public IActorRef Actor { get; } = actor;
         public KeyStateView? View { get; set; }
         public KeyHealth Health { get; set; } = KeyHealth.Healthy;
         public DateTimeOffset? LastLeased { get; set; }
         public long Leases { get; set; }
-        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, "api_key", Health, LastLeased);
+        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, Credential.Type, Health, LastLeased);
     }
 
     public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover)
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null)
     {
         _provider = provider;
         _credentials = credentials;
         _explicitOrder = explicitOrder;
         _cooldowns = cooldowns;
         _failover = failover;
+        _tokens = tokens;
         Recovering();
     }
+
+    /// <summary>The stored order override when there is one (reference item 26), else <c>auth.order</c>.</summary>
+    private ImmutableArray<string> ExplicitOrder => _storedOrder.IsDefaultOrEmpty ? _explicitOrder : _storedOrder;
 
     /// <summary>
     /// Until every key actor has recovered its persisted health and reported it, requests wait: leasing a key whose
@@ -91,21 +104,87 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             else slot.Actor.Forward(reset);
         });
         Receive<ProviderCommands.GetProviderState>(_ => Sender.Tell(View()));
+        Receive<ProviderCommands.UpsertCredential>(upsert => OnUpsert(upsert.Credential, Sender));
+        Receive<ProviderCommands.RemoveCredential>(remove => OnRemove(remove.KeyId));
+        Receive<ProviderCommands.SetOrder>(order =>
+        {
+            _storedOrder = order.Order.IsDefault ? [] : order.Order;
+            _log.Info("Provider [{ProviderId}]: key order {Order}", _provider.Id,
+                _storedOrder.IsEmpty ? "from auth.order" : string.Join(", ", _storedOrder));
+        });
+        Receive<KeyCredentialChanged>(changed =>
+        {
+            if (_slots.Find(s => s.Credential.Id == changed.Credential.Id) is { } slot) slot.Credential = changed.Credential;
+        });
+        Receive<Terminated>(terminated => OnKeyStopped(terminated.ActorRef));
     }
 
+    private void OnUpsert(ApiKeyCredential credential, IActorRef owner)
+    {
+        if (credential.ProviderId != _provider.Id) return;
+        var owned = owner.IsNobody() ? null : owner;
+        if (_stopping.TryGetValue(credential.Id, out var stopping))
+        {
+            stopping.Restart = (credential, owned);
+            return;
+        }
+        if (_slots.Find(s => s.Credential.Id == credential.Id) is { } slot)
+        {
+            slot.Credential = credential;
+            slot.Actor.Tell(new KeyCommands.UpdateCredential(credential, owned));
+            _log.Info("Provider [{ProviderId}]: key [{KeyId}] updated ({Credential})", _provider.Id, credential.Id, credential);
+            return;
+        }
+        AddSlot(credential, owned);
+        _log.Info("Provider [{ProviderId}]: key [{KeyId}] added ({Credential})", _provider.Id, credential.Id, credential);
+    }
+
+    private void OnRemove(string keyId)
+    {
+        if (_stopping.TryGetValue(keyId, out var stopping))
+        {
+            stopping.Restart = null;
+            return;
+        }
+        if (_slots.Find(s => s.Credential.Id == keyId) is not { } slot) return;
+        _slots.Remove(slot);
+        _stopping[keyId] = new StoppingKey(slot.Actor);
+        Context.Watch(slot.Actor);
+        Context.Stop(slot.Actor);
+        _log.Info("Provider [{ProviderId}]: key [{KeyId}] removed", _provider.Id, keyId);
+    }
+
+    private void OnKeyStopped(IActorRef actor)
+    {
+        var keyId = _stopping.FirstOrDefault(e => e.Value.Actor.Equals(actor)).Key;
+        if (keyId is null || !_stopping.Remove(keyId, out var stopped)) return;
+        if (stopped.Restart is { } again) AddSlot(again.Credential, again.Owner);
+    }
+
+    private sealed class StoppingKey(IActorRef actor)
+    {
+        public IActorRef Actor { get; } = actor;
+        public (ApiKeyCredential Credential, IActorRef? Owner)? Restart { get; set; }
+    }
+
+    private KeySlot AddSlot(ApiKeyCredential credential, IActorRef? owner)
+    {
+        var child = Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner), ActorNames.Key(credential.Id));
+        var slot = new KeySlot(credential, child);
+        _slots.Add(slot);
+        return slot;
+    }
+
+    /// <param name="tokens">Refreshes OAuth credentials added at runtime; null = they are never refreshed.</param>
     public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover));
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     protected override void PreStart()
     {
-        foreach (var credential in _credentials)
-        {
-            var child = Context.ActorOf(KeyActor.Props(credential, _cooldowns), ActorNames.Key(credential.Id));
-            _slots.Add(new KeySlot(credential, child));
-        }
+        foreach (var credential in _credentials) AddSlot(credential, null);
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
         if (_slots.Count == 0) Become(Active);
         else Timers.StartSingleTimer(RecoveryTimer, KeysRecoveryTimeout.Instance, RecoveryTimeout);
@@ -125,7 +204,15 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             return;
         }
         var now = Now;
-        var ordered = KeyOrderPolicy.Order(_slots.Select(s => s.Candidate).ToList(), _explicitOrder, request.ModelId, now);
+        // An expired token (or OAuth access token without a refresh token) is not eligible (reference items 23–24), and the
+        // keyless stand-in of an optional-key provider steps aside once a real key (an auth profile) is there.
+        var usable = _slots.Where(s => s.Credential.UsableAt(now)).ToList();
+        if (usable.Exists(s => !s.Credential.IsKeyless)) usable.RemoveAll(s => s.Credential.IsKeyless);
+        var ordered = KeyOrderPolicy.Order(usable.Select(s => s.Candidate).ToList(), ExplicitOrder, request.ModelId, now);
+        if (request.PreferredKeyId is { } preferred && _slots.Find(s => s.Credential.Id == preferred) is { } pinned
+            && KeyHealthPolicy.BlockedUntil(pinned.Health, request.ModelId, now) is null)
+            // A pinned key goes first even when it is outside auth.order (a user pin, reference item 31).
+            ordered = [pinned.Candidate, .. ordered.Where(c => c.KeyId != preferred)];
         KeySlot? chosen = null;
         KeySlot? soonestBlocked = null;
         DateTimeOffset? soonest = null;
@@ -157,7 +244,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         {
             if (soonestBlocked is null)
             {
-                var outside = _explicitOrder.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
+                var outside = ExplicitOrder.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
                 Sender.Tell(new NoKeyAvailable(_provider.Id, $"Every key of provider \"{_provider.Id}\" was tried{outside}.", FailoverReason.RateLimit, null));
             }
             else

@@ -9,36 +9,94 @@ namespace Durar.Actors.Providers;
 
 /// <summary>
 /// The parent of every provider actor: it creates one per catalog provider at start and routes provider commands by id.
-/// An unknown provider id is answered, never dropped, so a caller never waits for a timeout.
+/// An unknown provider id is answered, never dropped, so a caller never waits for a timeout. When auth profiles are enabled
+/// it holds key leases until the auth-profile store has pushed its recovered profiles (or a timeout passes), so requests
+/// right after a restart do not miss them.
 /// </summary>
-public sealed class ProviderRegistryActor : ReceiveActor
+public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
+    private const string ProfilesTimer = "profiles-loaded";
+
+    /// <summary>How long leases wait for the auth-profile store at start before providers serve without its profiles.</summary>
+    internal static readonly TimeSpan ProfilesTimeout = TimeSpan.FromSeconds(15);
+
     private readonly ProviderCatalog _catalog;
     private readonly KeySources _keys;
     private readonly DurarSettings _settings;
     private readonly TimeSpan _collectTimeout;
+    private readonly IOAuthTokenClient? _tokens;
+    private readonly bool _awaitProfiles;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
 
-    public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings)
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
+        bool awaitProfiles = false)
     {
         _catalog = catalog;
         _keys = keys;
         _settings = settings;
+        _tokens = tokens;
+        _awaitProfiles = awaitProfiles;
         _collectTimeout = settings.Gateway.AskTimeout;
-        Receive<ProviderCommands.GetAllProviderStates>(_ =>
-            Context.ActorOf(ProviderStateCollectorActor.Props(Sender, _providers.Values.ToImmutableArray(), _collectTimeout)));
-        Receive<IProviderCommand>(command =>
-        {
-            if (_providers.TryGetValue(command.ProviderId, out var provider)) provider.Forward(command);
-            else if (command is ProviderCommands.ResetKey reset) Sender.Tell(new KeyResetDone(reset.KeyId, false));
-            else if (command is ProviderCommands.AcquireKey)
-                Sender.Tell(new NoKeyAvailable(command.ProviderId, $"Unknown provider \"{command.ProviderId}\".", Resilience.FailoverReason.ModelNotFound, null));
-            else Sender.Tell(new Status.Failure(new KeyNotFoundException($"unknown provider {command.ProviderId}")));
-        });
+        if (awaitProfiles) AwaitingProfiles();
+        else Serving();
     }
 
-    public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings));
+    /// <summary>Credentials and orders from the store go through; leases and everything else wait for <see cref="ProviderCommands.CredentialsLoaded"/>.</summary>
+    private void AwaitingProfiles()
+    {
+        Receive<ProviderCommands.CredentialsLoaded>(_ => BecomeServing());
+        Receive<ProfilesNotLoaded>(_ =>
+        {
+            Context.GetLogger().Warning("The auth-profile store did not load within {Timeout}; serving without its profiles until it does", ProfilesTimeout);
+            BecomeServing();
+        });
+        Receive<ProviderCommands.UpsertCredential>(Route);
+        Receive<ProviderCommands.RemoveCredential>(Route);
+        Receive<ProviderCommands.SetOrder>(Route);
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void BecomeServing()
+    {
+        Timers.Cancel(ProfilesTimer);
+        Become(Serving);
+        Stash.UnstashAll();
+    }
+
+    private void Serving()
+    {
+        Receive<ProviderCommands.GetAllProviderStates>(_ =>
+            Context.ActorOf(ProviderStateCollectorActor.Props(Sender, _providers.Values.ToImmutableArray(), _collectTimeout)));
+        Receive<ProviderCommands.CredentialsLoaded>(_ => { });
+        Receive<ProfilesNotLoaded>(_ => { });
+        Receive<IProviderCommand>(Route);
+    }
+
+    private void Route(IProviderCommand command)
+    {
+        if (_providers.TryGetValue(command.ProviderId, out var provider)) provider.Forward(command);
+        else if (command is ProviderCommands.ResetKey reset) Sender.Tell(new KeyResetDone(reset.KeyId, false));
+        else if (command is ProviderCommands.UpsertCredential or ProviderCommands.RemoveCredential or ProviderCommands.SetOrder)
+            Context.GetLogger().Warning("No provider [{ProviderId}] for {Command}; ignored", command.ProviderId, command.GetType().Name);
+        else if (command is ProviderCommands.AcquireKey)
+            Sender.Tell(new NoKeyAvailable(command.ProviderId, $"Unknown provider \"{command.ProviderId}\".", Resilience.FailoverReason.ModelNotFound, null));
+        else Sender.Tell(new Status.Failure(new KeyNotFoundException($"unknown provider {command.ProviderId}")));
+    }
+
+    /// <param name="tokens">Refreshes OAuth auth profiles; null = they are never refreshed.</param>
+    /// <param name="awaitProfiles">Hold leases until the auth-profile store sends <see cref="ProviderCommands.CredentialsLoaded"/>.</param>
+    public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
+        bool awaitProfiles = false) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles));
+
+    private sealed class ProfilesNotLoaded : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly ProfilesNotLoaded Instance = new();
+        private ProfilesNotLoaded() { }
+    }
 
     protected override void PreStart()
     {
@@ -49,8 +107,9 @@ public sealed class ProviderRegistryActor : ReceiveActor
                 : _keys.Collect(provider);
             var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
             _providers[provider.Id] = Context.ActorOf(
-                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover), ActorNames.Provider(provider.Id));
+                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens), ActorNames.Provider(provider.Id));
         }
+        if (_awaitProfiles) Timers.StartSingleTimer(ProfilesTimer, ProfilesNotLoaded.Instance, ProfilesTimeout);
     }
 }
 

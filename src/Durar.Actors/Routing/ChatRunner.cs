@@ -40,7 +40,7 @@ public sealed partial class ChatRunner(
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage));
-            return new CompletionRun(completion, candidate, attempts);
+            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
         });
 
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
@@ -69,7 +69,7 @@ public sealed partial class ChatRunner(
                 throw;
             }
             attemptCt.ThrowIfCancellationRequested();
-            return new StreamingRun(Continue(head, events, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts);
+            return new StreamingRun(Continue(head, events, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts) { KeyId = key.KeyId };
         });
 
     private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
@@ -163,7 +163,7 @@ public sealed partial class ChatRunner(
             }
             else
             {
-                var lease = await LeaseAsync(candidate, tried, probe, ct).ConfigureAwait(false);
+                var lease = await LeaseAsync(candidate, tried, probe, run.Plan.PreferredKeyId, ct).ConfigureAwait(false);
                 if (lease is NoKeyAvailable none)
                 {
                     if (!tried.IsEmpty) return (Step.NextCandidate, null); // every key of this provider was spent
@@ -304,11 +304,11 @@ public sealed partial class ChatRunner(
         }
     }
 
-    private async Task<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, CancellationToken ct)
+    private async Task<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
     {
         try
         {
-            return await providers.Ask<LeaseResult>(new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried, probe),
+            return await providers.Ask<LeaseResult>(new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried, probe) { PreferredKeyId = preferred },
                 gateway.AskTimeout, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)

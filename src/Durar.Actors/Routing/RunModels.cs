@@ -12,6 +12,9 @@ namespace Durar.Actors.Routing;
 public sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
 {
     public ResolvedModel Requested => Candidates[0];
+
+    /// <summary>A session's pinned key (auth profile): tried first when it can serve (reference item 29).</summary>
+    public string? PreferredKeyId { get; init; }
 }
 
 /// <summary>One attempt of a run, as listed in the exhaustion error and the structured log.</summary>
@@ -38,13 +41,19 @@ public sealed record RunFailure(
 }
 
 /// <summary>A successful non-streaming run.</summary>
-public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts);
+public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts)
+{
+    public string? KeyId { get; init; }
+}
 
 /// <summary>
 /// A committed streaming run: the upstream produced output, so the client can be answered. <see cref="Events"/> yields the
 /// whole stream (the buffered head, then the rest) and reports the outcome to the key actor when it ends.
 /// </summary>
-public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts);
+public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts)
+{
+    public string? KeyId { get; init; }
+}
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>
 public readonly record struct RunResult<T>(T? Value, RunFailure? Failure) where T : class

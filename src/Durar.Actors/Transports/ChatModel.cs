@@ -27,6 +27,8 @@ public sealed record ChatRequest
     public bool IncludeUsage { get; init; }
     /// <summary>OpenAI <c>reasoning_effort</c> (minimal, low, medium, high, ...), when the client or a session asks for it.</summary>
     public string? ReasoningEffort { get; init; }
+    /// <summary>Anthropic extended thinking budget in tokens (from the session's thinking level); null = thinking off.</summary>
+    public int? ThinkingBudgetTokens { get; init; }
     /// <summary>Fast mode: OpenAI <c>service_tier=priority</c>, Anthropic <c>service_tier=auto</c>; null = provider default.</summary>
     public bool? FastMode { get; init; }
 }

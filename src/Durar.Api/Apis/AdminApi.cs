@@ -18,7 +18,18 @@ public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin").AddEndpointFilter(async (ctx, next) =>
+        var admin = app.MapAdminGroup();
+        admin.MapGet("/providers", ListProvidersAsync);
+        admin.MapPost("/keys/{id}/reset", ResetKeyAsync);
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>/v1/admin</c> route group with the admin rule every operator route shares: the gateway token when one is
+    /// configured (checked for all of <c>/v1</c>), else loopback callers only.
+    /// </summary>
+    internal static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/v1/admin").AddEndpointFilter(async (ctx, next) =>
         {
             var auth = ctx.HttpContext.RequestServices.GetRequiredService<GatewayAuth>();
             if (!auth.Enabled && ctx.HttpContext.Connection.RemoteIpAddress is { } ip && !IPAddress.IsLoopback(ip))
@@ -26,10 +37,6 @@ public static class AdminApi
                     "permission_error", "admin_requires_token"));
             return await next(ctx);
         });
-        admin.MapGet("/providers", ListProvidersAsync);
-        admin.MapPost("/keys/{id}/reset", ResetKeyAsync);
-        return app;
-    }
 
     private static async Task ListProvidersAsync(HttpContext context, IRequiredActor<ProvidersRegistryKey> providers, GatewaySettings gateway)
     {

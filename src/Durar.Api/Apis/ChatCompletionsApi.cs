@@ -16,6 +16,7 @@ public static partial class ChatCompletionsApi
 {
     public const string ModelHeader = "x-durar-model";
     public const string AttemptsHeader = "x-durar-attempts";
+    public const string SessionHeader = "x-durar-session-key";
 
     public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder app)
     {
@@ -23,13 +24,17 @@ public static partial class ChatCompletionsApi
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger)
+    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger,
+        IServiceProvider services)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
         RunPlan plan;
+        var sessionKey = context.Request.Headers[SessionHeader].ToString();
         try
         {
+            if (sessionKey.Length > 0 && !SessionsApi.IsValidKey(sessionKey))
+                throw new ApiErrorException(ApiError.BadRequest($"Invalid {SessionHeader} \"{sessionKey}\".", "invalid_session_key", SessionHeader));
             using var doc = await ReadJsonAsync(context);
             parsed = ChatRequestParser.Parse(doc.RootElement);
             plan = Plan(resolver, parsed);
@@ -37,6 +42,28 @@ public static partial class ChatCompletionsApi
         catch (ApiErrorException e)
         {
             await e.Error.WriteAsync(context.Response);
+            return;
+        }
+
+        if (sessionKey.Length > 0)
+        {
+            // Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn;
+            // a client that sends the whole conversation keeps managing history itself.
+            var request = parsed.Request;
+            var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
+            var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
+            var history = turns.Count > 1 ? turns.ToImmutableArray() : default;
+            var send = new Durar.Actors.Sessions.Messages.SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
+            try
+            {
+                await SessionsApi.RunTurnAsync(context, services.GetRequiredService<Akka.Hosting.IRequiredActor<Durar.Actors.Sessions.SessionRegionKey>>(),
+                    services.GetRequiredService<Durar.Actors.Configuration.GatewaySettings>(), services.GetRequiredService<Akka.Streams.IMaterializer>(),
+                    send, request.Stream, request.IncludeUsage);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                LogClientGone(logger, context.TraceIdentifier);
+            }
             return;
         }
 

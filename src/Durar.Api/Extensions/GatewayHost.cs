@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
@@ -41,6 +42,7 @@ public static class GatewayHost
         builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
+        builder.Services.AddDurarAuthProfiles(options.DataDir);
 
         var app = builder.Build();
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());
@@ -48,6 +50,8 @@ public static class GatewayHost
         app.MapChatCompletions();
         app.MapModels();
         app.MapAdmin();
+        app.MapAuthProfiles();
+        app.MapSessions();
         return app;
     }
 

@@ -1,6 +1,8 @@
+using Durar.Actors.Sessions.Messages;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using Durar.Actors;
+using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Providers.Messages;
 
 namespace Durar.Persistence.Serialization;
@@ -24,6 +26,21 @@ public static class DurarManifests
         (typeof(KeyEvents.Reset), "key-reset"),
         (typeof(KeyEvents.Used), "key-used"),
         (typeof(KeyHealthSnapshot), "key-snapshot"),
+
+        // Sessions (Sessions/Messages/SessionEvents.cs)
+        (typeof(SessionEvents.UserMessageAccepted), "session-user-message"),
+        (typeof(SessionEvents.AssistantReplied), "session-assistant-reply"),
+        (typeof(SessionEvents.RunFailed), "session-run-failed"),
+        (typeof(SessionEvents.OverridesChanged), "session-overrides"),
+        (typeof(SessionEvents.SessionReset), "session-reset"),
+        (typeof(SessionSnapshot), "session-snapshot"),
+
+        // Auth-profile store (AuthProfiles/Messages/AuthProfileEvents.cs); secrets inside are ciphertext
+        (typeof(AuthProfileEvents.ProfileUpserted), "auth-profile-upserted"),
+        (typeof(AuthProfileEvents.ProfileRemoved), "auth-profile-removed"),
+        (typeof(AuthProfileEvents.OrderSet), "auth-profile-order-set"),
+        (typeof(AuthProfileEvents.OAuthRefreshed), "auth-profile-oauth-refreshed"),
+        (typeof(AuthProfileStoreSnapshot), "auth-profile-snapshot"),
     ];
 
     private static readonly FrozenDictionary<Type, string> ByType = Table.ToFrozenDictionary(e => e.Type, e => e.Manifest);

@@ -63,7 +63,7 @@ public sealed class ProviderActorSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, na
         var provider = Provider(default, A, B);
         var a = Lease(provider);
         RateLimit(a);
-        AwaitAssert(() => Assert.Equal(B.Id, Lease(provider).KeyId));
+        AwaitAssert(() => Assert.Equal(B.Id, Lease(provider).KeyId), TimeSpan.FromSeconds(15));
 
         var b = Lease(provider);
         RateLimit(b, TimeSpan.FromMinutes(2));
@@ -75,7 +75,7 @@ public sealed class ProviderActorSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, na
             Assert.Equal(FailoverReason.RateLimit, none.Reason);
             Assert.Equal(Clock.Now + TimeSpan.FromSeconds(30), none.RetryAt); // key A recovers first
             Assert.Contains("in cooldown", none.Message);
-        });
+        }, TimeSpan.FromSeconds(15));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class ProviderActorSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, na
         {
             provider.Tell(new ProviderCommands.AcquireKey("p", "m", []));
             ExpectMsg<NoKeyAvailable>();
-        });
+        }, TimeSpan.FromSeconds(15));
 
         Assert.Equal(A.Id, Lease(provider, ProbeMode.Throttled).KeyId);
         provider.Tell(new ProviderCommands.AcquireKey("p", "m", [], ProbeMode.Throttled));

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Data.Sqlite;
 using Durar.Testing;
 using static Durar.Api.Tests.Resilience.ResilienceClient;
 
@@ -69,5 +70,82 @@ public sealed class CooldownPersistenceSpecs
         {
             await gw.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Should_keep_key_state_inside_the_data_directory()
+    {
+        // Key ids are hashes of the secret, so a fresh secret per run keeps earlier runs out of this one.
+        var secret = "sk-per3-" + Guid.NewGuid().ToString("N");
+        var config = Provider("per3", "m1", apiKey: secret) + FastFailover;
+        await using (var first = await GatewayHarness.StartAsync(config))
+        {
+            var id = (await first.KeyAsync("per3", secret)).GetProperty("id").GetString()!;
+            first.Fake.Script = _ => FakeResponse.RateLimited();
+            // 100 journaled health changes (a reset, then a rate limit and a reset per round, ending on a rate limit), so the key
+            // actor also writes a snapshot (every 100 events) that carries failure counts.
+            Assert.Equal(HttpStatusCode.OK, (await first.ResetKeyAsync(id)).Status);
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.Equal(HttpStatusCode.TooManyRequests, (await first.ChatAsync("per3/m1")).Status);
+                if (i < 49) Assert.Equal(HttpStatusCode.OK, (await first.ResetKeyAsync(id)).Status);
+            }
+            await first.WaitForKeyStateAsync("per3", secret, "cooling");
+        }
+
+        // Another gateway on another (fresh) data directory knows nothing of that key's history.
+        await using var second = await GatewayHarness.StartAsync(config);
+        second.Fake.Script = null;
+        var reply = await second.ChatAsync("per3/m1");
+        Assert.True(reply.Status == HttpStatusCode.OK, $"{(int)reply.Status} after {reply.Elapsed}: {reply.Body}");
+        Assert.True(reply.Elapsed < TimeSpan.FromSeconds(3), $"took {reply.Elapsed}");
+        await Task.Delay(100);
+        var key = await second.KeyAsync("per3", secret);
+        Assert.Equal("ready", key.GetProperty("state").GetString());
+        Assert.Equal(0, key.GetProperty("errorCount").GetInt32());
+        Assert.Equal(0, key.GetProperty("failures").GetInt32());
+    }
+
+    [Fact]
+    public async Task Should_keep_every_key_serving_after_a_journal_write_failed()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Provider("per4", "m1") + $$"""
+            env { PER4_API_KEYS = "{{KeyA}},{{KeyB}}" }
+            """ + FastFailover);
+        Assert.Equal(HttpStatusCode.OK, (await gw.ChatAsync("per4/m1")).Status);
+        var idA = (await gw.KeyAsync("per4", KeyA)).GetProperty("id").GetString()!;
+
+        // The journal goes away for a moment (a locked SQLite file, a PostgreSQL failover): key A's 429 cannot be written.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(gw.DataDir, "durar.db")}"))
+        {
+            await db.OpenAsync();
+            await ExecAsync(db, "ALTER TABLE journal RENAME TO journal_away");
+            gw.Fake.Script = r => r.ApiKey == KeyA ? FakeResponse.RateLimited() : null;
+            var count = gw.Fake.RequestCount;
+            for (var i = 0; i < 2; i++) // round-robin: one of the two goes to A first
+                Assert.Equal(HttpStatusCode.OK, (await gw.ChatAsync("per4/m1")).Status);
+            Assert.Contains(KeyA, gw.Fake.Requests.Skip(count).Select(r => r.ApiKey));
+            await Task.Delay(500); // the failed write surfaces in the key actor
+            await ExecAsync(db, "ALTER TABLE journal_away RENAME TO journal");
+        }
+        gw.Fake.Script = null;
+
+        // The journal is back. Whichever key the provider picks, requests are served promptly...
+        for (var i = 0; i < 4; i++)
+        {
+            var reply = await gw.ChatAsync("per4/m1");
+            Assert.True(reply.Status == HttpStatusCode.OK && reply.Elapsed < TimeSpan.FromSeconds(3),
+                $"request {i}: {(int)reply.Status} after {reply.Elapsed}: {reply.Body}");
+        }
+        // ...and key A's actor still answers the operator.
+        var reset = await gw.ResetKeyAsync(idA);
+        Assert.True(reset.Status == HttpStatusCode.OK, $"reset: {(int)reset.Status} after {reset.Elapsed}: {reset.Body}");
+    }
+
+    private static async Task ExecAsync(SqliteConnection db, string sql)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 }

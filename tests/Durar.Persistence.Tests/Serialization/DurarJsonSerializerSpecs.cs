@@ -1,8 +1,10 @@
+using Durar.Actors.Sessions.Messages;
 using System.Collections.Immutable;
 using System.Runtime.Serialization;
 using System.Text;
 using Akka.Serialization;
 using Durar.Actors;
+using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Persistence.Serialization;
@@ -25,6 +27,17 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(KeyEvents.Reset), "key-reset" },
         { typeof(KeyEvents.Used), "key-used" },
         { typeof(KeyHealthSnapshot), "key-snapshot" },
+        { typeof(AuthProfileEvents.ProfileUpserted), "auth-profile-upserted" },
+        { typeof(AuthProfileEvents.ProfileRemoved), "auth-profile-removed" },
+        { typeof(AuthProfileEvents.OrderSet), "auth-profile-order-set" },
+        { typeof(AuthProfileEvents.OAuthRefreshed), "auth-profile-oauth-refreshed" },
+        { typeof(AuthProfileStoreSnapshot), "auth-profile-snapshot" },
+        { typeof(SessionEvents.UserMessageAccepted), "session-user-message" },
+        { typeof(SessionEvents.AssistantReplied), "session-assistant-reply" },
+        { typeof(SessionEvents.RunFailed), "session-run-failed" },
+        { typeof(SessionEvents.OverridesChanged), "session-overrides" },
+        { typeof(SessionEvents.SessionReset), "session-reset" },
+        { typeof(SessionSnapshot), "session-snapshot" },
     };
 
     private readonly TempDataDir _dir;

@@ -22,7 +22,11 @@ public static class ProviderCommands
     /// <see cref="KeyLease"/>; when no key can serve, the provider answers <see cref="NoKeyAvailable"/>.
     /// </summary>
     public sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded, ProbeMode Probe = ProbeMode.None)
-        : IProviderCommand;
+        : IProviderCommand
+    {
+        /// <summary>A session's pinned key: moved to the front when it can serve now (reference item 29).</summary>
+        public string? PreferredKeyId { get; init; }
+    }
 
     /// <summary>Clear every cooldown and disable of one key (operator action). Answered with <see cref="KeyResetDone"/>.</summary>
     public sealed record ResetKey(string ProviderId, string KeyId) : IProviderCommand;
@@ -32,6 +36,43 @@ public static class ProviderCommands
 
     /// <summary>Ask for a snapshot of every provider (answered by the registry with <see cref="ProviderStates"/>).</summary>
     public sealed record GetAllProviderStates;
+
+    /// <summary>
+    /// Serve a credential from now on: a new key actor when <see cref="ApiKeyCredential.Id"/> is new, else the running key
+    /// actor takes the new secret and keeps its health. Sent by the auth-profile store when a profile is created, changed or
+    /// recovered; the sender owns the credential, and an OAuth key writes refreshed tokens back to it
+    /// (<see cref="CredentialRefreshed"/>). Not answered.
+    /// </summary>
+    public sealed record UpsertCredential(string ProviderId, ApiKeyCredential Credential) : IProviderCommand;
+
+    /// <summary>Stop serving a key (its profile was deleted or became ineligible). Unknown ids are ignored. Not answered.</summary>
+    public sealed record RemoveCredential(string ProviderId, string KeyId) : IProviderCommand;
+
+    /// <summary>
+    /// The stored order override of the provider (reference item 26): when non-empty it wins over <c>auth.order</c>, with
+    /// the same rules (keys left out are never tried); empty goes back to <c>auth.order</c>. Not answered.
+    /// </summary>
+    public sealed record SetOrder(string ProviderId, ImmutableArray<string> Order) : IProviderCommand;
+
+    /// <summary>
+    /// To the provider registry, from the auth-profile store: every recovered profile and order has been pushed. A registry
+    /// started to wait for it holds key leases until then, so the first requests after a restart see the stored profiles.
+    /// </summary>
+    public sealed class CredentialsLoaded
+    {
+        public static readonly CredentialsLoaded Instance = new();
+        private CredentialsLoaded() { }
+    }
+}
+
+/// <summary>
+/// Sent by an OAuth key actor to the owner of its credential (the auth-profile store) after a successful refresh, so the
+/// new tokens are written back. In-process only; <see cref="ToString"/> masks the tokens.
+/// </summary>
+public sealed record CredentialRefreshed(string ProviderId, string KeyId, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt)
+{
+    public override string ToString() =>
+        $"CredentialRefreshed({KeyId}, access {ApiKeyCredential.Mask(AccessToken)}, refresh {ApiKeyCredential.Mask(RefreshToken)}, expires {ExpiresAt:O})";
 }
 
 /// <summary>
@@ -48,6 +89,12 @@ public static class KeyCommands
 {
     /// <summary>How one attempt with a leased key ended. Drives the key's state machine and counters.</summary>
     public sealed record ReportOutcome(string KeyId, string ModelId, AttemptOutcome Outcome);
+
+    /// <summary>
+    /// The provider hands a running key actor a new credential for the same key id (a profile was updated); refreshed tokens
+    /// go to <see cref="Owner"/>. The key's health is kept.
+    /// </summary>
+    public sealed record UpdateCredential(ApiKeyCredential Credential, IActorRef? Owner);
 }
 
 /// <summary>The result of one upstream attempt, as the key actor sees it.</summary>

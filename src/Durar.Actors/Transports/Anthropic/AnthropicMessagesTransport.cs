@@ -107,7 +107,17 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
         var model = call.Target.Model;
         w.WriteStartObject();
         w.WriteString("model", model.Id);
-        w.WriteNumber("max_tokens", r.MaxTokens ?? (int)Math.Min(int.MaxValue, call.Target.Provider.MaxTokens ?? model.MaxTokens));
+        var maxTokens = r.MaxTokens ?? (int)Math.Min(int.MaxValue, call.Target.Provider.MaxTokens ?? model.MaxTokens);
+        // Anthropic requires max_tokens above the thinking budget: the budget comes on top of the answer's own limit.
+        if (r.ThinkingBudgetTokens is { } budget) maxTokens = (int)Math.Min(int.MaxValue, (long)maxTokens + budget);
+        w.WriteNumber("max_tokens", maxTokens);
+        if (r.ThinkingBudgetTokens is { } thinking)
+        {
+            w.WriteStartObject("thinking");
+            w.WriteString("type", "enabled");
+            w.WriteNumber("budget_tokens", thinking);
+            w.WriteEndObject();
+        }
 
         var system = string.Join("\n\n", r.Messages.Where(m => m.Role is "system" or "developer").Select(m => m.AllText).Where(t => t.Length > 0));
         if (system.Length > 0) w.WriteString("system", system);

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Durar.Actors.AuthProfiles;
+
+/// <summary>
+/// Encrypts secrets before they enter a persisted event, so the journal and the database file never hold a key or token
+/// in plain text. <see cref="Unprotect"/> reverses <see cref="Protect"/> with the same key ring.
+/// </summary>
+public interface ISecretProtector
+{
+    string Protect(string plaintext);
+
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The ciphertext is corrupt or its key is gone.</exception>
+    string Unprotect(string protectedText);
+}
+
+/// <summary>
+/// <see cref="ISecretProtector"/> on ASP.NET Core Data Protection (authenticated encryption, key rotation every 90 days with
+/// old keys kept for decryption). The key ring lives in <c>&lt;dataDir&gt;/keys</c> (application name "Durar"), next to but
+/// apart from the database: a copy of the database alone reveals no secret.
+/// </summary>
+/// <remarks>
+/// On Linux and macOS Data Protection stores the key ring unencrypted (it warns about it once at start): protect the data
+/// directory's <c>keys</c> folder with file permissions, or configure a key encryptor on the <see cref="IDataProtectionBuilder"/>.
+/// </remarks>
+public sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+{
+    /// <summary>The Data Protection application name: every Durar node sharing a key ring must use it.</summary>
+    public const string ApplicationName = "Durar";
+
+    /// <summary>The folder under the data directory that holds the key ring.</summary>
+    public const string KeysFolder = "keys";
+
+    /// <summary>The purpose string: ciphertext made for another purpose (or application) never decrypts here.</summary>
+    public const string Purpose = "Durar.AuthProfiles.v1";
+
+    private readonly IDataProtector _protector = provider.CreateProtector(Purpose);
+
+    /// <summary>A protector with its key ring in <c>&lt;dataDir&gt;/keys</c>, without dependency injection (tests, tools).</summary>
+    public static DataProtectionSecretProtector ForDataDirectory(string dataDir) =>
+        new(DataProtectionProvider.Create(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDir), KeysFolder)),
+            builder => builder.SetApplicationName(ApplicationName)));
+
+    public string Protect(string plaintext) => _protector.Protect(plaintext);
+
+    public string Unprotect(string protectedText) => _protector.Unprotect(protectedText);
+}

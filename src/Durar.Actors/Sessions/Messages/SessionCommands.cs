@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using Akka.Streams;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions.Messages;
+
+/// <summary>Messages addressed to one session, routed by <see cref="SessionKey"/> through Cluster Sharding.</summary>
+public interface ISessionCommand
+{
+    string SessionKey { get; }
+}
+
+/// <summary>The session protocol: send a message (a turn), read state and transcript, change overrides, reset, delete.</summary>
+public static class SessionCommands
+{
+    /// <summary>
+    /// A user message for the session. The answer is a <see cref="TurnAccepted"/> once the message is in the journal (its
+    /// <see cref="TurnAccepted.Events"/> stream carries the reply tokens), a <see cref="DirectivesApplied"/> for a
+    /// directive-only message, or a <see cref="TurnRejected"/>.
+    /// </summary>
+    /// <param name="Model">The model the client asked for (null or "durar" = the session's or the configured one).</param>
+    /// <param name="History">Client-managed history (chat/completions with several messages): used instead of the transcript.</param>
+    /// <param name="Template">Request fields to carry upstream (temperature, tools, ...); its messages are ignored.</param>
+    public sealed record SendMessage(
+        string SessionKey,
+        string Content,
+        QueueMode? QueueMode = null,
+        string? Model = null,
+        ImmutableArray<ChatMessage> History = default,
+        ChatRequest? Template = null) : ISessionCommand;
+
+    public sealed record GetSession(string SessionKey) : ISessionCommand;
+
+    public sealed record GetMessages(string SessionKey, int Offset, int Limit) : ISessionCommand;
+
+    /// <summary>Change overrides; a null field is left alone, <see cref="ClearFields"/> names the ones to clear.</summary>
+    public sealed record PatchSession(
+        string SessionKey,
+        string? Model,
+        string? AuthProfile,
+        ThinkingLevel? Thinking,
+        FastMode? Fast,
+        ResponseUsageMode? ResponseUsage,
+        QueueMode? Queue,
+        ImmutableHashSet<string> ClearFields) : ISessionCommand;
+
+    public sealed record ResetSession(string SessionKey) : ISessionCommand;
+
+    public sealed record DeleteSession(string SessionKey) : ISessionCommand;
+}
+
+/// <summary>Answer to <see cref="SessionCommands.SendMessage"/>: the message is persisted; tokens follow on <see cref="Events"/>.</summary>
+public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode);
+
+/// <summary>A directive-only message changed the session; <see cref="Reply"/> is the acknowledgement text.</summary>
+public sealed record DirectivesApplied(string SessionKey, string Reply, SessionView View);
+
+/// <summary>The message was not accepted (bad directive, disallowed model, queue full).</summary>
+public sealed record TurnRejected(string SessionKey, int Status, string Message, string Code);
+
+/// <summary>The session's state as the HTTP API shows it.</summary>
+public sealed record SessionView(
+    string SessionKey,
+    SessionOverrides Overrides,
+    UsageTotals Usage,
+    string? LastModel,
+    int TranscriptLength,
+    bool Running,
+    int Queued,
+    DateTimeOffset? CreatedAt);
+
+public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries);
+
+public sealed record SessionDeleted(string SessionKey);

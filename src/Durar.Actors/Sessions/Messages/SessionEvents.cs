@@ -1,0 +1,34 @@
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions.Messages;
+
+/// <summary>Persisted facts of a session (journal <c>session-&lt;key&gt;</c>). Each is applied by <see cref="SessionState.Apply"/>.</summary>
+public interface ISessionEvent : IDurarPersistable
+{
+    DateTimeOffset At { get; }
+}
+
+public static class SessionEvents
+{
+    /// <summary>A user message was accepted (persisted before the client is acknowledged).</summary>
+    public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent;
+
+    /// <summary>The assistant answered: text, the model that answered, the key used, usage and its cost.</summary>
+    public sealed record AssistantReplied(DateTimeOffset At, string Content, string Model, string? KeyId, TokenUsage? Usage, decimal Cost) : ISessionEvent
+    {
+        /// <summary>The seq of the (last) user message this reply answers: queued messages can sit between the two in the journal.</summary>
+        public long? ReplyTo { get; init; }
+    }
+
+    /// <summary>A run failed; the error text is kept in the transcript so the conversation stays readable.</summary>
+    public sealed record RunFailed(DateTimeOffset At, string Error, int Status) : ISessionEvent;
+
+    /// <summary>Overrides changed (directive-only message, PATCH, auto pin); the whole new set is stored.</summary>
+    public sealed record OverridesChanged(DateTimeOffset At, SessionOverrides Overrides) : ISessionEvent;
+
+    /// <summary><c>/new</c> or <c>/reset</c>: transcript cleared, auto pins dropped, user pins and usage mode kept.</summary>
+    public sealed record SessionReset(DateTimeOffset At) : ISessionEvent;
+}
+
+/// <summary>The persisted snapshot of a session.</summary>
+public sealed record SessionSnapshot(SessionState State) : IDurarPersistable;

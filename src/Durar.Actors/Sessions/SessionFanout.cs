@@ -1,0 +1,70 @@
+using Akka.Streams;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>
+/// The subscribers of one run: each is an Akka.Streams queue feeding a SourceRef the HTTP side consumes. The run task
+/// offers every event to all of them with backpressure; a subscriber whose client went away is dropped and the run goes
+/// on, so the reply still lands in the transcript. Thread-safe: the actor adds subscribers, the run task offers.
+/// </summary>
+internal sealed class SessionFanout
+{
+    private readonly object _gate = new();
+    private List<ISourceQueueWithComplete<ChatEvent>> _subscribers = [];
+
+    public void Add(ISourceQueueWithComplete<ChatEvent> queue)
+    {
+        lock (_gate) _subscribers = [.. _subscribers, queue];
+    }
+
+    /// <summary>One fanout over the subscribers of several merged turns (collect mode).</summary>
+    public static SessionFanout Merge(IEnumerable<SessionFanout> parts)
+    {
+        var merged = new SessionFanout();
+        foreach (var part in parts)
+            lock (part._gate) merged._subscribers = [.. merged._subscribers, .. part._subscribers];
+        return merged;
+    }
+
+    public int Count
+    {
+        get { lock (_gate) return _subscribers.Count; }
+    }
+
+    public async Task OfferAsync(ChatEvent e)
+    {
+        List<ISourceQueueWithComplete<ChatEvent>> current;
+        lock (_gate) current = _subscribers;
+        foreach (var q in current)
+        {
+            bool accepted;
+            try
+            {
+                accepted = await q.OfferAsync(e).ConfigureAwait(false) is QueueOfferResult.Enqueued;
+            }
+            catch (Exception)
+            {
+                accepted = false; // the consumer is gone (client disconnected): keep running for the others and the transcript
+            }
+            if (!accepted) Remove(q);
+        }
+    }
+
+    public async Task CompleteAsync(IEnumerable<ChatEvent> tail)
+    {
+        foreach (var e in tail) await OfferAsync(e).ConfigureAwait(false);
+        List<ISourceQueueWithComplete<ChatEvent>> current;
+        lock (_gate)
+        {
+            current = _subscribers;
+            _subscribers = [];
+        }
+        foreach (var q in current) q.Complete();
+    }
+
+    private void Remove(ISourceQueueWithComplete<ChatEvent> q)
+    {
+        lock (_gate) _subscribers = _subscribers.Where(s => !ReferenceEquals(s, q)).ToList();
+    }
+}

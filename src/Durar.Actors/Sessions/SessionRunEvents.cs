@@ -1,0 +1,12 @@
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>
+/// A run of a session produced no answer (or was interrupted or dropped from the queue). It travels in-band on the
+/// session's event stream so every subscriber learns it the same way; the HTTP layer maps it to an error response.
+/// </summary>
+public sealed record SessionRunError(int Status, string Message, string Type, string Code, TimeSpan? RetryAfter = null) : ChatEvent;
+
+/// <summary>The model that answered this turn (first event of a committed run).</summary>
+public sealed record RunModel(string Model) : ChatEvent;

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Durar.Actors.Sessions.Messages;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>
+/// A session's state: transcript, overrides, usage totals and the last model that answered. Pure; the session actor
+/// persists events and applies them here.
+/// </summary>
+public sealed record SessionState(
+    ImmutableList<TranscriptEntry> Transcript,
+    SessionOverrides Overrides,
+    UsageTotals Usage,
+    string? LastModel,
+    int CompactionCount,
+    long NextSeq,
+    DateTimeOffset? CreatedAt)
+{
+    public static readonly SessionState Empty = new([], SessionOverrides.None, UsageTotals.Zero, null, 0, 1, null);
+
+    public SessionState Apply(ISessionEvent e) => e switch
+    {
+        SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At)) with { CreatedAt = CreatedAt ?? m.At },
+        SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, r.Model, r.Usage, r.Cost) { ReplyTo = r.ReplyTo }) with
+        {
+            LastModel = r.Model,
+            Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,
+        },
+        SessionEvents.RunFailed f => Append(new TranscriptEntry(NextSeq, "error", f.Error, f.At)),
+        SessionEvents.OverridesChanged o => this with { Overrides = o.Overrides },
+        SessionEvents.SessionReset r => this with
+        {
+            Transcript = [],
+            // /new and /reset keep user pins and the usage display mode, and drop auto pins (reference items 30, 31, 78).
+            Overrides = Overrides with
+            {
+                AuthProfile = Overrides.AuthProfileSource == OverrideSource.User ? Overrides.AuthProfile : null,
+                AuthProfileSource = Overrides.AuthProfileSource == OverrideSource.User ? OverrideSource.User : null,
+                AuthProfileCompactionCount = null,
+            },
+            CompactionCount = 0,
+        },
+        _ => this,
+    };
+
+    /// <summary>
+    /// The conversation in answer order: each reply right after the user message it answered (messages queued during a run
+    /// were journaled before that run's reply). Pending (not yet run) user messages are left out.
+    /// </summary>
+    public IEnumerable<TranscriptEntry> Conversation(IReadOnlySet<long> pending)
+    {
+        var replies = Transcript.Where(e => e.Role == "assistant" && e.ReplyTo is not null).ToLookup(e => e.ReplyTo!.Value);
+        foreach (var e in Transcript)
+        {
+            if (e.Role == "user")
+            {
+                if (pending.Contains(e.Seq)) continue;
+                yield return e;
+                foreach (var reply in replies[e.Seq]) yield return reply;
+            }
+            else if (e.Role == "assistant" && e.ReplyTo is null) yield return e;
+        }
+    }
+
+    private SessionState Append(TranscriptEntry entry) => this with { Transcript = Transcript.Add(entry), NextSeq = NextSeq + 1 };
+}

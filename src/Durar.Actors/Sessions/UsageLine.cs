@@ -1,0 +1,39 @@
+using System.Globalization;
+using Durar.Actors.Configuration;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>The usage line <c>/usage tokens|full</c> appends to replies, and the cost arithmetic (reference items 78, 88–89).</summary>
+public static class UsageLine
+{
+    private const string Sep = " · ";
+
+    /// <summary>
+    /// Off → null. Tokens → <c>Usage: 1,234 in · 56 out · 1,290 total</c>. Full → the tokens line, then
+    /// <c> · cache R read / W write</c> when any cache tokens, <c> · $0.0123</c> when the cost is known, and <c> · model</c>.
+    /// Null when there is no usage to show.
+    /// </summary>
+    public static string? Format(ResponseUsageMode mode, TokenUsage? usage, decimal? cost, string model)
+    {
+        if (mode == ResponseUsageMode.Off || usage is null) return null;
+        var line = $"Usage: {N(usage.Input)} in{Sep}{N(usage.Output)} out{Sep}{N(usage.Total)} total";
+        if (mode == ResponseUsageMode.Tokens) return line;
+        if (usage.CacheRead + usage.CacheWrite > 0) line += $"{Sep}cache {N(usage.CacheRead)} read / {N(usage.CacheWrite)} write";
+        if (cost is { } c) line += $"{Sep}${c.ToString("N4", CultureInfo.InvariantCulture)}";
+        if (!string.IsNullOrWhiteSpace(model)) line += $"{Sep}{model}";
+        return line;
+    }
+
+    /// <summary>USD: Σ over input, output, cacheRead, cacheWrite of tokens × USD-per-1M / 1,000,000 (decimal math).</summary>
+    public static decimal Cost(TokenUsage usage, ModelCost cost) =>
+        (usage.Input * Price(cost.Input)
+         + usage.Output * Price(cost.Output)
+         + usage.CacheRead * Price(cost.CacheRead)
+         + usage.CacheWrite * Price(cost.CacheWrite)) / 1_000_000m;
+
+    private static decimal Price(double perMillion) =>
+        double.IsFinite(perMillion) && perMillion > 0 ? (decimal)perMillion : 0m;
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
