@@ -81,6 +81,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
+            NoteUse();
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded ok when KeyHealthPolicy.DecideExhausted(_health, report.ModelId, ok.Hints, Now) is { } exhausted:
@@ -103,6 +104,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
+            NoteUse();
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded:
@@ -121,6 +123,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
+            NoteUse();
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded:
@@ -265,6 +268,14 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         _refreshCancel?.Cancel();
         EndRefresh();
         base.PostStop();
+    }
+
+    /// <summary>Plain keys are leased by the provider directly; the outcome report is where this actor learns of the use.</summary>
+    private void NoteUse()
+    {
+        _requests++;
+        _unflushedLastUsed = Now;
+        _health = _health with { LastUsed = _unflushedLastUsed };
     }
 
     private void OnFailed(string model, AttemptOutcome.Failed failed)

@@ -43,7 +43,12 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor)
     {
         public ApiKeyCredential Credential { get; set; } = credential;
-        public IActorRef Actor { get; } = actor;
+        public IActorRef Actor { get; set; } = actor;
+        /// <summary>The key actor stopped unexpectedly (e.g. its journal write failed) and is being restarted with backoff.</summary>
+        public bool Down { get; set; }
+        public int Restarts { get; set; }
+        /// <summary>Operator resets that arrived while the key actor was down, delivered when it is back.</summary>
+        public List<(ProviderCommands.ResetKey Reset, IActorRef ReplyTo)> PendingResets { get; } = [];
         public KeyStateView? View { get; set; }
         public KeyHealth Health { get; set; } = KeyHealth.Healthy;
         public DateTimeOffset? LastLeased { get; set; }
@@ -101,6 +106,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         {
             var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
             if (slot is null) Sender.Tell(new KeyResetDone(reset.KeyId, false));
+            else if (slot.Down) slot.PendingResets.Add((reset, Sender));
             else slot.Actor.Forward(reset);
         });
         Receive<ProviderCommands.GetProviderState>(_ => Sender.Tell(View()));
@@ -117,6 +123,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             if (_slots.Find(s => s.Credential.Id == changed.Credential.Id) is { } slot) slot.Credential = changed.Credential;
         });
         Receive<Terminated>(terminated => OnKeyStopped(terminated.ActorRef));
+        Receive<RestartKey>(OnRestartKey);
     }
 
     private void OnUpsert(ApiKeyCredential credential, IActorRef owner)
@@ -157,9 +164,32 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private void OnKeyStopped(IActorRef actor)
     {
         var keyId = _stopping.FirstOrDefault(e => e.Value.Actor.Equals(actor)).Key;
-        if (keyId is null || !_stopping.Remove(keyId, out var stopped)) return;
-        if (stopped.Restart is { } again) AddSlot(again.Credential, again.Owner);
+        if (keyId is not null && _stopping.Remove(keyId, out var stopped))
+        {
+            if (stopped.Restart is { } again) AddSlot(again.Credential, again.Owner);
+            return;
+        }
+        // A key actor stopped on its own: Akka.Persistence stops an actor whose journal write failed. The key itself is
+        // fine, so the provider keeps serving it from the last known health and restarts its actor with backoff.
+        if (_slots.Find(s => s.Actor.Equals(actor)) is not { } slot) return;
+        slot.Down = true;
+        var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 1_000 * Math.Pow(2, Math.Min(slot.Restarts, 5))));
+        slot.Restarts++;
+        _log.Error("Provider [{ProviderId}]: key actor [{KeyId}] stopped unexpectedly; restarting it in {Delay}", _provider.Id, slot.Credential.Id, delay);
+        Timers.StartSingleTimer("restart-" + slot.Credential.Id, new RestartKey(slot.Credential.Id), delay);
     }
+
+    private void OnRestartKey(RestartKey restart)
+    {
+        if (_slots.Find(s => s.Credential.Id == restart.KeyId) is not { Down: true } slot) return;
+        slot.Actor = Context.Watch(Context.ActorOf(KeyActor.Props(slot.Credential, _cooldowns, _tokens, null), ActorNames.Key(slot.Credential.Id)));
+        slot.Down = false;
+        foreach (var (reset, replyTo) in slot.PendingResets) slot.Actor.Tell(reset, replyTo);
+        slot.PendingResets.Clear();
+        _log.Info("Provider [{ProviderId}]: key actor [{KeyId}] restarted", _provider.Id, slot.Credential.Id);
+    }
+
+    private sealed record RestartKey(string KeyId) : INoSerializationVerificationNeeded;
 
     private sealed class StoppingKey(IActorRef actor)
     {
@@ -169,7 +199,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private KeySlot AddSlot(ApiKeyCredential credential, IActorRef? owner)
     {
-        var child = Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner), ActorNames.Key(credential.Id));
+        var child = Context.Watch(Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner), ActorNames.Key(credential.Id)));
         var slot = new KeySlot(credential, child);
         _slots.Add(slot);
         return slot;
@@ -260,7 +290,12 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         }
         chosen.LastLeased = now;
         chosen.Leases++;
-        chosen.Actor.Forward(request);
+        if (chosen.Credential.OAuth is null && chosen.Credential.UsableAt(now))
+            // A plain key needs no refresh: answer here, one hop fewer on the hot path, and independent of the key
+            // actor being alive (its outcome reports still go to it).
+            Sender.Tell(new KeyLease(chosen.Credential.Id, chosen.Credential.Secret, chosen.Down ? ActorRefs.Nobody : chosen.Actor));
+        else if (!chosen.Down) chosen.Actor.Forward(request);
+        else Self.Forward(request with { Excluded = request.Excluded.Add(chosen.Credential.Id) });
     }
 
     /// <summary>At most one probe per interval; the primary only from the margin before its recovery (reference item 63).</summary>

@@ -88,7 +88,17 @@ public static class AdminApi
                 .WriteAsync(context.Response);
             return;
         }
-        var done = await providers.ActorRef.Ask<KeyResetDone>(new ProviderCommands.ResetKey(id[..colon], id), gateway.AskTimeout, context.RequestAborted);
+        KeyResetDone done;
+        try
+        {
+            done = await providers.ActorRef.Ask<KeyResetDone>(new ProviderCommands.ResetKey(id[..colon], id), gateway.AskTimeout, context.RequestAborted);
+        }
+        catch (AskTimeoutException)
+        {
+            await new ApiError(503, $"Key `{id}` did not answer in time (its actor may be restarting); try again.", "api_error", "key_unavailable")
+                .WriteAsync(context.Response);
+            return;
+        }
         if (!done.Found)
         {
             await ApiError.NotFound($"No key `{id}`.", "key_not_found", "id").WriteAsync(context.Response);
