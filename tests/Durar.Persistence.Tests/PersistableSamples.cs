@@ -47,6 +47,7 @@ public static class PersistableSamples
         new KeyEvents.Exhausted(T0, null, T0.AddMilliseconds(1)),
         new KeyEvents.Reset(T0),
         new KeyEvents.Used(T0.AddDays(-400)),
+        new KeyEvents.Used(T0) { UsageDelta = new TokenUsage(1200, 340, 100, 7), CostDelta = 0.0123456m },
         new KeyHealthSnapshot(FullHealth),
         new KeyHealthSnapshot(KeyHealth.Healthy),
         new AuthProfileEvents.ProfileUpserted(OAuthProfile, T0),

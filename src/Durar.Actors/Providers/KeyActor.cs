@@ -5,6 +5,7 @@ using Akka.Persistence;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
+using Durar.Actors.Transports;
 
 namespace Durar.Actors.Providers;
 
@@ -44,6 +45,8 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private DateTimeOffset _refreshRetryAt = DateTimeOffset.MinValue;
     private KeyHealth _health = KeyHealth.Healthy;
     private DateTimeOffset? _unflushedLastUsed;
+    private TokenUsage? _unflushedUsage;
+    private decimal _unflushedCost;
     private long _requests;
     private long _failures;
 
@@ -81,7 +84,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
-            NoteUse();
+            NoteUse(report.Outcome);
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded ok when KeyHealthPolicy.DecideExhausted(_health, report.ModelId, ok.Hints, Now) is { } exhausted:
@@ -104,7 +107,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
-            NoteUse();
+            NoteUse(report.Outcome);
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded:
@@ -123,7 +126,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Common();
         Command<KeyCommands.ReportOutcome>(report =>
         {
-            NoteUse();
+            NoteUse(report.Outcome);
             switch (report.Outcome)
             {
                 case AttemptOutcome.Succeeded:
@@ -182,8 +185,15 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         {
             if (_unflushedLastUsed is { } at)
             {
+                var used = new KeyEvents.Used(at) { UsageDelta = _unflushedUsage, CostDelta = _unflushedCost };
                 _unflushedLastUsed = null;
-                Persist(new KeyEvents.Used(at), e => _health = KeyHealthPolicy.Apply(_health, e));
+                _unflushedUsage = null;
+                _unflushedCost = 0m;
+                Persist(used, e =>
+                {
+                    _health = KeyHealthPolicy.Apply(_health, e);
+                    PublishState(); // usage totals reach the provider's view once per flush interval, not per request
+                });
             }
         });
         Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
@@ -271,8 +281,13 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Plain keys are leased by the provider directly; the outcome report is where this actor learns of the use.</summary>
-    private void NoteUse()
+    private void NoteUse(AttemptOutcome outcome)
     {
+        if (outcome is AttemptOutcome.Succeeded { Usage: { } usage } ok)
+        {
+            _unflushedUsage = _unflushedUsage is null ? usage : _unflushedUsage.Add(usage);
+            _unflushedCost += ok.Cost;
+        }
         _requests++;
         _unflushedLastUsed = Now;
         _health = _health with { LastUsed = _unflushedLastUsed };
@@ -335,7 +350,12 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         var (status, until, reason) = KeyHealthPolicy.StatusAt(_health, Now);
         return new KeyStateView(_key.Id, _key.Masked, _key.Source,
             status switch { KeyStatus.Disabled => "disabled", KeyStatus.CoolingDown => "cooling", _ => "ready" },
-            until, reason?.ToWireName(), _health.ErrorCount, _health.FailureCounts, _health.LastUsed, _requests, _failures);
+            until, reason?.ToWireName(), _health.ErrorCount, _health.FailureCounts, _health.LastUsed, _requests, _failures)
+        {
+            // Totals include what has not been flushed to the journal yet.
+            Usage = _unflushedUsage is { } pending ? _health.UsageTotal.Add(pending) : _health.UsageTotal,
+            Cost = _health.CostTotal + _unflushedCost,
+        };
     }
 
     private sealed class Expire : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout

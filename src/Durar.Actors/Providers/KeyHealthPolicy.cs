@@ -102,11 +102,16 @@ public static class KeyHealthPolicy
             DisabledUntil = f.DisabledUntil ?? s.DisabledUntil,
             DisabledReason = f.DisabledUntil is { } du && du != s.DisabledUntil ? f.Reason : s.DisabledReason,
         },
-        KeyEvents.Recovered r => KeyHealth.Healthy with { LastUsed = r.At },
-        KeyEvents.Reset => KeyHealth.Healthy with { LastUsed = s.LastUsed },
+        KeyEvents.Recovered r => KeyHealth.Healthy with { LastUsed = r.At, UsageTotal = s.UsageTotal, CostTotal = s.CostTotal },
+        KeyEvents.Reset => KeyHealth.Healthy with { LastUsed = s.LastUsed, UsageTotal = s.UsageTotal, CostTotal = s.CostTotal },
         KeyEvents.Exhausted x when x.Model is not null => s with { ModelCooldowns = s.ModelCooldowns.SetItem(x.Model, x.Until) },
         KeyEvents.Exhausted x => s with { CooldownUntil = x.Until, CooldownReason = FailoverReason.RateLimit },
-        KeyEvents.Used u => s with { LastUsed = u.At },
+        KeyEvents.Used u => s with
+        {
+            LastUsed = u.At,
+            UsageTotal = u.UsageDelta is { } d ? s.UsageTotal.Add(d) : s.UsageTotal,
+            CostTotal = s.CostTotal + u.CostDelta,
+        },
         _ => s,
     };
 

@@ -39,7 +39,7 @@ public sealed partial class ChatRunner(
         RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage));
+            Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = CostOf(completion.Usage, candidate) });
             return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
         });
 
@@ -289,7 +289,7 @@ public sealed partial class ChatRunner(
     {
         private bool _done;
 
-        public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage));
+        public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage) { Cost = CostOf(usage, model) });
 
         public void Failed(UpstreamException e) =>
             Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
@@ -324,6 +324,9 @@ public sealed partial class ChatRunner(
             idle = TimeSpan.FromSeconds(seconds);
         return new UpstreamCall(candidate, key.Secret, request, idle);
     }
+
+    private static decimal CostOf(TokenUsage? usage, ResolvedModel model) =>
+        usage is null ? 0m : Sessions.UsageLine.Cost(usage, model.Model.Cost);
 
     private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome) =>
         key.KeyActor.Tell(new KeyCommands.ReportOutcome(key.KeyId, model.Model.Id, outcome));

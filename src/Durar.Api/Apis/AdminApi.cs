@@ -69,9 +69,11 @@ public static class AdminApi
                 WriteTime(w, "lastUsed", k.LastUsed);
                 w.WriteNumber("requests", k.Requests);
                 w.WriteNumber("failures", k.Failures);
+                WriteUsage(w, k.Usage, k.Cost);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            WriteUsage(w, p.Keys.Aggregate(Durar.Actors.Transports.TokenUsage.Zero, (sum, k) => sum.Add(k.Usage)), p.Keys.Sum(k => k.Cost));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -109,6 +111,18 @@ public static class AdminApi
         w.WriteStartObject();
         w.WriteString("id", id);
         w.WriteString("state", "ready");
+        w.WriteEndObject();
+    }
+
+    /// <summary>Tokens and cost served; refreshed once per <c>auth.cooldowns.lastUsedFlushInterval</c>.</summary>
+    private static void WriteUsage(Utf8JsonWriter w, Durar.Actors.Transports.TokenUsage usage, decimal cost)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("input", usage.Input);
+        w.WriteNumber("output", usage.Output);
+        w.WriteNumber("cacheRead", usage.CacheRead);
+        w.WriteNumber("cacheWrite", usage.CacheWrite);
+        w.WriteNumber("cost", cost);
         w.WriteEndObject();
     }
 

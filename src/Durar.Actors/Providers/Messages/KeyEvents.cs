@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Durar.Actors.Resilience;
+using Durar.Actors.Transports;
 
 namespace Durar.Actors.Providers.Messages;
 
@@ -35,7 +36,12 @@ public static class KeyEvents
     public sealed record Reset(DateTimeOffset At) : IKeyEvent;
 
     /// <summary>Last-used bookkeeping, written at most once per flush interval.</summary>
-    public sealed record Used(DateTimeOffset At) : IKeyEvent;
+    public sealed record Used(DateTimeOffset At) : IKeyEvent
+    {
+        /// <summary>Tokens and cost served by the key since the previous flush (added to its totals).</summary>
+        public TokenUsage? UsageDelta { get; init; }
+        public decimal CostDelta { get; init; }
+    }
 }
 
 /// <summary>The persisted snapshot of a key's health.</summary>
@@ -59,6 +65,11 @@ public sealed record KeyHealth(
     /// <summary>Model ids compare case-insensitively however the map was built (policy, <c>with</c>, deserialization).</summary>
     public ImmutableDictionary<string, DateTimeOffset> ModelCooldowns { get; init => field = value.WithComparers(StringComparer.OrdinalIgnoreCase); }
         = ModelCooldowns.WithComparers(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Tokens served by this key over its lifetime (flushed with last-used bookkeeping).</summary>
+    public TokenUsage UsageTotal { get; init; } = TokenUsage.Zero;
+    /// <summary>Cost in USD of <see cref="UsageTotal"/>, from the models' <c>cost</c> metadata.</summary>
+    public decimal CostTotal { get; init; }
 
     public static readonly KeyHealth Healthy = new(null, null, ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.OrdinalIgnoreCase),
         null, null, 0, ImmutableDictionary<string, int>.Empty, null, null);

@@ -100,7 +100,11 @@ public static class KeyCommands
 /// <summary>The result of one upstream attempt, as the key actor sees it.</summary>
 public abstract record AttemptOutcome
 {
-    public sealed record Succeeded(RateLimitHints Hints, TokenUsage? Usage) : AttemptOutcome;
+    public sealed record Succeeded(RateLimitHints Hints, TokenUsage? Usage) : AttemptOutcome
+    {
+        /// <summary>USD cost of <see cref="Usage"/> at the model's prices.</summary>
+        public decimal Cost { get; init; }
+    }
     public sealed record Failed(FailoverReason Reason, RateLimitHints Hints, string Message) : AttemptOutcome;
     /// <summary>The client went away; says nothing about the key's health.</summary>
     public sealed record Cancelled : AttemptOutcome;
@@ -134,7 +138,11 @@ public sealed record KeyStateView(
     ImmutableDictionary<string, int> FailureCounts,
     DateTimeOffset? LastUsed,
     long Requests,
-    long Failures);
+    long Failures)
+{
+    public TokenUsage Usage { get; init; } = TokenUsage.Zero;
+    public decimal Cost { get; init; }
+}
 
 public sealed record ProviderStateView(string ProviderId, string Api, string? BaseUrl, ImmutableArray<KeyStateView> Keys);
 

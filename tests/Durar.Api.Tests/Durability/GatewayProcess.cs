@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Durar.Api.Tests.Durability;
+
+/// <summary>
+/// The gateway as a real, separate operating-system process (<c>dotnet Durar.Api.dll --config --port --data-dir</c>), so a
+/// test can SIGKILL it: no graceful shutdown, no flushing, no finalizers, exactly what a crash or an OOM kill does. Its
+/// stdout/stderr go to a shared <see cref="GatewayLog"/> the test prints.
+/// </summary>
+internal sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly GatewayLog _log;
+    private readonly string _name;
+
+    private GatewayProcess(Process process, GatewayLog log, string name, Uri baseUri)
+    {
+        _process = process;
+        _log = log;
+        _name = name;
+        BaseUri = baseUri;
+        Http = new HttpClient(new SocketsHttpHandler { ResponseDrainTimeout = TimeSpan.Zero, ConnectTimeout = TimeSpan.FromSeconds(5) })
+        {
+            BaseAddress = baseUri,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public Uri BaseUri { get; }
+    public HttpClient Http { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the gateway on a free loopback port and waits (bounded) until it serves HTTP and its actors answer.</summary>
+    public static async Task<GatewayProcess> StartAsync(string name, string configPath, string dataDir, string workDir, GatewayLog log,
+        TimeSpan readyTimeout)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Durar.Api.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference Durar.Api");
+        var port = FreePort();
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            WorkingDirectory = workDir,
+        };
+        foreach (var arg in new[] { dll, "--config", configPath, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir })
+            start.ArgumentList.Add(arg);
+        // Nothing from the test runner's environment may steer the gateway: only the command line above.
+        foreach (var variable in new[] { "DURAR_CONFIG", "DURAR_PORT", "DURAR_DATA_DIR", "DURAR_GATEWAY_TOKEN", "ASPNETCORE_URLS", "DOTNET_URLS" })
+            start.Environment.Remove(variable);
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Add(name, e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Add(name + "!", e.Data); };
+        if (!process.Start()) throw new InvalidOperationException("could not start the gateway process");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        log.Add("test", $"{name}: started pid {process.Id} on port {port}");
+
+        var gateway = new GatewayProcess(process, log, name, new Uri($"http://127.0.0.1:{port}/"));
+        try
+        {
+            await gateway.WaitUntilReadyAsync(readyTimeout);
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        using var probe = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"{_name} exited with code {_process.ExitCode} before it was ready:\n{_log.Tail(80)}");
+            try
+            {
+                using var health = await probe.GetAsync("healthz");
+                if (health.StatusCode == HttpStatusCode.OK)
+                {
+                    // Kestrel is up; the admin API also needs the provider registry and its key actors (recovered from the journal).
+                    using var providers = await probe.GetAsync("v1/admin/providers");
+                    if (providers.StatusCode == HttpStatusCode.OK)
+                    {
+                        _log.Add("test", $"{_name}: ready after {watch.Elapsed.TotalSeconds:0.0}s");
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+            if (watch.Elapsed > timeout)
+                throw new TimeoutException($"{_name} was not ready within {timeout}:\n{_log.Tail(80)}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux and macOS), then waits until the process is gone.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _log.Add("test", $"{_name}: SIGKILL sent to pid {_process.Id}");
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await _process.WaitForExitAsync(cts.Token);
+        _log.Add("test", $"{_name}: exited with {(_process.ExitCode == 137 || _process.ExitCode == -1 ? "SIGKILL" : "code")} {_process.ExitCode}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        try
+        {
+            if (!_process.HasExited) await KillAsync();
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            _log.Add("test", $"{_name}: could not stop: {e.Message}");
+        }
+        _process.Dispose();
+    }
+
+    /// <summary>The muxer that runs the tests (set by the dotnet CLI), else the test host itself when it is dotnet, else PATH.</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        return "dotnet";
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}
+
+/// <summary>The gateway processes' console output and the test's own milestones, in arrival order (thread-safe).</summary>
+internal sealed class GatewayLog
+{
+    private readonly Lock _gate = new();
+    private readonly List<string> _lines = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public void Add(string source, string line)
+    {
+        lock (_gate) _lines.Add($"{_clock.Elapsed.TotalSeconds,7:0.000} [{source}] {line}");
+    }
+
+    public string Tail(int count)
+    {
+        lock (_gate) return string.Join("\n", _lines.Skip(Math.Max(0, _lines.Count - count)));
+    }
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_gate) return _lines.ToArray();
+        }
+    }
+}
