@@ -65,6 +65,9 @@ public static class DurarHostingExtensions
             settings.Gateway,
             sp.GetRequiredService<IMaterializer>(),
             sp.GetRequiredService<ILogger<ChatRunner>>()));
+        // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
+        services.AddSingleton<DurarChatClient>();
+        services.AddSingleton<Microsoft.Extensions.AI.IChatClient>(sp => sp.GetRequiredService<DurarChatClient>());
         return services;
     }
 

@@ -121,34 +121,18 @@ public static partial class ChatCompletionsApi
         }
     }
 
-    /// <summary>Builds the candidate chain: the requested model, then request or configured fallbacks, then the primary.</summary>
+    /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>), mapping planning errors to API errors.</summary>
     internal static RunPlan Plan(ModelResolver resolver, ParsedChatRequest parsed)
     {
-        var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
-        var isDefault = ModelResolver.IsDefaultTarget(parsed.Model);
-        var requested = resolver.Resolve(parsed.Model);
-        if (!requested.Success)
+        try
         {
-            throw new ApiErrorException(requested.Failure == ResolveFailure.Malformed
-                ? ApiError.BadRequest(requested.Message!, "invalid_model", "model")
-                : ApiError.NotFound(requested.Message!));
+            return RunPlanner.Plan(resolver, parsed.Model, parsed.Fallbacks is { } f ? f : null);
         }
-        if (!isDefault && !resolver.Policy.IsAllowed(requested.Model!.Ref))
-            throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "permission_error", "model_not_allowed", "model"));
-        candidates.Add(requested.Model!);
-
-        // An explicit model is strict unless the request lists its own fallbacks; "durar" uses the configured chain.
-        IEnumerable<string> fallbacks = parsed.Fallbacks is { } own ? own : isDefault ? resolver.ConfiguredFallbacks : [];
-        var i = 0;
-        foreach (var name in fallbacks)
+        catch (PlanException e)
         {
-            var resolved = resolver.Resolve(name);
-            if (!resolved.Success)
-                throw new ApiErrorException(ApiError.BadRequest($"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks"));
-            if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
-            i++;
+            var type = e.Status switch { 403 => "permission_error", 404 => "not_found_error", _ => "invalid_request_error" };
+            throw new ApiErrorException(new ApiError(e.Status, e.Message, type, e.Code, e.Param));
         }
-        return new RunPlan(candidates.ToImmutable());
     }
 
     private static void SetRunHeaders(HttpResponse response, ResolvedModel model, int attempts)

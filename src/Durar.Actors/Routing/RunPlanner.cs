@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using Durar.Actors.Models;
+
+namespace Durar.Actors.Routing;
+
+/// <summary>Why a plan could not be built, with the HTTP status the gateway answers.</summary>
+public sealed class PlanException(int status, string message, string code, string? param) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+    public string? Param { get; } = param;
+}
+
+/// <summary>
+/// Builds the candidate chain of a stateless request: the requested model (checked against the allowlist unless it is
+/// <c>durar</c>), then the request's own fallbacks, or for <c>durar</c> the configured fallbacks and primary. An explicit
+/// model without fallbacks is strict. Shared by the HTTP API and the <c>IChatClient</c>.
+/// </summary>
+public static class RunPlanner
+{
+    public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks)
+    {
+        var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
+        var isDefault = ModelResolver.IsDefaultTarget(model);
+        var requested = resolver.Resolve(model);
+        if (!requested.Success)
+            throw requested.Failure == ResolveFailure.Malformed
+                ? new PlanException(400, requested.Message!, "invalid_model", "model")
+                : new PlanException(404, requested.Message!, "model_not_found", "model");
+        if (!isDefault && !resolver.Policy.IsAllowed(requested.Model!.Ref))
+            throw new PlanException(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "model_not_allowed", "model");
+        candidates.Add(requested.Model!);
+
+        IEnumerable<string> chain = fallbacks ?? (isDefault ? resolver.ConfiguredFallbacks : []);
+        var i = 0;
+        foreach (var name in chain)
+        {
+            var resolved = resolver.Resolve(name);
+            if (!resolved.Success) throw new PlanException(400, $"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks");
+            if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
+            i++;
+        }
+        return new RunPlan(candidates.ToImmutable());
+    }
+}
