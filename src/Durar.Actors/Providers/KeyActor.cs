@@ -305,14 +305,23 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         PersistAndApply(decided);
     }
 
-    private void PersistAndApply(IKeyEvent e) => Persist(e, Apply);
+    private void PersistAndApply(IKeyEvent e)
+    {
+        // The provider hears of the new health at once, before the journal write returns: a key that just answered 429
+        // must not be handed out again while its cooldown is being written (a cold database can take hundreds of ms).
+        var next = KeyHealthPolicy.Apply(_health, e);
+        Context.Parent.Tell(new KeyStateChanged(ViewOf(next), next));
+        Persist(e, persisted => Apply(persisted, publish: false));
+    }
 
-    private void Apply(IKeyEvent e)
+    private void Apply(IKeyEvent e) => Apply(e, publish: true);
+
+    private void Apply(IKeyEvent e, bool publish)
     {
         var before = KeyHealthPolicy.StatusAt(_health, Now).Status;
         _health = KeyHealthPolicy.Apply(_health, e);
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(new KeyHealthSnapshot(_health));
-        var after = BecomeFor(Now);
+        var after = BecomeFor(Now, publish);
         if (before != after)
         {
             var (_, until, reason) = KeyHealthPolicy.StatusAt(_health, Now);
@@ -321,7 +330,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Switches to the behaviour the health calls for at <paramref name="now"/> and arms the expiry timer.</summary>
-    private KeyStatus BecomeFor(DateTimeOffset now)
+    private KeyStatus BecomeFor(DateTimeOffset now, bool publish = true)
     {
         var (status, _, _) = KeyHealthPolicy.StatusAt(_health, now);
         switch (status)
@@ -333,7 +342,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         if (KeyHealthPolicy.NextExpiry(_health, now) is { } next)
             Timers.StartSingleTimer(ExpiryTimer, Expire.Instance, next - now);
         else Timers.Cancel(ExpiryTimer);
-        PublishState();
+        if (publish) PublishState();
         return status;
     }
 
@@ -345,16 +354,18 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     private void PublishState() => Context.Parent.Tell(new KeyStateChanged(View(), _health));
 
-    private KeyStateView View()
+    private KeyStateView View() => ViewOf(_health);
+
+    private KeyStateView ViewOf(KeyHealth health)
     {
-        var (status, until, reason) = KeyHealthPolicy.StatusAt(_health, Now);
+        var (status, until, reason) = KeyHealthPolicy.StatusAt(health, Now);
         return new KeyStateView(_key.Id, _key.Masked, _key.Source,
             status switch { KeyStatus.Disabled => "disabled", KeyStatus.CoolingDown => "cooling", _ => "ready" },
-            until, reason?.ToWireName(), _health.ErrorCount, _health.FailureCounts, _health.LastUsed, _requests, _failures)
+            until, reason?.ToWireName(), health.ErrorCount, health.FailureCounts, health.LastUsed, _requests, _failures)
         {
             // Totals include what has not been flushed to the journal yet.
-            Usage = _unflushedUsage is { } pending ? _health.UsageTotal.Add(pending) : _health.UsageTotal,
-            Cost = _health.CostTotal + _unflushedCost,
+            Usage = _unflushedUsage is { } pending ? health.UsageTotal.Add(pending) : health.UsageTotal,
+            Cost = health.CostTotal + _unflushedCost,
         };
     }
 

@@ -324,8 +324,8 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         var messages = ImmutableArray.CreateBuilder<ChatMessage>();
         if (template is not null)
             foreach (var m in template.Messages.Where(m => m.Role is "system" or "developer")) messages.Add(m);
-        if (!last.Command.History.IsDefaultOrEmpty)
-            messages.AddRange(last.Command.History.Where(m => m.Role is not ("system" or "developer")));
+        if (last.Command.History is { Count: > 0 } history)
+            messages.AddRange(history.Where(m => m.Role is not ("system" or "developer")));
         else
             foreach (var entry in _state.Conversation(pendingSeqs))
                 messages.Add(new ChatMessage(entry.Role, entry.Content));

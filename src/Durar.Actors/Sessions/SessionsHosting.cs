@@ -35,7 +35,15 @@ public static class SessionsHosting
     {
         var cluster = settings.Gateway.Cluster;
         builder.WithRemoting(cluster.Hostname, cluster.Port);
-        builder.WithClustering(new ClusterOptions { Roles = [Role], SeedNodes = [.. cluster.SeedNodes] });
+        // Split brain resolver: keep-majority (Akka's default strategy) — the side with most nodes survives a partition; the
+        // minority downs itself, so a session never lives on two nodes at once. An even split keeps the side with the
+        // lowest address. Three or more nodes are recommended.
+        builder.WithClustering(new ClusterOptions
+        {
+            Roles = [Role],
+            SeedNodes = [.. cluster.SeedNodes],
+            SplitBrainResolver = Akka.Cluster.Hosting.SBR.SplitBrainResolverOption.Default,
+        });
         builder.WithShardRegion<SessionRegionKey>(ShardTypeName,
             (_, _, resolver) =>
             {

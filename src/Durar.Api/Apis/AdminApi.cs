@@ -122,7 +122,7 @@ public static class AdminApi
         w.WriteNumber("output", usage.Output);
         w.WriteNumber("cacheRead", usage.CacheRead);
         w.WriteNumber("cacheWrite", usage.CacheWrite);
-        w.WriteNumber("cost", cost);
+        w.WriteNumber("cost", ApiNumbers.Normalize(cost));
         w.WriteEndObject();
     }
 

@@ -52,7 +52,7 @@ public static partial class ChatCompletionsApi
             var request = parsed.Request;
             var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
             var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
-            var history = turns.Count > 1 ? turns.ToImmutableArray() : default;
+            IReadOnlyList<Durar.Actors.Transports.ChatMessage>? history = turns.Count > 1 ? turns : null;
             var send = new Durar.Actors.Sessions.Messages.SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
             try
             {

@@ -325,7 +325,7 @@ public static partial class SessionsApi
         w.WriteNumber("cacheRead", v.Usage.CacheRead);
         w.WriteNumber("cacheWrite", v.Usage.CacheWrite);
         w.WriteNumber("total", v.Usage.Total);
-        w.WriteNumber("cost", v.Usage.Cost);
+        w.WriteNumber("cost", ApiNumbers.Normalize(v.Usage.Cost));
         w.WriteEndObject();
         Opt(w, "lastModel", v.LastModel);
         w.WriteNumber("transcriptLength", v.TranscriptLength);
@@ -356,7 +356,7 @@ public static partial class SessionsApi
                 w.WriteNumber("cacheWrite", u.CacheWrite);
                 w.WriteEndObject();
             }
-            if (e.Cost is { } cost) w.WriteNumber("cost", cost);
+            if (e.Cost is { } cost) w.WriteNumber("cost", ApiNumbers.Normalize(cost));
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -15,10 +15,13 @@ public static class DurarCommandLine
         var config = new Option<string?>("--config") { Description = "HOCON/JSON5 config file layered over the defaults (env DURAR_CONFIG)" };
         var port = new Option<int?>("--port") { Description = "HTTP port (env DURAR_PORT; default gateway.port = 18789)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the SQLite file and other state (env DURAR_DATA_DIR; default ./data)" };
-        var root = new RootCommand("Durar.Actors gateway: an OpenAI-compatible LLM gateway on Akka.NET") { config, port, dataDir };
+        var clusterPort = new Option<int?>("--cluster-port") { Description = "Akka remoting port of this node (env DURAR_CLUSTER_PORT; default gateway.cluster.port = 0)" };
+        var seed = new Option<string[]>("--seed") { Description = "Seed node akka.tcp://durar@host:port; repeat for several (env DURAR_SEED_NODES, comma-separated)", AllowMultipleArgumentsPerToken = true };
+        var root = new RootCommand("Durar.Actors gateway: an OpenAI-compatible LLM gateway on Akka.NET") { config, port, dataDir, clusterPort, seed };
         root.SetAction(async (parse, ct) =>
         {
-            var options = GatewayOptions.FromEnvironment(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir));
+            var options = GatewayOptions.FromEnvironment(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir),
+                parse.GetValue(clusterPort), parse.GetValue(seed));
             WebApplication app;
             try
             {

@@ -52,6 +52,7 @@ public static class GatewayHost
         app.MapAdmin();
         app.MapAuthProfiles();
         app.MapSessions();
+        app.MapCluster();
         return app;
     }
 
@@ -61,6 +62,8 @@ public static class GatewayHost
         var config = options.ConfigPath is null ? DurarSettingsLoader.Defaults : DurarSettingsLoader.LoadFile(options.ConfigPath);
         if (!string.IsNullOrWhiteSpace(options.ExtraHocon))
             config = DurarSettingsLoader.FromText(options.ExtraHocon).WithFallback(config);
+        if (options.OverridesHocon() is { } overrides)
+            config = DurarSettingsLoader.FromText(overrides).WithFallback(config);
         return config;
     }
 

@@ -11,13 +11,30 @@ public sealed record GatewayOptions
     public string DataDir { get; init; } = "data";
     /// <summary>Extra HOCON layered over the user file (tests, embedding).</summary>
     public string? ExtraHocon { get; init; }
+    /// <summary>Overrides <c>gateway.cluster.port</c> (Akka remoting).</summary>
+    public int? ClusterPort { get; init; }
+    /// <summary>Overrides <c>gateway.cluster.seedNodes</c> (akka.tcp://durar@host:port, ...).</summary>
+    public IReadOnlyList<string>? SeedNodes { get; init; }
 
-    public static GatewayOptions FromEnvironment(string? configPath, int? port, string? dataDir) => new()
+    public static GatewayOptions FromEnvironment(string? configPath, int? port, string? dataDir, int? clusterPort = null,
+        IReadOnlyList<string>? seeds = null) => new()
     {
         ConfigPath = configPath ?? NonEmpty(Environment.GetEnvironmentVariable("DURAR_CONFIG")),
         Port = port ?? (int.TryParse(Environment.GetEnvironmentVariable("DURAR_PORT"), out var p) ? p : null),
         DataDir = dataDir ?? NonEmpty(Environment.GetEnvironmentVariable("DURAR_DATA_DIR")) ?? "data",
+        ClusterPort = clusterPort ?? (int.TryParse(Environment.GetEnvironmentVariable("DURAR_CLUSTER_PORT"), out var cp) ? cp : null),
+        SeedNodes = seeds is { Count: > 0 } ? seeds
+            : NonEmpty(Environment.GetEnvironmentVariable("DURAR_SEED_NODES"))?.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries),
     };
+
+    /// <summary>The command-line and environment overrides as HOCON, layered over the configuration files.</summary>
+    public string? OverridesHocon()
+    {
+        var lines = new List<string>();
+        if (ClusterPort is { } cp) lines.Add($"gateway.cluster.port = {cp}");
+        if (SeedNodes is { Count: > 0 } seeds) lines.Add($"gateway.cluster.seedNodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
+        return lines.Count == 0 ? null : string.Join("\n", lines);
+    }
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -123,14 +123,24 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
 
             gateway = await GatewayProcess.StartAsync("gw1", configPath, dataDir, root, log, ReadyTimeout);
 
-            // 1. Key A cools down for ten minutes (round-robin starts on A; the run fails over to B and answers).
-            for (var i = 0; i < 4 && (await KeyAsync(gateway, KeyA)).GetProperty("state").GetString() != "cooling"; i++)
+            // 1. Key A cools down for ten minutes. Rate-limit cooldowns are model-scoped, so both models are cooled: round-robin
+            // starts on A, the run fails over to B and answers, and A's window is journaled (its `until` then covers the 429).
+            foreach (var model in new[] { "m", "m2" })
             {
-                var probe = await PostAsync(gateway, "v1/chat/completions",
-                    $$"""{"model":"dur/m","messages":[{"role":"user","content":"cool down probe {{i}}"}]}""");
-                Assert.True(probe.Status == HttpStatusCode.OK, $"probe {i}: {(int)probe.Status} {probe.Body}");
+                for (var i = 0; i < 4 && !fake.Requests.Any(r => r.ApiKey == KeyA && r.Model == model); i++)
+                {
+                    var probe = await PostAsync(gateway, "v1/chat/completions",
+                        $$"""{"model":"dur/{{model}}","messages":[{"role":"user","content":"cool down probe {{model}} {{i}}"}]}""");
+                    Assert.True(probe.Status == HttpStatusCode.OK, $"probe {model} {i}: {(int)probe.Status} {probe.Body}");
+                }
+                var limited = fake.Requests.LastOrDefault(r => r.ApiKey == KeyA && r.Model == model);
+                Assert.True(limited is not null, $"key A was never tried for {model}");
+                await WaitForKeyAsync(gateway, KeyA, k => k.GetProperty("state").GetString() == "cooling"
+                    && Until(k) >= limited.ReceivedAt + TimeSpan.FromSeconds(599.5), $"cooling for {model} after the 429 at {limited.ReceivedAt:O}");
             }
-            var cooling = await WaitForKeyStateAsync(gateway, KeyA, "cooling");
+            var cooling = await KeyAsync(gateway, KeyA);
+            var until = Until(cooling);
+            var lastCallToA = fake.RequestCount;
             var keyBId = (await KeyAsync(gateway, KeyB)).GetProperty("id").GetString()!;
 
             // 2. Overrides and pins: directive-only messages, PATCHes, a user pin; then one turn each, which sets the auto pins.
@@ -147,10 +157,6 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
             foreach (var c in conversations)
                 c.Before = await GetJsonAsync(gateway, $"v1/sessions/{c.Key}");
             AssertOverrides(conversations, keyBId);
-            // Cooldowns are model-scoped: A's `until` is final once every model has been tried on it.
-            cooling = await KeyAsync(gateway, KeyA);
-            Assert.Equal("cooling", cooling.GetProperty("state").GetString());
-            var until = Until(cooling);
             Assert.InRange(until, DateTimeOffset.UtcNow + TimeSpan.FromSeconds(580), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(605));
             log.Add("test", $"setup done after {total.Elapsed.TotalSeconds:0.0}s; key A cooling until {until:O}");
 
@@ -171,6 +177,7 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
             await allDone.WaitAsync(LoadTimeout);
             log.Add("test", $"killed with {completedAtKill} turns completed and {inFlightAtKill} in flight");
             Assert.True(conversations.All(c => c.Failure is null), "turns failed before the kill: " + Failures(conversations));
+            Assert.DoesNotContain(fake.Requests.Skip(lastCallToA), r => r.ApiKey == KeyA); // A cools: sessions only ever reach B
             Assert.True(completedAtKill < SessionCount * TurnsPerSession, "the kill came after the load had finished");
             Assert.True(inFlightAtKill > 0, "no turn was in flight when the process was killed");
             var acknowledgedUnfinished = conversations.Sum(c => c.Acknowledged.Count - c.Completed.Count);
@@ -192,10 +199,11 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
 
             // 6. The restored cooldown and overrides still steer traffic: round-robin starts again on A, yet only B is called.
             var mark = fake.RequestCount;
-            for (var i = 0; i < 2; i++)
+            var probes = new[] { "m", "m2", "m", "m2" };
+            for (var i = 0; i < probes.Length; i++)
             {
                 var reply = await PostAsync(gateway, "v1/chat/completions",
-                    $$"""{"model":"dur/m","messages":[{"role":"user","content":"after restart probe {{i}}"}]}""");
+                    $$"""{"model":"dur/{{probes[i]}}","messages":[{"role":"user","content":"after restart probe {{i}}"}]}""");
                 Assert.True(reply.Status == HttpStatusCode.OK, $"stateless probe {i}: {(int)reply.Status} {reply.Body}");
             }
             var lengths = new Dictionary<string, int>();
@@ -209,7 +217,7 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
             var upstream = fake.Requests.Skip(mark).ToList();
             Assert.True(upstream.All(r => r.ApiKey == KeyB),
                 $"the cooling key was called after the restart: {string.Join(", ", upstream.Select(r => $"{r.ApiKey?[^4..]}:{LastUserText(r)}"))}");
-            Assert.Equal(2 + SessionCount, upstream.Count);
+            Assert.Equal(probes.Length + SessionCount, upstream.Count);
             foreach (var c in conversations)
             {
                 var request = upstream.Single(r => LastUserText(r) == $"{c.Key} after the restart");
@@ -219,6 +227,12 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
                 // The recovered transcript is the history the model sees next: every entry, then the new message.
                 Assert.Equal(lengths[c.Key] + 1, body.GetProperty("messages").GetArrayLength());
             }
+
+            // The run really went through what it is named after: with a small snapshotEvery the sessions recovered from snapshots.
+            var snapshots = await CountSessionSnapshotsAsync(dataDir);
+            log.Add("test", $"{snapshots} session snapshot(s) in the journal database");
+            if (snapshotEvery <= 3) Assert.True(snapshots > 0, "no session snapshot was written");
+            else Assert.Equal(0, snapshots);
             log.Add("test", $"done after {total.Elapsed.TotalSeconds:0.0}s");
         }
         finally
@@ -461,17 +475,32 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
         return provider.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("key").GetString() == "…" + secret[^4..]);
     }
 
-    /// <summary>Outcomes reach the key actor by Tell: the answer can come back a moment before the key's new state is visible.</summary>
-    private static async Task<JsonElement> WaitForKeyStateAsync(GatewayProcess gateway, string secret, string state)
+    /// <summary>Outcomes reach the key actor by Tell and are journaled first: the key's new state shows a moment after the answer.</summary>
+    private static async Task WaitForKeyAsync(GatewayProcess gateway, string secret, Func<JsonElement, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (true)
         {
             var key = await KeyAsync(gateway, secret);
-            if (key.GetProperty("state").GetString() == state) return key;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"key …{secret[^4..]} is not {state}: {key.GetRawText()}");
+            if (condition(key)) return;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"key …{secret[^4..]} is not {what}: {key.GetRawText()}");
             await Task.Delay(25);
         }
+    }
+
+    private static async Task<long> CountSessionSnapshotsAsync(string dataDir)
+    {
+        var connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDir, "durar.db"),
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        };
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection(connection.ToString());
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id LIKE 'session-conv-%'";
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static DateTimeOffset Until(JsonElement key) =>

@@ -26,7 +26,7 @@ public static class SessionCommands
         string Content,
         QueueMode? QueueMode = null,
         string? Model = null,
-        ImmutableArray<ChatMessage> History = default,
+        IReadOnlyList<ChatMessage>? History = null,
         ChatRequest? Template = null) : ISessionCommand;
 
     public sealed record GetSession(string SessionKey) : ISessionCommand;
