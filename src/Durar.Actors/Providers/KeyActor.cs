@@ -105,38 +105,29 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private void CoolingDown()
     {
         Common();
-        Command<KeyCommands.ReportOutcome>(report =>
-        {
-            NoteUse(report.Outcome);
-            switch (report.Outcome)
-            {
-                case AttemptOutcome.Succeeded:
-                    PersistAndApply(new KeyEvents.Recovered(Now));
-                    break;
-                case AttemptOutcome.Failed failed:
-                    OnFailed(report.ModelId, failed);
-                    break;
-            }
-        });
+        Command<KeyCommands.ReportOutcome>(OnOutcomeWhileBlocked);
     }
 
     /// <summary>Disabled for billing or a revoked key. Only a success (a probe after a top-up) or an operator reset ends it early.</summary>
     private void Disabled()
     {
         Common();
-        Command<KeyCommands.ReportOutcome>(report =>
+        Command<KeyCommands.ReportOutcome>(OnOutcomeWhileBlocked);
+    }
+
+    /// <summary>While cooling or disabled, any success (a probe) recovers the key; failures follow the schedule.</summary>
+    private void OnOutcomeWhileBlocked(KeyCommands.ReportOutcome report)
+    {
+        NoteUse(report.Outcome);
+        switch (report.Outcome)
         {
-            NoteUse(report.Outcome);
-            switch (report.Outcome)
-            {
-                case AttemptOutcome.Succeeded:
-                    PersistAndApply(new KeyEvents.Recovered(Now));
-                    break;
-                case AttemptOutcome.Failed failed:
-                    OnFailed(report.ModelId, failed);
-                    break;
-            }
-        });
+            case AttemptOutcome.Succeeded:
+                PersistAndApply(new KeyEvents.Recovered(Now));
+                break;
+            case AttemptOutcome.Failed failed:
+                OnFailed(report.ModelId, failed);
+                break;
+        }
     }
 
     /// <summary>Handlers every state shares: leases (the provider decides whether a cooling key may serve), expiry, reset, flush.</summary>

@@ -36,6 +36,32 @@ internal static class UpstreamHttp
         }
     }
 
+    /// <summary>
+    /// One non-streaming exchange: send, read the JSON body, parse it with <paramref name="parse"/>, attach the rate-limit
+    /// headers; every failure (status, transport, malformed JSON) becomes an <see cref="UpstreamException"/>.
+    /// </summary>
+    public static async Task<ChatCompletion> CompleteJsonAsync(HttpClient client, HttpRequestMessage request, UpstreamCall call,
+        Func<JsonElement, string, ChatCompletion> parse, CancellationToken cancellationToken)
+    {
+        var providerId = call.Target.Provider.Id;
+        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        try
+        {
+            using var response = await SendAsync(client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+            return parse(doc.RootElement, providerId) with { Hints = ReadHints(response, null) };
+        }
+        catch (JsonException e)
+        {
+            throw Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+        }
+        catch (Exception e) when (TranslateException(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     /// <summary>Maps an exception from sending or reading to an <see cref="UpstreamException"/>; null = not ours (caller cancelled).</summary>
     public static UpstreamException? TranslateException(Exception e, string providerId, IdleTimer idle, CancellationToken callerToken)
     {

@@ -17,24 +17,8 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
 {
     public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
-        var providerId = call.Target.Provider.Id;
-        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
         using var request = BuildRequest(call, stream: false);
-        try
-        {
-            using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            return ParseCompletion(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null) };
-        }
-        catch (JsonException e)
-        {
-            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
-        }
-        catch (Exception e) when (UpstreamHttp.TranslateException(e, providerId, idle, cancellationToken) is { } translated)
-        {
-            throw translated;
-        }
+        return await UpstreamHttp.CompleteJsonAsync(Client, request, call, ParseCompletion, cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
