@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/profile.sh SCENARIO [SECONDS]: profile the gateway under one bench scenario with dotnet-trace.
+#
+#   ns        non-streaming, concurrency CONC (64), wrk
+#   stream    streaming CHUNKS (20) chunks, concurrency CONC, the bench stream client
+#   failover  429 on the first key then the next key, concurrency 1, wrk
+#   sessions  session creation (echo/echo turns), concurrency 32
+#
+# Starts the same stack as bench/run.sh (fake upstream + gateway, Release, loopback), warms up, drives the scenario for
+# SECONDS (default 15) + 5, and records SECONDS of the gateway after 3 s of load with
+#   PROFILER=perf  (default when `perf` is installed; Debian package linux-perf): on-CPU samples, 999 Hz, with the
+#                  runtime's perf map (DOTNET_PerfMapEnabled=1) so JIT-compiled methods have names. Prints the top
+#                  symbols by self and by inclusive (children) samples; keeps perf.data.
+#   PROFILER=trace dotnet-trace's dotnet-sampled-thread-time profile: managed stacks of every thread at ~100 Hz, waits
+#                  included (wall-clock, not CPU). Prints `dotnet-trace report topN`; keeps the .nettrace (PerfView,
+#                  or `dotnet-trace convert --format Speedscope`). dotnet-trace is installed from NuGet when missing.
+#                  Also disables W^X (DOTNET_EnableWriteXorExecute=0) so perf sees JIT code at its mapped address.
+# Knobs: CONC, CHUNKS, TOP (30), WARM_S (15), SKIP_BUILD=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCENARIO=${1:?usage: bench/profile.sh ns|stream|failover|sessions [SECONDS]}
+SECONDS_TRACE=${2:-15}
+CONC=${CONC:-64}
+TOP=${TOP:-30}
+KEEP=1
+ROUND=0
+source "$ROOT/bench/lib.sh"
+
+PROFILER=${PROFILER:-$(command -v perf >/dev/null && echo perf || echo trace)}
+[ "$PROFILER" = perf ] && export PERF_MAP=1
+TRACE_TOOL=$(command -v dotnet-trace || true)
+[ -z "$TRACE_TOOL" ] && [ -x "$HOME/.dotnet/tools/dotnet-trace" ] && TRACE_TOOL="$HOME/.dotnet/tools/dotnet-trace"
+if [ "$PROFILER" = trace ] && [ -z "$TRACE_TOOL" ]; then
+  log "installing dotnet-trace (dotnet tool, from NuGet)"
+  dotnet tool install --global dotnet-trace >"$WORK/tool.log" 2>&1 || die "could not install dotnet-trace (see $WORK/tool.log)"
+  TRACE_TOOL="$HOME/.dotnet/tools/dotnet-trace"
+fi
+
+start_stack
+LOAD_S=$((SECONDS_TRACE + 5))
+WARM_S=${WARM_S:-15}
+log "warm-up (${WARM_S}s, so tiered JIT settles before sampling)"
+case "$SCENARIO" in
+  ns) run_wrk warm "$CONC" "$WARM_S" "$WORK/gateway.lua" "$GW" ;;
+  stream) run_stream warm "$CONC" "$GW" bench/m "" "$WARM_S" 0 ;;
+  failover) run_wrk warm 1 "$WARM_S" "$WORK/failover.lua" "$GW" ;;
+  sessions) dotnet "$BENCH_DLL" sessions --url "$GW" --count 500 --concurrency 32 --duration 30 --prefix warm >/dev/null ;;
+  *) die "unknown scenario $SCENARIO (ns|stream|failover|sessions)" ;;
+esac
+
+log "load for ${LOAD_S}s, tracing ${SECONDS_TRACE}s of it"
+case "$SCENARIO" in
+  ns) run_wrk profile "$CONC" "$LOAD_S" "$WORK/gateway.lua" "$GW" & ;;
+  stream) run_stream profile "$CONC" "$GW" bench/m "" "$LOAD_S" 0 & ;;
+  failover) run_wrk profile 1 "$LOAD_S" "$WORK/failover.lua" "$GW" & ;;
+  sessions) dotnet "$BENCH_DLL" sessions --url "$GW" --count 100000 --concurrency 32 --duration "$LOAD_S" --prefix prof >"$WORK/sessions.txt" 2>&1 & ;;
+esac
+LOAD_PID=$!
+PIDS+=("$LOAD_PID")
+sleep 3
+if [ "$PROFILER" = perf ]; then
+  TRACE="$WORK/perf-$SCENARIO.data"
+  timeout $((SECONDS_TRACE + 30)) perf record -e cpu-clock -F 999 -g -p "$GW_PID" -o "$TRACE" -- sleep "$SECONDS_TRACE" >"$WORK/trace.log" 2>&1 \
+    || die "perf record failed: $(tail -3 "$WORK/trace.log")"
+else
+  TRACE="$WORK/gateway-$SCENARIO.nettrace"
+  "$TRACE_TOOL" collect -p "$GW_PID" --profile dotnet-sampled-thread-time --duration "00:00:00:$(printf %02d "$SECONDS_TRACE")" -o "$TRACE" \
+    >"$WORK/trace.log" 2>&1 || die "dotnet-trace failed: $(tail -3 "$WORK/trace.log")"
+fi
+wait "$LOAD_PID" || true
+[ "$SCENARIO" = sessions ] && cat "$WORK/sessions.txt"
+
+if [ "$PROFILER" = perf ]; then
+  echo "## top $TOP symbols by self samples ($SCENARIO, on-CPU)"
+  perf report -i "$TRACE" --no-children --sort dso,sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' | head -"$TOP"
+  echo "## top $TOP symbols by inclusive samples ($SCENARIO, on-CPU)"
+  perf report -i "$TRACE" --children --sort sym --stdio -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -"$TOP"
+else
+  echo "## top $TOP methods by exclusive samples ($SCENARIO)"
+  "$TRACE_TOOL" report "$TRACE" topN -n "$TOP"
+  echo "## top $TOP methods by inclusive samples ($SCENARIO)"
+  "$TRACE_TOOL" report "$TRACE" topN -n "$TOP" --inclusive
+fi
+log "profile kept: $TRACE"

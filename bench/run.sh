@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# bench/run.sh: the gateway against the direct upstream, one command, one machine, one run.
+#
+# Builds Release, starts the fake upstream (bench/Durar.Bench.Upstream) and the gateway on loopback ports with a temp
+# data dir, warms both up, then measures every scenario DIRECT to the upstream and THROUGH the gateway back to back and
+# prints one table with the ratios. See bench/README.md for what each figure means.
+#
+# Knobs (environment):
+#   DURATION=10        seconds per measured phase          WARMUP=15      seconds of warm-up load through the gateway
+#                                                          (tiered JIT needs ~15 s of load to settle; direct gets 5 s)
+#   CONC=64            concurrency of the loaded phases     CHUNKS=20      content chunks per streamed response
+#   WRK_THREADS=2      wrk threads for CONC phases          RUNS=1         repeat the load scenarios, report medians
+#   SESSIONS=100000    sessions to create                   SESSIONS_CAP=90  seconds cap on creating them
+#   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
+#   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
+#   OUT=FILE           also write the table (markdown) to FILE
+#   GATEWAY_ENV="VAR=value ..."  extra environment for the gateway process (A/B runs of runtime settings)
+# Every load loop is bounded in count and time, targets are 127.0.0.1 only, and every process started here is
+# killed on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-15}
+CONC=${CONC:-64}
+CHUNKS=${CHUNKS:-20}
+WRK_THREADS=${WRK_THREADS:-2}
+RUNS=${RUNS:-1}
+SESSIONS=${SESSIONS:-100000}
+SESSIONS_CAP=${SESSIONS_CAP:-90}
+SESSIONS_CONC=${SESSIONS_CONC:-32}
+MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
+
+source "$ROOT/bench/lib.sh"
+
+start_stack
+
+ROUND=0
+WARM_DIRECT=$((WARMUP < 5 ? WARMUP : 5))
+log "warm-up (${WARMUP}s of each load through the gateway, ${WARM_DIRECT}s direct)"
+run_wrk warm.direct "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$UP"
+run_wrk warm.gateway "$CONC" "$WARMUP" "$WORK/gateway.lua" "$GW"
+run_wrk warm.failover 1 "$WARM_DIRECT" "$WORK/failover.lua" "$GW"
+run_stream warm.stream.direct "$CONC" "$UP" m sk-bench "$WARM_DIRECT" 0
+run_stream warm.stream.gateway "$CONC" "$GW" bench/m "" "$WARMUP" 0
+run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
+
+IDLE_T0=$(cpu_ticks "$GW_PID"); IDLE0=$(gc_snap snap); sleep 5; IDLE1=$(gc_snap snap); IDLE_T1=$(cpu_ticks "$GW_PID")
+fig idle.alloc_per_s "$(awk -v a="$(kv allocated "$IDLE1")" -v b="$(kv allocated "$IDLE0")" 'BEGIN{printf "%.0f", (a-b)/5}')"
+fig idle.cpu_ms_per_s "$(awk -v t="$((IDLE_T1 - IDLE_T0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.1f", t*1000/hz/5}')"
+
+for ROUND in $(seq 1 "$RUNS"); do
+  log "round $ROUND/$RUNS: non-streaming, concurrency 1"
+  run_wrk ns1.direct 1 "$DURATION" "$WORK/direct.lua" "$UP"
+  run_wrk ns1.gateway 1 "$DURATION" "$WORK/gateway.lua" "$GW"
+
+  log "round $ROUND/$RUNS: non-streaming, concurrency $CONC"
+  cpu_begin
+  run_wrk nsN.direct "$CONC" "$DURATION" "$WORK/direct.lua" "$UP"
+  cpu_end nsN.direct "$(kv requests "$WRK_LAST")"
+  start_sampler nsN; alloc_begin; cpu_begin
+  run_wrk nsN.gateway "$CONC" "$DURATION" "$WORK/gateway.lua" "$GW"
+  cpu_end nsN.gateway "$(kv requests "$WRK_LAST")"; alloc_end nsN.gateway "$(kv requests "$WRK_LAST")"; stop_sampler
+  fig nsN.gateway.rss_peak_mb "$(awk -v k="$(cat "$WORK/rss.nsN")" 'BEGIN{printf "%.1f", k/1024}')"
+
+  log "round $ROUND/$RUNS: streaming ($CHUNKS chunks), concurrency $CONC"
+  cpu_begin
+  run_stream sN.direct "$CONC" "$UP" m sk-bench "$DURATION" 0
+  cpu_end sN.direct "$(kv ok "$STREAM_LAST")"
+  start_sampler sN; alloc_begin; cpu_begin
+  run_stream sN.gateway "$CONC" "$GW" bench/m "" "$DURATION" 0
+  cpu_end sN.gateway "$(kv ok "$STREAM_LAST")"; alloc_end sN.gateway "$(kv ok "$STREAM_LAST")"; stop_sampler
+  fig sN.gateway.rss_peak_mb "$(awk -v k="$(cat "$WORK/rss.sN")" 'BEGIN{printf "%.1f", k/1024}')"
+
+  log "round $ROUND/$RUNS: streaming time to first token, concurrency 1"
+  run_stream s1.direct 1 "$UP" m sk-bench "$DURATION" 0
+  run_stream s1.gateway 1 "$GW" bench/m "" "$DURATION" 0
+
+  log "round $ROUND/$RUNS: failover (429 on the first key, then the next key), concurrency 1"
+  curl -s -X POST "$UP/stats/reset" >/dev/null
+  run_wrk fo.plain 1 "$DURATION" "$WORK/gateway.lua" "$GW"
+  PLAIN_STATS=$(curl -s "$UP/stats")
+  fig fo.turnaround_p50_ms "$(us_to_ms "$(kv turnaround_p50_us "$PLAIN_STATS")")"
+  curl -s -X POST "$UP/stats/reset" >/dev/null
+  run_wrk fo.failover 1 "$DURATION" "$WORK/failover.lua" "$GW"
+  FO_STATS=$(curl -s "$UP/stats")
+  fig fo.upstream_429s "$(kv failed "$FO_STATS")"
+  fig fo.upstream_ok "$(kv completions "$FO_STATS")"
+  fig fo.gap_p50_ms "$(us_to_ms "$(kv failover_gap_p50_us "$FO_STATS")")"
+  fig fo.gap_p99_ms "$(us_to_ms "$(kv failover_gap_p99_us "$FO_STATS")")"
+  fig fo.lead_p50_ms "$(us_to_ms "$(kv lead_p50_us "$FO_STATS")")"
+  log "  upstream saw: $FO_STATS"
+  run_wrk fo.direct429 1 "$DURATION" "$WORK/direct429.lua" "$UP"
+done
+
+GW_LOG_LINES=$(wc -l <"$WORK/gateway.log")
+stop_pid "$GW_PID"
+
+# --- resident idle sessions (a fresh gateway, so the load phases' heap does not blur the baseline) ---------------
+if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
+  ROUND=0
+  IDLE_S=$((SESSIONS_CAP + 10))
+  write_config "$WORK/sessions.conf" "${IDLE_S}s"
+  start_gateway "$GW2_PORT" "$WORK/data2" "$WORK/sessions.conf" "$WORK/fifo2" "$WORK/gateway2.log"
+  GW2="http://127.0.0.1:$GW2_PORT"
+  wait_ready "$GW2/healthz" 120 "$GW_PID"
+  log "sessions: warm-up (1000 sessions), then up to $SESSIONS sessions in at most ${SESSIONS_CAP}s (idleTimeout ${IDLE_S}s)"
+  bench sessions --url "$GW2" --count 1000 --concurrency "$SESSIONS_CONC" --duration 60 --prefix warm >"$WORK/sessions.warm.txt" 2>&1 \
+    || die "session warm-up failed: $(tail -3 "$WORK/sessions.warm.txt")"
+  S0=$(gc_snap gc); R0=$(rss_kb "$GW_PID")
+  bench sessions --url "$GW2" --count "$SESSIONS" --concurrency "$SESSIONS_CONC" --duration "$SESSIONS_CAP" --prefix bench \
+    >"$WORK/sessions.txt" 2>&1 || die "session creation failed: $(tail -3 "$WORK/sessions.txt")"
+  SRES=$(grep '^RESULT' "$WORK/sessions.txt")
+  R1=$(rss_kb "$GW_PID"); S1=$(gc_snap gc); R1GC=$(rss_kb "$GW_PID")
+  CREATED=$(kv created "$SRES")
+  log "  created $CREATED sessions in $(kv elapsed_s "$SRES") s ($(kv rate "$SRES")/s, errors $(kv errors "$SRES")); RSS $((R0/1024)) -> $((R1/1024)) MB ($((R1GC/1024)) MB after a full GC)"
+  log "  waiting $((IDLE_S + 20)) s for passivation (idleTimeout ${IDLE_S}s)"
+  sleep $((IDLE_S + 20))
+  R2=$(rss_kb "$GW_PID"); S2=$(gc_snap gc); R2GC=$(rss_kb "$GW_PID")
+  log "  after passivation: RSS $((R2/1024)) MB, $((R2GC/1024)) MB after a full GC; heap $(( $(kv heap "$S2") / 1048576 )) MB"
+  fig sess.created "$CREATED"
+  fig sess.elapsed_s "$(kv elapsed_s "$SRES")"
+  fig sess.rate "$(kv rate "$SRES")"
+  fig sess.errors "$(kv errors "$SRES")"
+  fig sess.rss_before_mb "$(awk -v k="$R0" 'BEGIN{printf "%.1f", k/1024}')"
+  fig sess.rss_after_mb "$(awk -v k="$R1" 'BEGIN{printf "%.1f", k/1024}')"
+  fig sess.rss_after_gc_mb "$(awk -v k="$R1GC" 'BEGIN{printf "%.1f", k/1024}')"
+  fig sess.rss_passivated_mb "$(awk -v k="$R2" 'BEGIN{printf "%.1f", k/1024}')"
+  fig sess.rss_passivated_gc_mb "$(awk -v k="$R2GC" 'BEGIN{printf "%.1f", k/1024}')"
+  fig sess.heap_before_mb "$(awk -v b="$(kv heap "$S0")" 'BEGIN{printf "%.1f", b/1048576}')"
+  fig sess.heap_after_mb "$(awk -v b="$(kv heap "$S1")" 'BEGIN{printf "%.1f", b/1048576}')"
+  fig sess.heap_passivated_mb "$(awk -v b="$(kv heap "$S2")" 'BEGIN{printf "%.1f", b/1048576}')"
+  fig sess.rss_per_session_b "$(awk -v a="$R1GC" -v b="$R0" -v n="$CREATED" 'BEGIN{ if (n>0) printf "%.0f", (a-b)*1024/n; else print "nan"}')"
+  fig sess.heap_per_session_b "$(awk -v a="$(kv heap "$S1")" -v b="$(kv heap "$S0")" -v n="$CREATED" 'BEGIN{ if (n>0) printf "%.0f", (a-b)/n; else print "nan"}')"
+  stop_pid "$GW_PID"
+fi
+T_TOTAL=$(( $(date +%s) - T_START ))
+
+# --- table ---------------------------------------------------------------------------------------------------------
+# Median over rounds of one figure (nan if absent).
+med() {
+  awk -F'\t' -v n="$1" '$2==n {print $3}' "$FIGS" | sort -g \
+    | awk '{a[NR]=$1} END{ if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'
+}
+# Median over rounds of the per-round gateway/direct ratio (or difference) of one metric: direct and gateway are paired
+# within a round, so this is the figure to quote (not the ratio of the two medians).
+rpair() { # op(ratio|delta) direct-name gateway-name
+  awk -F'\t' -v op="$1" -v dn="$2" -v gn="$3" '$2==dn {d[$1]=$3} $2==gn {g[$1]=$3}
+    END { for (r in g) if ((r in d) && g[r]!="nan" && d[r]!="nan" && (op=="delta" || d[r]+0!=0)) print (op=="ratio") ? g[r]/d[r] : g[r]-d[r] }' "$FIGS" \
+    | sort -g | awk -v op="$1" '{a[NR]=$1} END{ if (NR==0) {print "n/a"; exit} v=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2;
+      if (op=="ratio") printf "%.2f\n", v; else printf "%+.3f\n", v }'
+}
+f() { awk -v v="$1" -v fmt="$2" 'BEGIN{ if (v=="nan" || v=="") print "n/a"; else printf fmt, v }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0 || a=="nan" || b=="nan") print "n/a"; else printf "%.2f", a/b }'; }
+delta() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="nan" || b=="nan") print "n/a"; else printf "%+.3f", a-b }'; }
+verdict() { # value op target
+  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ if (v=="n/a" || v=="nan" || v=="") {print "n/a"; exit}
+    ok = (op=="<=") ? (v+0 <= t+0) : (op==">=") ? (v+0 >= t+0) : (v+0 < t+0); print ok ? "met" : "MISSED" }'
+}
+
+{
+  echo "## Durar gateway vs direct upstream ($(date -u +%FT%TZ), $(nproc) cores, RUNS=$RUNS)"
+  echo
+  echo "Each value is the median over rounds; the ratio and difference columns are medians of the per-round ratio/difference."
+  echo
+  echo "| scenario | direct | gateway | gateway/direct | gateway - direct |"
+  echo "|---|---:|---:|---:|---:|"
+  for c in 1 N; do
+    label=$([ $c = 1 ] && echo 1 || echo "$CONC")
+    d=$(med ns$c.direct.rps); g=$(med ns$c.gateway.rps)
+    echo "| non-streaming c=$label: requests/s | $(f "$d" %.0f) | $(f "$g" %.0f) | $(rpair ratio ns$c.direct.rps ns$c.gateway.rps) | |"
+    for p in p50 p99; do
+      d=$(med ns$c.direct.${p}_ms); g=$(med ns$c.gateway.${p}_ms)
+      echo "| non-streaming c=$label: $p latency (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio ns$c.direct.${p}_ms ns$c.gateway.${p}_ms) | $(rpair delta ns$c.direct.${p}_ms ns$c.gateway.${p}_ms) |"
+    done
+  done
+  d=$(med sN.direct.rps); g=$(med sN.gateway.rps)
+  echo "| streaming $CHUNKS chunks c=$CONC: streams/s | $(f "$d" %.0f) | $(f "$g" %.0f) | $(rpair ratio sN.direct.rps sN.gateway.rps) | |"
+  for p in p50 p99; do
+    d=$(med sN.direct.total_${p}_ms); g=$(med sN.gateway.total_${p}_ms)
+    echo "| streaming c=$CONC: whole-stream $p (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio sN.direct.total_${p}_ms sN.gateway.total_${p}_ms) | $(rpair delta sN.direct.total_${p}_ms sN.gateway.total_${p}_ms) |"
+  done
+  for p in p50 p99; do
+    d=$(med s1.direct.ttft_${p}_ms); g=$(med s1.gateway.ttft_${p}_ms)
+    echo "| streaming c=1: time to first token $p (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) | $(rpair delta s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) |"
+  done
+  echo
+  echo "| gateway figure | value |"
+  echo "|---|---:|"
+  echo "| peak RSS, non-streaming c=$CONC (MB) | $(f "$(med nsN.gateway.rss_peak_mb)" %.1f) |"
+  echo "| peak RSS, streaming c=$CONC (MB) | $(f "$(med sN.gateway.rss_peak_mb)" %.1f) |"
+  echo "| allocated per non-streaming request (bytes) | $(f "$(med nsN.gateway.alloc_per_req)" %.0f) |"
+  echo "| allocated per streamed request, $CHUNKS chunks (bytes) | $(f "$(med sN.gateway.alloc_per_req)" %.0f) |"
+  echo "| idle gateway: allocation rate (bytes/s) / CPU (ms per s) | $(f "$(med idle.alloc_per_s)" %.0f) / $(f "$(med idle.cpu_ms_per_s)" %.1f) |"
+  echo "| CPU per non-streaming request c=$CONC: upstream direct / gateway / upstream behind the gateway (us) | $(f "$(med nsN.direct.cpu_up_us)" %.0f) / $(f "$(med nsN.gateway.cpu_gw_us)" %.0f) / $(f "$(med nsN.gateway.cpu_up_us)" %.0f) |"
+  echo "| CPU per streamed request c=$CONC: upstream direct / gateway / upstream behind the gateway (us) | $(f "$(med sN.direct.cpu_up_us)" %.0f) / $(f "$(med sN.gateway.cpu_gw_us)" %.0f) / $(f "$(med sN.gateway.cpu_up_us)" %.0f) |"
+  fp=$(med fo.plain.p50_ms); ff=$(med fo.failover.p50_ms); fd=$(med fo.direct429.p50_ms)
+  fo_net=$(awk -v a="$ff" -v b="$fp" -v c="$fd" 'BEGIN{ if (a=="nan"||b=="nan"||c=="nan") print "nan"; else printf "%.3f", a-b-c }')
+  echo "| failover: plain request p50 / p99 (ms) | $(f "$fp" %.3f) / $(f "$(med fo.plain.p99_ms)" %.3f) |"
+  echo "| failover: 429-then-next-key request p50 / p99 (ms) | $(f "$ff" %.3f) / $(f "$(med fo.failover.p99_ms)" %.3f) |"
+  echo "| failover: direct 429 from the upstream p50 (ms) | $(f "$fd" %.3f) |"
+  echo "| failover: extra end-to-end latency of a failover request, p50 (failover - plain - direct 429) (ms) | $(f "$fo_net" %.3f) |"
+  echo "| failover: 429 sent -> request on the next key arrives, seen by the upstream, p50 / p99 (ms) | $(f "$(med fo.gap_p50_ms)" %.3f) / $(f "$(med fo.gap_p99_ms)" %.3f) |"
+  echo "| failover: previous answer sent -> next request's first upstream call, plain / failover, p50 (ms) | $(f "$(med fo.turnaround_p50_ms)" %.3f) / $(f "$(med fo.lead_p50_ms)" %.3f) |"
+  echo "| failover: upstream 429s / failover requests (must be ~1) | $(med fo.upstream_429s) / $(med fo.failover.requests) |"
+  if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
+    echo "| sessions created (target $SESSIONS, cap ${SESSIONS_CAP}s) / errors / per s | $(med sess.created) / $(med sess.errors) / $(f "$(med sess.rate)" %.0f) |"
+    echo "| RSS before / after creating / after full GC (MB) | $(med sess.rss_before_mb) / $(med sess.rss_after_mb) / $(med sess.rss_after_gc_mb) |"
+    echo "| memory per resident idle session: RSS after full GC (bytes) | $(f "$(med sess.rss_per_session_b)" %.0f) |"
+    echo "| memory per resident idle session: managed heap (bytes) | $(f "$(med sess.heap_per_session_b)" %.0f) |"
+    echo "| after passivation: RSS / RSS after full GC / heap (MB) | $(med sess.rss_passivated_mb) / $(med sess.rss_passivated_gc_mb) / $(med sess.heap_passivated_mb) |"
+  fi
+  echo
+  echo "| target (issue 6) | measured | verdict |"
+  echo "|---|---:|---|"
+  v=$(rpair ratio nsN.direct.rps nsN.gateway.rps); echo "| non-streaming c=$CONC requests/s >= 0.35 x direct | $v | $(verdict "$v" '>=' 0.35) |"
+  v=$(rpair ratio sN.direct.rps sN.gateway.rps); echo "| streaming c=$CONC requests/s >= 0.5 x direct | $v | $(verdict "$v" '>=' 0.5) |"
+  v=$(rpair delta ns1.direct.p50_ms ns1.gateway.p50_ms); echo "| c=1 p50 overhead <= 0.3 ms | $v ms | $(verdict "$v" '<=' 0.3) |"
+  v=$(rpair delta s1.direct.ttft_p50_ms s1.gateway.ttft_p50_ms); echo "| streaming TTFT overhead p50 <= 1 ms | $v ms | $(verdict "$v" '<=' 1) |"
+  v=$(awk -v a="$(med nsN.gateway.rss_peak_mb)" -v b="$(med sN.gateway.rss_peak_mb)" 'BEGIN{printf "%.1f", (a>b)?a:b}')
+  echo "| RSS under load <= 250 MB | $v MB | $(verdict "$v" '<=' 250) |"
+  if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
+    v=$(f "$(med sess.rss_per_session_b)" %.0f); echo "| <= 2 KB (2048 B) per resident idle session (RSS) | $v B | $(verdict "$v" '<=' 2048) |"
+  fi
+  v=$(f "$(med fo.gap_p50_ms)" %.3f); echo "| 429 -> next key < 1 ms (p50 of the upstream-observed gap) | $v ms | $(verdict "$v" '<' 1) |"
+  echo
+  errs=0
+  for n in ns1.direct.errors ns1.gateway.errors nsN.direct.errors nsN.gateway.errors fo.plain.errors fo.failover.errors \
+           sN.direct.errors sN.gateway.errors s1.direct.errors s1.gateway.errors \
+           sN.direct.incomplete sN.gateway.incomplete s1.direct.incomplete s1.gateway.incomplete; do
+    errs=$((errs + $(awk -F'\t' -v n="$n" '$2==n {s+=$3} END{printf "%d", s}' "$FIGS")))
+  done
+  echo "Errors summed over all rounds of the measured phases (must be 0; the direct 429s are expected and not counted): $errs. Tokens per stream: direct $(med sN.direct.tokens_per_stream), gateway $(med sN.gateway.tokens_per_stream)."
+  echo "DURATION=${DURATION}s per phase, CONC=$CONC, WRK_THREADS=$WRK_THREADS, CHUNKS=$CHUNKS; gateway log lines: ${GW_LOG_LINES}; load average at end: $(cut -d' ' -f1-3 /proc/loadavg); run.sh took ${T_TOTAL}s."
+} | tee "${OUT:-/dev/null}"
+if [ -n "${OUT:-}" ]; then cp "$FIGS" "$OUT.figures.tsv"; fi
