@@ -16,12 +16,7 @@ namespace Durar.Actors.Tests.AuthProfiles;
 /// </summary>
 public sealed class OAuthRefreshSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nameof(OAuthRefreshSpecs))
 {
-    private static readonly Akka.Configuration.Config Hocon = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Hocon = VirtualTime.Config;
 
     private static readonly OAuthGrant Grant = new("refresh-old-0001", "https://auth.example.com/oauth/token", "client-1");
 

@@ -15,12 +15,7 @@ namespace Durar.Actors.Tests.AuthProfiles;
 /// </summary>
 public sealed class ProviderCredentialSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nameof(ProviderCredentialSpecs))
 {
-    private static readonly Akka.Configuration.Config Hocon = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Hocon = VirtualTime.Config;
 
     private static readonly FailoverSettings Failover = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Gateway.Failover;
     private static readonly ApiKeyCredential EnvKey = ApiKeyCredential.For("p", "sk-env", "P_API_KEY");

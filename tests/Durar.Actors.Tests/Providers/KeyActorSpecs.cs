@@ -14,12 +14,7 @@ namespace Durar.Actors.Tests.Providers;
 /// </summary>
 public sealed class KeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Config, nameof(KeyActorSpecs))
 {
-    private static readonly Akka.Configuration.Config Config = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Config = VirtualTime.Config;
 
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 

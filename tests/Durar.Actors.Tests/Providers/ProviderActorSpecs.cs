@@ -13,12 +13,7 @@ namespace Durar.Actors.Tests.Providers;
 /// <summary>The provider actor's key choice: round-robin, explicit order, cooling keys skipped, soonest recovery, probes.</summary>
 public sealed class ProviderActorSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nameof(ProviderActorSpecs))
 {
-    private static readonly Akka.Configuration.Config Hocon = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Hocon = VirtualTime.Config;
 
     private static readonly FailoverSettings Failover = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Gateway.Failover;
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
