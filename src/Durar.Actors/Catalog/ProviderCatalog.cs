@@ -76,6 +76,7 @@ public sealed class ProviderCatalog
             TimeoutSeconds = c.TimeoutSeconds,
             MaxTokens = c.MaxTokens,
             Compat = c.Compat,
+            Limits = c.Rpm is null && c.Tpm is null ? KeyLimits.None : new KeyLimits(c.Rpm, c.Tpm),
             BuiltIn = baseline is not null,
             Models = order.Select(id => models[id]).ToImmutableArray(),
         };

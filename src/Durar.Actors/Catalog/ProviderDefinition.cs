@@ -27,6 +27,8 @@ public sealed record ProviderDefinition
     public int? TimeoutSeconds { get; init; }
     public int? MaxTokens { get; init; }
     public JsonObject? Compat { get; init; }
+    /// <summary>Per-key request and token limits (<c>rpm</c>/<c>tpm</c>), enforced cluster-wide by each key's actor.</summary>
+    public KeyLimits Limits { get; init; } = KeyLimits.None;
     public bool BuiltIn { get; init; }
     public ImmutableArray<ModelDefinition> Models { get; init; } = [];
 
@@ -50,6 +52,18 @@ public sealed record ProviderDefinition
 
     private bool HostIs(string host) =>
         BaseUrl is not null && Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && string.Equals(u.Host, host, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Requests and tokens one key may serve in any 60-second window, across every node of the cluster (the key's single
+/// actor counts them); null = unlimited. Tokens are counted after each answer, so a request is admitted while the window
+/// is below <see cref="Tpm"/> (the same pre-call check LiteLLM makes).
+/// </summary>
+public sealed record KeyLimits(int? Rpm, long? Tpm)
+{
+    public static readonly KeyLimits None = new(null, null);
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    public bool Any => Rpm is not null || Tpm is not null;
 }
 
 /// <summary>A model with the documented defaults applied (reasoning false, input text, cost 0, 200k window, 8192 output).</summary>

@@ -35,7 +35,13 @@ public sealed record ProviderSettings(
     int? TimeoutSeconds,
     int? MaxTokens,
     ImmutableArray<ModelSettings> Models,
-    JsonObject? Compat);
+    JsonObject? Compat)
+{
+    /// <summary><c>rpm</c>: requests per minute per key of this provider, cluster-wide; null = no limit.</summary>
+    public int? Rpm { get; init; }
+    /// <summary><c>tpm</c>: tokens per minute per key of this provider, cluster-wide; null = no limit.</summary>
+    public long? Tpm { get; init; }
+}
 
 /// <summary>One <c>models[]</c> entry; omitted fields stay null and take the catalog value or the documented default.</summary>
 public sealed record ModelSettings(
@@ -131,6 +137,9 @@ public sealed record GatewaySettings(
 public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<string> SeedNodes)
 {
     public static readonly ClusterSettings Default = new("127.0.0.1", 0, []);
+
+    /// <summary><c>keyResync</c>: how often each provider re-attaches to its keys' cluster-wide actors (and re-reads their state).</summary>
+    public TimeSpan KeyResync { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary><c>gateway.sessions</c>: passivation, snapshots and the message queue of session actors.</summary>

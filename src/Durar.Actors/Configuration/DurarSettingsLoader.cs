@@ -98,6 +98,10 @@ public static class DurarSettingsLoader
             throw new DurarConfigException(Join(path, "auth"), $"unknown auth \"{auth}\" (expected api-key, token, oauth, aws-sdk, none or optional)");
         var timeout = Long(p, "timeoutSeconds", path);
         var maxTokens = Long(p, "maxTokens", path);
+        var rpm = Long(p, "rpm", path);
+        if (rpm is <= 0 or > int.MaxValue) throw new DurarConfigException(Join(path, "rpm"), $"expected a positive number of requests per minute, got {rpm}");
+        var tpm = Long(p, "tpm", path);
+        if (tpm is <= 0) throw new DurarConfigException(Join(path, "tpm"), $"expected a positive number of tokens per minute, got {tpm}");
 
         var models = ImmutableArray.CreateBuilder<ModelSettings>();
         var modelsValue = p.GetObject().Items.GetValueOrDefault("models");
@@ -122,7 +126,11 @@ public static class DurarSettingsLoader
             timeout is null ? null : checked((int)timeout.Value),
             maxTokens is null ? null : checked((int)maxTokens.Value),
             models.ToImmutable(),
-            Child(p, "compat") is { } compat ? ToJson(compat) as JsonObject : null);
+            Child(p, "compat") is { } compat ? ToJson(compat) as JsonObject : null)
+        {
+            Rpm = rpm is null ? null : (int)rpm.Value,
+            Tpm = tpm,
+        };
     }
 
     private static ModelSettings ReadModel(HoconValue m, string path)
@@ -300,7 +308,10 @@ public static class DurarSettingsLoader
         for (var i = 0; i < seeds.Length; i++)
             if (!Uri.TryCreate(seeds[i], UriKind.Absolute, out var u) || !u.Scheme.StartsWith("akka", StringComparison.Ordinal))
                 throw new DurarConfigException($"{path}.seedNodes[{i}]", $"\"{seeds[i]}\" is not an Akka address (akka.tcp://durar@host:port)");
-        return new ClusterSettings(String(c, "hostname", path) ?? "127.0.0.1", (int)port, seeds);
+        return new ClusterSettings(String(c, "hostname", path) ?? "127.0.0.1", (int)port, seeds)
+        {
+            KeyResync = config.HasPath($"{path}.keyResync") ? Positive(config, $"{path}.keyResync") : ClusterSettings.Default.KeyResync,
+        };
     }
 
     private static SessionSettings ReadSessions(Config config)

@@ -104,7 +104,13 @@ public static class DurarHostingExtensions
             var settings = resolver.GetService<DurarSettings>();
             var tokens = resolver.GetService<IOAuthTokenClient>();
             var profiles = resolver.GetService<ISecretProtector>() is not null;
-            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles), ActorNames.Providers);
+            // In a cluster every key is one sharded actor for all nodes; without Akka.Cluster they are the providers' children.
+            var sharded = KeyHosting.IsClustered(system)
+                ? KeyHosting.Start(system, settings, tokens,
+                    Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null)
+                : null;
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, sharded: sharded),
+                ActorNames.Providers);
             registry.Register<ProvidersRegistryKey>(providers);
         })
         .WithDurarAuthProfiles();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
@@ -17,6 +18,15 @@ namespace Durar.Actors.Providers;
 /// For an OAuth profile it is also the single writer of the access token: a lease that finds the token expired (or about
 /// to) starts one refresh and <see cref="Refreshing"/> stashes every lease until it ends, so concurrent requests cause one
 /// call to the token endpoint and all use the new token; the result is written back to the credential's owner (the store).
+/// <para>
+/// It is also the single authority for the key's per-minute limits (<see cref="KeyLimits"/>): keys with an <c>rpm</c> are
+/// leased here, and a full window is published like a cooldown so that no provider hands the key out until it frees.
+/// </para>
+/// <para>
+/// On one node it is a child of its provider. In a cluster it is a Cluster Sharding entity (one per key, cluster-wide,
+/// <see cref="KeyHosting"/>): every node's provider actor attaches to it (<see cref="KeyCommands.Attach"/>) and receives
+/// each change of health directly, so a 429 seen on one node is known to all the others one message later.
+/// </para>
 /// </summary>
 public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
@@ -36,8 +46,17 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     /// <summary>Lifetime assumed when a token endpoint omits <c>expires_in</c> (RFC 6749 leaves it optional).</summary>
     internal static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromHours(1);
 
-    private ApiKeyCredential _key;
+    private ApiKeyCredential _key = null!;
     private IActorRef? _owner;
+    private KeyLimits _limits;
+    private readonly bool _sharded;
+    /// <summary>The provider actors that order this key (its parent on one node; every node's provider in a cluster).</summary>
+    private readonly HashSet<IActorRef> _watchers = [];
+    /// <summary>Leases in the last minute (keys with an <c>rpm</c>), oldest first.</summary>
+    private Queue<DateTimeOffset>? _granted;
+    /// <summary>Tokens answered in the last minute (keys with a <c>tpm</c>), oldest first.</summary>
+    private Queue<(DateTimeOffset At, long Tokens)>? _spent;
+    private long _spentTotal;
     private readonly IOAuthTokenClient? _tokens;
     private readonly CooldownSettings _cooldowns;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -54,27 +73,83 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    public KeyActor(ApiKeyCredential key, CooldownSettings cooldowns, IOAuthTokenClient? tokens, IActorRef? owner)
+    public KeyActor(string keyId, ApiKeyCredential? key, KeyLimits limits, CooldownSettings cooldowns, IOAuthTokenClient? tokens,
+        IActorRef? owner, bool sharded)
     {
-        _key = key;
+        if (key is not null) _key = key;
+        _limits = limits;
         _cooldowns = cooldowns;
         _tokens = tokens;
         _owner = owner;
-        PersistenceId = "key-" + key.Id;
+        _sharded = sharded;
+        PersistenceId = "key-" + keyId;
         Recover<IKeyEvent>(e => _health = KeyHealthPolicy.Apply(_health, e));
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is KeyHealthSnapshot snapshot) _health = snapshot.Health;
         });
-        Recover<RecoveryCompleted>(_ => BecomeFor(Now));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_key is null) Become(AwaitingCredential);
+            else BecomeFor(Now);
+        });
     }
 
     public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns) => Props(key, cooldowns, null, null);
 
     /// <param name="tokens">Refreshes an OAuth credential; null = the key is never refreshed.</param>
     /// <param name="owner">Receives <see cref="CredentialRefreshed"/> after a refresh (the auth-profile store); null = nobody.</param>
-    public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns, IOAuthTokenClient? tokens, IActorRef? owner) =>
-        Akka.Actor.Props.Create(() => new KeyActor(key, cooldowns, tokens, owner));
+    /// <param name="limits">Per-minute request and token limits; null = none.</param>
+    public static Props Props(ApiKeyCredential key, CooldownSettings cooldowns, IOAuthTokenClient? tokens, IActorRef? owner, KeyLimits? limits = null) =>
+        Akka.Actor.Props.Create(() => new KeyActor(key.Id, key, limits ?? KeyLimits.None, cooldowns, tokens, owner, false));
+
+    /// <summary>
+    /// The key as a Cluster Sharding entity: its provider actors attach to it. <paramref name="known"/> is this node's copy of
+    /// the credential when it has one (it starts serving at once); without it the entity waits for the first attach.
+    /// </summary>
+    internal static Props ShardedProps(string keyId, KeyDirectory.Entry? known, CooldownSettings cooldowns, IOAuthTokenClient? tokens)
+    {
+        var credential = known?.Credential;
+        var limits = known?.Limits ?? KeyLimits.None;
+        var owner = known?.Owner;
+        return Akka.Actor.Props.Create(() => new KeyActor(keyId, credential, limits, cooldowns, tokens, owner, true));
+    }
+
+    /// <summary>
+    /// A sharded key started by a message other than an attach, on a node that does not know its credential (a profile
+    /// added on another node): everything waits until a provider attaches with the credential.
+    /// </summary>
+    private void AwaitingCredential()
+    {
+        Command<KeyCommands.Attach>(attach =>
+        {
+            _key = attach.Credential;
+            _owner = attach.Owner;
+            _limits = attach.Limits;
+            AddWatcher(attach.Provider);
+            BecomeFor(Now);
+            Stash.UnstashAll();
+        });
+        Command<KeyCommands.UpdateCredential>(update =>
+        {
+            _key = update.Credential;
+            _owner = update.Owner;
+            BecomeFor(Now);
+            Stash.UnstashAll();
+        });
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void AddWatcher(IActorRef provider)
+    {
+        if (_watchers.Add(provider)) Context.Watch(provider);
+        provider.Tell(new KeyStateChanged(View(), _health) { LimitedUntil = LimitedUntil(Now) });
+    }
+
+    private void Notify(object message)
+    {
+        foreach (var watcher in _watchers) watcher.Tell(message);
+    }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -142,16 +217,47 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 Stash.Stash();
                 return;
             }
+            var provider = acquire.Via ?? Context.Parent;
             if (!_key.UsableAt(now) || HasExpired(now))
             {
                 // Nothing this key can send: let the provider choose another key for this request.
-                Context.Parent.Tell(acquire with { Excluded = acquire.Excluded.Add(_key.Id) }, Sender);
+                provider.Tell(acquire with { Excluded = acquire.Excluded.Add(_key.Id) }, Sender);
                 return;
             }
-            _requests++;
+            if (LimitedUntil(now) is not null)
+            {
+                // The minute's budget is spent (possibly by another node): the provider learns it first (same sender,
+                // same receiver, so in order), then gets the request back to choose another key.
+                PublishState();
+                provider.Tell(acquire.Hops >= 2 ? acquire with { Excluded = acquire.Excluded.Add(_key.Id) } : acquire with { Hops = acquire.Hops + 1 }, Sender);
+                return;
+            }
+            if (_limits.Rpm is not null)
+            {
+                (_granted ??= new Queue<DateTimeOffset>()).Enqueue(now);
+                if (LimitedUntil(now) is not null) PublishState(); // that was the last one: every provider skips the key from now on
+            }
             _unflushedLastUsed = now;
             _health = _health with { LastUsed = _unflushedLastUsed };
-            Sender.Tell(new KeyLease(_key.Id, _key.Secret, Self));
+            Sender.Tell(new KeyLease(_key.Id, _key.Secret, acquire.Handle ?? Self));
+        });
+        Command<KeyCommands.Attach>(attach =>
+        {
+            _limits = attach.Limits;
+            if (attach.Owner is not null) _owner = attach.Owner;
+            AddWatcher(attach.Provider);
+        });
+        Command<KeyCommands.Detach>(detach =>
+        {
+            _watchers.Remove(detach.Provider);
+            Context.Unwatch(detach.Provider);
+        });
+        Command<Terminated>(terminated => _watchers.Remove(terminated.ActorRef));
+        Command<KeyCommands.Stop>(_ =>
+        {
+            // Hand-off (a node leaving the cluster): write what is not in the journal yet, then stop.
+            if (Unflushed() is { } used) Persist(used, _ => Context.Stop(Self));
+            else Context.Stop(Self);
         });
         Command<KeyCommands.UpdateCredential>(update =>
         {
@@ -174,12 +280,8 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Command<Expire>(_ => BecomeFor(Now));
         Command<FlushLastUsed>(_ =>
         {
-            if (_unflushedLastUsed is { } at)
+            if (Unflushed() is { } used)
             {
-                var used = new KeyEvents.Used(at) { UsageDelta = _unflushedUsage, CostDelta = _unflushedCost };
-                _unflushedLastUsed = null;
-                _unflushedUsage = null;
-                _unflushedCost = 0m;
                 Persist(used, e =>
                 {
                     _health = KeyHealthPolicy.Apply(_health, e);
@@ -191,6 +293,52 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotFailure>(f => _log.Warning("Key [{KeyId}] snapshot failed: {Error}", _key.Id, f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("Key [{KeyId}] could not delete old events: {Error}", _key.Id, f.Cause.Message));
+    }
+
+    /// <summary>The bookkeeping not written yet, as one event (and cleared); null = nothing to write.</summary>
+    private KeyEvents.Used? Unflushed()
+    {
+        if (_unflushedLastUsed is not { } at) return null;
+        var used = new KeyEvents.Used(at) { UsageDelta = _unflushedUsage, CostDelta = _unflushedCost };
+        _unflushedLastUsed = null;
+        _unflushedUsage = null;
+        _unflushedCost = 0m;
+        return used;
+    }
+
+    /// <summary>
+    /// When the key's minute budget has room again, or null when it has room now. Prunes the window as it goes.
+    /// </summary>
+    private DateTimeOffset? LimitedUntil(DateTimeOffset now)
+    {
+        if (!_limits.Any) return null;
+        var from = now - KeyLimits.Window;
+        DateTimeOffset? until = null;
+        if (_limits.Rpm is { } rpm && _granted is not null)
+        {
+            while (_granted.Count > 0 && _granted.Peek() <= from) _granted.Dequeue();
+            if (_granted.Count >= rpm) until = _granted.ElementAt(_granted.Count - rpm) + KeyLimits.Window;
+        }
+        if (_limits.Tpm is { } tpm && _spent is not null)
+        {
+            while (_spent.Count > 0 && _spent.Peek().At <= from) _spentTotal -= _spent.Dequeue().Tokens;
+            if (_spentTotal >= tpm)
+            {
+                // Room again once enough of the oldest answers leave the window to bring the total under the limit.
+                var left = _spentTotal;
+                foreach (var (at, tokens) in _spent)
+                {
+                    left -= tokens;
+                    if (left < tpm)
+                    {
+                        var free = at + KeyLimits.Window;
+                        if (until is null || free > until) until = free;
+                        break;
+                    }
+                }
+            }
+        }
+        return until;
     }
 
     /// <summary>
@@ -209,7 +357,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             EndRefresh();
             _log.Info("Key [{KeyId}]: access token refreshed, valid until {ExpiresAt}", _key.Id, expires);
             _owner?.Tell(new CredentialRefreshed(_key.ProviderId, _key.Id, done.Tokens.AccessToken, refreshToken, expires));
-            Context.Parent.Tell(new KeyCredentialChanged(_key));
+            Notify(new KeyCredentialChanged(_key));
             BecomeFor(now);
             Stash.UnstashAll();
         });
@@ -278,6 +426,14 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         {
             _unflushedUsage = _unflushedUsage is null ? usage : _unflushedUsage.Add(usage);
             _unflushedCost += ok.Cost;
+            if (_limits.Tpm is not null && usage.Total > 0)
+            {
+                var now = Now;
+                var wasLimited = LimitedUntil(now) is not null;
+                (_spent ??= new Queue<(DateTimeOffset, long)>()).Enqueue((now, usage.Total));
+                _spentTotal += usage.Total;
+                if (!wasLimited && LimitedUntil(now) is not null) PublishState(); // the minute's tokens are spent: every node skips the key
+            }
         }
         _requests++;
         _unflushedLastUsed = Now;
@@ -301,7 +457,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         // The provider hears of the new health at once, before the journal write returns: a key that just answered 429
         // must not be handed out again while its cooldown is being written (a cold database can take hundreds of ms).
         var next = KeyHealthPolicy.Apply(_health, e);
-        Context.Parent.Tell(new KeyStateChanged(ViewOf(next), next));
+        Notify(new KeyStateChanged(ViewOf(next), next) { LimitedUntil = LimitedUntil(Now) });
         Persist(e, persisted => Apply(persisted, publish: false));
     }
 
@@ -339,19 +495,27 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (!_sharded) _watchers.Add(Context.Parent);
         Timers.StartPeriodicTimer(FlushTimer, FlushLastUsed.Instance, _cooldowns.LastUsedFlushInterval);
         base.PreStart();
     }
 
-    private void PublishState() => Context.Parent.Tell(new KeyStateChanged(View(), _health));
+    private void PublishState() => Notify(new KeyStateChanged(View(), _health) { LimitedUntil = LimitedUntil(Now) });
 
     private KeyStateView View() => ViewOf(_health);
 
     private KeyStateView ViewOf(KeyHealth health)
     {
         var (status, until, reason) = KeyHealthPolicy.StatusAt(health, Now);
-        return new KeyStateView(_key.Id, _key.Masked, _key.Source,
-            status switch { KeyStatus.Disabled => "disabled", KeyStatus.CoolingDown => "cooling", _ => "ready" },
+        var state = status switch { KeyStatus.Disabled => "disabled", KeyStatus.CoolingDown => "cooling", _ => "ready" };
+        if (status == KeyStatus.Ready && _limits.Any && LimitedUntil(Now) is { } limited)
+        {
+            // Healthy, but this minute's rpm/tpm budget is spent.
+            state = "limited";
+            until = limited;
+            reason = FailoverReason.RateLimit;
+        }
+        return new KeyStateView(_key.Id, _key.Masked, _key.Source, state,
             until, reason?.ToWireName(), health.ErrorCount, health.FailureCounts, health.LastUsed, _requests, _failures)
         {
             // Totals include what has not been flushed to the journal yet.
@@ -380,5 +544,9 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 /// <summary>A key's credential changed inside the key actor (an OAuth refresh); sent to the provider so its view follows.</summary>
 internal sealed record KeyCredentialChanged(ApiKeyCredential Credential);
 
-/// <summary>A key's state changed; sent by the key actor to its provider with the full health for ordering.</summary>
-internal sealed record KeyStateChanged(KeyStateView View, KeyHealth Health);
+/// <summary>A key's state changed; sent by the key actor to its provider(s) with the full health for ordering.</summary>
+internal sealed record KeyStateChanged(KeyStateView View, KeyHealth Health)
+{
+    /// <summary>Until when the key's per-minute budget is spent (<see cref="KeyLimits"/>); null = it has room.</summary>
+    public DateTimeOffset? LimitedUntil { get; init; }
+}

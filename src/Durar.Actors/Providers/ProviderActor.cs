@@ -15,6 +15,12 @@ namespace Durar.Actors.Providers;
 /// probe through per probe interval. Keys come from the environment at start and from the auth-profile store at runtime
 /// (<see cref="ProviderCommands.UpsertCredential"/> / <see cref="ProviderCommands.RemoveCredential"/>); the store's order
 /// override (<see cref="ProviderCommands.SetOrder"/>) wins over <c>auth.order</c>.
+/// <para>
+/// In a cluster the key actors are sharded entities shared by every node (<see cref="KeyHosting"/>): each node's provider
+/// attaches to them, keeps their pushed health as its local read path (no network hop to lease a plain key), and
+/// re-attaches every <see cref="ShardedKeys.Resync"/>. Keys with an <c>rpm</c> limit are leased by their key actor, the
+/// only place that can count a minute's requests across nodes.
+/// </para>
 /// </summary>
 public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -27,6 +33,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly CooldownSettings _cooldowns;
     private readonly FailoverSettings _failover;
     private readonly IOAuthTokenClient? _tokens;
+    private readonly ShardedKeys? _sharded;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<KeySlot> _slots = [];
     /// <summary>
@@ -40,10 +47,13 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor)
+    private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor, IActorRef? owner)
     {
         public ApiKeyCredential Credential { get; set; } = credential;
         public IActorRef Actor { get; set; } = actor;
+        public IActorRef? Owner { get; set; } = owner;
+        /// <summary>Until when the key's per-minute budget is spent (pushed by the key actor); null = it has room.</summary>
+        public DateTimeOffset? LimitedUntil { get; set; }
         /// <summary>The key actor stopped unexpectedly (e.g. its journal write failed) and is being restarted with backoff.</summary>
         public bool Down { get; set; }
         public int Restarts { get; set; }
@@ -57,9 +67,10 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     }
 
     public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null)
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null)
     {
         _provider = provider;
+        _sharded = sharded;
         _credentials = credentials;
         _explicitOrder = explicitOrder;
         _cooldowns = cooldowns;
@@ -101,7 +112,12 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     {
         Receive<ProviderCommands.AcquireKey>(OnAcquire);
         Receive<KeyStateChanged>(OnKeyState);
+        Receive<KeyCommands.ReportOutcome>(OnOutcome);
         Receive<KeysRecoveryTimeout>(_ => { });
+        Receive<Resync>(_ =>
+        {
+            foreach (var slot in _slots) slot.Actor.Tell(AttachOf(slot.Credential, slot.Owner));
+        });
         Receive<ProviderCommands.ResetKey>(reset =>
         {
             var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
@@ -120,7 +136,9 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         });
         Receive<KeyCredentialChanged>(changed =>
         {
-            if (_slots.Find(s => s.Credential.Id == changed.Credential.Id) is { } slot) slot.Credential = changed.Credential;
+            if (_slots.Find(s => s.Credential.Id == changed.Credential.Id) is not { } slot) return;
+            slot.Credential = changed.Credential;
+            _sharded?.Directory.Set(new KeyDirectory.Entry(slot.Credential, slot.Owner, _provider.Limits));
         });
         Receive<Terminated>(terminated => OnKeyStopped(terminated.ActorRef));
         Receive<RestartKey>(OnRestartKey);
@@ -138,11 +156,15 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         if (_slots.Find(s => s.Credential.Id == credential.Id) is { } slot)
         {
             slot.Credential = credential;
+            slot.Owner = owned;
+            _sharded?.Directory.Set(new KeyDirectory.Entry(credential, owned, _provider.Limits));
             slot.Actor.Tell(new KeyCommands.UpdateCredential(credential, owned));
             _log.Info("Provider [{ProviderId}]: key [{KeyId}] updated ({Credential})", _provider.Id, credential.Id, credential);
             return;
         }
-        AddSlot(credential, owned);
+        var added = AddSlot(credential, owned);
+        // A sharded key may already exist (served before, or by another node): the new credential replaces its copy.
+        if (_sharded is not null) added.Actor.Tell(new KeyCommands.UpdateCredential(credential, owned));
         _log.Info("Provider [{ProviderId}]: key [{KeyId}] added ({Credential})", _provider.Id, credential.Id, credential);
     }
 
@@ -155,6 +177,12 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         }
         if (_slots.Find(s => s.Credential.Id == keyId) is not { } slot) return;
         _slots.Remove(slot);
+        if (_sharded is not null)
+        {
+            // Straight to the region: a message to the proxy could be dropped by the stop below.
+            _sharded.Region.Tell(new Akka.Cluster.Sharding.ShardingEnvelope(keyId, new KeyCommands.Detach(Self)));
+            _sharded.Directory.Remove(keyId);
+        }
         _stopping[keyId] = new StoppingKey(slot.Actor);
         Context.Watch(slot.Actor);
         Context.Stop(slot.Actor);
@@ -199,25 +227,43 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private KeySlot AddSlot(ApiKeyCredential credential, IActorRef? owner)
     {
-        var child = Context.Watch(Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner), ActorNames.Key(credential.Id)));
-        var slot = new KeySlot(credential, child);
+        IActorRef child;
+        if (_sharded is null)
+            child = Context.Watch(Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner, _provider.Limits), ActorNames.Key(credential.Id)));
+        else
+        {
+            _sharded.Directory.Set(new KeyDirectory.Entry(credential, owner, _provider.Limits));
+            child = Context.Watch(Context.ActorOf(KeyProxy.Props(_sharded.Region, credential.Id), ActorNames.Key(credential.Id)));
+            child.Tell(AttachOf(credential, owner));
+        }
+        var slot = new KeySlot(credential, child, owner);
         _slots.Add(slot);
         return slot;
     }
 
+    private KeyCommands.Attach AttachOf(ApiKeyCredential credential, IActorRef? owner) => new(Self, credential, owner, _provider.Limits);
+
     /// <param name="tokens">Refreshes OAuth credentials added at runtime; null = they are never refreshed.</param>
+    /// <param name="sharded">The key shard region when the node runs a cluster; null = key actors are this actor's children.</param>
     public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens));
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens, sharded));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     protected override void PreStart()
     {
         foreach (var credential in _credentials) AddSlot(credential, null);
+        if (_sharded is not null) Timers.StartPeriodicTimer("resync", Resync.Instance, _sharded.Resync);
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
         if (_slots.Count == 0) Become(Active);
         else Timers.StartSingleTimer(RecoveryTimer, KeysRecoveryTimeout.Instance, RecoveryTimeout);
+    }
+
+    private sealed class Resync : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    {
+        public static readonly Resync Instance = new();
+        private Resync() { }
     }
 
     private sealed class KeysRecoveryTimeout : INoSerializationVerificationNeeded, IDeadLetterSuppression
@@ -240,7 +286,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         if (usable.Exists(s => !s.Credential.IsKeyless)) usable.RemoveAll(s => s.Credential.IsKeyless);
         var ordered = KeyOrderPolicy.Order(usable.Select(s => s.Candidate).ToList(), ExplicitOrder, request.ModelId, now);
         if (request.PreferredKeyId is { } preferred && _slots.Find(s => s.Credential.Id == preferred) is { } pinned
-            && KeyHealthPolicy.BlockedUntil(pinned.Health, request.ModelId, now) is null)
+            && BlockedUntil(pinned, request.ModelId, now) is null)
             // A pinned key goes first even when it is outside auth.order (a user pin, reference item 31).
             ordered = [pinned.Candidate, .. ordered.Where(c => c.KeyId != preferred)];
         KeySlot? chosen = null;
@@ -250,7 +296,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         {
             if (request.Excluded.Contains(candidate.KeyId)) continue;
             var slot = _slots.Find(s => s.Credential.Id == candidate.KeyId)!;
-            var blocked = KeyHealthPolicy.BlockedUntil(slot.Health, request.ModelId, now);
+            var blocked = BlockedUntil(slot, request.ModelId, now);
             if (blocked is null)
             {
                 chosen = slot;
@@ -263,7 +309,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             }
         }
 
-        if (chosen is null && soonestBlocked is not null && ProbeAllowed(request.Probe, soonest!.Value, now))
+        // A probe tests whether a cooling key works again; a key whose minute budget is spent is known not to serve.
+        if (chosen is null && soonestBlocked is not null && !(soonestBlocked.LimitedUntil > now) && ProbeAllowed(request.Probe, soonest!.Value, now))
         {
             _lastProbe = now;
             chosen = soonestBlocked;
@@ -290,11 +337,11 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         }
         chosen.LastLeased = now;
         chosen.Leases++;
-        if (chosen.Credential.OAuth is null && chosen.Credential.UsableAt(now))
+        if (chosen.Credential.OAuth is null && chosen.Credential.UsableAt(now) && _provider.Limits.Rpm is null)
             // A plain key needs no refresh: answer here, one hop fewer on the hot path, and independent of the key
             // actor being alive (its outcome reports still go to it).
-            Sender.Tell(new KeyLease(chosen.Credential.Id, chosen.Credential.Secret, chosen.Down ? ActorRefs.Nobody : chosen.Actor));
-        else if (!chosen.Down) chosen.Actor.Forward(request);
+            Sender.Tell(new KeyLease(chosen.Credential.Id, chosen.Credential.Secret, Self));
+        else if (!chosen.Down) chosen.Actor.Forward(request with { Via = Self, Handle = Self });
         else Self.Forward(request with { Excluded = request.Excluded.Add(chosen.Credential.Id) });
     }
 
@@ -313,6 +360,30 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         if (slot is null) return;
         slot.View = changed.View;
         slot.Health = changed.Health;
+        slot.LimitedUntil = changed.LimitedUntil;
+    }
+
+    /// <summary>
+    /// Leases name this actor for outcome reports: a failure is applied to the local view at once, with the same policy the
+    /// key actor uses, so the next lease on this node (already queued behind the report) skips the key even before the key
+    /// actor — perhaps on another node — answers with its authoritative state. Then the report goes to the key actor.
+    /// </summary>
+    private void OnOutcome(KeyCommands.ReportOutcome report)
+    {
+        if (_slots.Find(s => s.Credential.Id == report.KeyId) is not { } slot) return;
+        if (report.Outcome is AttemptOutcome.Failed failed)
+        {
+            var decided = KeyHealthPolicy.Decide(slot.Health, failed.Reason, report.ModelId, failed.Hints, Now, _cooldowns);
+            if (decided.CountsAsError) slot.Health = KeyHealthPolicy.Apply(slot.Health, decided);
+        }
+        if (!slot.Down) slot.Actor.Tell(report);
+    }
+
+    /// <summary>When the key can next serve <paramref name="model"/>: its health, or its spent minute budget; null = now.</summary>
+    private static DateTimeOffset? BlockedUntil(KeySlot slot, string model, DateTimeOffset now)
+    {
+        var blocked = KeyHealthPolicy.BlockedUntil(slot.Health, model, now);
+        return slot.LimitedUntil is { } limited && limited > now && (blocked is null || limited > blocked) ? limited : blocked;
     }
 
     private ProviderStateView View() => new(_provider.Id, _provider.Api, _provider.BaseUrl,

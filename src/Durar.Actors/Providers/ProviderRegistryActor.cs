@@ -26,14 +26,16 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
     private readonly TimeSpan _collectTimeout;
     private readonly IOAuthTokenClient? _tokens;
     private readonly bool _awaitProfiles;
+    private readonly ShardedKeys? _sharded;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false)
+        bool awaitProfiles = false, ShardedKeys? sharded = null)
     {
+        _sharded = sharded;
         _catalog = catalog;
         _keys = keys;
         _settings = settings;
@@ -89,8 +91,8 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
     /// <param name="tokens">Refreshes OAuth auth profiles; null = they are never refreshed.</param>
     /// <param name="awaitProfiles">Hold leases until the auth-profile store sends <see cref="ProviderCommands.CredentialsLoaded"/>.</param>
     public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles));
+        bool awaitProfiles = false, ShardedKeys? sharded = null) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles, sharded));
 
     private sealed class ProfilesNotLoaded : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
@@ -107,7 +109,7 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
                 : _keys.Collect(provider);
             var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
             _providers[provider.Id] = Context.ActorOf(
-                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens), ActorNames.Provider(provider.Id));
+                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens, _sharded), ActorNames.Provider(provider.Id));
         }
         if (_awaitProfiles) Timers.StartSingleTimer(ProfilesTimer, ProfilesNotLoaded.Instance, ProfilesTimeout);
     }

@@ -39,6 +39,28 @@ public sealed class ConfigValidationSpecs
         Assert.Contains("negative", e.Problem);
     }
 
+    [Theory]
+    [InlineData("rpm", "0")]
+    [InlineData("rpm", "-3")]
+    [InlineData("tpm", "0")]
+    public void Should_reject_non_positive_key_limits(string field, string value)
+    {
+        var e = Fail($$"""models { providers { mine { baseUrl = "http://127.0.0.1:9/v1", {{field}} = {{value}}, models = [{ id = "m" }] } } }""");
+        Assert.Equal($"models.providers.mine.{field}", e.Path);
+        Assert.Matches("positive|negative", e.Problem);
+    }
+
+    [Fact]
+    public void Should_read_key_limits_into_the_provider_definition()
+    {
+        var services = new ServiceCollection().AddDurarCore(DurarSettingsLoader.FromText(
+            """models { providers { mine { baseUrl = "http://127.0.0.1:9/v1", rpm = 60, tpm = 90000, models = [{ id = "m" }] } } }"""));
+        using var sp = services.BuildServiceProvider();
+        var catalog = sp.GetRequiredService<ProviderCatalog>();
+        Assert.Equal(new KeyLimits(60, 90000), catalog.Find("mine")!.Limits);
+        Assert.Equal(KeyLimits.None, catalog.Find("openai")!.Limits);
+    }
+
     [Fact]
     public void Should_reject_a_malformed_fallback_ref()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Durar.Actors.Catalog;
 using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
 
@@ -26,6 +27,15 @@ public static class ProviderCommands
     {
         /// <summary>A session's pinned key: moved to the front when it can serve now (reference item 29).</summary>
         public string? PreferredKeyId { get; init; }
+
+        /// <summary>Set by the provider when it hands the request to a key actor: where the key sends it back to choose again.</summary>
+        public IActorRef? Via { get; init; }
+
+        /// <summary>Set with <see cref="Via"/>: the reference the lease names for outcome reports (this node's route to the key).</summary>
+        public IActorRef? Handle { get; init; }
+
+        /// <summary>How often a key actor sent this request back because its minute budget was spent (bounded).</summary>
+        public int Hops { get; init; }
     }
 
     /// <summary>Clear every cooldown and disable of one key (operator action). Answered with <see cref="KeyResetDone"/>.</summary>
@@ -95,6 +105,26 @@ public static class KeyCommands
     /// go to <see cref="Owner"/>. The key's health is kept.
     /// </summary>
     public sealed record UpdateCredential(ApiKeyCredential Credential, IActorRef? Owner);
+
+    /// <summary>
+    /// A provider actor (of any node) orders this key and wants its health: the key actor answers with its state at once and
+    /// sends every later change. Providers attach again periodically, which also re-creates a key entity that moved to
+    /// another node when its node left. <see cref="Credential"/> is used only by an entity that does not know the key yet.
+    /// </summary>
+    public sealed record Attach(IActorRef Provider, ApiKeyCredential Credential, IActorRef? Owner, KeyLimits Limits)
+    {
+        public override string ToString() => $"Attach({Credential}, {Provider.Path})";
+    }
+
+    /// <summary>The provider no longer serves this key (it was removed).</summary>
+    public sealed record Detach(IActorRef Provider);
+
+    /// <summary>Hand-off stop of a sharded key: flush the unwritten bookkeeping, then stop.</summary>
+    public sealed class Stop
+    {
+        public static readonly Stop Instance = new();
+        private Stop() { }
+    }
 }
 
 /// <summary>The result of one upstream attempt, as the key actor sees it.</summary>
@@ -114,6 +144,7 @@ public abstract record AttemptOutcome
 public abstract record LeaseResult;
 
 /// <summary>A key to use for one attempt. The secret travels only in-process and is never logged.</summary>
+/// <param name="KeyActor">Where the attempt's <see cref="KeyCommands.ReportOutcome"/> goes: the provider, which applies it to its view and passes it to the key.</param>
 public sealed record KeyLease(string KeyId, string? Secret, IActorRef KeyActor) : LeaseResult
 {
     public override string ToString() => $"KeyLease({KeyId})";
