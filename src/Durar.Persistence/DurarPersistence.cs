@@ -7,7 +7,8 @@ namespace Durar.Persistence;
 
 /// <summary>
 /// Durar's persistence wiring as HOCON: the Akka.Persistence.Sql journal, snapshot store and query journal (linq2db), plus the
-/// binding of every <see cref="IDurarPersistable"/> to <see cref="DurarJsonSerializer"/>. It exists because
+/// binding of every <see cref="IDurarPersistable"/> to <see cref="DurarJsonSerializer"/> and of every <see cref="IDurarWireMessage"/>
+/// (messages between cluster nodes) to <see cref="DurarWireSerializer"/>. It exists because
 /// Akka.Persistence.Sql.Hosting is not available to us, so the plugin is configured the way its reference.conf documents.
 /// </summary>
 public static class DurarPersistence
@@ -86,12 +87,15 @@ public static class DurarPersistence
             akka.actor {
               serializers {
                 {{SerializerName}} = "{{DurarJsonSerializer.TypeName}}"
+                {{DurarWireSerializer.SerializerName}} = "{{DurarWireSerializer.TypeName}}"
               }
               serialization-bindings {
                 "{{MarkerTypeName}}" = {{SerializerName}}
+                "{{DurarWireSerializer.MarkerTypeName}}" = {{DurarWireSerializer.SerializerName}}
               }
               serialization-identifiers {
                 "{{DurarJsonSerializer.TypeName}}" = {{DurarJsonSerializer.SerializerId}}
+                "{{DurarWireSerializer.TypeName}}" = {{DurarWireSerializer.SerializerId}}
               }
             }
 

@@ -542,10 +542,10 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 }
 
 /// <summary>A key's credential changed inside the key actor (an OAuth refresh); sent to the provider so its view follows.</summary>
-internal sealed record KeyCredentialChanged(ApiKeyCredential Credential);
+public sealed record KeyCredentialChanged(ApiKeyCredential Credential) : IDurarWireMessage;
 
 /// <summary>A key's state changed; sent by the key actor to its provider(s) with the full health for ordering.</summary>
-internal sealed record KeyStateChanged(KeyStateView View, KeyHealth Health)
+public sealed record KeyStateChanged(KeyStateView View, KeyHealth Health) : IDurarWireMessage
 {
     /// <summary>Until when the key's per-minute budget is spent (<see cref="KeyLimits"/>); null = it has room.</summary>
     public DateTimeOffset? LimitedUntil { get; init; }

@@ -35,6 +35,10 @@ public static class SessionsHosting
     {
         var cluster = settings.Gateway.Cluster;
         builder.WithRemoting(cluster.Hostname, cluster.Port);
+        // A session turn forwarded to the node that hosts the session carries the whole request (history, data: images):
+        // frames must hold the largest body the HTTP API accepts, plus its JSON framing (Akka's default is 128 kB).
+        var frame = Math.Max(128_000L, settings.Gateway.MaxBodyBytes * 3 / 2 + 65_536);
+        builder.AddHocon($"akka.remote.dot-netty.tcp.maximum-frame-size = {frame}b", HoconAddMode.Prepend);
         // Split brain resolver: keep-majority (Akka's default strategy) — the side with most nodes survives a partition; the
         // minority downs itself, so a session never lives on two nodes at once. An even split keeps the side with the
         // lowest address. Three or more nodes are recommended.

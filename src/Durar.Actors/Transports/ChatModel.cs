@@ -7,7 +7,7 @@ namespace Durar.Actors.Transports;
 /// A provider-neutral chat request. The gateway's OpenAI-shaped input and every transport's upstream wire format map to and
 /// from this one shape, so routing, failover and sessions never care which API a provider speaks.
 /// </summary>
-public sealed record ChatRequest
+public sealed record ChatRequest : IDurarWireMessage
 {
     public required ImmutableArray<ChatMessage> Messages { get; init; }
     /// <summary>OpenAI-shaped <c>tools</c> array (function tools), kept as JSON and re-shaped per transport.</summary>
@@ -34,7 +34,7 @@ public sealed record ChatRequest
 }
 
 /// <summary>One conversation message. <see cref="Text"/> holds plain string content; <see cref="Parts"/> multi-part content.</summary>
-public sealed record ChatMessage(string Role, string? Text)
+public sealed record ChatMessage(string Role, string? Text) : IDurarWireMessage
 {
     public ImmutableArray<ContentPart> Parts { get; init; } = [];
     public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
@@ -68,9 +68,10 @@ public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolC
 
 /// <summary>
 /// The provider-neutral event model every streaming transport produces: text deltas, tool-call deltas, usage and the finish
-/// reason. Upstream failures are not events: the stream fails with an <see cref="UpstreamException"/>.
+/// reason. Upstream failures are not events: the stream fails with an <see cref="UpstreamException"/>. Every event is an
+/// <see cref="IDurarWireMessage"/>: a session streams them to the HTTP node through a SourceRef.
 /// </summary>
-public abstract record ChatEvent;
+public abstract record ChatEvent : IDurarWireMessage;
 
 /// <summary>First event of every stream: the upstream accepted the request (headers received).</summary>
 public sealed record StreamOpened(Resilience.RateLimitHints Hints) : ChatEvent;

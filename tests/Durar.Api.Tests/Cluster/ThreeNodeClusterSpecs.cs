@@ -1,7 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Durar.Actors.Sessions;
+using Durar.Actors.Sessions.Messages;
+using Durar.Persistence.Serialization;
 using Durar.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Durar.Api.Tests.Cluster;
 
@@ -11,6 +19,11 @@ namespace Durar.Api.Tests.Cluster;
 /// </summary>
 public sealed class ThreeNodeClusterSpecs
 {
+    private const string ClusterHocon = """
+        models { providers { clu { baseUrl = "{fake-openai}", apiKey = "sk-cluster-1", api = "openai-completions", models = [{ id = "m" }] } } }
+        agents { defaults { model { primary = "clu/m" } } }
+        """;
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -18,33 +31,36 @@ public sealed class ThreeNodeClusterSpecs
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Starts three gateways on one seed into <paramref name="nodes"/> and waits (at most 30 s) until all are up.</summary>
+    private static async Task StartClusterAsync(List<GatewayHarness> nodes, FakeProvider fake, string dataDir)
+    {
+        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var seed = $"akka.tcp://durar@127.0.0.1:{ports[0]}";
+        foreach (var port in ports)
+            nodes.Add(await GatewayHarness.StartAsync(ClusterHocon + $$"""
+                gateway { cluster { port = {{port}}, seedNodes = ["{{seed}}"] } }
+                """, fake, dataDir));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement cluster;
+        do
+        {
+            cluster = JsonDocument.Parse(await nodes[0].Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
+            if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal(3, cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up"));
+    }
+
     [Fact]
     public async Task Should_spread_sessions_over_three_nodes_and_serve_each_from_any_node()
     {
         var fake = await FakeProvider.StartAsync();
         var dataDir = Directory.CreateTempSubdirectory("durar-cluster-").FullName;
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
-        var seed = $"akka.tcp://durar@127.0.0.1:{ports[0]}";
         var nodes = new List<GatewayHarness>();
         try
         {
-            foreach (var port in ports)
-                nodes.Add(await GatewayHarness.StartAsync("""
-                    models { providers { clu { baseUrl = "{fake-openai}", apiKey = "sk-cluster-1", api = "openai-completions", models = [{ id = "m" }] } } }
-                    agents { defaults { model { primary = "clu/m" } } }
-                    """ + $$"""
-                    gateway { cluster { port = {{port}}, seedNodes = ["{{seed}}"] } }
-                    """, fake, dataDir));
-
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            JsonElement cluster;
-            do
-            {
-                cluster = JsonDocument.Parse(await nodes[0].Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
-                if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
-                await Task.Delay(200);
-            } while (DateTime.UtcNow < deadline);
-            Assert.Equal(3, cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up"));
+            await StartClusterAsync(nodes, fake, dataDir);
 
             const int sessions = 12;
             for (var turn = 0; turn < 2; turn++)
@@ -74,5 +90,89 @@ public sealed class ThreeNodeClusterSpecs
             foreach (var node in Enumerable.Reverse(nodes)) await node.DisposeAsync();
             await fake.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A chat/completions turn with <c>tools</c> enters on a node that does not host the session: the request (with its
+    /// JsonElement tools) crosses to the session's node, the upstream receives the tools intact, and the streamed tool call
+    /// comes back through the session's SourceRef. Akka's default Newtonsoft serializer would have lost the tools.
+    /// </summary>
+    [Fact]
+    public async Task Should_carry_a_session_turn_with_tools_through_a_node_that_does_not_host_the_session()
+    {
+        const string tools = """
+            [{"type":"function","function":{"name":"get_weather","description":"Wetter für \"heute\"","parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Köln","Zürich"]},"days":{"type":"integer","maximum":14.5}},"required":["city"]}}}]
+            """;
+        const string toolChoice = """{"type":"function","function":{"name":"get_weather"}}""";
+        var fake = await FakeProvider.StartAsync();
+        var dataDir = Directory.CreateTempSubdirectory("durar-cluster-").FullName;
+        var nodes = new List<GatewayHarness>();
+        try
+        {
+            await StartClusterAsync(nodes, fake, dataDir);
+            foreach (var node in nodes)
+                Assert.IsType<DurarWireSerializer>(node.Services.GetRequiredService<ActorSystem>().Serialization
+                    .FindSerializerForType(typeof(SessionCommands.SendMessage)));
+
+            using (var first = await nodes[0].Http.SendAsync(nodes[0].Post("v1/sessions/wire-tools/messages", """{"content":"hello"}""")))
+                Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            var host = await HostOfAsync(nodes, "wire-tools");
+            var via = nodes.First(n => n != host);
+
+            fake.Enqueue(new FakeResponse { ToolCall = new FakeToolCall("get_weather", """{"city":"Köln"}"""), Chunks = 3 });
+            var request = via.Post("v1/chat/completions",
+                $$"""{"model":"clu/m","stream":true,"messages":[{"role":"user","content":"Weather in Köln?"}],"tools":{{tools}},"tool_choice":{{toolChoice}}}""");
+            request.Headers.Add("x-durar-session-key", "wire-tools");
+            using var response = await via.Http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var upstream = fake.Requests[^1].Json.RootElement;
+            Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(tools).RootElement, upstream.GetProperty("tools")), upstream.GetProperty("tools").GetRawText());
+            Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(toolChoice).RootElement, upstream.GetProperty("tool_choice")),
+                upstream.GetProperty("tool_choice").GetRawText());
+            var (name, arguments) = StreamedToolCall(body);
+            Assert.Equal("get_weather", name);
+            Assert.Equal("""{"city":"Köln"}""", arguments);
+            Assert.Contains("\"finish_reason\":\"tool_calls\"", body, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var node in Enumerable.Reverse(nodes)) await node.DisposeAsync();
+            await fake.DisposeAsync();
+        }
+    }
+
+    /// <summary>The node whose local shard region holds the session entity.</summary>
+    private static async Task<GatewayHarness> HostOfAsync(IReadOnlyList<GatewayHarness> nodes, string sessionKey)
+    {
+        foreach (var node in nodes)
+        {
+            var region = node.Services.GetRequiredService<IRequiredActor<SessionRegionKey>>().ActorRef;
+            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+            if (state.Shards.Any(s => s.EntityIds.Contains(sessionKey))) return node;
+        }
+        throw new Xunit.Sdk.XunitException($"No node hosts session {sessionKey}.");
+    }
+
+    /// <summary>The function name and the concatenated arguments of the first tool call in an SSE body.</summary>
+    private static (string? Name, string Arguments) StreamedToolCall(string sse)
+    {
+        string? name = null;
+        var arguments = new StringBuilder();
+        foreach (var line in sse.Split('\n'))
+        {
+            if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
+            using var chunk = JsonDocument.Parse(line["data: ".Length..]);
+            if (!chunk.RootElement.TryGetProperty("choices", out var choices) || choices.GetArrayLength() == 0) continue;
+            if (!choices[0].TryGetProperty("delta", out var delta) || !delta.TryGetProperty("tool_calls", out var calls)) continue;
+            foreach (var call in calls.EnumerateArray())
+            {
+                if (!call.TryGetProperty("function", out var function)) continue;
+                if (function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) name ??= n.GetString();
+                if (function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String) arguments.Append(a.GetString());
+            }
+        }
+        return (name, arguments.ToString());
     }
 }

@@ -23,7 +23,7 @@ public static class ProviderCommands
     /// <see cref="KeyLease"/>; when no key can serve, the provider answers <see cref="NoKeyAvailable"/>.
     /// </summary>
     public sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded, ProbeMode Probe = ProbeMode.None)
-        : IProviderCommand
+        : IProviderCommand, IDurarWireMessage
     {
         /// <summary>A session's pinned key: moved to the front when it can serve now (reference item 29).</summary>
         public string? PreferredKeyId { get; init; }
@@ -39,7 +39,7 @@ public static class ProviderCommands
     }
 
     /// <summary>Clear every cooldown and disable of one key (operator action). Answered with <see cref="KeyResetDone"/>.</summary>
-    public sealed record ResetKey(string ProviderId, string KeyId) : IProviderCommand;
+    public sealed record ResetKey(string ProviderId, string KeyId) : IProviderCommand, IDurarWireMessage;
 
     /// <summary>Ask for a snapshot of every key of the provider (operator surface).</summary>
     public sealed record GetProviderState(string ProviderId) : IProviderCommand;
@@ -80,6 +80,7 @@ public static class ProviderCommands
 /// new tokens are written back. In-process only; <see cref="ToString"/> masks the tokens.
 /// </summary>
 public sealed record CredentialRefreshed(string ProviderId, string KeyId, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt)
+    : IDurarWireMessage
 {
     public override string ToString() =>
         $"CredentialRefreshed({KeyId}, access {ApiKeyCredential.Mask(AccessToken)}, refresh {ApiKeyCredential.Mask(RefreshToken)}, expires {ExpiresAt:O})";
@@ -92,35 +93,35 @@ public sealed record CredentialRefreshed(string ProviderId, string KeyId, string
 public enum ProbeMode { None, Throttled, PrimaryMargin }
 
 /// <summary>Answer to <see cref="ProviderCommands.ResetKey"/>; <see cref="Found"/> is false for an unknown key id.</summary>
-public sealed record KeyResetDone(string KeyId, bool Found);
+public sealed record KeyResetDone(string KeyId, bool Found) : IDurarWireMessage;
 
 /// <summary>Messages to a key actor, sent by the request run after each attempt.</summary>
 public static class KeyCommands
 {
     /// <summary>How one attempt with a leased key ended. Drives the key's state machine and counters.</summary>
-    public sealed record ReportOutcome(string KeyId, string ModelId, AttemptOutcome Outcome);
+    public sealed record ReportOutcome(string KeyId, string ModelId, AttemptOutcome Outcome) : IDurarWireMessage;
 
     /// <summary>
     /// The provider hands a running key actor a new credential for the same key id (a profile was updated); refreshed tokens
     /// go to <see cref="Owner"/>. The key's health is kept.
     /// </summary>
-    public sealed record UpdateCredential(ApiKeyCredential Credential, IActorRef? Owner);
+    public sealed record UpdateCredential(ApiKeyCredential Credential, IActorRef? Owner) : IDurarWireMessage;
 
     /// <summary>
     /// A provider actor (of any node) orders this key and wants its health: the key actor answers with its state at once and
     /// sends every later change. Providers attach again periodically, which also re-creates a key entity that moved to
     /// another node when its node left. <see cref="Credential"/> is used only by an entity that does not know the key yet.
     /// </summary>
-    public sealed record Attach(IActorRef Provider, ApiKeyCredential Credential, IActorRef? Owner, KeyLimits Limits)
+    public sealed record Attach(IActorRef Provider, ApiKeyCredential Credential, IActorRef? Owner, KeyLimits Limits) : IDurarWireMessage
     {
         public override string ToString() => $"Attach({Credential}, {Provider.Path})";
     }
 
     /// <summary>The provider no longer serves this key (it was removed).</summary>
-    public sealed record Detach(IActorRef Provider);
+    public sealed record Detach(IActorRef Provider) : IDurarWireMessage;
 
     /// <summary>Hand-off stop of a sharded key: flush the unwritten bookkeeping, then stop.</summary>
-    public sealed class Stop
+    public sealed class Stop : IDurarWireMessage
     {
         public static readonly Stop Instance = new();
         private Stop() { }
@@ -141,7 +142,7 @@ public abstract record AttemptOutcome
 }
 
 /// <summary>Answer to <see cref="ProviderCommands.AcquireKey"/>.</summary>
-public abstract record LeaseResult;
+public abstract record LeaseResult : IDurarWireMessage;
 
 /// <summary>A key to use for one attempt. The secret travels only in-process and is never logged.</summary>
 /// <param name="KeyActor">Where the attempt's <see cref="KeyCommands.ReportOutcome"/> goes: the provider, which applies it to its view and passes it to the key.</param>

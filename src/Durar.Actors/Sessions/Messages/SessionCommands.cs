@@ -4,8 +4,11 @@ using Durar.Actors.Transports;
 
 namespace Durar.Actors.Sessions.Messages;
 
-/// <summary>Messages addressed to one session, routed by <see cref="SessionKey"/> through Cluster Sharding.</summary>
-public interface ISessionCommand
+/// <summary>
+/// Messages addressed to one session, routed by <see cref="SessionKey"/> through Cluster Sharding. They and every reply below
+/// are <see cref="IDurarWireMessage"/>s: the node whose HTTP endpoint asks is often not the node hosting the session.
+/// </summary>
+public interface ISessionCommand : IDurarWireMessage
 {
     string SessionKey { get; }
 }
@@ -49,14 +52,17 @@ public static class SessionCommands
     public sealed record DeleteSession(string SessionKey) : ISessionCommand;
 }
 
-/// <summary>Answer to <see cref="SessionCommands.SendMessage"/>: the message is persisted; tokens follow on <see cref="Events"/>.</summary>
-public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode);
+/// <summary>
+/// Answer to <see cref="SessionCommands.SendMessage"/>: the message is persisted; tokens follow on <see cref="Events"/>. The
+/// SourceRef is written by Akka's stream-ref serializer; its <see cref="ChatEvent"/> elements are wire messages themselves.
+/// </summary>
+public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode) : IDurarWireMessage;
 
 /// <summary>A directive-only message changed the session; <see cref="Reply"/> is the acknowledgement text.</summary>
-public sealed record DirectivesApplied(string SessionKey, string Reply, SessionView View);
+public sealed record DirectivesApplied(string SessionKey, string Reply, SessionView View) : IDurarWireMessage;
 
 /// <summary>The message was not accepted (bad directive, disallowed model, queue full).</summary>
-public sealed record TurnRejected(string SessionKey, int Status, string Message, string Code);
+public sealed record TurnRejected(string SessionKey, int Status, string Message, string Code) : IDurarWireMessage;
 
 /// <summary>The session's state as the HTTP API shows it.</summary>
 public sealed record SessionView(
@@ -67,8 +73,8 @@ public sealed record SessionView(
     int TranscriptLength,
     bool Running,
     int Queued,
-    DateTimeOffset? CreatedAt);
+    DateTimeOffset? CreatedAt) : IDurarWireMessage;
 
-public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries);
+public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
 
-public sealed record SessionDeleted(string SessionKey);
+public sealed record SessionDeleted(string SessionKey) : IDurarWireMessage;

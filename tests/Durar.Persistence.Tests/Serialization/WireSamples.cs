@@ -1,0 +1,203 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Streams;
+using Durar.Actors;
+using Durar.Actors.Catalog;
+using Durar.Actors.Providers;
+using Durar.Actors.Providers.Messages;
+using Durar.Actors.Resilience;
+using Durar.Actors.Sessions;
+using Durar.Actors.Sessions.Messages;
+using Durar.Actors.Transports;
+
+namespace Durar.Persistence.Tests.Serialization;
+
+/// <summary>What a sample that holds live references is built from: an actor and a stream of chat events.</summary>
+public sealed record WireSampleRefs(IActorRef Actor, ISourceRef<ChatEvent> Events);
+
+/// <summary>
+/// At least one sample of every <see cref="IDurarWireMessage"/> type of Durar.Actors, every field set where the type allows
+/// it (plus the all-null shapes). <see cref="Plain"/> holds samples without live references; <see cref="WithRefs"/> builds
+/// those that carry an <see cref="IActorRef"/> or a stream ref. A reflection spec fails when a wire type has no sample.
+/// </summary>
+public static class WireSamples
+{
+    // Non-UTC offsets and sub-millisecond ticks: both must survive the round trip.
+    private static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234567);
+
+    /// <summary>An OpenAI <c>tools</c> array with nesting, unicode, numbers and a literal that looks like a type name.</summary>
+    public const string ToolsJson = """
+        [{"type":"function","function":{"name":"get_weather","description":"Wetter für \"heute\" ✓","parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Köln","Zürich"]},"days":{"type":"integer","minimum":1,"maximum":14.5}},"required":["city"],"additionalProperties":false,"$type":"System.Object"}}},{"type":"function","function":{"name":"noop","parameters":{}}}]
+        """;
+
+    public static JsonElement Tools => JsonDocument.Parse(ToolsJson).RootElement.Clone();
+
+    public static ChatRequest FullRequest => new()
+    {
+        Messages =
+        [
+            new ChatMessage("system", "Be brief."),
+            new ChatMessage("user", null)
+            {
+                Parts = [new ContentPart("text", "What is this?"), new ContentPart("image_url", ImageUrl: "data:image/png;base64,iVBORw0KGgo=", Detail: "low")],
+            },
+            new ChatMessage("assistant", null) { ToolCalls = [new ToolCall("call_1", "get_weather", """{"city":"Köln"}""")] },
+            new ChatMessage("tool", "{\"temp\":21.5}") { ToolCallId = "call_1", Name = "get_weather" },
+        ],
+        Tools = Tools,
+        ToolChoice = JsonDocument.Parse("""{"type":"function","function":{"name":"get_weather"}}""").RootElement.Clone(),
+        MaxTokens = 512,
+        Temperature = 0.7,
+        TopP = 0.95,
+        FrequencyPenalty = -0.5,
+        PresencePenalty = 1.25,
+        Seed = 9_007_199_254_740_993,
+        Stop = ["\n\n", "END"],
+        User = "user-42",
+        Stream = true,
+        IncludeUsage = true,
+        ReasoningEffort = "high",
+        ThinkingBudgetTokens = 16_000,
+        FastMode = false,
+    };
+
+    public static SessionOverrides FullOverrides => new()
+    {
+        Model = "anthropic/claude-opus-4-6",
+        ModelSource = OverrideSource.User,
+        AuthProfile = "anthropic:default",
+        AuthProfileSource = OverrideSource.Auto,
+        AuthProfileCompactionCount = 2,
+        Thinking = ThinkingLevel.XHigh,
+        Fast = FastMode.Auto,
+        ResponseUsage = ResponseUsageMode.Off,
+        Queue = QueueMode.Collect,
+    };
+
+    public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0);
+
+    public static ApiKeyCredential SampleCredential => new("openai:oauth", "openai", "at-1", "auth-profile")
+    {
+        Type = CredentialTypes.OAuth,
+        ExpiresAt = T0.AddHours(1),
+        OAuth = new OAuthGrant("rt-1", "https://127.0.0.1/oauth/token", "client-1"),
+    };
+
+    public static KeyStateView SampleKeyView => new("openai:key-1", "…abcd", "OPENAI_API_KEYS", "cooling", T0.AddSeconds(30), "rate_limit", 2,
+        ImmutableDictionary<string, int>.Empty.Add("rate_limit", 2), T0, 17, 2) { Usage = new TokenUsage(100, 200, 3, 4), Cost = 0.5m };
+
+    public static KeyHealth SampleKeyHealth => KeyHealth.Healthy with
+    {
+        CooldownUntil = T0.AddSeconds(30),
+        CooldownReason = FailoverReason.RateLimit,
+        ModelCooldowns = ImmutableDictionary<string, DateTimeOffset>.Empty.Add("gpt-5.4", T0.AddMinutes(1)),
+        ErrorCount = 2,
+        FailureCounts = ImmutableDictionary<string, int>.Empty.Add("rate_limit", 2),
+        LastFailureAt = T0,
+        UsageTotal = new TokenUsage(1, 2),
+        CostTotal = 0.25m,
+    };
+
+    public static IReadOnlyList<IDurarWireMessage> Plain { get; } =
+    [
+        // Session commands (Sessions/Messages/SessionCommands.cs)
+        new SessionCommands.SendMessage("s-1", "Hello, \"world\" — ünïcode ✓", QueueMode.Interrupt, "openai/gpt-5.4",
+            new List<ChatMessage> { new("user", "u1"), new("assistant", "a1"), new("user", "Hello") }, FullRequest),
+        new SessionCommands.SendMessage("s-2", "/think high"),
+        new SessionCommands.GetSession("s-1"),
+        new SessionCommands.GetMessages("s-1", 10, 500),
+        new SessionCommands.PatchSession("s-1", "openai/gpt-5.4", "openai:default", ThinkingLevel.Max, FastMode.On, ResponseUsageMode.Full,
+            QueueMode.Followup, ["authProfile", "queueMode"]),
+        new SessionCommands.PatchSession("s-1", null, null, null, null, null, null, []),
+        new SessionCommands.ResetSession("s-1"),
+        new SessionCommands.DeleteSession("s-1"),
+
+        // Session replies
+        new DirectivesApplied("s-1", "Thinking level set to high.\nModel reset to default.", FullView),
+        new TurnRejected("s-1", 429, "The session queue is full (20 messages waiting).", "queue_full"),
+        FullView,
+        new SessionView("s-2", SessionOverrides.None, UsageTotals.Zero, null, 0, false, 0, null),
+        new TranscriptPage("s-1", 0, 3,
+        [
+            new TranscriptEntry(1, "user", "Hi ✓", T0),
+            new TranscriptEntry(2, "assistant", "Hello.", T0.AddSeconds(2), "openai/gpt-5.4", new TokenUsage(10, 5, 2, 1), 0.000123m) { ReplyTo = 1 },
+            new TranscriptEntry(3, "error", "All models failed (2): ...", T0.ToOffset(TimeSpan.Zero)),
+        ]),
+        new TranscriptPage("s-1", 40, 3, []),
+        new SessionDeleted("s-1"),
+
+        // The request model (Transports/ChatModel.cs)
+        FullRequest,
+        new ChatRequest { Messages = [] },
+        new ChatMessage("user", "plain"),
+        new ChatMessage("user", null) { Parts = default, ToolCalls = default },
+
+        // Events on a session's reply stream (Transports/ChatModel.cs, Sessions/SessionRunEvents.cs)
+        new StreamOpened(new RateLimitHints(TimeSpan.FromSeconds(1.5), true, TimeSpan.FromMinutes(1).Add(TimeSpan.FromTicks(7)))),
+        new StreamOpened(RateLimitHints.None),
+        new TextDelta("Hel"),
+        new TextDelta(""),
+        new ToolCallDelta(0, "call_1", "get_weather", "{\"ci"),
+        new ToolCallDelta(1, null, null, null),
+        new UsageReport(new TokenUsage(1200, 340, 100, 7)),
+        new Finished("tool_calls"),
+        new SessionRunError(429, "Rate limited.", "rate_limit_error", "rate_limited", TimeSpan.FromSeconds(30)),
+        new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"),
+        new RunModel("openai/gpt-5.4"),
+        // Provider and key protocol (keys are cluster-wide sharded actors; providers on every node talk to them).
+        new ProviderCommands.AcquireKey("openai", "gpt-5.4", ["openai:key-1"], ProbeMode.PrimaryMargin) { PreferredKeyId = "openai:key-2", Hops = 1 },
+        new ProviderCommands.AcquireKey("openai", "gpt-5.4", []),
+        new ProviderCommands.ResetKey("openai", "openai:key-1"),
+        new KeyResetDone("openai:key-1", true),
+        new NoKeyAvailable("openai", "Provider openai is in cooldown (all profiles unavailable).", FailoverReason.RateLimit, T0),
+        new NoKeyAvailable("openai", "No API keys configured.", FailoverReason.Auth, null),
+        new KeyCommands.ReportOutcome("openai:key-1", "gpt-5.4", new AttemptOutcome.Failed(FailoverReason.RateLimit,
+            new RateLimitHints(TimeSpan.FromSeconds(30), false, null), "429 Too Many Requests")),
+        new KeyCommands.ReportOutcome("openai:key-1", "gpt-5.4", new AttemptOutcome.Succeeded(RateLimitHints.None, new TokenUsage(10, 20)) { Cost = 0.00042m }),
+        new KeyCommands.ReportOutcome("openai:key-1", "gpt-5.4", new AttemptOutcome.Cancelled()),
+        KeyCommands.Stop.Instance,
+        new CredentialRefreshed("openai", "openai:oauth", "at-new", "rt-new", T0),
+        new KeyCredentialChanged(SampleCredential),
+        new KeyStateChanged(SampleKeyView, SampleKeyHealth) { LimitedUntil = T0.AddSeconds(42) },
+        new KeyStateChanged(SampleKeyView with { FailureCounts = ImmutableDictionary<string, int>.Empty }, KeyHealth.Healthy),
+    ];
+
+    /// <summary>Samples holding live references, built per actor system.</summary>
+    public static IReadOnlyList<Func<WireSampleRefs, IDurarWireMessage>> WithRefs { get; } =
+    [
+        r => new TurnAccepted("s-1", 7, r.Events, ResponseUsageMode.Tokens),
+        r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
+        r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
+        r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),
+        r => new KeyCommands.UpdateCredential(SampleCredential with { OAuth = null }, null),
+        r => new KeyCommands.Attach(r.Actor, SampleCredential, null, new KeyLimits(60, 100_000)),
+        r => new KeyCommands.Attach(r.Actor, ApiKeyCredential.For("openai", "sk-plain", "OPENAI_API_KEY"), r.Actor, KeyLimits.None),
+        r => new KeyCommands.Detach(r.Actor),
+    ];
+
+    public static int Count => Plain.Count + WithRefs.Count;
+
+    public static IDurarWireMessage Get(int index, WireSampleRefs refs) => index < Plain.Count ? Plain[index] : WithRefs[index - Plain.Count](refs);
+
+    public static TheoryData<int> Indexes()
+    {
+        var data = new TheoryData<int>();
+        for (var i = 0; i < Count; i++) data.Add(i);
+        return data;
+    }
+}
+
+/// <summary>
+/// A wire type of this test assembly (scanned through <c>akka.actor.serialization-settings.durar-wire.assemblies</c>): actor
+/// refs and properties typed as an abstract record, the shape of the provider protocol's key leases and attempt outcomes.
+/// </summary>
+public sealed record RefCarrier(IActorRef Target, IActorRef? ReplyTo, ChatEvent Last, ImmutableArray<ChatEvent> Events, DateTimeOffset At)
+    : IDurarWireMessage;
+
+/// <summary>A C4-style singleton signal of this test assembly: no public constructor, one static instance.</summary>
+public sealed class WireSignal : IDurarWireMessage
+{
+    public static WireSignal Instance { get; } = new();
+    private WireSignal() { }
+}
