@@ -140,7 +140,17 @@ public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<s
 
     /// <summary><c>keyResync</c>: how often each provider re-attaches to its keys' cluster-wide actors (and re-reads their state).</summary>
     public TimeSpan KeyResync { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>discovery</c>: where the seed nodes come from when <see cref="SeedNodes"/> is empty; null = nowhere (a single node).</summary>
+    public ClusterDiscoverySettings? Discovery { get; init; }
 }
+
+/// <summary>
+/// <c>gateway.cluster.discovery</c>: the cluster's nodes are looked up with Akka.Discovery (<see cref="Method"/>, e.g.
+/// <c>config</c> with <see cref="Endpoints"/>, or <c>akka-dns</c>) under <see cref="ServiceName"/>; every node sorts what it
+/// finds the same way and joins those nodes as seeds, so the first one forms the cluster and the others join it.
+/// </summary>
+public sealed record ClusterDiscoverySettings(string Method, string ServiceName, ImmutableArray<string> Endpoints);
 
 /// <summary><c>gateway.sessions</c>: passivation, snapshots and the message queue of session actors.</summary>
 public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop)

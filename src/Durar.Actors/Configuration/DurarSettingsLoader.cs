@@ -298,6 +298,24 @@ public static class DurarSettingsLoader
         };
     }
 
+    private static ClusterDiscoverySettings? ReadDiscovery(HoconValue? d, string path)
+    {
+        var method = String(d, "method", path);
+        if (string.IsNullOrWhiteSpace(method)) return null;
+        var service = String(d, "serviceName", path);
+        if (string.IsNullOrWhiteSpace(service)) throw new DurarConfigException($"{path}.serviceName", "is required when a discovery method is set");
+        var endpoints = StringList(d, "endpoints", path);
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            var colon = endpoints[i].LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(endpoints[i].AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
+                throw new DurarConfigException($"{path}.endpoints[{i}]", $"\"{endpoints[i]}\" is not host:port (the node's remoting port)");
+        }
+        if (method == "config" && endpoints.IsEmpty)
+            throw new DurarConfigException($"{path}.endpoints", "method = config needs the nodes' remoting endpoints (\"host:port\")");
+        return new ClusterDiscoverySettings(method, service, endpoints);
+    }
+
     private static ClusterSettings ReadCluster(Config config)
     {
         const string path = "gateway.cluster";
@@ -311,6 +329,7 @@ public static class DurarSettingsLoader
         return new ClusterSettings(String(c, "hostname", path) ?? "127.0.0.1", (int)port, seeds)
         {
             KeyResync = config.HasPath($"{path}.keyResync") ? Positive(config, $"{path}.keyResync") : ClusterSettings.Default.KeyResync,
+            Discovery = ReadDiscovery(Child(c, "discovery"), $"{path}.discovery"),
         };
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
@@ -57,12 +58,60 @@ public static class SessionsHosting
             },
             new SessionMessageExtractor(),
             new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = Role });
-        if (cluster.SeedNodes.IsEmpty)
+        if (cluster.SeedNodes.IsEmpty && cluster.Discovery is { } discovery)
+        {
+            if (discovery.Method == "config")
+                builder.AddHocon($"akka.discovery.config.services.{Quote(discovery.ServiceName)}.endpoints = [{string.Join(", ", discovery.Endpoints.Select(Quote))}]",
+                    HoconAddMode.Prepend);
+            builder.AddStartup((system, registry) => { _ = JoinDiscoveredAsync(system, discovery); });
+        }
+        else if (cluster.SeedNodes.IsEmpty)
             builder.AddStartup((system, _) =>
             {
                 var c = Cluster.Get(system);
                 c.Join(c.SelfAddress);
             });
         return builder;
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    /// <summary>
+    /// Looks the cluster's nodes up with Akka.Discovery until it finds some (retrying every 2 s while the node runs), then
+    /// joins them as seed nodes. Every node sorts them the same way, so the first one forms the cluster when it finds
+    /// nobody else, and every other node joins whichever seed answers.
+    /// </summary>
+    private static async Task JoinDiscoveredAsync(ActorSystem system, ClusterDiscoverySettings discovery)
+    {
+        var log = Akka.Event.Logging.GetLogger(system, typeof(SessionsHosting));
+        var cluster = Cluster.Get(system);
+        var lookup = Akka.Discovery.Discovery.Get(system).LoadServiceDiscovery(discovery.Method);
+        var protocol = cluster.SelfAddress.Protocol;
+        while (!system.WhenTerminated.IsCompleted)
+        {
+            try
+            {
+                var resolved = await lookup.Lookup(discovery.ServiceName, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                var seeds = resolved.Addresses
+                    .Where(t => t.Port is not null)
+                    .Select(t => new Address(protocol, system.Name, t.Host, t.Port))
+                    .Distinct()
+                    .OrderBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Port)
+                    .ToList();
+                if (seeds.Count > 0)
+                {
+                    log.Info("Discovery [{0}] found {1} node(s) for [{2}]: joining {3}", discovery.Method, seeds.Count, discovery.ServiceName,
+                        string.Join(", ", seeds));
+                    cluster.JoinSeedNodes(seeds);
+                    return;
+                }
+                log.Warning("Discovery [{0}] found no node with a port for [{1}]; retrying", discovery.Method, discovery.ServiceName);
+            }
+            catch (Exception e)
+            {
+                log.Warning("Discovery [{0}] lookup of [{1}] failed ({2}); retrying", discovery.Method, discovery.ServiceName, e.Message);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
     }
 }

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Durar.Actors.Configuration;
+using Durar.Actors.Hosting;
+using Durar.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durar.Api.Tests.Cluster;
+
+/// <summary>
+/// <c>gateway.cluster.discovery</c>: without seed nodes, the nodes find each other through Akka.Discovery (here the config
+/// method listing the three remoting endpoints) and form one cluster, whichever order they start in.
+/// </summary>
+public sealed class ClusterDiscoverySpecs
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Should_form_one_cluster_from_discovered_endpoints_without_seed_nodes()
+    {
+        var fake = await FakeProvider.StartAsync();
+        var dataDir = Directory.CreateTempSubdirectory("durar-discovery-").FullName;
+        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var endpoints = string.Join(", ", ports.Select(p => $"\"127.0.0.1:{p}\""));
+        var nodes = new List<GatewayHarness>();
+        try
+        {
+            // Started last-listed first: the node that forms the cluster is the first in sorted order, whenever it starts.
+            foreach (var port in ports.Reverse())
+                nodes.Add(await GatewayHarness.StartAsync($$"""
+                    gateway { cluster { port = {{port}}, discovery { method = config, serviceName = "durar-test", endpoints = [{{endpoints}}] } } }
+                    """, fake, dataDir));
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+            JsonElement cluster;
+            do
+            {
+                cluster = JsonDocument.Parse(await nodes[^1].Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
+                if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
+                await Task.Delay(200);
+            } while (DateTime.UtcNow < deadline);
+            var members = cluster.GetProperty("members").EnumerateArray().ToList();
+            Assert.Equal(3, members.Count(m => m.GetProperty("status").GetString() == "up"));
+            Assert.Equal(ports.Order().Select(p => p.ToString()),
+                members.Select(m => m.GetProperty("address").GetString()!.Split(':')[^1]).Order());
+        }
+        finally
+        {
+            foreach (var node in Enumerable.Reverse(nodes)) await node.DisposeAsync();
+            await fake.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("""gateway.cluster.discovery { method = config, endpoints = [] }""", "gateway.cluster.discovery.endpoints")]
+    [InlineData("""gateway.cluster.discovery { method = config, endpoints = ["127.0.0.1"] }""", "gateway.cluster.discovery.endpoints[0]")]
+    [InlineData("""gateway.cluster.discovery { method = config, endpoints = ["127.0.0.1:70000"] }""", "gateway.cluster.discovery.endpoints[0]")]
+    [InlineData("""gateway.cluster.discovery { method = akka-dns, serviceName = "" }""", "gateway.cluster.discovery.serviceName")]
+    public void Should_name_the_key_of_a_bad_discovery_setting(string hocon, string path)
+    {
+        var e = Assert.Throws<DurarConfigException>(() => new ServiceCollection().AddDurarCore(DurarSettingsLoader.FromText(hocon)));
+        Assert.Equal(path, e.Path);
+    }
+}
