@@ -137,6 +137,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             BecomeFor(Now);
             Stash.UnstashAll();
         });
+        Command<KeyCommands.Stop>(_ => Context.Stop(Self)); // handed off before anyone attached: nothing to write
         CommandAny(_ => Stash.Stash());
     }
 
