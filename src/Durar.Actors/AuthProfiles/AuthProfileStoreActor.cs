@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
 using Akka.Event;
 using Akka.Pattern;
 using Akka.Hosting;
@@ -17,38 +19,62 @@ namespace Durar.Actors.AuthProfiles;
 
 /// <summary>
 /// The persisted auth-profile store (reference items 18–26): <c>api_key</c>, <c>token</c> and <c>oauth</c> profiles and
-/// the per-provider stored order, one store per node. Secrets are encrypted with <see cref="ISecretProtector"/> before they
-/// enter an event, and decrypted only in memory. The store does not serve keys itself: after recovery and on every change
-/// it pushes each eligible profile to its provider (<see cref="ProviderCommands.UpsertCredential"/>), where a key actor
-/// serves it like an environment key and writes refreshed OAuth tokens back here (<see cref="CredentialRefreshed"/>).
+/// the per-provider stored order. Secrets are encrypted with <see cref="ISecretProtector"/> before they enter an event, and
+/// decrypted only in memory. The store does not serve keys itself: a key actor serves each eligible profile like an
+/// environment key and writes refreshed OAuth tokens back here (<see cref="CredentialRefreshed"/>).
+/// <para>
+/// Without Akka.Cluster there is one store per actor system, and after recovery and on every change it pushes each profile
+/// straight to the provider registry (<see cref="ProviderCommands.UpsertCredential"/>). In a cluster it is one cluster
+/// singleton for all nodes (the only writer of its persistence id in the shared journal) and pushes nothing itself: every
+/// node's <see cref="AuthProfileSubscriberActor"/> subscribes (<see cref="AuthProfileSubscription.Subscribe"/>, watched),
+/// and receives the whole credential set (<see cref="AuthProfileCredentials"/>) then and after every change.
+/// </para>
 /// </summary>
 public sealed class AuthProfileStoreActor : ReceivePersistentActor
 {
-    /// <summary>The store's persistence id (one store per node for now).</summary>
+    /// <summary>The store's persistence id: one store per actor system, or one per cluster (a singleton).</summary>
     public const string StorePersistenceId = "auth-profiles";
 
     private const int SnapshotEvery = 100;
 
     private readonly ISecretProtector _protector;
-    private readonly IActorRef _providers;
+    private readonly IActorRef? _providers;
     private readonly IReadOnlySet<string> _knownProviders;
     private readonly ImmutableDictionary<string, AuthProfileSettings> _config;
+    private readonly string? _announceTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Decrypted secrets by profile id; null when a profile's ciphertext cannot be decrypted (key ring lost).</summary>
     private readonly Dictionary<string, ProfileSecrets?> _secrets = new(StringComparer.Ordinal);
 
+    /// <summary>The nodes' subscribers (watched); each gets the credential set after every change.</summary>
+    private readonly HashSet<IActorRef> _subscribers = [];
+
+    /// <summary>This run of the store; with <see cref="_revision"/> it names the state of the credential set subscribers hold.</summary>
+    private readonly string _incarnation = Guid.NewGuid().ToString("N");
+
+    private long _revision;
     private AuthProfileState _state = AuthProfileState.Empty;
 
     public override string PersistenceId => StorePersistenceId;
 
+    private AuthProfileRevision Revision => new(_incarnation, _revision);
+
     /// <param name="protector">Encrypts secrets before they are persisted.</param>
-    /// <param name="providers">The provider registry, which routes credentials and orders to the provider actors.</param>
+    /// <param name="providers">
+    /// The provider registry, which routes credentials and orders to the provider actors; null in a cluster, where the nodes'
+    /// subscribers receive them instead.
+    /// </param>
     /// <param name="knownProviders">Provider ids of the catalog: a profile for another provider is rejected.</param>
     /// <param name="config">The config's <c>auth.profiles</c> metadata (provider and mode per id) that eligibility checks against.</param>
-    public AuthProfileStoreActor(ISecretProtector protector, IActorRef providers, IReadOnlySet<string> knownProviders,
-        ImmutableDictionary<string, AuthProfileSettings> config)
+    /// <param name="announceTo">
+    /// In a cluster, the actor name (under <c>/user</c>) of the subscriber on every member, told after recovery that this
+    /// store runs (<see cref="AuthProfileSubscription.StoreStarted"/>); null = nobody is told.
+    /// </param>
+    public AuthProfileStoreActor(ISecretProtector protector, IActorRef? providers, IReadOnlySet<string> knownProviders,
+        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null)
     {
+        _announceTo = announceTo;
         _protector = protector;
         _providers = providers;
         _knownProviders = knownProviders;
@@ -66,15 +92,17 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Command<AuthProfileCommands.RemoveProfile>(OnRemove);
         Command<AuthProfileCommands.SetOrder>(OnSetOrder);
         Command<CredentialRefreshed>(OnRefreshed);
+        Command<AuthProfileSubscription.Subscribe>(OnSubscribe);
+        Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning("Auth-profile snapshot failed: {Error}", f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("Could not delete old auth-profile events: {Error}", f.Cause.Message));
     }
 
-    public static Props Props(ISecretProtector protector, IActorRef providers, IReadOnlySet<string> knownProviders,
-        ImmutableDictionary<string, AuthProfileSettings> config) =>
-        Akka.Actor.Props.Create(() => new AuthProfileStoreActor(protector, providers, knownProviders, config));
+    public static Props Props(ISecretProtector protector, IActorRef? providers, IReadOnlySet<string> knownProviders,
+        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null) =>
+        Akka.Actor.Props.Create(() => new AuthProfileStoreActor(protector, providers, knownProviders, config, announceTo));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -86,9 +114,13 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
             _secrets[profile.Id] = Decrypt(profile);
             Serve(profile);
         }
-        foreach (var (provider, order) in _state.Orders) _providers.Tell(new ProviderCommands.SetOrder(provider, order));
-        _providers.Tell(ProviderCommands.CredentialsLoaded.Instance);
+        if (_providers is not null)
+        {
+            foreach (var (provider, order) in _state.Orders) _providers.Tell(new ProviderCommands.SetOrder(provider, order));
+            _providers.Tell(ProviderCommands.CredentialsLoaded.Instance);
+        }
         _log.Info("Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", _state.Profiles.Count, _state.Orders.Count);
+        Announce();
     }
 
     private void OnUpsert(AuthProfileCommands.UpsertProfile command)
@@ -109,7 +141,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         {
             // The key ring could not be read or written; the message names the type only (it never holds the secret anyway).
             _log.Error("Auth profile [{ProfileId}] could not be encrypted: {ErrorType}", valid!.Id, e.GetType().Name);
-            Sender.Tell(new Status.Failure(new InvalidOperationException($"The secret of profile {valid.Id} could not be encrypted ({e.GetType().Name}).")));
+            Sender.Tell(new AuthProfileNotSaved(valid.Id, $"The secret of profile {valid.Id} could not be encrypted ({e.GetType().Name})."));
             return;
         }
         var replyTo = Sender;
@@ -121,7 +153,8 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
             var reason = Serve(profile);
             _log.Info("Auth profile [{ProfileId}] {Action} ({Type}){Eligibility}", profile.Id, created ? "created" : "updated", profile.Type,
                 reason is null ? "" : ", not eligible: " + reason);
-            replyTo.Tell(new AuthProfileSaved(AuthProfileRules.View(profile, valid.Secrets, reason), created));
+            Publish();
+            replyTo.Tell(new AuthProfileSaved(AuthProfileRules.View(profile, valid.Secrets, reason), created) { Revision = Revision });
         });
     }
 
@@ -137,9 +170,10 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         {
             Apply(e);
             _secrets.Remove(profile.Id);
-            _providers.Tell(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
+            _providers?.Tell(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
             _log.Info("Auth profile [{ProfileId}] deleted", profile.Id);
-            replyTo.Tell(new AuthProfileDeleted(profile.Id, true));
+            Publish();
+            replyTo.Tell(new AuthProfileDeleted(profile.Id, true) { Revision = Revision });
         });
     }
 
@@ -156,8 +190,9 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Persist(new AuthProfileEvents.OrderSet(provider, order, Now), e =>
         {
             Apply(e);
-            _providers.Tell(new ProviderCommands.SetOrder(provider, order));
-            replyTo.Tell(new AuthProfileOrderSaved(provider, order));
+            _providers?.Tell(new ProviderCommands.SetOrder(provider, order));
+            Publish();
+            replyTo.Tell(new AuthProfileOrderSaved(provider, order) { Revision = Revision });
         });
     }
 
@@ -186,7 +221,52 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
                 Refresh = refreshed.RefreshToken,
             };
             _log.Info("Auth profile [{ProfileId}]: refreshed access token stored, valid until {ExpiresAt}", profile.Id, refreshed.ExpiresAt);
+            // The key already uses the new tokens; the nodes' copies follow, so none of them ever hands the key an older one.
+            Publish();
         });
+    }
+
+    /// <summary>A node's subscriber (new, or subscribing again): watched, and sent the set unless it already holds this revision.</summary>
+    private void OnSubscribe(AuthProfileSubscription.Subscribe subscribe)
+    {
+        if (_subscribers.Add(subscribe.Subscriber))
+        {
+            Context.Watch(subscribe.Subscriber);
+            _log.Debug("Auth-profile subscriber [{Subscriber}] added ({SubscriberCount} in all)", subscribe.Subscriber.Path, _subscribers.Count);
+        }
+        if (subscribe.Known != Revision) subscribe.Subscriber.Tell(Credentials());
+    }
+
+    /// <summary>Tells the subscriber of every member (this one included) that this store runs, so they subscribe at once.</summary>
+    private void Announce()
+    {
+        if (_announceTo is null || !KeyHosting.IsClustered(Context.System)) return;
+        foreach (var member in Akka.Cluster.Cluster.Get(Context.System).State.Members)
+            if (member.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp)
+                Context.ActorSelection(new RootActorPath(member.Address) / "user" / _announceTo).Tell(AuthProfileSubscription.StoreStarted.Instance);
+    }
+
+    /// <summary>A change was persisted: a new revision, sent whole to every subscriber.</summary>
+    private void Publish()
+    {
+        _revision++;
+        if (_subscribers.Count == 0) return;
+        var credentials = Credentials();
+        foreach (var subscriber in _subscribers) subscriber.Tell(credentials);
+    }
+
+    /// <summary>The credential of every eligible profile, and every stored order, at the current revision.</summary>
+    private AuthProfileCredentials Credentials()
+    {
+        var now = Now;
+        var credentials = ImmutableArray.CreateBuilder<ApiKeyCredential>(_state.Profiles.Count);
+        foreach (var profile in _state.Profiles.Values)
+        {
+            var secrets = _secrets.GetValueOrDefault(profile.Id);
+            if (AuthProfileRules.Ineligibility(profile, secrets, _config.GetValueOrDefault(profile.Id), now) is null)
+                credentials.Add(AuthProfileRules.ToCredential(profile, secrets!));
+        }
+        return new AuthProfileCredentials(Revision, credentials.ToImmutable(), _state.Orders);
     }
 
     private void Apply(IAuthProfileEvent e)
@@ -195,11 +275,15 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
     }
 
-    /// <summary>Pushes an eligible profile to its provider, or takes an ineligible one away; returns the ineligibility reason.</summary>
+    /// <summary>
+    /// Pushes an eligible profile to its provider, or takes an ineligible one away (when the store pushes to a registry
+    /// itself); returns the ineligibility reason.
+    /// </summary>
     private string? Serve(StoredProfile profile)
     {
         var secrets = _secrets.GetValueOrDefault(profile.Id);
         var reason = AuthProfileRules.Ineligibility(profile, secrets, _config.GetValueOrDefault(profile.Id), Now);
+        if (_providers is null) return reason;
         if (reason is null) _providers.Tell(new ProviderCommands.UpsertCredential(profile.Provider, AuthProfileRules.ToCredential(profile, secrets!)));
         else _providers.Tell(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
         return reason;
@@ -212,10 +296,11 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
             return new ProfileSecrets(Unprotect(profile.ProtectedKey), Unprotect(profile.ProtectedToken), Unprotect(profile.ProtectedAccess),
                 Unprotect(profile.ProtectedRefresh));
         }
-        catch (CryptographicException)
+        catch (CryptographicException e)
         {
-            _log.Warning("Auth profile [{ProfileId}] cannot be decrypted (was the key ring in the data directory's keys folder lost?); it is not served",
-                profile.Id);
+            // The protectors' messages never hold a secret: they say which key is missing or that the ciphertext is corrupt.
+            _log.Warning("Auth profile [{ProfileId}] cannot be decrypted ({Problem}); it is not served. With several nodes, every node needs " +
+                         "the same gateway.secrets.key; on one node, the data directory's keys folder must be kept", profile.Id, e.Message);
             return null;
         }
 
@@ -236,15 +321,36 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     }
 }
 
-/// <summary>Marker type for the auth-profile store in Akka.Hosting's <see cref="ActorRegistry"/>.</summary>
+/// <summary>
+/// Marker type for the auth-profile store in Akka.Hosting's <see cref="ActorRegistry"/>: the store itself, or in a cluster
+/// its singleton proxy (which reaches the store on whichever node it runs).
+/// </summary>
 public sealed class AuthProfileStoreKey;
+
+/// <summary>Marker type for this node's <see cref="AuthProfileSubscriberActor"/> (registered in a cluster only).</summary>
+public sealed class AuthProfileSubscriberKey;
 
 public static class AuthProfileStoreHostingExtensions
 {
+    /// <summary>The singleton proxy's actor name (the manager is <see cref="ActorNames.AuthProfiles"/>).</summary>
+    public const string ProxyName = "auth-profiles-proxy";
+
+    /// <summary>The actor name of the node's subscriber.</summary>
+    public const string SubscriberName = "auth-profiles-subscriber";
+
+    /// <summary>
+    /// How often a proxy looks for the singleton while it has none: the first request after a start or a move waits for it
+    /// (Akka's default is 1 s).
+    /// </summary>
+    private static readonly TimeSpan IdentificationInterval = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
     /// Starts the auth-profile store when an <see cref="ISecretProtector"/> is registered (see
     /// <see cref="AuthProfilesServiceCollectionExtensions.AddDurarAuthProfiles"/>); without one, nothing happens. Needs the
-    /// provider registry (<see cref="DurarHostingExtensions.WithDurarActors"/>) started before it.
+    /// provider registry (<see cref="DurarHostingExtensions.WithDurarActors"/>) started before it. Without Akka.Cluster the
+    /// store is a plain actor pushing to the registry; in a cluster it is a cluster singleton (role
+    /// <see cref="Sessions.SessionsHosting.Role"/> when this node has it, as the key shards) behind a proxy, and this node's
+    /// <see cref="AuthProfileSubscriberActor"/> feeds the registry.
     /// </summary>
     public static AkkaConfigurationBuilder WithDurarAuthProfiles(this AkkaConfigurationBuilder builder) =>
         builder.WithActors((system, registry, resolver) =>
@@ -252,13 +358,40 @@ public static class AuthProfileStoreHostingExtensions
             if (resolver.GetService<ISecretProtector>() is not { } protector) return;
             var catalog = resolver.GetService<ProviderCatalog>();
             var settings = resolver.GetService<DurarSettings>();
-            var store = AuthProfileStoreActor.Props(protector, registry.Get<ProvidersRegistryKey>(),
-                catalog.Providers.Keys.ToImmutableHashSet(StringComparer.Ordinal), settings.Auth.Profiles);
+            var providers = registry.Get<ProvidersRegistryKey>();
+            var known = catalog.Providers.Keys.ToImmutableHashSet(StringComparer.Ordinal);
+            var clustered = KeyHosting.IsClustered(system);
+            var store = clustered
+                ? AuthProfileStoreActor.Props(protector, null, known, settings.Auth.Profiles, announceTo: SubscriberName)
+                : AuthProfileStoreActor.Props(protector, providers, known, settings.Auth.Profiles);
             // A journal failure stops a persistent actor; the supervisor starts the store again (it recovers and pushes every
             // profile once more), and forwards commands to whichever incarnation is running.
-            var supervisor = system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(store, "store",
-                minBackoff: TimeSpan.FromSeconds(1), maxBackoff: TimeSpan.FromSeconds(30), randomFactor: 0.2, maxNrOfRetries: -1)),
-                ActorNames.AuthProfiles);
-            registry.Register<AuthProfileStoreKey>(supervisor);
+            var supervised = BackoffSupervisor.Props(Backoff.OnStop(store, "store",
+                minBackoff: TimeSpan.FromSeconds(1), maxBackoff: TimeSpan.FromSeconds(30), randomFactor: 0.2, maxNrOfRetries: -1));
+            if (!clustered)
+            {
+                registry.Register<AuthProfileStoreKey>(system.ActorOf(supervised, ActorNames.AuthProfiles));
+                return;
+            }
+
+            // One store for the whole cluster: every node writing the same persistence id would corrupt the shared journal.
+            var role = Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null;
+            var managerSettings = ClusterSingletonManagerSettings.Create(system);
+            _ = ClusterSingletonProxySettings.Create(system); // injects the singleton defaults into the system's config
+            // Akka.NET 1.5.7x starts the "failed to find the singleton after 30 seconds" timer with no initial delay: it warns
+            // at once on every start and every move. The registry warns when the store stays silent (ProfilesTimeout) instead.
+            var proxySettings = ClusterSingletonProxySettings.Create(
+                    ConfigurationFactory.ParseString("log-singleton-identification-failure = off")
+                        .WithFallback(system.Settings.Config.GetConfig("akka.cluster.singleton-proxy")), false)
+                .WithSingletonIdentificationInterval(IdentificationInterval);
+            if (role is not null)
+            {
+                managerSettings = managerSettings.WithRole(role);
+                proxySettings = proxySettings.WithRole(role);
+            }
+            system.ActorOf(ClusterSingletonManager.Props(supervised, PoisonPill.Instance, managerSettings), ActorNames.AuthProfiles);
+            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/" + ActorNames.AuthProfiles, proxySettings), ProxyName);
+            registry.Register<AuthProfileStoreKey>(proxy);
+            registry.Register<AuthProfileSubscriberKey>(system.ActorOf(AuthProfileSubscriberActor.Props(proxy, providers), SubscriberName));
         });
 }

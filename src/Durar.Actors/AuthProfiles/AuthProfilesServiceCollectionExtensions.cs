@@ -8,18 +8,32 @@ namespace Durar.Actors.AuthProfiles;
 public static class AuthProfilesServiceCollectionExtensions
 {
     /// <summary>
-    /// Enables the persisted auth-profile store: ASP.NET Core Data Protection with its key ring in
-    /// <c>&lt;dataDir&gt;/keys</c> (application name "Durar") behind <see cref="ISecretProtector"/>. With it registered,
-    /// <c>AddDurar</c> starts the store (<see cref="AuthProfileStoreActor"/>) next to the provider actors.
+    /// Enables the persisted auth-profile store behind an <see cref="ISecretProtector"/>: with
+    /// <see cref="SecretsOptions.Key"/> set, <see cref="AesGcmSecretProtector"/> (every node of a cluster shares the key);
+    /// otherwise ASP.NET Core Data Protection with its key ring in <c>&lt;dataDir&gt;/keys</c> (application name "Durar").
+    /// With the key set and a key ring already in the data directory (a store written before the key was set), Data
+    /// Protection stays registered so that old ciphertext still decrypts (chosen per secret by its prefix); with the key set
+    /// and no key ring, Data Protection is not started at all (it would write a key ring nobody needs). With a protector
+    /// registered, <c>AddDurar</c> starts the store (<see cref="AuthProfileStoreActor"/>) next to the provider actors.
     /// </summary>
-    public static IServiceCollection AddDurarAuthProfiles(this IServiceCollection services, string dataDir)
+    public static IServiceCollection AddDurarAuthProfiles(this IServiceCollection services, string dataDir, SecretsOptions? secrets = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         var keys = new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDir), DataProtectionSecretProtector.KeysFolder));
-        services.AddDataProtection()
-            .SetApplicationName(DataProtectionSecretProtector.ApplicationName)
-            .PersistKeysToFileSystem(keys);
-        services.TryAddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+        var key = secrets?.Key;
+        var legacy = key is null || keys.Exists;
+        if (legacy)
+        {
+            services.AddDataProtection()
+                .SetApplicationName(DataProtectionSecretProtector.ApplicationName)
+                .PersistKeysToFileSystem(keys);
+            services.TryAddSingleton<DataProtectionSecretProtector>();
+        }
+        if (key is null)
+            services.TryAddSingleton<ISecretProtector>(sp => sp.GetRequiredService<DataProtectionSecretProtector>());
+        else
+            services.TryAddSingleton<ISecretProtector>(sp => new AesGcmSecretProtector(key,
+                legacy ? new Lazy<ISecretProtector>(sp.GetRequiredService<DataProtectionSecretProtector>) : null));
         return services;
     }
 }

@@ -4,7 +4,9 @@ namespace Durar.Actors.AuthProfiles;
 
 /// <summary>
 /// Encrypts secrets before they enter a persisted event, so the journal and the database file never hold a key or token
-/// in plain text. <see cref="Unprotect"/> reverses <see cref="Protect"/> with the same key ring.
+/// in plain text. <see cref="Unprotect"/> reverses <see cref="Protect"/> with the same key ring. Two implementations:
+/// <see cref="AesGcmSecretProtector"/> (one key shared by every node, <c>gateway.secrets.key</c>) and
+/// <see cref="DataProtectionSecretProtector"/> (a key ring per data directory; one node).
 /// </summary>
 public interface ISecretProtector
 {

@@ -124,7 +124,9 @@ public static class AuthProfilesApi
 
     /// <summary>
     /// Asks the store (bounded by the gateway's ask timeout and the client's connection) and writes the answer: the expected
-    /// reply through <paramref name="write"/>, a rejection as a 400, a missing store or no answer as a 503.
+    /// reply through <paramref name="write"/>, a rejection as a 400, a missing store or no answer as a 503. In a cluster the
+    /// store may run on another node; after a change the answer waits until this node's providers hold it, so the caller's
+    /// next request through this node already sees it (other nodes follow within milliseconds).
     /// </summary>
     private static async Task AskAsync<T>(HttpContext context, ActorRegistry registry, GatewaySettings gateway, IAuthProfileCommand command,
         Func<T, Task> write)
@@ -145,16 +147,16 @@ public static class AuthProfilesApi
                 .WriteAsync(context.Response);
             return;
         }
-        catch (InvalidOperationException e)
-        {
-            // The store could not encrypt the secret (key ring unreadable); its message names the profile, never the secret.
-            await new ApiError(500, e.Message, "server_error", "auth_profile_not_saved").WriteAsync(context.Response);
-            return;
-        }
         switch (reply)
         {
             case T expected:
+                if (expected is IAuthProfileChange { Revision: { } revision } && registry.TryGet<AuthProfileSubscriberKey>(out var subscriber))
+                    await AwaitAppliedHereAsync(subscriber, revision, gateway, context.RequestAborted);
                 await write(expected);
+                break;
+            case AuthProfileNotSaved notSaved:
+                // The store could not encrypt the secret (key ring unreadable); its message names the profile, never the secret.
+                await new ApiError(500, notSaved.Message, "server_error", "auth_profile_not_saved").WriteAsync(context.Response);
                 break;
             case AuthProfileRejected rejected:
                 await ApiError.BadRequest(rejected.Message, command is AuthProfileCommands.SetOrder ? "invalid_order" : "invalid_auth_profile", rejected.Param)
@@ -163,6 +165,21 @@ public static class AuthProfilesApi
             default:
                 await new ApiError(500, "Unexpected answer from the auth-profile store.", "server_error", "internal_error").WriteAsync(context.Response);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Waits (bounded) until this node's subscriber has handed <paramref name="revision"/> to the providers. The change is
+    /// persisted either way: past the bound it is answered as saved and reaches this node's providers shortly after.
+    /// </summary>
+    private static async Task AwaitAppliedHereAsync(IActorRef subscriber, AuthProfileRevision revision, GatewaySettings gateway, CancellationToken aborted)
+    {
+        try
+        {
+            await subscriber.Ask<AuthProfileRevisionApplied>(new AwaitAuthProfileRevision(revision), gateway.AskTimeout, aborted);
+        }
+        catch (AskTimeoutException)
+        {
         }
     }
 

@@ -42,7 +42,7 @@ public static class GatewayHost
         builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
-        builder.Services.AddDurarAuthProfiles(options.DataDir);
+        builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
 
         var app = builder.Build();
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());

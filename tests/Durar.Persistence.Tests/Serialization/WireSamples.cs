@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Streams;
 using Durar.Actors;
+using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Catalog;
 using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
@@ -99,6 +100,11 @@ public static class WireSamples
         CostTotal = 0.25m,
     };
 
+    public static AuthProfileRevision SampleRevision => new("3f2b9c0d1e4a4b5c8d7e6f5a4b3c2d1e", 42);
+
+    public static AuthProfileView SampleProfileView => new("openai:ops@example.com", "openai", "oauth", "ops@example.com", "…key1", "…tok1",
+        "…acc1", "…ref1", 1_767_225_600_000, "https://127.0.0.1/oauth/token", "client-1", true, null, T0, T0.AddMinutes(5));
+
     public static IReadOnlyList<IDurarWireMessage> Plain { get; } =
     [
         // Session commands (Sessions/Messages/SessionCommands.cs)
@@ -161,6 +167,32 @@ public static class WireSamples
         new KeyCredentialChanged(SampleCredential),
         new KeyStateChanged(SampleKeyView, SampleKeyHealth) { LimitedUntil = T0.AddSeconds(42) },
         new KeyStateChanged(SampleKeyView with { FailureCounts = ImmutableDictionary<string, int>.Empty }, KeyHealth.Healthy),
+        // Auth-profile store protocol (AuthProfiles/Messages): admin commands to the cluster singleton, its replies, credential sets.
+        AuthProfileCommands.ListProfiles.Instance,
+        new AuthProfileCommands.UpsertProfile(new AuthProfileInput("openai", "oauth", "ops@example.com", "openai:ops@example.com", Key: null,
+            Token: null, Access: "at-1", Refresh: "rt-1", Expires: 8_640_000_000_000_000, TokenUrl: "https://127.0.0.1/oauth/token", ClientId: "client-1")),
+        new AuthProfileCommands.UpsertProfile(new AuthProfileInput("anthropic", "api_key", Key: "sk-ant-1")),
+        new AuthProfileCommands.UpsertProfile(new AuthProfileInput(null, null)),
+        new AuthProfileCommands.RemoveProfile("openai:default"),
+        new AuthProfileCommands.SetOrder("openai", ["openai:default", "OPENAI_API_KEY"]),
+        new AuthProfileCommands.SetOrder("openai", []),
+        new AuthProfileCommands.SetOrder("openai", default),
+        new AuthProfileList([SampleProfileView, SampleProfileView with { Key = null, Access = "…at-1", Eligible = false, Reason = "expired", Email = null }],
+            ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal).Add("openai", ["openai:default", "OPENAI_API_KEY"])),
+        new AuthProfileList([], ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty),
+        new AuthProfileSaved(SampleProfileView, true) { Revision = SampleRevision },
+        new AuthProfileSaved(SampleProfileView, false),
+        new AuthProfileRejected("`provider` is required.", "provider"),
+        new AuthProfileRejected("The body must be an object.", null),
+        new AuthProfileNotSaved("openai:default", "The secret of profile openai:default could not be encrypted (IOException)."),
+        new AuthProfileDeleted("openai:default", true) { Revision = SampleRevision },
+        new AuthProfileDeleted("openai:gone", false),
+        new AuthProfileOrderSaved("openai", ["OPENAI_API_KEY"]) { Revision = SampleRevision },
+        new AuthProfileOrderSaved("openai", []),
+        new AuthProfileCredentials(SampleRevision, [SampleCredential, new ApiKeyCredential("anthropic:default", "anthropic", "sk-ant-1", "auth-profile")],
+            ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal).Add("openai", ["openai:oauth"])),
+        new AuthProfileCredentials(new AuthProfileRevision("0", 0), [], ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty),
+        AuthProfileSubscription.StoreStarted.Instance,
     ];
 
     /// <summary>Samples holding live references, built per actor system.</summary>
@@ -174,6 +206,8 @@ public static class WireSamples
         r => new KeyCommands.Attach(r.Actor, SampleCredential, null, new KeyLimits(60, 100_000)),
         r => new KeyCommands.Attach(r.Actor, ApiKeyCredential.For("openai", "sk-plain", "OPENAI_API_KEY"), r.Actor, KeyLimits.None),
         r => new KeyCommands.Detach(r.Actor),
+        r => new AuthProfileSubscription.Subscribe(r.Actor, SampleRevision),
+        r => new AuthProfileSubscription.Subscribe(r.Actor, null),
     ];
 
     public static int Count => Plain.Count + WithRefs.Count;

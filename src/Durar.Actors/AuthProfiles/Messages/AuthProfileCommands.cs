@@ -3,8 +3,11 @@ using Durar.Actors.Providers;
 
 namespace Durar.Actors.AuthProfiles.Messages;
 
-/// <summary>Messages to the auth-profile store (the admin API's protocol). Each is answered.</summary>
-public interface IAuthProfileCommand;
+/// <summary>
+/// Messages to the auth-profile store (the admin API's protocol). Each is answered. In a cluster they travel from the node
+/// that took the admin request to the node that runs the store (a cluster singleton), hence the wire marker.
+/// </summary>
+public interface IAuthProfileCommand : IDurarWireMessage;
 
 /// <summary>The auth-profile store protocol: list, create or replace, delete, and the per-provider order override.</summary>
 public static class AuthProfileCommands
@@ -17,7 +20,8 @@ public static class AuthProfileCommands
 
     /// <summary>
     /// Create or replace the profile the input names. Answered with <see cref="AuthProfileSaved"/> once the (encrypted)
-    /// event is persisted, or <see cref="AuthProfileRejected"/> when the input is invalid.
+    /// event is persisted, <see cref="AuthProfileRejected"/> when the input is invalid, or <see cref="AuthProfileNotSaved"/>
+    /// when the secret could not be encrypted.
     /// </summary>
     public sealed record UpsertProfile(AuthProfileInput Input) : IAuthProfileCommand;
 
@@ -53,17 +57,39 @@ public sealed record AuthProfileInput(
 }
 
 /// <summary>Every profile (masked) and every stored order override.</summary>
-public sealed record AuthProfileList(ImmutableArray<AuthProfileView> Profiles, ImmutableSortedDictionary<string, ImmutableArray<string>> Orders);
+public sealed record AuthProfileList(ImmutableArray<AuthProfileView> Profiles, ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)
+    : IDurarWireMessage;
+
+/// <summary>
+/// The store's answer to a change it persisted. <see cref="Revision"/> is the revision of the store's credential set that
+/// holds the change: the admin API waits until its own node's providers have applied it (read-your-writes on that node).
+/// </summary>
+public interface IAuthProfileChange
+{
+    AuthProfileRevision? Revision { get; }
+}
 
 /// <summary>The profile was persisted; <see cref="Created"/> is false when it replaced one with the same id.</summary>
-public sealed record AuthProfileSaved(AuthProfileView Profile, bool Created);
+public sealed record AuthProfileSaved(AuthProfileView Profile, bool Created) : IAuthProfileChange, IDurarWireMessage
+{
+    public AuthProfileRevision? Revision { get; init; }
+}
 
 /// <summary>The command was invalid; <see cref="Message"/> says why, <see cref="Param"/> names the offending field.</summary>
-public sealed record AuthProfileRejected(string Message, string? Param);
+public sealed record AuthProfileRejected(string Message, string? Param) : IDurarWireMessage;
 
-public sealed record AuthProfileDeleted(string ProfileId, bool Found);
+/// <summary>The profile's secret could not be encrypted (key ring unreadable); <see cref="Message"/> names the profile, never the secret.</summary>
+public sealed record AuthProfileNotSaved(string ProfileId, string Message) : IDurarWireMessage;
 
-public sealed record AuthProfileOrderSaved(string Provider, ImmutableArray<string> Order);
+public sealed record AuthProfileDeleted(string ProfileId, bool Found) : IAuthProfileChange, IDurarWireMessage
+{
+    public AuthProfileRevision? Revision { get; init; }
+}
+
+public sealed record AuthProfileOrderSaved(string Provider, ImmutableArray<string> Order) : IAuthProfileChange, IDurarWireMessage
+{
+    public AuthProfileRevision? Revision { get; init; }
+}
 
 /// <summary>
 /// A profile as operators see it. Secret fields are masked to their last four characters (<see cref="ApiKeyCredential.Mask"/>);

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Durar.Actors.AuthProfiles;
+
+/// <summary>
+/// <see cref="ISecretProtector"/> with one explicit 256-bit key shared by every node (<c>gateway.secrets.key</c> or
+/// <c>DURAR_SECRETS_KEY</c>): what one node of a cluster encrypts, every other node decrypts, whatever its data directory.
+/// AES-GCM (authenticated: a modified ciphertext never decrypts), a random 96-bit nonce per secret.
+/// </summary>
+/// <remarks>
+/// Ciphertext: <see cref="Prefix"/> + base64(key id (4 bytes) | nonce (12) | tag (16) | ciphertext). The key id (the first
+/// four bytes of a SHA-256 of the key) tells a wrong key apart from a corrupt ciphertext. The prefix cannot occur in Data
+/// Protection output (base64url, no <c>:</c>), so a store written before the key was set still decrypts through
+/// <paramref name="legacy"/> (the Data Protection key ring in the data directory), chosen per secret by its prefix.
+/// </remarks>
+public sealed class AesGcmSecretProtector : ISecretProtector
+{
+    /// <summary>Marks (and versions) this protector's ciphertext.</summary>
+    public const string Prefix = "aesgcm.v1:";
+
+    /// <summary>Bytes of a key: AES-256.</summary>
+    public const int KeySize = 32;
+
+    private const int KeyIdSize = 4;
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
+    private const int HeaderSize = KeyIdSize + NonceSize + TagSize;
+
+    /// <summary>Associated data: ciphertext made for another purpose never decrypts here (as Data Protection's purpose string).</summary>
+    private static readonly byte[] Purpose = Encoding.UTF8.GetBytes(DataProtectionSecretProtector.Purpose);
+
+    private readonly byte[] _key;
+    private readonly byte[] _keyId;
+    private readonly Lazy<ISecretProtector>? _legacy;
+
+    /// <param name="key">The 32-byte key.</param>
+    /// <param name="legacy">Decrypts ciphertext without <see cref="Prefix"/> (written before the key was set); null = none.</param>
+    public AesGcmSecretProtector(ReadOnlySpan<byte> key, Lazy<ISecretProtector>? legacy = null)
+    {
+        if (key.Length != KeySize) throw new ArgumentException($"An AES-256 key has {KeySize} bytes, not {key.Length}.", nameof(key));
+        _key = key.ToArray();
+        _keyId = KeyIdOf(key);
+        _legacy = legacy;
+    }
+
+    /// <summary>The key's public fingerprint (8 hex digits), as error messages and logs name it.</summary>
+    public string KeyId => Convert.ToHexStringLower(_keyId);
+
+    /// <summary>The fingerprint of <paramref name="key"/>: never reveals the key, tells two keys apart.</summary>
+    public static byte[] KeyIdOf(ReadOnlySpan<byte> key)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData([.. "durar-secrets-key-id:"u8, .. key], hash);
+        return hash[..KeyIdSize].ToArray();
+    }
+
+    public string Protect(string plaintext)
+    {
+        ArgumentNullException.ThrowIfNull(plaintext);
+        var plain = Encoding.UTF8.GetBytes(plaintext);
+        var sealedBytes = new byte[HeaderSize + plain.Length];
+        var span = sealedBytes.AsSpan();
+        _keyId.CopyTo(span);
+        var nonce = span.Slice(KeyIdSize, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using (var aes = new AesGcm(_key, TagSize))
+            aes.Encrypt(nonce, plain, span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), Purpose);
+        CryptographicOperations.ZeroMemory(plain);
+        return Prefix + Convert.ToBase64String(sealedBytes);
+    }
+
+    /// <exception cref="CryptographicException">
+    /// The ciphertext was written with another key, was modified, or is not Durar ciphertext at all; the message says which
+    /// (and never contains the secret or the key).
+    /// </exception>
+    public string Unprotect(string protectedText)
+    {
+        ArgumentNullException.ThrowIfNull(protectedText);
+        if (!protectedText.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            if (protectedText.StartsWith("aesgcm.", StringComparison.Ordinal))
+                throw new CryptographicException($"The secret uses an unknown ciphertext version \"{protectedText.Split(':')[0]}\" (this node reads {Prefix}).");
+            return _legacy is not null
+                ? _legacy.Value.Unprotect(protectedText)
+                : throw new CryptographicException(
+                    "The secret was encrypted with Data Protection before gateway.secrets.key was set, and this node has no Data Protection " +
+                    "key ring (<data dir>/keys) to read it: copy that folder from the node that wrote it, or enter the profile again.");
+        }
+
+        byte[] sealedBytes;
+        try
+        {
+            sealedBytes = Convert.FromBase64String(protectedText[Prefix.Length..]);
+        }
+        catch (FormatException)
+        {
+            throw new CryptographicException($"The {Prefix} ciphertext is not valid base64 (corrupt).");
+        }
+        if (sealedBytes.Length < HeaderSize)
+            throw new CryptographicException($"The {Prefix} ciphertext is truncated ({sealedBytes.Length} bytes, at least {HeaderSize} expected).");
+
+        var span = sealedBytes.AsSpan();
+        var keyId = span[..KeyIdSize];
+        if (!keyId.SequenceEqual(_keyId))
+            throw new CryptographicException(
+                $"The secret was encrypted with another gateway.secrets.key (key id {Convert.ToHexStringLower(keyId)}; this node's key id is {KeyId}): " +
+                "every node must use the same key.");
+        var plain = new byte[sealedBytes.Length - HeaderSize];
+        try
+        {
+            using var aes = new AesGcm(_key, TagSize);
+            aes.Decrypt(span.Slice(KeyIdSize, NonceSize), span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), plain, Purpose);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            throw new CryptographicException($"The {Prefix} ciphertext failed authentication: it was modified or is corrupt.");
+        }
+        try
+        {
+            return Encoding.UTF8.GetString(plain);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+}
