@@ -35,6 +35,8 @@ public static class DurarCommandLine
             await app.RunAsync(ct);
             return 0;
         });
-        return await root.Parse(args).InvokeAsync();
+        // No termination handling here: System.CommandLine would end the process 2 s after SIGTERM. The host's console
+        // lifetime owns SIGTERM/Ctrl+C instead: drain, cluster leave, exit code 0 (see GatewayHost.AddGracefulShutdown).
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

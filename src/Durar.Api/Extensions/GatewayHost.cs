@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Akka.Hosting;
 using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
@@ -25,6 +26,9 @@ public static class GatewayHost
         builder.Services.AddSerilog((_, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            // Off entirely (above Fatal): while this category is enabled at all, ASP.NET Core opens a log scope and starts an
+            // Activity for every request just in case; it only logs request start/finish, which the Warning level drops anyway.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Fatal + 1)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
@@ -39,12 +43,15 @@ public static class GatewayHost
 
         // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
         var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
-        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence));
+        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
         builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
+        AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
 
         var app = builder.Build();
+        var drain = app.Services.GetRequiredService<GatewayDrain>();
+        app.Use(drain.InvokeAsync);
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapChatCompletions();
@@ -56,14 +63,41 @@ public static class GatewayHost
         return app;
     }
 
+    /// <summary>
+    /// Akka (on .NET 6+) traps SIGTERM itself and would run CoordinatedShutdown — leave the cluster, stop the shard
+    /// regions — the moment the signal arrives, under the requests still in flight. The host owns the signal instead.
+    /// </summary>
+    private const string HostOwnsShutdown = "akka.coordinated-shutdown.run-by-clr-shutdown-hook = off";
+
+    /// <summary>
+    /// SIGTERM (or any host stop) drains, then leaves the cluster. The host stops its hosted services in reverse order of
+    /// registration: <see cref="GatewayDrain"/> is registered after Akka.Hosting's service (added by <c>AddDurar</c>), so its
+    /// <c>StopAsync</c> — which waits until the in-flight requests and streams are done or ended at the drain deadline —
+    /// runs before CoordinatedShutdown (sharding hand-off, cluster leave, actor system termination). The actor system thus
+    /// outlives every request. Kestrel (registered last by <c>WebApplicationBuilder</c>) stops first and waits for its
+    /// connections within the host's shutdown timeout, which therefore covers the drain plus the leave.
+    /// </summary>
+    private static void AddGracefulShutdown(IServiceCollection services, ShutdownOptions shutdown)
+    {
+        services.AddSingleton(shutdown);
+        services.AddSingleton<GatewayDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown.HostShutdownTimeout);
+    }
+
     /// <summary>Defaults, then the user's file, then extra HOCON, then the data directory.</summary>
     public static Config LoadConfig(GatewayOptions options)
     {
         var config = options.ConfigPath is null ? DurarSettingsLoader.Defaults : DurarSettingsLoader.LoadFile(options.ConfigPath);
+        // Each layer is parsed on its own (FromText only validates): a layer that carried the defaults would shadow the
+        // user's file with them (--seed used to turn every key of --config back into its default).
         if (!string.IsNullOrWhiteSpace(options.ExtraHocon))
-            config = DurarSettingsLoader.FromText(options.ExtraHocon).WithFallback(config);
+        {
+            _ = DurarSettingsLoader.FromText(options.ExtraHocon);
+            config = ConfigurationFactory.ParseString(options.ExtraHocon).WithFallback(config);
+        }
         if (options.OverridesHocon() is { } overrides)
-            config = DurarSettingsLoader.FromText(overrides).WithFallback(config);
+            config = ConfigurationFactory.ParseString(overrides).WithFallback(config);
         return config;
     }
 

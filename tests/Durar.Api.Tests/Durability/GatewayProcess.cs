@@ -5,9 +5,10 @@ using System.Net.Sockets;
 namespace Durar.Api.Tests.Durability;
 
 /// <summary>
-/// The gateway as a real, separate operating-system process (<c>dotnet Durar.Api.dll --config --port --data-dir</c>), so a
-/// test can SIGKILL it: no graceful shutdown, no flushing, no finalizers, exactly what a crash or an OOM kill does. Its
-/// stdout/stderr go to a shared <see cref="GatewayLog"/> the test prints.
+/// The gateway as a real, separate operating-system process (<c>dotnet Durar.Api.dll --config --port --data-dir</c>, plus
+/// any extra arguments such as <c>--cluster-port</c> and <c>--seed</c>), so a test can SIGKILL it (no graceful shutdown, no
+/// flushing, no finalizers, exactly what a crash or an OOM kill does) or SIGTERM it (what an orchestrator does to stop it).
+/// Its stdout/stderr go to a shared <see cref="GatewayLog"/> the test prints.
 /// </summary>
 internal sealed class GatewayProcess : IAsyncDisposable
 {
@@ -28,18 +29,25 @@ internal sealed class GatewayProcess : IAsyncDisposable
         };
     }
 
+    public string Name => _name;
+    /// <summary>The log this process writes to (shared with the test and other processes; its clock is the test's time line).</summary>
+    public GatewayLog Log => _log;
     public Uri BaseUri { get; }
     public HttpClient Http { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the gateway on a free loopback port and waits (bounded) until it serves HTTP and its actors answer.</summary>
+    /// <summary>
+    /// Starts the gateway on a free loopback port (or <paramref name="port"/>) and waits (bounded) until it serves HTTP and its
+    /// actors answer. <paramref name="extraArgs"/> follow the standard ones on the command line.
+    /// </summary>
     public static async Task<GatewayProcess> StartAsync(string name, string configPath, string dataDir, string workDir, GatewayLog log,
-        TimeSpan readyTimeout)
+        TimeSpan readyTimeout, IReadOnlyList<string>? extraArgs = null, int? port = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Durar.Api.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference Durar.Api");
-        var port = FreePort();
+        var httpPort = port ?? FreePort();
         var start = new ProcessStartInfo(DotnetHost())
         {
             UseShellExecute = false,
@@ -48,10 +56,12 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardInput = false,
             WorkingDirectory = workDir,
         };
-        foreach (var arg in new[] { dll, "--config", configPath, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir })
+        foreach (var arg in new[] { dll, "--config", configPath, "--port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir })
             start.ArgumentList.Add(arg);
+        foreach (var arg in extraArgs ?? []) start.ArgumentList.Add(arg);
         // Nothing from the test runner's environment may steer the gateway: only the command line above.
-        foreach (var variable in new[] { "DURAR_CONFIG", "DURAR_PORT", "DURAR_DATA_DIR", "DURAR_GATEWAY_TOKEN", "ASPNETCORE_URLS", "DOTNET_URLS" })
+        foreach (var variable in new[] { "DURAR_CONFIG", "DURAR_PORT", "DURAR_DATA_DIR", "DURAR_GATEWAY_TOKEN", "DURAR_CLUSTER_PORT", "DURAR_SEED_NODES",
+                     "ASPNETCORE_URLS", "DOTNET_URLS" })
             start.Environment.Remove(variable);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -60,9 +70,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
         if (!process.Start()) throw new InvalidOperationException("could not start the gateway process");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        log.Add("test", $"{name}: started pid {process.Id} on port {port}");
+        log.Add("test", $"{name}: started pid {process.Id} on port {httpPort}");
 
-        var gateway = new GatewayProcess(process, log, name, new Uri($"http://127.0.0.1:{port}/"));
+        var gateway = new GatewayProcess(process, log, name, new Uri($"http://127.0.0.1:{httpPort}/"));
         try
         {
             await gateway.WaitUntilReadyAsync(readyTimeout);
@@ -120,6 +130,36 @@ internal sealed class GatewayProcess : IAsyncDisposable
         _log.Add("test", $"{_name}: exited with {(_process.ExitCode == 137 || _process.ExitCode == -1 ? "SIGKILL" : "code")} {_process.ExitCode}");
     }
 
+    /// <summary>SIGTERM, what an orchestrator sends to stop a process gracefully; returns at once (see <see cref="WaitForExitAsync"/>).</summary>
+    public void Terminate()
+    {
+        if (_process.HasExited) return;
+        if (SendSignal(_process.Id, SigTerm) != 0)
+            throw new InvalidOperationException($"{_name}: kill(SIGTERM) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        _log.Add("test", $"{_name}: SIGTERM sent to pid {_process.Id}");
+    }
+
+    /// <summary>Waits (bounded) until the process has exited; returns its exit code, or null when it is still running.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        _log.Add("test", $"{_name}: exited with code {_process.ExitCode}");
+        return _process.ExitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
@@ -142,7 +182,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return "dotnet";
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port that was free on 127.0.0.1 a moment ago (HTTP or Akka remoting of a process started next).</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -162,11 +203,30 @@ internal sealed class GatewayLog
 {
     private readonly Lock _gate = new();
     private readonly List<string> _lines = [];
+    private readonly List<(TimeSpan At, string Source, string Text)> _entries = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>The log's clock: time since it was created (every line is stamped with it).</summary>
+    public TimeSpan Now => _clock.Elapsed;
 
     public void Add(string source, string line)
     {
-        lock (_gate) _lines.Add($"{_clock.Elapsed.TotalSeconds,7:0.000} [{source}] {line}");
+        lock (_gate)
+        {
+            var at = _clock.Elapsed;
+            _entries.Add((at, source, line));
+            _lines.Add($"{at.TotalSeconds,7:0.000} [{source}] {line}");
+        }
+    }
+
+    /// <summary>When the first line from <paramref name="source"/> at or after <paramref name="since"/> matching <paramref name="match"/> arrived.</summary>
+    public TimeSpan? FirstAt(string source, TimeSpan since, Func<string, bool> match)
+    {
+        lock (_gate)
+            foreach (var (at, from, text) in _entries)
+                if (at >= since && from == source && match(text))
+                    return at;
+        return null;
     }
 
     public string Tail(int count)
