@@ -32,6 +32,13 @@ internal sealed class SessionFanout
         get { lock (_gate) return _subscribers.Count; }
     }
 
+    /// <summary>
+    /// How long one subscriber may hold the run up by not taking an event (its buffer is full). A consumer on a node that
+    /// crashed takes nothing until that node is removed from the cluster, if ever; the run must not wait on it, since the
+    /// session's next turns queue behind the run. A client that merely reads slowly keeps up well within this.
+    /// </summary>
+    internal static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(15);
+
     public async Task OfferAsync(ChatEvent e)
     {
         List<ISourceQueueWithComplete<ChatEvent>> current;
@@ -41,7 +48,13 @@ internal sealed class SessionFanout
             bool accepted;
             try
             {
-                accepted = await q.OfferAsync(e).ConfigureAwait(false) is QueueOfferResult.Enqueued;
+                var offer = q.OfferAsync(e);
+                if (!offer.IsCompleted && await Task.WhenAny(offer, Task.Delay(StallTimeout)).ConfigureAwait(false) != offer)
+                {
+                    q.Fail(new TimeoutException($"The reply's reader took no event for {StallTimeout.TotalSeconds:0} s."));
+                    accepted = false;
+                }
+                else accepted = await offer.ConfigureAwait(false) is QueueOfferResult.Enqueued;
             }
             catch (Exception)
             {

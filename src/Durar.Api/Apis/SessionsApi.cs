@@ -123,61 +123,122 @@ public static partial class SessionsApi
     private static async Task WriteRunAsync(HttpContext context, TurnAccepted accepted, bool stream, bool includeUsage, IMaterializer materializer,
         CancellationToken ct)
     {
-        var events = accepted.Events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(ct);
+        // The reply stream comes from the session's node: if that session stops before the run ends (its node crashed or
+        // handed it off), the stream would wait forever, so its death cancels the stream and the client gets an error.
+        using var sessionLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lost = false;
+        var lostSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (accepted.Session is { } session)
+            _ = session.WatchAsync(sessionLost.Token).ContinueWith(t =>
+            {
+                if (!t.IsCompletedSuccessfully || !t.Result) return;
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions")
+                    .LogWarning("Session [{SessionKey}] stopped before its reply was complete (its node left); ending the reply with session_lost",
+                        accepted.SessionKey);
+                lost = true;
+                lostSignal.TrySetResult();
+                sessionLost.Cancel();
+            }, TaskScheduler.Default);
+        var events = new UntilSessionLost(accepted.Events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(sessionLost.Token),
+            lostSignal.Task);
         try
         {
-            // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
-            if (!await events.MoveNextAsync())
-            {
-                await new ApiError(502, "The session run ended without an answer.", "api_error", "empty_run").WriteAsync(context.Response);
-                return;
-            }
-            if (events.Current is SessionRunError error)
-            {
-                await new ApiError(error.Status, error.Message, error.Type, error.Code) { RetryAfter = error.RetryAfter }.WriteAsync(context.Response);
-                return;
-            }
-            var model = events.Current is RunModel rm ? rm.Model : "durar";
-            context.Response.Headers[ChatCompletionsApi.ModelHeader] = model;
-            var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
-            if (stream)
-            {
-                PrepareSse(context);
-                try
-                {
-                    await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
-                }
-                catch (SessionRunFailed failed)
-                {
-                    await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter,
-                        new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code), ct);
-                }
-                return;
-            }
-            var text = new System.Text.StringBuilder();
-            TokenUsage? usage = null;
-            var finish = "stop";
-            try
-            {
-                await foreach (var e in Rest(events))
-                    switch (e)
-                    {
-                        case TextDelta d: text.Append(d.Text); break;
-                        case UsageReport u: usage = u.Usage; break;
-                        case Finished f: finish = f.Reason; break;
-                    }
-            }
-            catch (SessionRunFailed failed)
-            {
-                await new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code).WriteAsync(context.Response);
-                return;
-            }
-            await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text.ToString(), [], finish, usage, model));
+            await WriteEventsAsync(context, events, stream, includeUsage, sessionLost.Token);
+        }
+        catch (OperationCanceledException) when (lost && !ct.IsCancellationRequested)
+        {
+            var error = new ApiError(503, "The node running this session went away before the reply was complete; send the message again.",
+                "api_error", "session_lost");
+            if (context.Response.HasStarted) await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, error, ct);
+            else await error.WriteAsync(context.Response);
         }
         finally
         {
+            await sessionLost.CancelAsync(); // ends the watch
             await events.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The reply's events until the session's death: a wait for the next event that the death wins ends with an
+    /// <see cref="OperationCanceledException"/>. Events already buffered are read without the race (no allocation).
+    /// </summary>
+    private sealed class UntilSessionLost(IAsyncEnumerator<ChatEvent> inner, Task lost) : IAsyncEnumerator<ChatEvent>
+    {
+        public ChatEvent Current => inner.Current;
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            var next = inner.MoveNextAsync();
+            return next.IsCompleted ? next : RaceAsync(next);
+        }
+
+        private async ValueTask<bool> RaceAsync(ValueTask<bool> next)
+        {
+            var pending = next.AsTask();
+            if (await Task.WhenAny(pending, lost).ConfigureAwait(false) == lost)
+            {
+                _ = pending.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // observed: the stream is being torn down
+                throw new OperationCanceledException("The session stopped before the reply was complete.");
+            }
+            return await pending.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, bool stream, bool includeUsage,
+        CancellationToken ct)
+    {
+        // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
+        if (!await events.MoveNextAsync())
+        {
+            ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: not an empty run
+            await new ApiError(502, "The session run ended without an answer.", "api_error", "empty_run").WriteAsync(context.Response);
+            return;
+        }
+        if (events.Current is SessionRunError error)
+        {
+            await new ApiError(error.Status, error.Message, error.Type, error.Code) { RetryAfter = error.RetryAfter }.WriteAsync(context.Response);
+            return;
+        }
+        var model = events.Current is RunModel rm ? rm.Model : "durar";
+        context.Response.Headers[ChatCompletionsApi.ModelHeader] = model;
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        if (stream)
+        {
+            PrepareSse(context);
+            try
+            {
+                await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
+            }
+            catch (SessionRunFailed failed)
+            {
+                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter,
+                    new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code), ct);
+            }
+            return;
+        }
+        var text = new System.Text.StringBuilder();
+        TokenUsage? usage = null;
+        var finish = "stop";
+        try
+        {
+            await foreach (var e in Rest(events))
+                switch (e)
+                {
+                    case TextDelta d: text.Append(d.Text); break;
+                    case UsageReport u: usage = u.Usage; break;
+                    case Finished f: finish = f.Reason; break;
+                }
+        }
+        catch (SessionRunFailed failed)
+        {
+            await new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code).WriteAsync(context.Response);
+            return;
+        }
+        ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: its text so far is not the answer
+        await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text.ToString(), [], finish, usage, model));
     }
 
     private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events)

@@ -56,7 +56,14 @@ public static class SessionCommands
 /// Answer to <see cref="SessionCommands.SendMessage"/>: the message is persisted; tokens follow on <see cref="Events"/>. The
 /// SourceRef is written by Akka's stream-ref serializer; its <see cref="ChatEvent"/> elements are wire messages themselves.
 /// </summary>
-public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode) : IDurarWireMessage;
+public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode) : IDurarWireMessage
+{
+    /// <summary>
+    /// The session actor running the turn: the HTTP node watches it, so a reply whose session stops mid-run (its node
+    /// crashed, or handed it off) ends with an error instead of waiting on a stream nobody will finish.
+    /// </summary>
+    public Akka.Actor.IActorRef? Session { get; init; }
+}
 
 /// <summary>A directive-only message changed the session; <see cref="Reply"/> is the acknowledgement text.</summary>
 public sealed record DirectivesApplied(string SessionKey, string Reply, SessionView View) : IDurarWireMessage;
