@@ -128,17 +128,21 @@ public static partial class SessionsApi
         using var sessionLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var lost = false;
         var lostSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        IActorRef? watcher = null;
         if (accepted.Session is { } session)
-            _ = session.WatchAsync(sessionLost.Token).ContinueWith(t =>
+        {
+            var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            watcher = context.RequestServices.GetRequiredService<ActorSystem>().ActorOf(SessionWatcher.Props(session, died));
+            _ = died.Task.ContinueWith(_ =>
             {
-                if (!t.IsCompletedSuccessfully || !t.Result) return;
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions")
                     .LogWarning("Session [{SessionKey}] stopped before its reply was complete (its node left); ending the reply with session_lost",
                         accepted.SessionKey);
                 lost = true;
                 lostSignal.TrySetResult();
                 sessionLost.Cancel();
-            }, TaskScheduler.Default);
+            }, sessionLost.Token, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
         var events = new UntilSessionLost(accepted.Events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(sessionLost.Token),
             lostSignal.Task);
         try
@@ -154,9 +158,27 @@ public static partial class SessionsApi
         }
         finally
         {
-            await sessionLost.CancelAsync(); // ends the watch
+            await sessionLost.CancelAsync();
+            if (watcher is not null) context.RequestServices.GetRequiredService<ActorSystem>().Stop(watcher);
             await events.DisposeAsync();
         }
+    }
+
+    /// <summary>Watches a (usually remote) session actor for the length of one reply: its death completes the task.</summary>
+    private sealed class SessionWatcher : ReceiveActor
+    {
+        public SessionWatcher(IActorRef session, TaskCompletionSource died)
+        {
+            Context.Watch(session);
+            Receive<Terminated>(_ =>
+            {
+                died.TrySetResult();
+                Context.Stop(Self);
+            });
+        }
+
+        public static Props Props(IActorRef session, TaskCompletionSource died) =>
+            Akka.Actor.Props.Create(() => new SessionWatcher(session, died));
     }
 
     /// <summary>
