@@ -1,6 +1,7 @@
 # bench/lib.sh: shared machinery of bench/run.sh and bench/profile.sh (sourced, not run). Expects ROOT, and optionally
-# WRK_THREADS, MAX_REQUESTS, CHUNKS, KEEP, and GATEWAY_ENV (extra VAR=value words for the gateway process, for A/B
-# runs of runtime settings, e.g. GATEWAY_ENV="DOTNET_gcServer=0"). Every process started through here is killed on exit.
+# WRK_THREADS, MAX_REQUESTS, CHUNKS, KEEP, GATEWAY_ENV (extra VAR=value words for the gateway process, for A/B runs of
+# runtime settings, e.g. GATEWAY_ENV="DOTNET_gcServer=0") and EXTRA_CONFIG (HOCON appended to the gateway's config file,
+# for A/B runs of settings). Every process started through here is killed on exit.
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 WRK_THREADS=${WRK_THREADS:-2}
@@ -79,6 +80,7 @@ env { BENCHFO_API_KEYS = "sk-429,sk-bench" }
 agents { defaults { model { primary = "bench/m" } } }
 auth { cooldowns { schedule = [0.001ms] } }
 gateway { sessions { idleTimeout = $2 } }
+${EXTRA_CONFIG:-}
 EOF
 }
 

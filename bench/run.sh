@@ -13,6 +13,8 @@
 #   SESSIONS=100000    sessions to create                   SESSIONS_CAP=90  seconds cap on creating them
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
 #   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
+#   SKIP_LOAD=1        only the sessions phase (no warm-up, no load rounds)
+#   SKIP_PASSIVATION=1 sessions phase without the wait for passivation (idleTimeout + 20 s)
 #   OUT=FILE           also write the table (markdown) to FILE
 #   GATEWAY_ENV="VAR=value ..."  extra environment for the gateway process (A/B runs of runtime settings)
 # Every load loop is bounded in count and time, targets are 127.0.0.1 only, and every process started here is
@@ -36,6 +38,7 @@ source "$ROOT/bench/lib.sh"
 start_stack
 
 ROUND=0
+if [ "${SKIP_LOAD:-0}" = 1 ]; then RUNS=0; else
 WARM_DIRECT=$((WARMUP < 5 ? WARMUP : 5))
 log "warm-up (${WARMUP}s of each load through the gateway, ${WARM_DIRECT}s direct)"
 run_wrk warm.direct "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$UP"
@@ -48,6 +51,7 @@ run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
 IDLE_T0=$(cpu_ticks "$GW_PID"); IDLE0=$(gc_snap snap); sleep 5; IDLE1=$(gc_snap snap); IDLE_T1=$(cpu_ticks "$GW_PID")
 fig idle.alloc_per_s "$(awk -v a="$(kv allocated "$IDLE1")" -v b="$(kv allocated "$IDLE0")" 'BEGIN{printf "%.0f", (a-b)/5}')"
 fig idle.cpu_ms_per_s "$(awk -v t="$((IDLE_T1 - IDLE_T0))" -v hz="$CLK_TCK" 'BEGIN{printf "%.1f", t*1000/hz/5}')"
+fi
 
 for ROUND in $(seq 1 "$RUNS"); do
   log "round $ROUND/$RUNS: non-streaming, concurrency 1"
@@ -114,10 +118,12 @@ if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
   R1=$(rss_kb "$GW_PID"); S1=$(gc_snap gc); R1GC=$(rss_kb "$GW_PID")
   CREATED=$(kv created "$SRES")
   log "  created $CREATED sessions in $(kv elapsed_s "$SRES") s ($(kv rate "$SRES")/s, errors $(kv errors "$SRES")); RSS $((R0/1024)) -> $((R1/1024)) MB ($((R1GC/1024)) MB after a full GC)"
+  if [ "${SKIP_PASSIVATION:-0}" != 1 ]; then
   log "  waiting $((IDLE_S + 20)) s for passivation (idleTimeout ${IDLE_S}s)"
   sleep $((IDLE_S + 20))
   R2=$(rss_kb "$GW_PID"); S2=$(gc_snap gc); R2GC=$(rss_kb "$GW_PID")
   log "  after passivation: RSS $((R2/1024)) MB, $((R2GC/1024)) MB after a full GC; heap $(( $(kv heap "$S2") / 1048576 )) MB"
+  fi
   fig sess.created "$CREATED"
   fig sess.elapsed_s "$(kv elapsed_s "$SRES")"
   fig sess.rate "$(kv rate "$SRES")"
@@ -125,11 +131,11 @@ if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
   fig sess.rss_before_mb "$(awk -v k="$R0" 'BEGIN{printf "%.1f", k/1024}')"
   fig sess.rss_after_mb "$(awk -v k="$R1" 'BEGIN{printf "%.1f", k/1024}')"
   fig sess.rss_after_gc_mb "$(awk -v k="$R1GC" 'BEGIN{printf "%.1f", k/1024}')"
-  fig sess.rss_passivated_mb "$(awk -v k="$R2" 'BEGIN{printf "%.1f", k/1024}')"
-  fig sess.rss_passivated_gc_mb "$(awk -v k="$R2GC" 'BEGIN{printf "%.1f", k/1024}')"
+  [ "${SKIP_PASSIVATION:-0}" = 1 ] || fig sess.rss_passivated_mb "$(awk -v k="$R2" 'BEGIN{printf "%.1f", k/1024}')"
+  [ "${SKIP_PASSIVATION:-0}" = 1 ] || fig sess.rss_passivated_gc_mb "$(awk -v k="$R2GC" 'BEGIN{printf "%.1f", k/1024}')"
   fig sess.heap_before_mb "$(awk -v b="$(kv heap "$S0")" 'BEGIN{printf "%.1f", b/1048576}')"
   fig sess.heap_after_mb "$(awk -v b="$(kv heap "$S1")" 'BEGIN{printf "%.1f", b/1048576}')"
-  fig sess.heap_passivated_mb "$(awk -v b="$(kv heap "$S2")" 'BEGIN{printf "%.1f", b/1048576}')"
+  [ "${SKIP_PASSIVATION:-0}" = 1 ] || fig sess.heap_passivated_mb "$(awk -v b="$(kv heap "$S2")" 'BEGIN{printf "%.1f", b/1048576}')"
   fig sess.rss_per_session_b "$(awk -v a="$R1GC" -v b="$R0" -v n="$CREATED" 'BEGIN{ if (n>0) printf "%.0f", (a-b)*1024/n; else print "nan"}')"
   fig sess.heap_per_session_b "$(awk -v a="$(kv heap "$S1")" -v b="$(kv heap "$S0")" -v n="$CREATED" 'BEGIN{ if (n>0) printf "%.0f", (a-b)/n; else print "nan"}')"
   stop_pid "$GW_PID"

@@ -63,7 +63,9 @@ public sealed class CannedHandler(byte[] body, string mediaType) : HttpMessageHa
 {
     private readonly MediaTypeHeaderValue _type = new(mediaType);
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => Answer(request);
+
+    public Task<HttpResponseMessage> Answer(HttpRequestMessage request)
     {
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = _type;

@@ -55,7 +55,15 @@ public static class DurarHostingExtensions
                 EnableMultipleHttp2Connections = true,
                 // An abandoned response (client gone, error body not read) closes the upstream connection at once.
                 ResponseDrainTimeout = TimeSpan.Zero,
+                // One handler serves every key and tenant: an upstream's cookies (load-balancer affinity and the like) must
+                // not travel between them, and no cookie handler runs per call.
+                UseCookies = false,
+                // No trace headers injected into upstream calls (and no diagnostics handler per call).
+                ActivityHeadersPropagator = null,
             })
+            // The factory's logging handlers would open a log scope and write two log events per upstream call (the hot
+            // path); transports report failures themselves.
+            .RemoveAllLoggers()
             // Upstream clients are created per call by the factory; the handler pool keeps connections warm.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
@@ -63,7 +71,6 @@ public static class DurarHostingExtensions
             sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
             sp.GetRequiredService<TransportRegistry>(),
             settings.Gateway,
-            sp.GetRequiredService<IMaterializer>(),
             sp.GetRequiredService<ILogger<ChatRunner>>()));
         // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
         services.AddSingleton<DurarChatClient>();

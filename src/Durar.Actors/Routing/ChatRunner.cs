@@ -1,8 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers.Messages;
@@ -15,7 +13,8 @@ namespace Durar.Actors.Routing;
 /// <summary>
 /// Runs one chat request over its candidate chain (reference sections E, H, I). It is the edge between HTTP and the actors:
 /// it leases keys from the provider actors (an Ask, allowed at the edge), calls the transport itself so tokens never pass
-/// through an actor mailbox, carries streams through Akka.Streams, and reports every attempt's outcome to the key actor.
+/// through an actor mailbox, hands a stream to the caller as the transport's own async stream (no graph materialized per
+/// request: Akka.Streams is for the session fan-out), and reports every attempt's outcome to the key actor.
 /// <list type="bullet">
 /// <item>rate limit → the provider's next key at once (no sleep);</item>
 /// <item>overloaded / server error / timeout → same-model retry with jittered backoff (1 s doubling to 30 s), bounded;</item>
@@ -28,7 +27,6 @@ public sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,
-    IMaterializer materializer,
     ILogger<ChatRunner> logger,
     TimeProvider? time = null)
 {
@@ -46,30 +44,36 @@ public sealed partial class ChatRunner(
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
         RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
-            var call = Call(candidate, key, request);
-            // Akka.Streams carries the tokens: the transport's async stream becomes a Source; cancelling it aborts the upstream call.
-            var source = Source.From(() => transport.StreamAsync(call, CancellationToken.None));
-            var events = source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(ct);
-            var head = new List<ChatEvent>(2);
+            // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
+            // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
+            // follows the caller (client disconnect) for the whole stream, and the failover budget only until the first
+            // output: a committed stream is never cut by the budget.
+            var upstream = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var events = transport.StreamAsync(Call(candidate, key, request), upstream.Token).GetAsyncEnumerator(upstream.Token);
+            ChatEvent? first = null;
             var hints = UpstreamException.NoHints;
             try
             {
                 // Hold back until the upstream produced real output: an error before that can still fail over.
-                using var registration = attemptCt.Register(static e => _ = ((IAsyncEnumerator<ChatEvent>)e!).DisposeAsync(), events);
-                while (await events.MoveNextAsync().ConfigureAwait(false))
+                using (attemptCt.Register(static u => ((CancellationTokenSource)u!).Cancel(), upstream))
                 {
-                    if (events.Current is StreamOpened opened) { hints = opened.Hints; continue; }
-                    head.Add(events.Current);
-                    break;
+                    while (await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        if (events.Current is StreamOpened opened) { hints = opened.Hints; continue; }
+                        first = events.Current;
+                        break;
+                    }
                 }
+                attemptCt.ThrowIfCancellationRequested();
             }
             catch
             {
                 await events.DisposeAsync().ConfigureAwait(false);
+                upstream.Dispose();
                 throw;
             }
-            attemptCt.ThrowIfCancellationRequested();
-            return new StreamingRun(Continue(head, events, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts) { KeyId = key.KeyId };
+            return new StreamingRun(Continue(first, events, upstream, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts)
+                { KeyId = key.KeyId };
         });
 
     private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
@@ -85,16 +89,16 @@ public sealed partial class ChatRunner(
         var queued = false;
         while (true)
         {
-            var cooling = new List<ResolvedModel>();
+            List<ResolvedModel>? cooling = null;
             for (var i = 0; i < plan.Candidates.Length; i++)
             {
                 var (step, value) = await TryCandidateAsync(run, plan.Candidates[i], i, ProbeMode.None, attempt, budget.Token, ct).ConfigureAwait(false);
                 if (step == Step.Succeeded) return value!;
                 if (step == Step.Stop) return run.Exhausted();
-                if (step == Step.Cooling) cooling.Add(plan.Candidates[i]);
+                if (step == Step.Cooling) (cooling ??= []).Add(plan.Candidates[i]);
             }
             // Every runnable candidate failed: probe the cooling ones (at most one probe per provider per interval).
-            foreach (var candidate in cooling)
+            foreach (var candidate in cooling ?? [])
             {
                 var probe = candidate == plan.Requested ? ProbeMode.PrimaryMargin : ProbeMode.Throttled;
                 var (step, value) = await TryCandidateAsync(run, candidate, plan.Candidates.IndexOf(candidate), probe, attempt, budget.Token, ct).ConfigureAwait(false);
@@ -176,7 +180,6 @@ public sealed partial class ChatRunner(
                     return (Step.NextCandidate, null);
                 }
                 key = (KeyLease)lease;
-                tried = tried.Add(key.KeyId);
             }
 
             try
@@ -188,6 +191,7 @@ public sealed partial class ChatRunner(
             }
             catch (UpstreamException e)
             {
+                tried = tried.Add(key.KeyId); // only a failed attempt's key matters to the next lease (no set on the happy path)
                 var reason = FailureClassifier.Classify(e.Failure);
                 Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
                 run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
@@ -197,7 +201,8 @@ public sealed partial class ChatRunner(
                     LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);
                     return (Step.Stop, null);
                 }
-                if (FailureClassifier.IsKeyRotationTrigger(e.Failure))
+                // Classified once: a rate limit always rotates; only the rarer reasons need the rotation rules' second look.
+                if (reason == FailoverReason.RateLimit || (reason != FailoverReason.Overloaded && FailureClassifier.IsKeyRotationTrigger(e.Failure)))
                 {
                     LogStep(logger, candidate.ToString(), candidate + " (next key)", reason.ToWireName(), e.Failure.Message);
                     continue; // next key at once
@@ -249,31 +254,37 @@ public sealed partial class ChatRunner(
         return retryAfter is { } ra && ra > jittered ? ra : jittered;
     }
 
-    private static async IAsyncEnumerable<ChatEvent> Continue(List<ChatEvent> head, IAsyncEnumerator<ChatEvent> events, OutcomeReporter outcome)
+    /// <summary>
+    /// The committed stream: the first output event, then the rest of the upstream's. Reports the outcome once when it ends
+    /// (success, a failure after output, or cancellation) and then releases the upstream call.
+    /// </summary>
+    private static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
+        CancellationTokenSource upstream, OutcomeReporter outcome)
     {
         TokenUsage? usage = null;
         try
         {
-            foreach (var e in head)
+            if (first is not null)
             {
-                if (e is UsageReport u) usage = u.Usage;
-                yield return e;
-            }
-            while (true)
-            {
-                bool more;
-                try
+                if (first is UsageReport u0) usage = u0.Usage;
+                yield return first;
+                while (true)
                 {
-                    more = await events.MoveNextAsync().ConfigureAwait(false);
+                    bool more;
+                    try
+                    {
+                        more = await events.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (UpstreamException e)
+                    {
+                        outcome.Failed(e);
+                        throw new UpstreamException(e.Failure, e.Hints, e) { BeforeOutput = false };
+                    }
+                    if (!more) break;
+                    var current = events.Current;
+                    if (current is UsageReport u) usage = u.Usage;
+                    yield return current;
                 }
-                catch (UpstreamException e)
-                {
-                    outcome.Failed(e);
-                    throw new UpstreamException(e.Failure, e.Hints, e) { BeforeOutput = false };
-                }
-                if (!more) break;
-                if (events.Current is UsageReport u) usage = u.Usage;
-                yield return events.Current;
             }
             outcome.Succeeded(usage);
         }
@@ -281,6 +292,7 @@ public sealed partial class ChatRunner(
         {
             outcome.CancelledIfOpen();
             await events.DisposeAsync().ConfigureAwait(false);
+            upstream.Dispose();
         }
     }
 

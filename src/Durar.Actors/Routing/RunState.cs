@@ -8,33 +8,35 @@ namespace Durar.Actors.Routing;
 /// <summary>The attempts of one run so far, and the exhaustion error they add up to.</summary>
 internal sealed class RunState(RunPlan plan, long startedTimestamp)
 {
-    private readonly List<AttemptRecord> _attempts = [];
-    private readonly List<(ResolvedModel Candidate, NoKeyAvailable Answer)> _cooling = [];
+    // Created on the first failure: a run that succeeds at once allocates neither.
+    private List<AttemptRecord>? _attempts;
+    private List<(ResolvedModel Candidate, NoKeyAvailable Answer)>? _cooling;
 
     public RunPlan Plan { get; } = plan;
-    public IReadOnlyList<AttemptRecord> Attempts => _attempts;
+    public IReadOnlyList<AttemptRecord> Attempts => _attempts ?? (IReadOnlyList<AttemptRecord>)[];
 
-    public void Add(AttemptRecord attempt) => _attempts.Add(attempt);
+    public void Add(AttemptRecord attempt) => (_attempts ??= []).Add(attempt);
 
     public void NoteCooling(ResolvedModel candidate, NoKeyAvailable answer)
     {
+        _cooling ??= [];
         if (_cooling.Any(c => c.Candidate == candidate)) return;
         _cooling.Add((candidate, answer));
     }
 
     /// <summary>Every candidate is unavailable because of rate-limit cooldowns (no other kind of failure).</summary>
     public bool AllCooling =>
-        _cooling.Count > 0 && _cooling.All(c => c.Answer.Reason == FailoverReason.RateLimit)
-        && _attempts.All(a => a.Reason == FailoverReason.RateLimit);
+        _cooling is { Count: > 0 } && _cooling.All(c => c.Answer.Reason == FailoverReason.RateLimit)
+        && Attempts.All(a => a.Reason == FailoverReason.RateLimit);
 
-    public DateTimeOffset? SoonestRecovery => _cooling.Select(c => c.Answer.RetryAt).Where(t => t is not null).Min();
+    public DateTimeOffset? SoonestRecovery => _cooling?.Select(c => c.Answer.RetryAt).Where(t => t is not null).Min();
 
     public TimeSpan BudgetLeft(TimeProvider time, TimeSpan budget) => budget - time.GetElapsedTime(startedTimestamp);
 
     public void ResetForRetry()
     {
-        _cooling.Clear();
-        _attempts.RemoveAll(a => a.Reason == FailoverReason.RateLimit);
+        _cooling?.Clear();
+        _attempts?.RemoveAll(a => a.Reason == FailoverReason.RateLimit);
     }
 
     /// <summary>
@@ -43,8 +45,8 @@ internal sealed class RunState(RunPlan plan, long startedTimestamp)
     /// </summary>
     public RunFailure Exhausted()
     {
-        var records = _attempts.ToList();
-        foreach (var (candidate, answer) in _cooling)
+        var records = Attempts.ToList();
+        foreach (var (candidate, answer) in _cooling ?? [])
             if (!records.Any(r => r.Model == candidate.ToString()))
                 records.Add(new AttemptRecord(candidate.ToString(), null, answer.Reason, answer.Message, null) { RetryAfterAt = answer.RetryAt });
 

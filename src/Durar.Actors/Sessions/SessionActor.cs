@@ -21,19 +21,22 @@ namespace Durar.Actors.Sessions;
 /// is acknowledged; the reply streams to every subscriber through Akka.Streams SourceRefs (so any node's HTTP endpoint can
 /// consume it) and is journaled when the run ends, whether or not a client is still listening.
 /// </summary>
-public sealed class SessionActor : ReceivePersistentActor, IWithTimers
+/// <remarks>
+/// Thousands of sessions sit idle in memory, so an idle one is kept small: an untyped persistent actor (no per-instance
+/// handler tables), the system-wide materializer for its reply streams (not a materializer and its supervisor actor per
+/// session), and the queues created only when first needed (the base class's logger is created on first use too).
+/// </remarks>
+public sealed class SessionActor : UntypedPersistentActor, IWithTimers
 {
     private const string CollectTimer = "collect-debounce";
     private const int SubscriberBuffer = 256;
 
     private readonly string _key;
     private readonly SessionServices _services;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IMaterializer _materializer;
     private SessionState _state = SessionState.Empty;
     private ActiveRun? _active;
-    private readonly List<PendingTurn> _pending = [];
-    private readonly List<string> _droppedSummaries = [];
+    private List<PendingTurn>? _pending;
+    private List<string>? _droppedSummaries;
 
     public ITimerScheduler Timers { get; set; } = null!;
     public override string PersistenceId { get; }
@@ -62,51 +65,96 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         _key = key;
         _services = services;
         PersistenceId = "session-" + key;
-        _materializer = Context.Materializer();
-        Recover<ISessionEvent>(e => _state = _state.Apply(e));
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is SessionSnapshot s) _state = s.State;
-        });
-
-        Command<SessionCommands.SendMessage>(OnSend);
-        Command<SessionCommands.GetSession>(_ => Sender.Tell(View()));
-        Command<SessionCommands.GetMessages>(q =>
-        {
-            var offset = Math.Max(0, q.Offset);
-            var limit = Math.Clamp(q.Limit, 1, 500);
-            Sender.Tell(new TranscriptPage(_key, offset, _state.Transcript.Count, [.. _state.Transcript.Skip(offset).Take(limit)]));
-        });
-        Command<SessionCommands.PatchSession>(OnPatch);
-        Command<SessionCommands.ResetSession>(_ =>
-        {
-            var replyTo = Sender;
-            PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()));
-        });
-        Command<SessionCommands.DeleteSession>(_ =>
-        {
-            _active?.Cancel.Cancel();
-            DeleteMessages(LastSequenceNr);
-            DeleteSnapshots(SnapshotSelectionCriteria.Latest);
-            _state = SessionState.Empty;
-            Sender.Tell(new SessionDeleted(_key));
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-        });
-        Command<RunFinished>(OnRunFinished);
-        Command<CollectDue>(_ => StartNextIfIdle());
-        Command<ReceiveTimeout>(_ =>
-        {
-            if (_active is null && _pending.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-        });
-        Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr - 1));
-        Command<SaveSnapshotFailure>(f => _log.Warning("Session [{SessionKey}] snapshot failed: {Error}", _key, f.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("Session [{SessionKey}] could not delete events: {Error}", _key, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
     }
 
-    public static Props Props(string key, SessionServices services) => Akka.Actor.Props.Create(() => new SessionActor(key, services));
+    private List<PendingTurn> Pending => _pending ??= [];
+
+    private int PendingCount => _pending?.Count ?? 0;
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case ISessionEvent e:
+                _state = _state.Apply(e);
+                break;
+            case SnapshotOffer { Snapshot: SessionSnapshot s }:
+                _state = s.State;
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case SessionCommands.SendMessage send:
+                OnSend(send);
+                break;
+            case SessionCommands.GetSession:
+                Sender.Tell(View());
+                break;
+            case SessionCommands.GetMessages q:
+            {
+                var offset = Math.Max(0, q.Offset);
+                var limit = Math.Clamp(q.Limit, 1, 500);
+                Sender.Tell(new TranscriptPage(_key, offset, _state.Transcript.Count, [.. _state.Transcript.Skip(offset).Take(limit)]));
+                break;
+            }
+            case SessionCommands.PatchSession patch:
+                OnPatch(patch);
+                break;
+            case SessionCommands.ResetSession:
+            {
+                var replyTo = Sender;
+                PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()));
+                break;
+            }
+            case SessionCommands.DeleteSession:
+                _active?.Cancel.Cancel();
+                DeleteMessages(LastSequenceNr);
+                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+                _state = SessionState.Empty;
+                Sender.Tell(new SessionDeleted(_key));
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                break;
+            case RunFinished done:
+                OnRunFinished(done);
+                break;
+            case CollectDue:
+                StartNextIfIdle();
+                break;
+            case ReceiveTimeout:
+                if (_active is null && PendingCount == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                break;
+            case SaveSnapshotSuccess saved:
+                DeleteMessages(saved.Metadata.SequenceNr - 1);
+                break;
+            case SaveSnapshotFailure f:
+                Log.Warning("Session [{SessionKey}] snapshot failed: {Error}", _key, f.Cause.Message);
+                break;
+            case DeleteMessagesFailure f:
+                Log.Warning("Session [{SessionKey}] could not delete events: {Error}", _key, f.Cause.Message);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess or DeleteSnapshotsFailure:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    public static Props Props(string key, SessionServices services) => Akka.Actor.Props.CreateBy(new Producer(key, services));
+
+    /// <summary>Creates the session without reflection: one is created for every session that wakes up.</summary>
+    private sealed class Producer(string key, SessionServices services) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(SessionActor);
+
+        public ActorBase Produce() => new SessionActor(key, services);
+
+        public void Release(ActorBase actor) { }
+    }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -119,6 +167,13 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     protected override void PostStop()
     {
         _active?.Cancel.Cancel();
+        // The reply streams run on the system's materializer, not as this actor's children: end them with it, or a
+        // subscriber would wait for a reply that no longer comes.
+        var stopped = new SessionRunError(503, "The session stopped before the reply was complete.", "api_error", "session_stopped");
+        if (_active is not null) _ = _active.Fanout.CompleteAsync([stopped]);
+        if (_pending is not null)
+            foreach (var turn in _pending)
+                _ = turn.Fanout.CompleteAsync([stopped]);
         base.PostStop();
     }
 
@@ -150,7 +205,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         }
 
         var mode = send.QueueMode ?? inline.Queue ?? _state.Overrides.Queue ?? SessionDirectives.DefaultQueueMode(_services);
-        if (_active is not null && _pending.Count >= _services.Settings.Gateway.Sessions.QueueCap && !DropForRoom(mode, replyTo))
+        if (_active is not null && PendingCount >= _services.Settings.Gateway.Sessions.QueueCap && !DropForRoom(mode, replyTo))
             return;
 
         var content = parsed.Text.Trim();
@@ -164,18 +219,19 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             var turn = new PendingTurn(_state.NextSeq - 1, content, mode, send, fanout, inline);
             var (queue, sourceRef) = Source.Queue<ChatEvent>(SubscriberBuffer, OverflowStrategy.Backpressure)
                 .ToMaterialized(StreamRefs.SourceRef<ChatEvent>(), Keep.Both)
-                .Run(_materializer);
+                .Run(SessionStreams.For(Context.System));
             fanout.Add(queue);
             var usageMode = SessionDirectives.UsageMode(inline, _state.Overrides, _services);
-            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode),
+            var self = Self;
+            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Session = self },
                 failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
 
             if (_active is not null && mode == QueueMode.Interrupt)
             {
-                _log.Info("Session [{SessionKey}]: interrupting the active run for a newer message", _key);
+                Log.Info("Session [{SessionKey}]: interrupting the active run for a newer message", _key);
                 _active.Cancel.Cancel();
             }
-            _pending.Add(turn);
+            Pending.Add(turn);
             if (_active is null)
             {
                 if (mode == QueueMode.Collect) Timers.StartSingleTimer(CollectTimer, CollectDue.Instance, _services.Settings.Gateway.Sessions.QueueDebounce);
@@ -194,22 +250,24 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             replyTo.Tell(new TurnRejected(_key, 429, $"The session queue is full ({_services.Settings.Gateway.Sessions.QueueCap} messages waiting).", "queue_full"));
             return false;
         }
-        var oldest = _pending[0];
-        _pending.RemoveAt(0);
-        if (policy == "summarize") _droppedSummaries.Add(oldest.Content.Length > 200 ? oldest.Content[..200] + "…" : oldest.Content);
+        var pending = Pending;
+        var oldest = pending[0];
+        pending.RemoveAt(0);
+        if (policy == "summarize") (_droppedSummaries ??= []).Add(oldest.Content.Length > 200 ? oldest.Content[..200] + "…" : oldest.Content);
         _ = oldest.Fanout.CompleteAsync([new SessionRunError(429, "Dropped from the session queue: too many messages were waiting.", "rate_limit_error", "queue_dropped")]);
         return true;
     }
 
     private void StartNextIfIdle()
     {
-        if (_active is not null || _pending.Count == 0) return;
+        if (_active is not null || _pending is not { Count: > 0 } pending) return;
         Timers.Cancel(CollectTimer);
         // collect merges every waiting collect-mode message into one turn; other modes run one message per turn.
-        var turns = _pending[0].Mode == QueueMode.Collect
-            ? _pending.TakeWhile(p => p.Mode == QueueMode.Collect).ToImmutableArray()
-            : [_pending[0]];
-        _pending.RemoveRange(0, turns.Length);
+        var turns = pending[0].Mode == QueueMode.Collect
+            ? pending.TakeWhile(p => p.Mode == QueueMode.Collect).ToImmutableArray()
+            : [pending[0]];
+        pending.RemoveRange(0, turns.Length);
+        if (pending.Count == 0) _pending = null; // an idle session keeps no queue
         var fanout = turns.Length == 1 ? turns[0].Fanout : SessionFanout.Merge(turns.Select(t => t.Fanout));
         var run = new ActiveRun(turns, new CancellationTokenSource(), fanout);
         _active = run;
@@ -310,7 +368,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
             // The reply is in the journal before the subscribers see the end of the stream.
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
-            if (_pending.Count > 0 && _pending[0].Mode == QueueMode.Collect)
+            if (_pending is { Count: > 0 } && _pending[0].Mode == QueueMode.Collect)
                 Timers.StartSingleTimer(CollectTimer, CollectDue.Instance, _services.Settings.Gateway.Sessions.QueueDebounce);
             else StartNextIfIdle();
         });
@@ -320,7 +378,7 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     {
         var last = turns[^1];
         var template = last.Command.Template;
-        var pendingSeqs = _pending.Select(p => p.Seq).ToHashSet();
+        var pendingSeqs = _pending is { Count: > 0 } ? _pending.Select(p => p.Seq).ToHashSet() : NoSeqs;
         var messages = ImmutableArray.CreateBuilder<ChatMessage>();
         if (template is not null)
             foreach (var m in template.Messages.Where(m => m.Role is "system" or "developer")) messages.Add(m);
@@ -329,11 +387,11 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
         else
             foreach (var entry in _state.Conversation(pendingSeqs))
                 messages.Add(new ChatMessage(entry.Role, entry.Content));
-        if (_droppedSummaries.Count > 0)
+        if (_droppedSummaries is { Count: > 0 })
         {
             messages.Insert(messages.Count - 1, new ChatMessage("user",
                 "Earlier queued messages were dropped:\n" + string.Join("\n", _droppedSummaries.Select(s => "• " + s))));
-            _droppedSummaries.Clear();
+            _droppedSummaries = null;
         }
         var baseRequest = template ?? new ChatRequest { Messages = [] };
         var target = SessionDirectives.TargetModel(last.View, _state, _services);
@@ -375,10 +433,30 @@ public sealed class SessionActor : ReceivePersistentActor, IWithTimers
     /// <summary>A journal that rejects an event (e.g. it cannot serialize it) fails the turn loudly instead of leaving the client waiting.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        _log.Error(cause, "Session [{SessionKey}] could not journal {EventType} (seq {SequenceNr})", _key, @event.GetType().Name, sequenceNr);
+        Log.Error(cause, "Session [{SessionKey}] could not journal {EventType} (seq {SequenceNr})", _key, @event.GetType().Name, sequenceNr);
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
     private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
-        _active is not null, _pending.Count, _state.CreatedAt);
+        _active is not null, PendingCount, _state.CreatedAt);
+
+    private static readonly IReadOnlySet<long> NoSeqs = new HashSet<long>();
+}
+
+/// <summary>
+/// The one materializer every session's reply streams run on (an Akka extension, so one per actor system): a materializer
+/// per session would cost each idle session a materializer and its supervisor actor.
+/// </summary>
+internal sealed class SessionStreams : IExtension
+{
+    private readonly IMaterializer _materializer;
+
+    private SessionStreams(ActorSystem system) => _materializer = system.Materializer(namePrefix: "session");
+
+    public static IMaterializer For(ActorSystem system) => system.WithExtension<SessionStreams, Provider>()._materializer;
+
+    private sealed class Provider : ExtensionIdProvider<SessionStreams>
+    {
+        public override SessionStreams CreateExtension(ExtendedActorSystem system) => new(system);
+    }
 }

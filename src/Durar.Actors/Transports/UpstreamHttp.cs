@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -107,12 +110,26 @@ internal static class UpstreamHttp
         return new UpstreamException(failure, ReadHints(response, body));
     }
 
+    /// <summary>Every header name <see cref="RateLimitHeaders.Parse"/> reads, for the one-pass check in <see cref="ReadHints"/>.</summary>
+    private static readonly FrozenSet<string> HintHeaders = RateLimitHeaders.HeaderNames.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     public static RateLimitHints ReadHints(HttpResponseMessage response, string? body)
     {
+        // Most answers carry no rate-limit header at all (proxies, local servers): one pass over the raw headers settles it
+        // without the per-name lookups. Raw (non-validated) values: nothing is parsed or allocated for headers we never read.
+        if (body is null && !HasAny(response.Headers.NonValidated) && !HasAny(response.Content.Headers.NonValidated))
+            return UpstreamException.NoHints;
         return RateLimitHeaders.Parse(name => Header(response.Headers, name) ?? Header(response.Content.Headers, name), body, DateTimeOffset.UtcNow);
 
+        static bool HasAny(HttpHeadersNonValidated headers)
+        {
+            foreach (var header in headers)
+                if (HintHeaders.Contains(header.Key)) return true;
+            return false;
+        }
+
         static string? Header(HttpHeaders headers, string name) =>
-            headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+            headers.NonValidated.TryGetValues(name, out var values) && values.Count > 0 ? values.First() : null;
     }
 
     /// <summary>Finds message, type and code in the shapes providers use: OpenAI, Anthropic, Google (object or array), plain.</summary>
@@ -122,21 +139,26 @@ internal static class UpstreamHttp
         try
         {
             using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0) root = root[0];
-            if (root.ValueKind != JsonValueKind.Object) return (null, null, null);
-            var error = root.TryGetProperty("error", out var e) ? e : root;
-            if (error.ValueKind == JsonValueKind.String) return (error.GetString(), null, null);
-            if (error.ValueKind != JsonValueKind.Object) return (null, null, null);
-            var message = Str(error, "message") ?? Str(root, "message") ?? Str(root, "detail");
-            var type = Str(error, "type") ?? Str(error, "status");
-            var code = Str(error, "code") ?? Str(error, "status");
-            return (message, type, code);
+            return ExtractError(doc.RootElement);
         }
         catch (JsonException)
         {
             return (null, null, null);
         }
+    }
+
+    /// <summary>The same, from an already parsed body (no second parse of its text).</summary>
+    public static (string? Message, string? Type, string? Code) ExtractError(JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0) root = root[0];
+        if (root.ValueKind != JsonValueKind.Object) return (null, null, null);
+        var error = root.TryGetProperty("error", out var e) ? e : root;
+        if (error.ValueKind == JsonValueKind.String) return (error.GetString(), null, null);
+        if (error.ValueKind != JsonValueKind.Object) return (null, null, null);
+        var message = Str(error, "message") ?? Str(root, "message") ?? Str(root, "detail");
+        var type = Str(error, "type") ?? Str(error, "status");
+        var code = Str(error, "code") ?? Str(error, "status");
+        return (message, type, code);
 
         static string? Str(JsonElement e, string name) =>
             e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
@@ -164,11 +186,88 @@ internal static class UpstreamHttp
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
 
-    public static HttpRequestMessage JsonPost(string url, byte[] body, int length)
+    /// <summary>Endpoint URIs by base URL and path: a provider's few endpoints are built and parsed once, not on every call.</summary>
+    private static readonly ConcurrentDictionary<(string? BaseUrl, string Path), Uri> Endpoints = new();
+
+    /// <summary>
+    /// A POST of the JSON in <paramref name="body"/> to <paramref name="baseUrl"/> + <paramref name="path"/>; disposing the
+    /// request returns the body's buffer to its pool.
+    /// </summary>
+    public static HttpRequestMessage JsonPost(string? baseUrl, string path, PooledJsonContent body)
     {
-        var content = new ByteArrayContent(body, 0, length);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return new HttpRequestMessage(HttpMethod.Post, url) { Content = content, Version = HttpVersion.Version11 };
+        if (!Endpoints.TryGetValue((baseUrl, path), out var uri))
+        {
+            uri = new Uri(baseUrl + path, UriKind.Absolute);
+            if (Endpoints.Count < 1024) Endpoints.TryAdd((baseUrl, path), uri); // base URLs come from the config; bounded anyway
+        }
+        return new HttpRequestMessage(HttpMethod.Post, uri) { Content = body, Version = HttpVersion.Version11 };
+    }
+}
+
+/// <summary>
+/// A request body written as JSON into a pooled buffer (no per-call array, no copy); the buffer goes back to the pool when the
+/// content is disposed, which the transports do by disposing the request after the exchange ends.
+/// </summary>
+internal sealed class PooledJsonContent : HttpContent, IBufferWriter<byte>
+{
+    private byte[] _buffer;
+    private int _length;
+
+    public PooledJsonContent(int initialCapacity = 2048)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        Headers.TryAddWithoutValidation("Content-Type", "application/json");
+    }
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
+
+    public void Advance(int count) => _length += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_length);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_length);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        if (_buffer.Length - _length >= Math.Max(sizeHint, 1)) return;
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + sizeHint));
+        _buffer.AsSpan(0, _length).CopyTo(grown);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = grown;
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        stream.WriteAsync(_buffer.AsMemory(0, _length)).AsTask();
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+        stream.WriteAsync(_buffer.AsMemory(0, _length), cancellationToken).AsTask();
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+        stream.Write(_buffer, 0, _length);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = _length;
+        return true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+            _length = 0;
+        }
+        base.Dispose(disposing);
     }
 }
 

@@ -88,8 +88,9 @@ public static partial class ChatCompletionsApi
             return;
         }
         var run = result.Value!;
-        SetRunHeaders(context.Response, run.Model, run.Attempts);
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Model.ToString());
+        var model = run.Model.ToString();
+        SetRunHeaders(context.Response, model, run.Attempts);
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
     }
 
@@ -104,15 +105,17 @@ public static partial class ChatCompletionsApi
         }
         var run = result.Value!;
         var response = context.Response;
-        SetRunHeaders(response, run.Model, run.Attempts);
+        var model = run.Model.ToString();
+        SetRunHeaders(response, model, run.Attempts);
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), run.Model.ToString());
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         try
         {
-            await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct);
+            // The handler returns right after: the closing frames leave with the end of the response.
+            await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
         }
         catch (UpstreamException e) when (!ct.IsCancellationRequested)
         {
@@ -135,9 +138,9 @@ public static partial class ChatCompletionsApi
         }
     }
 
-    private static void SetRunHeaders(HttpResponse response, ResolvedModel model, int attempts)
+    private static void SetRunHeaders(HttpResponse response, string model, int attempts)
     {
-        response.Headers[ModelHeader] = model.ToString();
+        response.Headers[ModelHeader] = model;
         response.Headers[AttemptsHeader] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -30,7 +30,7 @@ internal sealed class AnthropicEvent
             switch (kind)
             {
                 case "error":
-                    var (message, errType, code) = UpstreamHttp.ExtractError(root.GetRawText());
+                    var (message, errType, code) = UpstreamHttp.ExtractError(root);
                     return new AnthropicEvent { Type = kind, Error = new UpstreamFailure(StatusFor(errType), message ?? "upstream error", code, errType) };
                 case "message_start":
                     return new AnthropicEvent

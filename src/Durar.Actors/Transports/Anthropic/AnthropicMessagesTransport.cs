@@ -16,7 +16,14 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
 {
     public const string ApiVersion = "2023-06-01";
 
-    private HttpClient Client => httpClientFactory.CreateClient(UpstreamHttp.ClientName);
+    private HttpClient? _client;
+
+    /// <summary>
+    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
+    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
+    /// source each time.
+    /// </summary>
+    private HttpClient Client => _client ??= httpClientFactory.CreateClient(UpstreamHttp.ClientName);
 
     public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
@@ -70,10 +77,10 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
     private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
     {
         var provider = call.Target.Provider;
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
+        var body = new PooledJsonContent();
+        using (var w = new Utf8JsonWriter(body))
             WriteBody(w, call, stream);
-        var request = UpstreamHttp.JsonPost(provider.BaseUrl + "/v1/messages", buffer.WrittenSpan.ToArray(), buffer.WrittenCount);
+        var request = UpstreamHttp.JsonPost(provider.BaseUrl, "/v1/messages", body);
         if (call.ApiKey is { Length: > 0 } key)
         {
             if (provider.AuthHeader) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
@@ -261,7 +268,7 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
     {
         if (root.TryGetProperty("type", out var type) && type.GetString() == "error")
         {
-            var (message, errType, code) = UpstreamHttp.ExtractError(root.GetRawText());
+            var (message, errType, code) = UpstreamHttp.ExtractError(root);
             throw new UpstreamException(new UpstreamFailure(null, message, code, errType, providerId), UpstreamException.NoHints);
         }
         if (!root.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)

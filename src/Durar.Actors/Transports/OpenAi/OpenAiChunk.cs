@@ -4,8 +4,11 @@ using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Transports.OpenAi;
 
-/// <summary>One parsed <c>chat.completion.chunk</c> SSE frame (or <c>[DONE]</c>, an error object, or a malformed frame).</summary>
-internal sealed class OpenAiChunk
+/// <summary>
+/// One parsed <c>chat.completion.chunk</c> SSE frame (or <c>[DONE]</c>, an error object, or a malformed frame). A struct,
+/// read with a forward-only <see cref="Utf8JsonReader"/> pass: no document and no object per frame on the token path.
+/// </summary>
+internal readonly struct OpenAiChunk
 {
     public static readonly OpenAiChunk DoneChunk = new() { Done = true };
 
@@ -24,48 +27,219 @@ internal sealed class OpenAiChunk
         try
         {
             var reader = new Utf8JsonReader(trimmed);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return new OpenAiChunk { Malformed = Preview(trimmed) };
-            if (root.TryGetProperty("error", out var err) && err.ValueKind is JsonValueKind.Object or JsonValueKind.String)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                var (message, type, code) = UpstreamHttp.ExtractError(root.GetRawText());
-                int? status = err.ValueKind == JsonValueKind.Object && err.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null;
-                return new OpenAiChunk { Error = new UpstreamFailure(status, message ?? "upstream reported an error mid-stream", code, type) };
+                if (reader.TokenType is JsonTokenType.StartArray) reader.Skip(); // still a JSON error when the value is not closed
+                return new OpenAiChunk { Malformed = Preview(trimmed) };
             }
             string? text = null, finish = null;
             List<ToolCallDelta>? tools = null;
-            if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+            TokenUsage? usage = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var choice = choices[0];
-                if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
+                if (reader.ValueTextEquals("choices"u8))
                 {
-                    if (delta.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String) text = content.GetString();
-                    if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
-                    {
-                        tools = new List<ToolCallDelta>(calls.GetArrayLength());
-                        foreach (var call in calls.EnumerateArray())
-                        {
-                            var index = call.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : 0;
-                            string? id = call.TryGetProperty("id", out var idv) && idv.ValueKind == JsonValueKind.String ? idv.GetString() : null;
-                            string? name = null, args = null;
-                            if (call.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object)
-                            {
-                                if (fn.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String) name = n.GetString();
-                                if (fn.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String) args = a.GetString();
-                            }
-                            tools.Add(new ToolCallDelta(index, id, name, args));
-                        }
-                    }
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartArray) ReadChoices(ref reader, ref text, ref tools, ref finish);
+                    else reader.Skip();
                 }
-                if (choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String) finish = f.GetString();
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject) usage = ReadUsage(ref reader);
+                    else reader.Skip();
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.String) return ParseError(trimmed); // rare: the slow path
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
             }
-            TokenUsage? usage = root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object ? ParseUsage(u) : null;
             return new OpenAiChunk { Text = text, ToolCalls = tools, FinishReason = finish, Usage = usage };
         }
         catch (JsonException)
         {
             return new OpenAiChunk { Malformed = Preview(trimmed) };
+        }
+    }
+
+    /// <summary>An error object mid-stream: its message, type, code and numeric status, in every shape providers use.</summary>
+    private static OpenAiChunk ParseError(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var err = doc.RootElement.GetProperty("error");
+        var (message, type, code) = UpstreamHttp.ExtractError(doc.RootElement);
+        int? status = err.ValueKind == JsonValueKind.Object && err.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number
+            && c.TryGetInt32(out var n) ? n : null;
+        return new OpenAiChunk { Error = new UpstreamFailure(status, message ?? "upstream reported an error mid-stream", code, type) };
+    }
+
+    /// <summary>At <c>choices</c>' StartArray: the first choice's delta and finish reason; later choices are skipped.</summary>
+    private static void ReadChoices(ref Utf8JsonReader reader, ref string? text, ref List<ToolCallDelta>? tools, ref string? finish)
+    {
+        var first = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (first && reader.TokenType == JsonTokenType.StartObject)
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("delta"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.StartObject) ReadDelta(ref reader, ref text, ref tools);
+                        else reader.Skip();
+                    }
+                    else if (reader.ValueTextEquals("finish_reason"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String) finish = reader.GetString();
+                        else reader.Skip();
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            else reader.Skip();
+            first = false;
+        }
+    }
+
+    private static void ReadDelta(ref Utf8JsonReader reader, ref string? text, ref List<ToolCallDelta>? tools)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String) text = reader.GetString();
+                else reader.Skip();
+            }
+            else if (reader.ValueTextEquals("tool_calls"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartArray) tools = ReadToolCalls(ref reader);
+                else reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private static List<ToolCallDelta> ReadToolCalls(ref Utf8JsonReader reader)
+    {
+        var tools = new List<ToolCallDelta>(1);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+            var index = 0;
+            string? id = null, name = null, args = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("index"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var i)) index = i;
+                    else reader.Skip();
+                }
+                else if (reader.ValueTextEquals("id"u8)) id = ReadString(ref reader);
+                else if (reader.ValueTextEquals("function"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        if (reader.ValueTextEquals("name"u8)) name = ReadString(ref reader);
+                        else if (reader.ValueTextEquals("arguments"u8)) args = ReadString(ref reader);
+                        else
+                        {
+                            reader.Read();
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            tools.Add(new ToolCallDelta(index, id, name, args));
+        }
+        return tools;
+    }
+
+    /// <summary>At a property name: its value when it is a string, else null (the value skipped).</summary>
+    private static string? ReadString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String) return reader.GetString();
+        reader.Skip();
+        return null;
+    }
+
+    /// <summary>At <c>usage</c>'s StartObject; the same normalization as <see cref="ParseUsage"/>.</summary>
+    private static TokenUsage ReadUsage(ref Utf8JsonReader reader)
+    {
+        long? prompt = null, completion = null, input = null, output = null;
+        long cacheRead = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("prompt_tokens"u8)) prompt = ReadLong(ref reader);
+            else if (reader.ValueTextEquals("completion_tokens"u8)) completion = ReadLong(ref reader);
+            else if (reader.ValueTextEquals("input_tokens"u8)) input = ReadLong(ref reader);
+            else if (reader.ValueTextEquals("output_tokens"u8)) output = ReadLong(ref reader);
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("cached_tokens"u8)) cacheRead = ReadLong(ref reader) ?? 0;
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return new TokenUsage(prompt ?? input ?? 0, completion ?? output ?? 0, cacheRead);
+
+        static long? ReadLong(ref Utf8JsonReader reader)
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) return n;
+            reader.Skip();
+            return null;
         }
     }
 

@@ -76,16 +76,22 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
         }
     }
 
-    private HttpClient Client => httpClientFactory.CreateClient(UpstreamHttp.ClientName);
+    private HttpClient? _client;
+
+    /// <summary>
+    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
+    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
+    /// source each time.
+    /// </summary>
+    private HttpClient Client => _client ??= httpClientFactory.CreateClient(UpstreamHttp.ClientName);
 
     private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
     {
         var provider = call.Target.Provider;
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
+        var body = new PooledJsonContent();
+        using (var w = new Utf8JsonWriter(body))
             WriteBody(w, call, stream);
-        var url = provider.BaseUrl + "/chat/completions";
-        var request = UpstreamHttp.JsonPost(url, buffer.WrittenSpan.ToArray(), buffer.WrittenCount);
+        var request = UpstreamHttp.JsonPost(provider.BaseUrl, "/chat/completions", body);
         if (call.ApiKey is { Length: > 0 } key) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
         foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
         if (stream) request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
@@ -215,7 +221,7 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
     {
         if (root.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.Object)
         {
-            var (errorMessage, type, code) = UpstreamHttp.ExtractError(root.GetRawText());
+            var (errorMessage, type, code) = UpstreamHttp.ExtractError(root);
             throw new UpstreamException(new UpstreamFailure(null, errorMessage, code, type, providerId), UpstreamException.NoHints);
         }
         if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
