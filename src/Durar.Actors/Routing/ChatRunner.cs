@@ -86,7 +86,10 @@ public sealed partial class ChatRunner(
         var run = new RunState(plan, _time.GetTimestamp());
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(_failover.Budget);
-        var queued = false;
+        // queueWhenCooling: one bounded wait window for the whole request. A key's recovery time can move a little after the
+        // wait starts (the node's provisional cooldown is replaced by the key actor's own, computed a moment later), so the
+        // request may wait again inside the window rather than answer 429 a few milliseconds early.
+        DateTimeOffset? queueDeadline = null;
         while (true)
         {
             List<ResolvedModel>? cooling = null;
@@ -106,16 +109,19 @@ public sealed partial class ChatRunner(
                 if (step == Step.Stop) return run.Exhausted();
             }
             // Optionally wait for the first key to recover instead of answering 429 at once.
-            if (!queued && _failover.QueueWhenCooling && run.AllCooling && run.SoonestRecovery is { } recovery)
+            if (_failover.QueueWhenCooling && run.AllCooling && run.SoonestRecovery is { } recovery)
             {
-                var wait = recovery - _time.GetUtcNow();
-                if (wait <= _failover.QueueMaxWait && wait < run.BudgetLeft(_time, _failover.Budget))
+                var now = _time.GetUtcNow();
+                var first = queueDeadline is null;
+                queueDeadline ??= now + _failover.QueueMaxWait;
+                // At least a short pause per round, so a recovery time already in the past cannot spin; bounded by the window.
+                var wait = recovery - now < MinQueuePause ? MinQueuePause : recovery - now;
+                if (now + wait <= queueDeadline && wait < run.BudgetLeft(_time, _failover.Budget))
                 {
-                    queued = true;
-                    LogQueued(logger, plan.Requested.ToString(), wait.TotalMilliseconds);
+                    if (first) LogQueued(logger, plan.Requested.ToString(), wait.TotalMilliseconds);
                     try
                     {
-                        if (wait > TimeSpan.Zero) await Task.Delay(wait, _time, budget.Token).ConfigureAwait(false);
+                        await Task.Delay(wait, _time, budget.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                     {
@@ -128,6 +134,8 @@ public sealed partial class ChatRunner(
             return run.Exhausted();
         }
     }
+
+    private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
 
     private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
         CancellationToken budgetToken, CancellationToken ct) where T : class
