@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,12 +29,6 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
     /// <summary>How long a change may take to reach another node's providers (measured below; milliseconds in practice).</summary>
     private static readonly TimeSpan PropagationBound = TimeSpan.FromSeconds(5);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>A gateway with its own fake and data directory, joining through <paramref name="seeds"/>.</summary>
     private static Task<GatewayHarness> StartNodeAsync(int port, IEnumerable<int> seeds, string connectionString, string secretsKey) =>
@@ -47,19 +40,6 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
               secrets { key = "{{secretsKey}}" }
             }
             """);
-
-    /// <summary>Waits (at most 30 s) until <paramref name="node"/> sees <paramref name="count"/> members up.</summary>
-    private static async Task AwaitMembersUpAsync(GatewayHarness node, int count)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var cluster = JsonDocument.Parse(await node.Http.GetStringAsync("v1/admin/cluster")).RootElement;
-            if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == count) return;
-            Assert.True(DateTime.UtcNow < deadline, $"the cluster did not reach {count} members: {cluster}");
-            await Task.Delay(100);
-        }
-    }
 
     /// <summary>One chat through <paramref name="node"/>: the key its fake provider received.</summary>
     private static async Task<string?> KeyUsedAsync(GatewayHarness node)
@@ -129,7 +109,7 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
         var secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var postgres = await PostgresServer.StartOrUseAsync();
         await using var database = await postgres.CreateDatabaseAsync();
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { InProcessCluster.FreePort(), InProcessCluster.FreePort(), InProcessCluster.FreePort() };
         var nodes = new List<GatewayHarness>();
         var running = new List<GatewayHarness>();
         try
@@ -139,7 +119,7 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
                 nodes.Add(await StartNodeAsync(port, [ports[0]], database.ConnectionString, secretsKey));
                 running.Add(nodes[^1]);
             }
-            await AwaitMembersUpAsync(nodes[0], 3);
+            await InProcessCluster.AwaitMembersUpAsync(nodes[0], 3);
 
             // Before any profile: every node serves the configured key (a token profile ranks before an api key).
             foreach (var node in nodes) Assert.Equal(EnvKey, await KeyUsedAsync(node));
@@ -201,9 +181,9 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
             Assert.NotEqual(moved.GetProperty("createdAt").GetString(), moved.GetProperty("updatedAt").GetString());
 
             // A node that joins now (seeded by every original node, one of them gone) gets the current set before it serves.
-            var late = await StartNodeAsync(FreePort(), ports, database.ConnectionString, secretsKey);
+            var late = await StartNodeAsync(InProcessCluster.FreePort(), ports, database.ConnectionString, secretsKey);
             running.Add(late);
-            await AwaitMembersUpAsync(late, 3);
+            await InProcessCluster.AwaitMembersUpAsync(late, 3);
             Assert.Equal(edited, await KeyUsedAsync(late));
 
             // The stored order, set through a survivor, applies on every node.

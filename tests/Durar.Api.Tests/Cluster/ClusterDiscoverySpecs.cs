@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
@@ -14,19 +13,13 @@ namespace Durar.Api.Tests.Cluster;
 /// </summary>
 public sealed class ClusterDiscoverySpecs
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Should_form_one_cluster_from_discovered_endpoints_without_seed_nodes()
     {
         var fake = await FakeProvider.StartAsync();
         var dataDir = Directory.CreateTempSubdirectory("durar-discovery-").FullName;
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { InProcessCluster.FreePort(), InProcessCluster.FreePort(), InProcessCluster.FreePort() };
         var endpoints = string.Join(", ", ports.Select(p => $"\"127.0.0.1:{p}\""));
         var nodes = new List<GatewayHarness>();
         try
@@ -37,14 +30,7 @@ public sealed class ClusterDiscoverySpecs
                     gateway { cluster { port = {{port}}, discovery { method = config, serviceName = "durar-test", endpoints = [{{endpoints}}] } } }
                     """, fake, dataDir));
 
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
-            JsonElement cluster;
-            do
-            {
-                cluster = JsonDocument.Parse(await nodes[^1].Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
-                if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
-                await Task.Delay(200);
-            } while (DateTime.UtcNow < deadline);
+            var cluster = await InProcessCluster.AwaitMembersUpAsync(nodes[^1], 3, TimeSpan.FromSeconds(40));
             var members = cluster.GetProperty("members").EnumerateArray().ToList();
             Assert.Equal(3, members.Count(m => m.GetProperty("status").GetString() == "up"));
             Assert.Equal(ports.Order().Select(p => p.ToString()),

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -21,42 +20,6 @@ public sealed class KeyStateClusterSpecs(ITestOutputHelper output)
     private const string KeyA = "sk-cluster-key-aaaa";
     private const string KeyB = "sk-cluster-key-bbbb";
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<List<GatewayHarness>> StartClusterAsync(FakeProvider fake, string hocon)
-    {
-        var dataDir = Directory.CreateTempSubdirectory("durar-keys-cluster-").FullName;
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
-        var seed = $"akka.tcp://durar@127.0.0.1:{ports[0]}";
-        var nodes = new List<GatewayHarness>();
-        try
-        {
-            foreach (var port in ports)
-                nodes.Add(await GatewayHarness.StartAsync(hocon + $$"""
-
-                    gateway { cluster { port = {{port}}, seedNodes = ["{{seed}}"] } }
-                    """, fake, dataDir));
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (true)
-            {
-                var cluster = JsonDocument.Parse(await nodes[0].Http.GetStringAsync("v1/admin/cluster")).RootElement;
-                if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
-                Assert.True(DateTime.UtcNow < deadline, $"the cluster did not form: {cluster}");
-                await Task.Delay(100);
-            }
-            return nodes;
-        }
-        catch
-        {
-            foreach (var node in nodes) await node.DisposeAsync();
-            throw;
-        }
-    }
 
     private static IActorRef Providers(GatewayHarness node) => node.Services.GetRequiredService<ActorRegistry>().Get<ProvidersRegistryKey>();
 
@@ -77,7 +40,7 @@ public sealed class KeyStateClusterSpecs(ITestOutputHelper output)
     public async Task Should_make_every_node_skip_a_key_within_milliseconds_of_a_429_seen_through_one_node()
     {
         var fake = await FakeProvider.StartAsync();
-        var nodes = await StartClusterAsync(fake, $$"""
+        var nodes = await InProcessCluster.StartAsync(fake, $$"""
             models { providers { clk { baseUrl = "{fake-openai}", api = "openai-completions", models = [{ id = "m" }] } } }
             env { CLK_API_KEYS = "{{KeyA}},{{KeyB}}" }
             agents { defaults { model { primary = "clk/m" } } }
@@ -160,7 +123,7 @@ public sealed class KeyStateClusterSpecs(ITestOutputHelper output)
     public async Task Should_admit_a_keys_rpm_across_the_cluster_not_per_node()
     {
         var fake = await FakeProvider.StartAsync();
-        var nodes = await StartClusterAsync(fake, """
+        var nodes = await InProcessCluster.StartAsync(fake, """
             models { providers { clr { baseUrl = "{fake-openai}", apiKey = "sk-cluster-rpm-key1", api = "openai-completions", rpm = 5, models = [{ id = "m" }] } } }
             agents { defaults { model { primary = "clr/m" } } }
             gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 5s } }

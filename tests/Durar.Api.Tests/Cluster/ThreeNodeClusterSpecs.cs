@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
@@ -24,32 +23,18 @@ public sealed class ThreeNodeClusterSpecs
         agents { defaults { model { primary = "clu/m" } } }
         """;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Starts three gateways on one seed into <paramref name="nodes"/> and waits (at most 30 s) until all are up.</summary>
     private static async Task StartClusterAsync(List<GatewayHarness> nodes, FakeProvider fake, string dataDir)
     {
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { InProcessCluster.FreePort(), InProcessCluster.FreePort(), InProcessCluster.FreePort() };
         var seed = $"akka.tcp://durar@127.0.0.1:{ports[0]}";
         foreach (var port in ports)
             nodes.Add(await GatewayHarness.StartAsync(ClusterHocon + $$"""
                 gateway { cluster { port = {{port}}, seedNodes = ["{{seed}}"] } }
                 """, fake, dataDir));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement cluster;
-        do
-        {
-            cluster = JsonDocument.Parse(await nodes[0].Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
-            if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == 3) break;
-            await Task.Delay(200);
-        } while (DateTime.UtcNow < deadline);
-        Assert.Equal(3, cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up"));
+        await InProcessCluster.AwaitMembersUpAsync(nodes[0], 3);
     }
 
     [Fact]
