@@ -25,7 +25,6 @@ public sealed class DurarWireSerializerSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly TempDataDir _dir;
     private readonly ITestOutputHelper _output;
-    private readonly WireEquivalence _equivalence;
 
     public DurarWireSerializerSpecs(ITestOutputHelper output)
         : this(new TempDataDir(), output)
@@ -38,7 +37,6 @@ public sealed class DurarWireSerializerSpecs : Akka.TestKit.Xunit2.TestKit
     {
         _dir = dir;
         _output = output;
-        _equivalence = new WireEquivalence(Sys);
     }
 
     [Fact]
@@ -69,7 +67,7 @@ public sealed class DurarWireSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, sample);
         var restored = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
 
-        _equivalence.AssertEquivalent(sample, restored);
+        Equivalence.AssertEquivalent(sample, restored, system: Sys);
         Assert.Equal(DurarWireManifests.Derive(sample.GetType()), manifest);
         Assert.DoesNotContain(",", manifest, StringComparison.Ordinal);
         Assert.DoesNotContain("Durar.", manifest, StringComparison.Ordinal);
