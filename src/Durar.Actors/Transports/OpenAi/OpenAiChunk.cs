@@ -55,11 +55,7 @@ internal readonly struct OpenAiChunk
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.String) return ParseError(trimmed); // rare: the slow path
                     reader.Skip();
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                else SkipValue(ref reader);
             }
             return new OpenAiChunk { Text = text, ToolCalls = tools, FinishReason = finish, Usage = usage };
         }
@@ -102,11 +98,7 @@ internal readonly struct OpenAiChunk
                         if (reader.TokenType == JsonTokenType.String) finish = reader.GetString();
                         else reader.Skip();
                     }
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
+                    else SkipValue(ref reader);
                 }
             else reader.Skip();
             first = false;
@@ -129,11 +121,7 @@ internal readonly struct OpenAiChunk
                 if (reader.TokenType == JsonTokenType.StartArray) tools = ReadToolCalls(ref reader);
                 else reader.Skip();
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else SkipValue(ref reader);
         }
     }
 
@@ -170,22 +158,21 @@ internal readonly struct OpenAiChunk
                     {
                         if (reader.ValueTextEquals("name"u8)) name = ReadString(ref reader);
                         else if (reader.ValueTextEquals("arguments"u8)) args = ReadString(ref reader);
-                        else
-                        {
-                            reader.Read();
-                            reader.Skip();
-                        }
+                        else SkipValue(ref reader);
                     }
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                else SkipValue(ref reader);
             }
             tools.Add(new ToolCallDelta(index, id, name, args));
         }
         return tools;
+    }
+
+    /// <summary>At a property name: skips its value, whatever its shape.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        reader.Skip();
     }
 
     /// <summary>At a property name: its value when it is a string, else null (the value skipped).</summary>
@@ -219,18 +206,10 @@ internal readonly struct OpenAiChunk
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     if (reader.ValueTextEquals("cached_tokens"u8)) cacheRead = ReadLong(ref reader) ?? 0;
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
+                    else SkipValue(ref reader);
                 }
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            else SkipValue(ref reader);
         }
         return new TokenUsage(prompt ?? input ?? 0, completion ?? output ?? 0, cacheRead);
 
