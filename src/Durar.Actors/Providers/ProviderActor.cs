@@ -52,6 +52,11 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         public ApiKeyCredential Credential { get; set; } = credential;
         public IActorRef Actor { get; set; } = actor;
         public IActorRef? Owner { get; set; } = owner;
+        /// <summary>
+        /// The sharded key actor itself (the sender of its state pushes), watched: outcome reports and forwarded leases go to
+        /// it directly instead of through the proxy, the shard region and the shard. Null until known or after it stopped.
+        /// </summary>
+        public IActorRef? Entity { get; set; }
         /// <summary>Until when the key's per-minute budget is spent (pushed by the key actor); null = it has room.</summary>
         public DateTimeOffset? LimitedUntil { get; set; }
         /// <summary>The key actor stopped unexpectedly (e.g. its journal write failed) and is being restarted with backoff.</summary>
@@ -177,6 +182,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         }
         if (_slots.Find(s => s.Credential.Id == keyId) is not { } slot) return;
         _slots.Remove(slot);
+        if (slot.Entity is not null) Context.Unwatch(slot.Entity);
         if (_sharded is not null)
         {
             // Straight to the region: a message to the proxy could be dropped by the stop below.
@@ -191,6 +197,12 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private void OnKeyStopped(IActorRef actor)
     {
+        if (_slots.Find(s => actor.Equals(s.Entity)) is { } moved)
+        {
+            // The key's entity stopped (hand-off, or its node left): back to the region until its next push names the new one.
+            moved.Entity = null;
+            return;
+        }
         var keyId = _stopping.FirstOrDefault(e => e.Value.Actor.Equals(actor)).Key;
         if (keyId is not null && _stopping.Remove(keyId, out var stopped))
         {
@@ -341,7 +353,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             // A plain key needs no refresh: answer here, one hop fewer on the hot path, and independent of the key
             // actor being alive (its outcome reports still go to it).
             Sender.Tell(new KeyLease(chosen.Credential.Id, chosen.Credential.Secret, Self));
-        else if (!chosen.Down) chosen.Actor.Forward(request with { Via = Self, Handle = Self });
+        else if (!chosen.Down) (chosen.Entity ?? chosen.Actor).Forward(request with { Via = Self, Handle = Self });
         else Self.Forward(request with { Excluded = request.Excluded.Add(chosen.Credential.Id) });
     }
 
@@ -361,6 +373,11 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         slot.View = changed.View;
         slot.Health = changed.Health;
         slot.LimitedUntil = changed.LimitedUntil;
+        if (_sharded is not null && !Sender.IsNobody() && !Sender.Equals(slot.Entity) && !Sender.Equals(slot.Actor))
+        {
+            if (slot.Entity is not null) Context.Unwatch(slot.Entity);
+            slot.Entity = Context.Watch(Sender);
+        }
     }
 
     /// <summary>
@@ -376,7 +393,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             var decided = KeyHealthPolicy.Decide(slot.Health, failed.Reason, report.ModelId, failed.Hints, Now, _cooldowns);
             if (decided.CountsAsError) slot.Health = KeyHealthPolicy.Apply(slot.Health, decided);
         }
-        if (!slot.Down) slot.Actor.Tell(report);
+        if (!slot.Down) (slot.Entity ?? slot.Actor).Tell(report);
     }
 
     /// <summary>When the key can next serve <paramref name="model"/>: its health, or its spent minute budget; null = now.</summary>
