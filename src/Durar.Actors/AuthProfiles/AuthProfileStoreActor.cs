@@ -39,6 +39,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
 
     private readonly ISecretProtector _protector;
     private readonly IActorRef? _providers;
+    private readonly KeyLeaseBoard? _board;
     private readonly IReadOnlySet<string> _knownProviders;
     private readonly ImmutableDictionary<string, AuthProfileSettings> _config;
     private readonly string? _announceTo;
@@ -71,9 +72,11 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     /// In a cluster, the actor name (under <c>/user</c>) of the subscriber on every member, told after recovery that this
     /// store runs (<see cref="AuthProfileSubscription.StoreStarted"/>); null = nobody is told.
     /// </param>
+    /// <param name="board">This node's lease board: key changes sent to <paramref name="providers"/> are stamped on it first.</param>
     public AuthProfileStoreActor(ISecretProtector protector, IActorRef? providers, IReadOnlySet<string> knownProviders,
-        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null)
+        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null, KeyLeaseBoard? board = null)
     {
+        _board = board;
         _announceTo = announceTo;
         _protector = protector;
         _providers = providers;
@@ -101,8 +104,11 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     }
 
     public static Props Props(ISecretProtector protector, IActorRef? providers, IReadOnlySet<string> knownProviders,
-        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null) =>
-        Akka.Actor.Props.Create(() => new AuthProfileStoreActor(protector, providers, knownProviders, config, announceTo));
+        ImmutableDictionary<string, AuthProfileSettings> config, string? announceTo = null, KeyLeaseBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new AuthProfileStoreActor(protector, providers, knownProviders, config, announceTo, board));
+
+    /// <summary>A credential or order change to the providers, stamped on the lease board so the next lease sees it.</summary>
+    private void ToProviders(IProviderCommand command) => _providers?.Tell(_board?.Stamp(command) ?? command);
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -116,7 +122,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         }
         if (_providers is not null)
         {
-            foreach (var (provider, order) in _state.Orders) _providers.Tell(new ProviderCommands.SetOrder(provider, order));
+            foreach (var (provider, order) in _state.Orders) ToProviders(new ProviderCommands.SetOrder(provider, order));
             _providers.Tell(ProviderCommands.CredentialsLoaded.Instance);
         }
         _log.Info("Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", _state.Profiles.Count, _state.Orders.Count);
@@ -170,7 +176,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         {
             Apply(e);
             _secrets.Remove(profile.Id);
-            _providers?.Tell(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
+            ToProviders(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
             _log.Info("Auth profile [{ProfileId}] deleted", profile.Id);
             Publish();
             replyTo.Tell(new AuthProfileDeleted(profile.Id, true) { Revision = Revision });
@@ -190,7 +196,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Persist(new AuthProfileEvents.OrderSet(provider, order, Now), e =>
         {
             Apply(e);
-            _providers?.Tell(new ProviderCommands.SetOrder(provider, order));
+            ToProviders(new ProviderCommands.SetOrder(provider, order));
             Publish();
             replyTo.Tell(new AuthProfileOrderSaved(provider, order) { Revision = Revision });
         });
@@ -284,8 +290,8 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         var secrets = _secrets.GetValueOrDefault(profile.Id);
         var reason = AuthProfileRules.Ineligibility(profile, secrets, _config.GetValueOrDefault(profile.Id), Now);
         if (_providers is null) return reason;
-        if (reason is null) _providers.Tell(new ProviderCommands.UpsertCredential(profile.Provider, AuthProfileRules.ToCredential(profile, secrets!)));
-        else _providers.Tell(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
+        if (reason is null) ToProviders(new ProviderCommands.UpsertCredential(profile.Provider, AuthProfileRules.ToCredential(profile, secrets!)));
+        else ToProviders(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
         return reason;
     }
 
@@ -361,9 +367,10 @@ public static class AuthProfileStoreHostingExtensions
             var providers = registry.Get<ProvidersRegistryKey>();
             var known = catalog.Providers.Keys.ToImmutableHashSet(StringComparer.Ordinal);
             var clustered = KeyHosting.IsClustered(system);
+            var board = resolver.GetService<KeyLeaseBoard>();
             var store = clustered
                 ? AuthProfileStoreActor.Props(protector, null, known, settings.Auth.Profiles, announceTo: SubscriberName)
-                : AuthProfileStoreActor.Props(protector, providers, known, settings.Auth.Profiles);
+                : AuthProfileStoreActor.Props(protector, providers, known, settings.Auth.Profiles, board: board);
             // A journal failure stops a persistent actor; the supervisor starts the store again (it recovers and pushes every
             // profile once more), and forwards commands to whichever incarnation is running.
             var supervised = BackoffSupervisor.Props(Backoff.OnStop(store, "store",
@@ -392,6 +399,6 @@ public static class AuthProfileStoreHostingExtensions
             system.ActorOf(ClusterSingletonManager.Props(supervised, PoisonPill.Instance, managerSettings), ActorNames.AuthProfiles);
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/" + ActorNames.AuthProfiles, proxySettings), ProxyName);
             registry.Register<AuthProfileStoreKey>(proxy);
-            registry.Register<AuthProfileSubscriberKey>(system.ActorOf(AuthProfileSubscriberActor.Props(proxy, providers), SubscriberName));
+            registry.Register<AuthProfileSubscriberKey>(system.ActorOf(AuthProfileSubscriberActor.Props(proxy, providers, board: board), SubscriberName));
         });
 }

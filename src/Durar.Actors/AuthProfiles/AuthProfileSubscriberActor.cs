@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Durar.Actors.AuthProfiles.Messages;
+using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
 
 namespace Durar.Actors.AuthProfiles;
@@ -26,6 +27,7 @@ public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
 
     private readonly IActorRef _store;
     private readonly IActorRef _registry;
+    private readonly KeyLeaseBoard? _board;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _waitLimit;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -37,8 +39,10 @@ public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
 
     /// <param name="store">The store's cluster singleton proxy (or the store itself).</param>
     /// <param name="registry">This node's provider registry.</param>
-    public AuthProfileSubscriberActor(IActorRef store, IActorRef registry, TimeSpan interval, TimeSpan waitLimit)
+    /// <param name="board">This node's lease board: key changes sent to <paramref name="registry"/> are stamped on it first.</param>
+    public AuthProfileSubscriberActor(IActorRef store, IActorRef registry, TimeSpan interval, TimeSpan waitLimit, KeyLeaseBoard? board = null)
     {
+        _board = board;
         _store = store;
         _registry = registry;
         _interval = interval;
@@ -54,8 +58,8 @@ public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(IActorRef store, IActorRef registry, TimeSpan? interval = null, TimeSpan? waitLimit = null) =>
-        Akka.Actor.Props.Create(() => new AuthProfileSubscriberActor(store, registry, interval ?? DefaultInterval, waitLimit ?? DefaultWaitLimit));
+    public static Props Props(IActorRef store, IActorRef registry, TimeSpan? interval = null, TimeSpan? waitLimit = null, KeyLeaseBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new AuthProfileSubscriberActor(store, registry, interval ?? DefaultInterval, waitLimit ?? DefaultWaitLimit, board));
 
     protected override void PreStart()
     {
@@ -69,7 +73,7 @@ public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
         var first = _state.Applied is null;
         var (next, commands) = _state.Apply(set);
         _state = next;
-        foreach (var command in commands) _registry.Tell(command, _store);
+        foreach (var command in commands) _registry.Tell(_board?.Stamp(command) ?? command, _store);
         if (first)
         {
             _registry.Tell(ProviderCommands.CredentialsLoaded.Instance);

@@ -67,11 +67,13 @@ public static class DurarHostingExtensions
             // Upstream clients are created per call by the factory; the handler pool keeps connections warm.
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
+        services.AddSingleton<KeyLeaseBoard>();
         services.AddSingleton(sp => new ChatRunner(
             sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
             sp.GetRequiredService<TransportRegistry>(),
             settings.Gateway,
-            sp.GetRequiredService<ILogger<ChatRunner>>()));
+            sp.GetRequiredService<ILogger<ChatRunner>>(),
+            board: sp.GetRequiredService<KeyLeaseBoard>()));
         // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
         services.AddSingleton<DurarChatClient>();
         services.AddSingleton<Microsoft.Extensions.AI.IChatClient>(sp => sp.GetRequiredService<DurarChatClient>());
@@ -116,7 +118,8 @@ public static class DurarHostingExtensions
                 ? KeyHosting.Start(system, settings, tokens,
                     Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null)
                 : null;
-            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, sharded: sharded),
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, sharded: sharded,
+                    board: resolver.GetService<KeyLeaseBoard>()),
                 ActorNames.Providers);
             registry.Register<ProvidersRegistryKey>(providers);
         })

@@ -242,6 +242,15 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
             _health = _health with { LastUsed = _unflushedLastUsed };
             Sender.Tell(new KeyLease(_key.Id, _key.Secret, acquire.Handle ?? Self));
         });
+        // Batched successes of a healthy plain key: bookkeeping only, written with the next flush.
+        Command<KeyCommands.ReportUsage>(batch =>
+        {
+            if (batch.Usage is { } usage) _unflushedUsage = _unflushedUsage is null ? usage : _unflushedUsage.Add(usage);
+            _unflushedCost += batch.Cost;
+            _requests += batch.Requests;
+            if (_unflushedLastUsed is null || batch.LastUsed > _unflushedLastUsed) _unflushedLastUsed = batch.LastUsed;
+            if (_health.LastUsed is null || batch.LastUsed > _health.LastUsed) _health = _health with { LastUsed = batch.LastUsed };
+        });
         Command<KeyCommands.Attach>(attach =>
         {
             _limits = attach.Limits;

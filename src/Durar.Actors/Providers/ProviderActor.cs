@@ -34,6 +34,10 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly FailoverSettings _failover;
     private readonly IOAuthTokenClient? _tokens;
     private readonly ShardedKeys? _sharded;
+    private readonly KeyLeaseBoard? _board;
+    private bool _active;
+    /// <summary>The newest stamped key-set change applied (<see cref="KeyLeaseBoard.Stamp"/>), published with the view.</summary>
+    private long _epoch;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<KeySlot> _slots = [];
     /// <summary>
@@ -41,6 +45,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// same name and persistence id, so it must not start before the old one is gone.
     /// </summary>
     private readonly Dictionary<string, StoppingKey> _stopping = new(StringComparer.Ordinal);
+    /// <summary>Operators waiting for a key reset, by key id (answered when the key actor confirms it).</summary>
+    private readonly Dictionary<string, List<IActorRef>> _resetReplies = new(StringComparer.Ordinal);
     private ImmutableArray<string> _storedOrder = [];
     private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
 
@@ -66,16 +72,18 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         public List<(ProviderCommands.ResetKey Reset, IActorRef ReplyTo)> PendingResets { get; } = [];
         public KeyStateView? View { get; set; }
         public KeyHealth Health { get; set; } = KeyHealth.Healthy;
-        public DateTimeOffset? LastLeased { get; set; }
-        public long Leases { get; set; }
-        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, Credential.Type, Health, LastLeased);
+        /// <summary>Last lease time and lease count, shared with the <see cref="KeyLeaseBoard"/> (which leases too).</summary>
+        public LeaseCounters Counters { get; } = new();
+        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, Credential.Type, Health, Counters.LastLeased);
     }
 
     public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null)
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null,
+        KeyLeaseBoard? board = null)
     {
         _provider = provider;
         _sharded = sharded;
+        _board = board;
         _credentials = credentials;
         _explicitOrder = explicitOrder;
         _cooldowns = cooldowns;
@@ -113,12 +121,52 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         Stash.UnstashAll();
     }
 
+    /// <summary>Serving: the board mirrors the keys from now on (every state change republishes the view).</summary>
     private void Active()
+    {
+        _active = true;
+        Publish();
+        Serving();
+    }
+
+    protected override bool AroundReceive(Akka.Actor.Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        if (_active && message is IKeySetChange { BoardEpoch: > 0 } change) _epoch = Math.Max(_epoch, change.BoardEpoch);
+        // Leases and successes change only the shared counters; anything else may change what the board must show.
+        if (_active && message is not (ProviderCommands.AcquireKey or ProviderCommands.GetProviderState or Resync or UsagePending or FlushUsage
+                or KeyCommands.ReportOutcome { Outcome: not AttemptOutcome.Failed }))
+            Publish();
+        return handled;
+    }
+
+    private void Publish()
+    {
+        if (_board is null) return;
+        var slots = ImmutableArray.CreateBuilder<LeaseSlot>(_slots.Count);
+        foreach (var s in _slots)
+            slots.Add(ProviderLeaseView.Slot(s.Credential, s.Health, s.LimitedUntil, s.Down, _provider.Limits, s.Counters, Self));
+        _board.Publish(new ProviderLeaseView(_provider.Id, Self, Context.System.Scheduler, slots.MoveToImmutable(), ExplicitOrder, _cooldowns, _epoch));
+    }
+
+    protected override void PostStop()
+    {
+        _board?.Withdraw(_provider.Id, Self);
+        OnFlushUsage(); // batched successes still reach their keys
+        base.PostStop();
+    }
+
+    private void Serving()
     {
         Receive<ProviderCommands.AcquireKey>(OnAcquire);
         Receive<KeyStateChanged>(OnKeyState);
         Receive<KeyCommands.ReportOutcome>(OnOutcome);
         Receive<KeysRecoveryTimeout>(_ => { });
+        Receive<UsagePending>(_ =>
+        {
+            if (!Timers.IsTimerActive(nameof(FlushUsage))) Timers.StartSingleTimer(nameof(FlushUsage), FlushUsage.Instance, UsageFlushInterval);
+        });
+        Receive<FlushUsage>(_ => OnFlushUsage());
         Receive<Resync>(_ =>
         {
             foreach (var slot in _slots) slot.Actor.Tell(AttachOf(slot.Credential, slot.Owner));
@@ -128,7 +176,14 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
             if (slot is null) Sender.Tell(new KeyResetDone(reset.KeyId, false));
             else if (slot.Down) slot.PendingResets.Add((reset, Sender));
-            else slot.Actor.Forward(reset);
+            else SendReset(slot, reset, Sender);
+        });
+        Receive<KeyResetDone>(done =>
+        {
+            // The key actor pushed its reset state before this answer (same sender, same receiver), so the view published
+            // after this message already shows the key ready: the operator's next request can lease it.
+            if (!_resetReplies.Remove(done.KeyId, out var waiting)) return;
+            foreach (var replyTo in waiting) replyTo.Tell(done);
         });
         Receive<ProviderCommands.GetProviderState>(_ => Sender.Tell(View()));
         Receive<ProviderCommands.UpsertCredential>(upsert => OnUpsert(upsert.Credential, Sender));
@@ -224,9 +279,17 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         if (_slots.Find(s => s.Credential.Id == restart.KeyId) is not { Down: true } slot) return;
         slot.Actor = Context.Watch(Context.ActorOf(KeyActor.Props(slot.Credential, _cooldowns, _tokens, null), ActorNames.Key(slot.Credential.Id)));
         slot.Down = false;
-        foreach (var (reset, replyTo) in slot.PendingResets) slot.Actor.Tell(reset, replyTo);
+        foreach (var (reset, replyTo) in slot.PendingResets) SendReset(slot, reset, replyTo);
         slot.PendingResets.Clear();
         _log.Info("Provider [{ProviderId}]: key actor [{KeyId}] restarted", _provider.Id, slot.Credential.Id);
+    }
+
+    /// <summary>The key actor answers this provider, which answers the operator once its own view has the reset.</summary>
+    private void SendReset(KeySlot slot, ProviderCommands.ResetKey reset, IActorRef replyTo)
+    {
+        if (!_resetReplies.TryGetValue(reset.KeyId, out var waiting)) _resetReplies[reset.KeyId] = waiting = [];
+        waiting.Add(replyTo);
+        slot.Actor.Tell(reset, Self);
     }
 
     private sealed record RestartKey(string KeyId) : INoSerializationVerificationNeeded;
@@ -257,9 +320,11 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     /// <param name="tokens">Refreshes OAuth credentials added at runtime; null = they are never refreshed.</param>
     /// <param name="sharded">The key shard region when the node runs a cluster; null = key actors are this actor's children.</param>
+    /// <param name="board">Where this provider publishes its keys for leases without a message; null = every lease is a message.</param>
     public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens, sharded));
+        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null,
+        KeyLeaseBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens, sharded, board));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -270,6 +335,30 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
         if (_slots.Count == 0) Become(Active);
         else Timers.StartSingleTimer(RecoveryTimer, KeysRecoveryTimeout.Instance, RecoveryTimeout);
+    }
+
+    /// <summary>How long batched successes (<see cref="KeyLeaseBoard.TryAbsorbSuccess"/>) wait before they go to their key actors.</summary>
+    public static readonly TimeSpan UsageFlushInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>A key's success batch went from empty to not empty: flush the batches within <see cref="UsageFlushInterval"/>.</summary>
+    internal sealed class UsagePending : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    {
+        public static readonly UsagePending Instance = new();
+        private UsagePending() { }
+    }
+
+    private sealed class FlushUsage : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    {
+        public static readonly FlushUsage Instance = new();
+        private FlushUsage() { }
+    }
+
+    /// <summary>Sends every key's pending success batch to its key actor.</summary>
+    private void OnFlushUsage()
+    {
+        foreach (var slot in _slots)
+            if (slot.Counters.TakeBatch(slot.Credential.Id) is { } batch && !slot.Down)
+                (slot.Entity ?? slot.Actor).Tell(batch);
     }
 
     private sealed class Resync : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
@@ -347,8 +436,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             }
             return;
         }
-        chosen.LastLeased = now;
-        chosen.Leases++;
+        chosen.Counters.Leased(now);
         if (chosen.Credential.OAuth is null && chosen.Credential.UsableAt(now) && _provider.Limits.Rpm is null)
             // A plain key needs no refresh: answer here, one hop fewer on the hot path, and independent of the key
             // actor being alive (its outcome reports still go to it).
@@ -405,6 +493,6 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private ProviderStateView View() => new(_provider.Id, _provider.Api, _provider.BaseUrl,
         _slots.Select(s => (s.View ?? new KeyStateView(s.Credential.Id, s.Credential.Masked, s.Credential.Source, "ready", null, null, 0,
-                ImmutableDictionary<string, int>.Empty, null, 0, 0)) with { Requests = s.Leases, LastUsed = s.LastLeased ?? s.View?.LastUsed })
+                ImmutableDictionary<string, int>.Empty, null, 0, 0)) with { Requests = s.Counters.Leases, LastUsed = s.Counters.LastLeased ?? s.View?.LastUsed })
             .ToImmutableArray());
 }

@@ -27,15 +27,17 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
     private readonly IOAuthTokenClient? _tokens;
     private readonly bool _awaitProfiles;
     private readonly ShardedKeys? _sharded;
+    private readonly KeyLeaseBoard? _board;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false, ShardedKeys? sharded = null)
+        bool awaitProfiles = false, ShardedKeys? sharded = null, KeyLeaseBoard? board = null)
     {
         _sharded = sharded;
+        _board = board;
         _catalog = catalog;
         _keys = keys;
         _settings = settings;
@@ -70,6 +72,7 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Serving()
     {
+        _board?.Open();
         Receive<ProviderCommands.GetAllProviderStates>(_ =>
             Context.ActorOf(ProviderStateCollectorActor.Props(Sender, _providers.Values.ToImmutableArray(), _collectTimeout)));
         Receive<ProviderCommands.CredentialsLoaded>(_ => { });
@@ -90,15 +93,18 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
 
     /// <param name="tokens">Refreshes OAuth auth profiles; null = they are never refreshed.</param>
     /// <param name="awaitProfiles">Hold leases until the auth-profile store sends <see cref="ProviderCommands.CredentialsLoaded"/>.</param>
+    /// <param name="board">Where provider actors publish their keys for leases without a message (opened once this registry serves).</param>
     public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false, ShardedKeys? sharded = null) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles, sharded));
+        bool awaitProfiles = false, ShardedKeys? sharded = null, KeyLeaseBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles, sharded, board));
 
     private sealed class ProfilesNotLoaded : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
         public static readonly ProfilesNotLoaded Instance = new();
         private ProfilesNotLoaded() { }
     }
+
+    protected override void PostStop() => _board?.Close();
 
     protected override void PreStart()
     {
@@ -109,7 +115,8 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
                 : _keys.Collect(provider);
             var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
             _providers[provider.Id] = Context.ActorOf(
-                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens, _sharded), ActorNames.Provider(provider.Id));
+                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens, _sharded, _board),
+                ActorNames.Provider(provider.Id));
         }
         if (_awaitProfiles) Timers.StartSingleTimer(ProfilesTimer, ProfilesNotLoaded.Instance, ProfilesTimeout);
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Durar.Actors.Configuration;
 using Durar.Actors.Models;
+using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
@@ -12,7 +13,8 @@ namespace Durar.Actors.Routing;
 
 /// <summary>
 /// Runs one chat request over its candidate chain (reference sections E, H, I). It is the edge between HTTP and the actors:
-/// it leases keys from the provider actors (an Ask, allowed at the edge), calls the transport itself so tokens never pass
+/// it leases keys from the provider actors' published view (<see cref="KeyLeaseBoard"/>: no message for a plain key; an Ask
+/// only for what the actors must decide — probes, OAuth and rpm keys, "no key" answers), calls the transport itself so tokens never pass
 /// through an actor mailbox, hands a stream to the caller as the transport's own async stream (no graph materialized per
 /// request: Akka.Streams is for the session fan-out), and reports every attempt's outcome to the key actor.
 /// <list type="bullet">
@@ -28,7 +30,8 @@ public sealed partial class ChatRunner(
     TransportRegistry transports,
     GatewaySettings gateway,
     ILogger<ChatRunner> logger,
-    TimeProvider? time = null)
+    TimeProvider? time = null,
+    KeyLeaseBoard? board = null)
 {
     private readonly FailoverSettings _failover = gateway.Failover;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -324,7 +327,14 @@ public sealed partial class ChatRunner(
         }
     }
 
-    private async Task<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
+    private ValueTask<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
+    {
+        if (probe == ProbeMode.None && board?.TryLease(candidate.Provider.Id, candidate.Model.Id, tried, preferred) is { } lease)
+            return ValueTask.FromResult<LeaseResult>(lease);
+        return new ValueTask<LeaseResult>(AskLeaseAsync(candidate, tried, probe, preferred, ct));
+    }
+
+    private async Task<LeaseResult> AskLeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
     {
         try
         {
@@ -348,8 +358,14 @@ public sealed partial class ChatRunner(
     private static decimal CostOf(TokenUsage? usage, ResolvedModel model) =>
         usage is null ? 0m : Sessions.UsageLine.Cost(usage, model.Model.Cost);
 
-    private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome) =>
+    private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome)
+    {
+        // A failure reaches the leasing view first, so this node's next lease skips the key even before the actor reads the report.
+        if (outcome is AttemptOutcome.Failed failed) board?.NoteFailure(key.KeyActor, model.Provider.Id, key.KeyId, model.Model.Id, failed);
+        // A success of a healthy plain key is bookkeeping only: it goes into the provider's next batch, not a message per request.
+        else if (outcome is AttemptOutcome.Succeeded ok && board is not null && board.TryAbsorbSuccess(key.KeyActor, model.Provider.Id, key.KeyId, ok)) return;
         key.KeyActor.Tell(new KeyCommands.ReportOutcome(key.KeyId, model.Model.Id, outcome));
+    }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
         Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]

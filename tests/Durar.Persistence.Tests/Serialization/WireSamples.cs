@@ -162,6 +162,8 @@ public static class WireSamples
             new RateLimitHints(TimeSpan.FromSeconds(30), false, null), "429 Too Many Requests")),
         new KeyCommands.ReportOutcome("openai:key-1", "gpt-5.4", new AttemptOutcome.Succeeded(RateLimitHints.None, new TokenUsage(10, 20)) { Cost = 0.00042m }),
         new KeyCommands.ReportOutcome("openai:key-1", "gpt-5.4", new AttemptOutcome.Cancelled()),
+        new KeyCommands.ReportUsage("openai:key-1", 17, new TokenUsage(170, 340, 5), 0.0071m, T0),
+        new KeyCommands.ReportUsage("openai:key-1", 1, null, 0m, T0),
         KeyCommands.Stop.Instance,
         new CredentialRefreshed("openai", "openai:oauth", "at-new", "rt-new", T0),
         new KeyCredentialChanged(SampleCredential),

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Durar.Actors.Catalog;
+using Durar.Actors.Providers;
 using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
 
@@ -13,6 +14,16 @@ public interface IWithProviderId
 }
 
 public interface IProviderCommand : IWithProviderId;
+
+/// <summary>
+/// A change to which keys a provider serves, or in which order. Its sender stamps it with <see cref="KeyLeaseBoard.Stamp"/>
+/// before sending, so leases read from the board wait for the provider to apply it (read-your-writes for the admin API).
+/// </summary>
+public interface IKeySetChange : IProviderCommand
+{
+    /// <summary>The board epoch the provider's published view reaches once it has applied this change; 0 = not stamped.</summary>
+    long BoardEpoch { get; }
+}
 
 /// <summary>The provider protocol: leasing a key for one upstream attempt, and reading provider/key state.</summary>
 public static class ProviderCommands
@@ -53,16 +64,25 @@ public static class ProviderCommands
     /// recovered; the sender owns the credential, and an OAuth key writes refreshed tokens back to it
     /// (<see cref="CredentialRefreshed"/>). Not answered.
     /// </summary>
-    public sealed record UpsertCredential(string ProviderId, ApiKeyCredential Credential) : IProviderCommand;
+    public sealed record UpsertCredential(string ProviderId, ApiKeyCredential Credential) : IKeySetChange
+    {
+        public long BoardEpoch { get; init; }
+    }
 
     /// <summary>Stop serving a key (its profile was deleted or became ineligible). Unknown ids are ignored. Not answered.</summary>
-    public sealed record RemoveCredential(string ProviderId, string KeyId) : IProviderCommand;
+    public sealed record RemoveCredential(string ProviderId, string KeyId) : IKeySetChange
+    {
+        public long BoardEpoch { get; init; }
+    }
 
     /// <summary>
     /// The stored order override of the provider (reference item 26): when non-empty it wins over <c>auth.order</c>, with
     /// the same rules (keys left out are never tried); empty goes back to <c>auth.order</c>. Not answered.
     /// </summary>
-    public sealed record SetOrder(string ProviderId, ImmutableArray<string> Order) : IProviderCommand;
+    public sealed record SetOrder(string ProviderId, ImmutableArray<string> Order) : IKeySetChange
+    {
+        public long BoardEpoch { get; init; }
+    }
 
     /// <summary>
     /// To the provider registry, from the auth-profile store: every recovered profile and order has been pushed. A registry
@@ -100,6 +120,13 @@ public static class KeyCommands
 {
     /// <summary>How one attempt with a leased key ended. Drives the key's state machine and counters.</summary>
     public sealed record ReportOutcome(string KeyId, string ModelId, AttemptOutcome Outcome) : IDurarWireMessage;
+
+    /// <summary>
+    /// Successes with a healthy plain key, batched by the provider (at most one per key per
+    /// <see cref="ProviderActor.UsageFlushInterval"/>): such a success changes nothing but the key's usage bookkeeping, so it
+    /// need not travel alone. <see cref="LastUsed"/> is the latest of them.
+    /// </summary>
+    public sealed record ReportUsage(string KeyId, int Requests, TokenUsage? Usage, decimal Cost, DateTimeOffset LastUsed) : IDurarWireMessage;
 
     /// <summary>
     /// The provider hands a running key actor a new credential for the same key id (a profile was updated); refreshed tokens
