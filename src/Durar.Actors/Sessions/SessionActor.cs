@@ -22,13 +22,16 @@ namespace Durar.Actors.Sessions;
 /// consume it) and is journaled when the run ends, whether or not a client is still listening.
 /// </summary>
 /// <remarks>
-/// Thousands of sessions sit idle in memory, so an idle one is kept small: an untyped persistent actor (no per-instance
-/// handler tables), the system-wide materializer for its reply streams (not a materializer and its supervisor actor per
-/// session), and the queues created only when first needed (the base class's logger is created on first use too).
+/// Thousands of sessions sit idle in memory, so an idle one is kept small (issue 6, measured per type with
+/// <c>dotnet-gcdump</c>): an untyped persistent actor (no per-instance handler tables); one <see cref="Props"/> for every
+/// session, which reads its key from its actor name (sharding names an entity by its escaped id); a mailbox whose queue
+/// holds nothing while empty (<see cref="SessionMailbox"/>); idle passivation by the system's one
+/// <see cref="SessionIdleSweeper"/> instead of a receive timeout per session; no <see cref="IWithTimers"/> (the collect
+/// debounce schedules a message only while it waits); the persistence id built when asked, not kept; the system-wide
+/// materializer for its reply streams; and the queues created only when first needed.
 /// </remarks>
-public sealed class SessionActor : UntypedPersistentActor, IWithTimers
+public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
 {
-    private const string CollectTimer = "collect-debounce";
     private const int SubscriberBuffer = 256;
 
     private readonly string _key;
@@ -37,9 +40,19 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
     private ActiveRun? _active;
     private List<PendingTurn>? _pending;
     private List<string>? _droppedSummaries;
+    private ICancelable? _collectTimer;
+    private int _collectGeneration;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-    public override string PersistenceId { get; }
+    // Idle passivation (SessionIdleSweeper): the list links, the time of the last message, and Self for the sweeper's thread.
+    private IIdleTracked? _idlePrev;
+    private IIdleTracked? _idleNext;
+    private long _lastActivityTicks;
+    private IActorRef _self = ActorRefs.Nobody;
+
+    /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
+    public override string PersistenceId => PersistenceIdFor(_key);
+
+    internal static string PersistenceIdFor(string key) => "session-" + key;
 
     /// <summary>A persisted user message waiting for (or in) its run, with the subscribers that want its reply.</summary>
     private sealed record PendingTurn(long Seq, string Content, QueueMode Mode, SessionCommands.SendMessage Command, SessionFanout Fanout,
@@ -54,18 +67,23 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
     private sealed record RunFinished(ActiveRun Run, string Text, string? Model, string? KeyId, TokenUsage? Usage, string? Finish,
         SessionRunError? Error, bool Interrupted) : INoSerializationVerificationNeeded;
 
-    private sealed class CollectDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    /// <summary>The collect debounce ran out; a later restart of the debounce makes an earlier one stale.</summary>
+    private sealed record CollectDue(int Generation) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+    /// <summary>The session's key is its actor name: sharding names each entity by its id, escaped with <see cref="Uri.EscapeDataString"/>.</summary>
+    public SessionActor(SessionServices services)
     {
-        public static readonly CollectDue Instance = new();
-        private CollectDue() { }
+        _key = KeyFromName(Context.Self.Path.Name);
+        _services = services;
     }
 
-    public SessionActor(string key, SessionServices services)
-    {
-        _key = key;
-        _services = services;
-        PersistenceId = "session-" + key;
-    }
+    /// <summary>The key an entity named <paramref name="name"/> stands for (the same string when nothing was escaped).</summary>
+    internal static string KeyFromName(string name) => Uri.UnescapeDataString(name);
+
+    IIdleTracked? IIdleTracked.IdlePrev { get => _idlePrev; set => _idlePrev = value; }
+    IIdleTracked? IIdleTracked.IdleNext { get => _idleNext; set => _idleNext = value; }
+    long IIdleTracked.LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
+    IActorRef IIdleTracked.IdleRef => _self;
 
     private List<PendingTurn> Pending => _pending ??= [];
 
@@ -121,11 +139,16 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
             case RunFinished done:
                 OnRunFinished(done);
                 break;
-            case CollectDue:
+            case CollectDue due:
+                if (due.Generation != _collectGeneration) break; // restarted or cancelled after this one was sent
+                _collectTimer = null;
                 StartNextIfIdle();
                 break;
-            case ReceiveTimeout:
-                if (_active is null && PendingCount == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            case SessionIdleSweeper.IdleCheck:
+                // Quiet for the idle timeout (the check may have waited behind newer messages, so look again), and no
+                // run in flight and nothing queued: a session is never passivated in the middle of a run.
+                if (_active is null && PendingCount == 0 && IdleSweeper.NowTicks - _lastActivityTicks >= IdleSweeper.IdleTimeout.Ticks)
+                    Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SaveSnapshotSuccess saved:
                 DeleteMessages(saved.Metadata.SequenceNr - 1);
@@ -144,28 +167,47 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    public static Props Props(string key, SessionServices services) => Akka.Actor.Props.CreateBy(new Producer(key, services));
+    /// <summary>
+    /// The props of every session of a node (one instance for all of them): each is named by its key, and runs on the
+    /// <see cref="SessionMailbox"/>, which needs <see cref="SessionMailbox.Hocon"/> in the actor system's config.
+    /// </summary>
+    public static Props Props(SessionServices services) =>
+        Akka.Actor.Props.CreateBy(new Producer(services)).WithMailbox(SessionMailbox.Id);
 
     /// <summary>Creates the session without reflection: one is created for every session that wakes up.</summary>
-    private sealed class Producer(string key, SessionServices services) : IIndirectActorProducer
+    private sealed class Producer(SessionServices services) : IIndirectActorProducer
     {
         public Type ActorType => typeof(SessionActor);
 
-        public ActorBase Produce() => new SessionActor(key, services);
+        public ActorBase Produce() => new SessionActor(services);
 
         public void Release(ActorBase actor) { }
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
+    private SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, _services.Settings.Gateway.Sessions.IdleTimeout);
+
+    /// <summary>Every message but the sweeper's own check is activity (what a receive timeout counted).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is not SessionIdleSweeper.IdleCheck) Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
+        return base.AroundReceive(receive, message);
+    }
+
     protected override void PreStart()
     {
-        Context.SetReceiveTimeout(_services.Settings.Gateway.Sessions.IdleTimeout);
+        _self = Self;
+        var sweeper = IdleSweeper;
+        Volatile.Write(ref _lastActivityTicks, sweeper.NowTicks);
+        sweeper.Track(this);
         base.PreStart();
     }
 
     protected override void PostStop()
     {
+        IdleSweeper.Untrack(this);
+        _collectTimer?.Cancel();
         _active?.Cancel.Cancel();
         // The reply streams run on the system's materializer, not as this actor's children: end them with it, or a
         // subscriber would wait for a reply that no longer comes.
@@ -222,8 +264,8 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
                 .Run(SessionStreams.For(Context.System));
             fanout.Add(queue);
             var usageMode = SessionDirectives.UsageMode(inline, _state.Overrides, _services);
-            var self = Self;
-            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Session = self },
+            var host = Context.Parent;
+            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host },
                 failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
 
             if (_active is not null && mode == QueueMode.Interrupt)
@@ -234,11 +276,27 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
             Pending.Add(turn);
             if (_active is null)
             {
-                if (mode == QueueMode.Collect) Timers.StartSingleTimer(CollectTimer, CollectDue.Instance, _services.Settings.Gateway.Sessions.QueueDebounce);
+                if (mode == QueueMode.Collect) StartCollectTimer();
                 else StartNextIfIdle();
             }
-            else if (mode == QueueMode.Collect) Timers.StartSingleTimer(CollectTimer, CollectDue.Instance, _services.Settings.Gateway.Sessions.QueueDebounce);
+            else if (mode == QueueMode.Collect) StartCollectTimer();
         });
+    }
+
+    /// <summary>(Re)starts the collect debounce: the merged turn runs once no collect message came for the debounce time.</summary>
+    private void StartCollectTimer()
+    {
+        _collectTimer?.Cancel();
+        _collectTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_services.Settings.Gateway.Sessions.QueueDebounce, Self,
+            new CollectDue(++_collectGeneration), Self);
+    }
+
+    private void CancelCollectTimer()
+    {
+        if (_collectTimer is null) return;
+        _collectTimer.Cancel();
+        _collectTimer = null;
+        _collectGeneration++;
     }
 
     /// <summary>Applies the drop policy when the queue is full; false = the new message is rejected.</summary>
@@ -261,7 +319,7 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
     private void StartNextIfIdle()
     {
         if (_active is not null || _pending is not { Count: > 0 } pending) return;
-        Timers.Cancel(CollectTimer);
+        CancelCollectTimer();
         // collect merges every waiting collect-mode message into one turn; other modes run one message per turn.
         var turns = pending[0].Mode == QueueMode.Collect
             ? pending.TakeWhile(p => p.Mode == QueueMode.Collect).ToImmutableArray()
@@ -368,8 +426,7 @@ public sealed class SessionActor : UntypedPersistentActor, IWithTimers
             // The reply is in the journal before the subscribers see the end of the stream.
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
-            if (_pending is { Count: > 0 } && _pending[0].Mode == QueueMode.Collect)
-                Timers.StartSingleTimer(CollectTimer, CollectDue.Instance, _services.Settings.Gateway.Sessions.QueueDebounce);
+            if (_pending is { Count: > 0 } && _pending[0].Mode == QueueMode.Collect) StartCollectTimer();
             else StartNextIfIdle();
         });
     }

@@ -48,13 +48,14 @@ internal sealed class SessionFanout
             bool accepted;
             try
             {
-                var offer = q.OfferAsync(e);
-                if (!offer.IsCompleted && await Task.WhenAny(offer, Task.Delay(StallTimeout)).ConfigureAwait(false) != offer)
-                {
-                    q.Fail(new TimeoutException($"The reply's reader took no event for {StallTimeout.TotalSeconds:0} s."));
-                    accepted = false;
-                }
-                else accepted = await offer.ConfigureAwait(false) is QueueOfferResult.Enqueued;
+                // WaitAsync drops its timer as soon as the offer completes (a Task.Delay would stay scheduled for the
+                // whole stall timeout after every event that had to wait, i.e. for seconds after the session went idle).
+                accepted = await q.OfferAsync(e).WaitAsync(StallTimeout).ConfigureAwait(false) is QueueOfferResult.Enqueued;
+            }
+            catch (TimeoutException)
+            {
+                q.Fail(new TimeoutException($"The reply's reader took no event for {StallTimeout.TotalSeconds:0} s."));
+                accepted = false;
             }
             catch (Exception)
             {

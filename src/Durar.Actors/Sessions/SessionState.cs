@@ -21,23 +21,24 @@ public sealed record SessionState(
     public SessionState Apply(ISessionEvent e) => e switch
     {
         SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At)) with { CreatedAt = CreatedAt ?? m.At },
-        SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, r.Model, r.Usage, r.Cost) { ReplyTo = r.ReplyTo }) with
+        SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
+            { ReplyTo = r.ReplyTo }) with
         {
-            LastModel = r.Model,
+            LastModel = SessionInterning.Share(r.Model),
             Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,
         },
         SessionEvents.RunFailed f => Append(new TranscriptEntry(NextSeq, "error", f.Error, f.At)),
-        SessionEvents.OverridesChanged o => this with { Overrides = o.Overrides },
+        SessionEvents.OverridesChanged o => this with { Overrides = SessionInterning.Share(o.Overrides) },
         SessionEvents.SessionReset r => this with
         {
             Transcript = [],
             // /new and /reset keep user pins and the usage display mode, and drop auto pins (reference items 30, 31, 78).
-            Overrides = Overrides with
+            Overrides = SessionInterning.Share(Overrides with
             {
                 AuthProfile = Overrides.AuthProfileSource == OverrideSource.User ? Overrides.AuthProfile : null,
                 AuthProfileSource = Overrides.AuthProfileSource == OverrideSource.User ? OverrideSource.User : null,
                 AuthProfileCompactionCount = null,
-            },
+            }),
             CompactionCount = 0,
         },
         _ => this,

@@ -49,12 +49,15 @@ public static class SessionsHosting
             SeedNodes = [.. cluster.SeedNodes],
             SplitBrainResolver = Akka.Cluster.Hosting.SBR.SplitBrainResolverOption.Default,
         });
+        // Session entities run on a mailbox that holds no queue while empty (an idle session's largest single cost).
+        builder.AddHocon(SessionMailbox.Hocon, HoconAddMode.Append);
         builder.WithShardRegion<SessionRegionKey>(ShardTypeName,
             (_, _, resolver) =>
             {
-                var services = new Lazy<SessionServices>(() => new SessionServices(
-                    resolver.GetService<ChatRunner>(), resolver.GetService<ModelResolver>(), settings));
-                return key => SessionActor.Props(key, services.Value);
+                // One Props for every session: an entity reads its key from its name (no Props and producer per entity).
+                var props = new Lazy<Props>(() => SessionActor.Props(new SessionServices(
+                    resolver.GetService<ChatRunner>(), resolver.GetService<ModelResolver>(), settings)));
+                return _ => props.Value;
             },
             new SessionMessageExtractor(),
             new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = Role });

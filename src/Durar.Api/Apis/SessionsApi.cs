@@ -123,16 +123,17 @@ public static partial class SessionsApi
     private static async Task WriteRunAsync(HttpContext context, TurnAccepted accepted, bool stream, bool includeUsage, IMaterializer materializer,
         CancellationToken ct)
     {
-        // The reply stream comes from the session's node: if that session stops before the run ends (its node crashed or
-        // handed it off), the stream would wait forever, so its death cancels the stream and the client gets an error.
+        // The reply stream comes from the session's node: if that node dies before the run ends, the stream would wait
+        // forever, so the node's removal (seen by watching the session's shard there) cancels the stream and the client
+        // gets an error. A session that stops on a live node (hand-off, passivation) ends its streams itself.
         using var sessionLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var lost = false;
         var lostSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         IActorRef? watcher = null;
-        if (accepted.Session is { } session)
+        if (accepted.Host is { } host)
         {
             var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            watcher = context.RequestServices.GetRequiredService<ActorSystem>().ActorOf(SessionWatcher.Props(session, died));
+            watcher = context.RequestServices.GetRequiredService<ActorSystem>().ActorOf(SessionWatcher.Props(host, died));
             _ = died.Task.ContinueWith(_ =>
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions")
@@ -164,21 +165,25 @@ public static partial class SessionsApi
         }
     }
 
-    /// <summary>Watches a (usually remote) session actor for the length of one reply: its death completes the task.</summary>
+    /// <summary>
+    /// Watches the node of a (usually remote) session for the length of one reply, through an actor there: the node's
+    /// removal from the cluster completes the task. That actor stopping on a live node (its shard handed off) is not a lost
+    /// node: the session's own stop ends the reply stream then.
+    /// </summary>
     private sealed class SessionWatcher : ReceiveActor
     {
-        public SessionWatcher(IActorRef session, TaskCompletionSource died)
+        public SessionWatcher(IActorRef host, TaskCompletionSource died)
         {
-            Context.Watch(session);
-            Receive<Terminated>(_ =>
+            Context.Watch(host);
+            Receive<Terminated>(terminated =>
             {
-                died.TrySetResult();
+                if (terminated.AddressTerminated) died.TrySetResult();
                 Context.Stop(Self);
             });
         }
 
-        public static Props Props(IActorRef session, TaskCompletionSource died) =>
-            Akka.Actor.Props.Create(() => new SessionWatcher(session, died));
+        public static Props Props(IActorRef host, TaskCompletionSource died) =>
+            Akka.Actor.Props.Create(() => new SessionWatcher(host, died));
     }
 
     /// <summary>

@@ -1,6 +1,11 @@
 using System.Net;
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Durar.Actors.Sessions;
 using Durar.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Durar.Api.Tests.Sessions;
 
@@ -268,5 +273,68 @@ public sealed class SessionsApiSpecs
         {
             await gw.DisposeAsync();
         }
+    }
+
+    /// <summary>The session entities this node hosts (read from the sessions shard region).</summary>
+    private static async Task<IReadOnlySet<string>> ResidentSessions(GatewayHarness gw)
+    {
+        var region = gw.Services.GetRequiredService<ActorRegistry>().Get<SessionRegionKey>();
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
+        return state.Shards.SelectMany(s => s.EntityIds).ToHashSet();
+    }
+
+    private const string ShortIdle = "\ngateway.sessions.idleTimeout = 1s\n";
+
+    [Fact]
+    public async Task Should_passivate_an_idle_session_and_recover_every_message_once_and_in_order()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Config + ShortIdle);
+        gw.Fake.Enqueue(FakeResponse.Ok("reply one"), FakeResponse.Ok("reply two"), FakeResponse.Ok("reply three"));
+        await Send(gw, "pas-1", """{"content":"one"}""");
+        await Send(gw, "pas-1", """{"content":"two"}""");
+        Assert.Contains("pas-1", await ResidentSessions(gw));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20); // bounds a hang; passivation comes after about 1 s
+        while ((await ResidentSessions(gw)).Contains("pas-1") && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.DoesNotContain("pas-1", await ResidentSessions(gw));
+
+        // The next message wakes the session up from the journal: the history it sends holds every message once, in order.
+        var (status, body, _) = await Send(gw, "pas-1", """{"content":"three"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("reply three", Content(body));
+        var history = gw.Fake.Requests[2].Json.RootElement.GetProperty("messages");
+        Assert.Equal(["one", "reply one", "two", "reply two", "three"], history.EnumerateArray().Select(m => m.GetProperty("content").GetString()));
+        var page = await Get(gw, "v1/sessions/pas-1/messages");
+        Assert.Equal(["one", "reply one", "two", "reply two", "three", "reply three"],
+            page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
+    }
+
+    [Fact]
+    public async Task Should_not_passivate_a_session_during_a_run_longer_than_the_idle_timeout()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Config + ShortIdle);
+        // About 3 s of streaming, during which the session itself receives no message: three idle timeouts.
+        gw.Fake.Enqueue(new FakeResponse { Text = "a b c d e f", ChunkDelay = TimeSpan.FromMilliseconds(500) });
+        var (status, body, _) = await Send(gw, "long-1", """{"content":"take your time"}""");
+
+        // A session passivated mid-run would have ended the reply with a 503 (session_stopped).
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("a b c d e f", Content(body));
+        var page = await Get(gw, "v1/sessions/long-1/messages");
+        Assert.Equal(2, page.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Should_keep_a_key_with_escaped_characters_through_sharding()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Config);
+        gw.Fake.Enqueue(FakeResponse.Ok("hello"));
+        const string key = "team:a.b_c-d@example";
+        var (status, _, _) = await Send(gw, key, """{"content":"hi"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(key, await ResidentSessions(gw));
+        var view = await Get(gw, $"v1/sessions/{key}");
+        Assert.Equal(key, view.GetProperty("key").GetString());
+        Assert.Equal(2, view.GetProperty("transcriptLength").GetInt32());
     }
 }

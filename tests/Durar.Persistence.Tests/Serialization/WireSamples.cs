@@ -201,7 +201,7 @@ public static class WireSamples
     public static IReadOnlyList<Func<WireSampleRefs, IDurarWireMessage>> WithRefs { get; } =
     [
         r => new TurnAccepted("s-1", 7, r.Events, ResponseUsageMode.Tokens),
-        r => new TurnAccepted("s-1", 8, r.Events, ResponseUsageMode.Off) { Session = r.Actor },
+        r => new TurnAccepted("s-1", 8, r.Events, ResponseUsageMode.Off) { Host = r.Actor },
         r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
         r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),

@@ -59,10 +59,12 @@ public static class SessionCommands
 public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISourceRef<ChatEvent> Events, ResponseUsageMode UsageMode) : IDurarWireMessage
 {
     /// <summary>
-    /// The session actor running the turn: the HTTP node watches it, so a reply whose session stops mid-run (its node
-    /// crashed, or handed it off) ends with an error instead of waiting on a stream nobody will finish.
+    /// An actor on the node running the session (its shard): the HTTP node watches it, so a reply whose session's node
+    /// crashed ends with an error instead of waiting on a stream nobody will finish. (A session that stops on a live node
+    /// ends its reply streams itself.) Not the session actor: a second watcher besides its shard would give every idle
+    /// session Akka's full watch bookkeeping, about 0.5 kB.
     /// </summary>
-    public Akka.Actor.IActorRef? Session { get; init; }
+    public Akka.Actor.IActorRef? Host { get; init; }
 }
 
 /// <summary>A directive-only message changed the session; <see cref="Reply"/> is the acknowledgement text.</summary>
