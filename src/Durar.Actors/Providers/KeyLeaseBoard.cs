@@ -53,6 +53,9 @@ public sealed class KeyLeaseBoard
         };
     }
 
+    /// <summary>The newest stamped change for a provider: a new incarnation of its actor starts from it (it has no older view).</summary>
+    internal long RequiredEpoch(string providerId) => _required.GetValueOrDefault(providerId);
+
     internal void Publish(ProviderLeaseView view) => _views[view.ProviderId] = view;
 
     internal void Withdraw(string providerId, IActorRef provider)
@@ -195,10 +198,10 @@ internal sealed class LeaseCounters
         }
     }
 
-    /// <summary>Claims the key for a lease only if nobody leased it since <paramref name="seen"/> was read.</summary>
-    public bool TryLease(long seen, DateTimeOffset now)
+    /// <summary>Claims the key for a lease, stamped <paramref name="at"/> (UTC ticks), only if nobody leased it since <paramref name="seen"/> was read.</summary>
+    public bool TryLease(long seen, long at)
     {
-        var ticks = Math.Max(now.UtcTicks, seen + 1); // strictly later, so the next reader sees the change
+        var ticks = Math.Max(at, seen + 1); // strictly later, so the next reader sees the change
         if (Interlocked.CompareExchange(ref _lastLeasedTicks, ticks, seen) != seen) return false;
         Interlocked.Increment(ref _leases);
         return true;
@@ -231,7 +234,9 @@ internal sealed class ProviderLeaseView(string providerId, IActorRef provider, I
             var chosen = Pick(model, excluded, preferred, now, out var seen);
             // Not a plain key (or a pinned key whose token expired): its actor decides.
             if (chosen is null || !chosen.Fast || !chosen.Credential.UsableAt(now)) return null;
-            if (chosen.Counters.TryLease(seen, now)) return chosen.Lease;
+            // Stamped after every key's last lease, even one leased by a request that read the clock later: otherwise a lease
+            // that lost a race could stamp its key older than the winner's, and the rotation would drift under load.
+            if (chosen.Counters.TryLease(seen, Math.Max(now.UtcTicks, NewestLease() + 1))) return chosen.Lease;
             // Another request leased the same key meanwhile: pick again, so concurrent requests rotate over the keys.
         }
         return null;
@@ -250,6 +255,13 @@ internal sealed class ProviderLeaseView(string providerId, IActorRef provider, I
             return new ProviderLeaseView(ProviderId, Provider, clock, slots.SetItem(i, slot), explicitOrder, cooldowns, epoch);
         }
         return null;
+    }
+
+    private long NewestLease()
+    {
+        var newest = 0L;
+        foreach (var s in slots) newest = Math.Max(newest, s.Counters.LastLeasedTicks);
+        return newest;
     }
 
     private LeaseSlot? Pick(string model, ImmutableHashSet<string> excluded, string? preferred, DateTimeOffset now, out long seen)

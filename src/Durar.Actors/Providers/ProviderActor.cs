@@ -152,7 +152,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     protected override void PostStop()
     {
         _board?.Withdraw(_provider.Id, Self);
-        OnFlushUsage(); // batched successes still reach their keys
+        OnFlushUsage(); // batched successes still reach sharded keys (child key actors have stopped before this)
         base.PostStop();
     }
 
@@ -330,6 +330,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     protected override void PreStart()
     {
+        // A new incarnation (a restart) starts from the board's newest stamped change: it has no older view to hold back.
+        if (_board is not null) _epoch = _board.RequiredEpoch(_provider.Id);
         foreach (var credential in _credentials) AddSlot(credential, null);
         if (_sharded is not null) Timers.StartPeriodicTimer("resync", Resync.Instance, _sharded.Resync);
         _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
@@ -357,7 +359,7 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private void OnFlushUsage()
     {
         foreach (var slot in _slots)
-            if (slot.Counters.TakeBatch(slot.Credential.Id) is { } batch && !slot.Down)
+            if (!slot.Down && slot.Counters.TakeBatch(slot.Credential.Id) is { } batch) // a down key keeps its batch for later
                 (slot.Entity ?? slot.Actor).Tell(batch);
     }
 
