@@ -131,6 +131,13 @@ public sealed record GatewaySettings(
 {
     public SessionSettings Sessions { get; init; } = SessionSettings.Default;
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+
+    /// <summary>
+    /// <c>gateway.http.inlineIo</c>: run request handling and socket continuations on the I/O threads instead of handing
+    /// each completion to the thread pool (Kestrel's UnsafePreferInlineScheduling plus the runtime's inline socket
+    /// completions). Safe here because the gateway's request path never blocks.
+    /// </summary>
+    public bool InlineIo { get; init; }
 }
 
 /// <summary><c>gateway.cluster</c>: this node's remoting address and the seed nodes (empty = single-node cluster).</summary>

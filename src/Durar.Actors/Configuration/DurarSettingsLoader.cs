@@ -295,6 +295,7 @@ public static class DurarSettingsLoader
         {
             Sessions = ReadSessions(config),
             Cluster = ReadCluster(config),
+            InlineIo = Bool(Child(g, "http"), "inlineIo", "gateway.http") ?? true,
         };
     }
 

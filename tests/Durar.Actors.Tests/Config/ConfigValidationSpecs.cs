@@ -163,11 +163,19 @@ public sealed class ConfigValidationSpecs
         Assert.Null(settings.Gateway.Token);
         Assert.True(settings.Gateway.EchoEnabled);
         Assert.Equal(20 * 1024 * 1024, settings.Gateway.MaxBodyBytes);
+        Assert.True(settings.Gateway.InlineIo);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.Gateway.CloudIdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(300), settings.Gateway.LocalIdleTimeout);
         Assert.Equal("echo/echo", settings.Agents.Primary);
         Assert.Empty(settings.Agents.Fallbacks);
         Assert.Empty(settings.Agents.Allow);
         Assert.Equal(172800, settings.Agents.TimeoutSeconds);
+    }
+
+    [Fact]
+    public void Should_read_inline_io_and_name_the_path_of_a_bad_value()
+    {
+        Assert.False(DurarSettingsLoader.Load(DurarSettingsLoader.FromText("gateway.http.inlineIo = false")).Gateway.InlineIo);
+        Assert.Equal("gateway.http.inlineIo", Fail("gateway.http.inlineIo = sometimes").Path);
     }
 }
