@@ -124,6 +124,19 @@ stop_sampler() { [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null || true; wai
 # CPU time (user + system) of the gateway and the upstream over one phase, per request, in microseconds.
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Waits (at most 60 s) until the gateway has been quiet (under 10 % of a core) for a second: the failover phase leaves work
+# behind (every 429 is a journaled key event, written one after the other by the key actor), which would otherwise run
+# during the next phase and be counted against it.
+settle_gateway() {
+  local i t0 t1 busy
+  for i in $(seq 1 60); do
+    t0=$(cpu_ticks "$GW_PID"); sleep 1; t1=$(cpu_ticks "$GW_PID")
+    busy=$(( (t1 - t0) * 100 / CLK_TCK ))
+    [ "$busy" -lt 10 ] && { [ "$i" -gt 1 ] && log "  gateway settled after ${i}s"; return 0; }
+  done
+  log "  gateway still busy after 60s (${busy}% of a core); going on"
+}
+
 CPU_GW0=0; CPU_UP0=0
 cpu_begin() { CPU_GW0=$(cpu_ticks "$GW_PID"); CPU_UP0=$(cpu_ticks "$UP_PID"); }
 cpu_end() { # name requests

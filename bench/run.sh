@@ -44,6 +44,7 @@ log "warm-up (${WARMUP}s of each load through the gateway, ${WARM_DIRECT}s direc
 run_wrk warm.direct "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$UP"
 run_wrk warm.gateway "$CONC" "$WARMUP" "$WORK/gateway.lua" "$GW"
 run_wrk warm.failover 1 "$WARM_DIRECT" "$WORK/failover.lua" "$GW"
+settle_gateway
 run_stream warm.stream.direct "$CONC" "$UP" m sk-bench "$WARM_DIRECT" 0
 run_stream warm.stream.gateway "$CONC" "$GW" bench/m "" "$WARMUP" 0
 run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
@@ -95,6 +96,7 @@ for ROUND in $(seq 1 "$RUNS"); do
   fig fo.lead_p50_ms "$(us_to_ms "$(kv lead_p50_us "$FO_STATS")")"
   log "  upstream saw: $FO_STATS"
   run_wrk fo.direct429 1 "$DURATION" "$WORK/direct429.lua" "$UP"
+  settle_gateway
 done
 
 GW_LOG_LINES=$(wc -l <"$WORK/gateway.log")

@@ -197,7 +197,12 @@ public sealed partial class ChatRunner(
             {
                 var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
                 if (run.Attempts.Count > 0)
-                    LogFallbackSucceeded(logger, run.Plan.Requested.ToString(), candidate.ToString(), run.Attempts.Count + 1);
+                {
+                    // A model fallback is news; another key or a retry of the same model is routine (the key actors log
+                    // their own state changes), and at Information it would be two lines per request in a 429 storm.
+                    if (candidate == run.Plan.Requested) LogAnsweredAfterRetry(logger, candidate.ToString(), run.Attempts.Count + 1);
+                    else LogFallbackSucceeded(logger, run.Plan.Requested.ToString(), candidate.ToString(), run.Attempts.Count + 1);
+                }
                 return (Step.Succeeded, result);
             }
             catch (UpstreamException e)
@@ -215,7 +220,7 @@ public sealed partial class ChatRunner(
                 // Classified once: a rate limit always rotates; only the rarer reasons need the rotation rules' second look.
                 if (reason == FailoverReason.RateLimit || (reason != FailoverReason.Overloaded && FailureClassifier.IsKeyRotationTrigger(e.Failure)))
                 {
-                    LogStep(logger, candidate.ToString(), candidate + " (next key)", reason.ToWireName(), e.Failure.Message);
+                    LogKeyRotation(logger, candidate.ToString(), key.KeyId, reason.ToWireName(), e.Failure.Message);
                     continue; // next key at once
                 }
                 if (FailoverReasons.IsTransient(reason))
@@ -370,6 +375,14 @@ public sealed partial class ChatRunner(
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
         Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]
     private static partial void LogStep(ILogger logger, string fallbackStepFromModel, string fallbackStepToModel, string fallbackStepFromFailureReason, string? fallbackStepFromFailureDetail);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, EventName = "key_rotation",
+        Message = "Rotating {Model} off key {KeyId}: {Reason} ({Detail})")]
+    private static partial void LogKeyRotation(ILogger logger, string model, string keyId, string reason, string? detail);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, EventName = "answered_after_retry",
+        Message = "Request for {Model} answered after {Attempts} attempts on the same model")]
+    private static partial void LogAnsweredAfterRetry(ILogger logger, string model, int attempts);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, EventName = "model_fallback_succeeded",
         Message = "Request for {RequestedModel} answered by {AnsweringModel} after {Attempts} attempts")]
