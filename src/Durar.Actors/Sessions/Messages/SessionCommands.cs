@@ -61,8 +61,8 @@ public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISou
     /// <summary>
     /// An actor on the node running the session (its shard): the HTTP node watches it, so a reply whose session's node
     /// crashed ends with an error instead of waiting on a stream nobody will finish. (A session that stops on a live node
-    /// ends its reply streams itself.) Not the session actor: a second watcher besides its shard would give every idle
-    /// session Akka's full watch bookkeeping, about 0.5 kB.
+    /// ends its reply streams itself.) Not the session actor: one watcher per reply on every session is more than a node's
+    /// death needs, and a session is the object the gateway keeps by the hundred thousand.
     /// </summary>
     public Akka.Actor.IActorRef? Host { get; init; }
 }
