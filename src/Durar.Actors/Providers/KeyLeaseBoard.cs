@@ -305,7 +305,7 @@ internal sealed class ProviderLeaseView(string providerId, IActorRef provider, I
         foreach (var s in slots)
         {
             if (!Usable(s, anyReal, now) || excluded.Contains(s.Credential.Id) || s.BlockedUntil(model, now) is not null) continue;
-            var rank = TypeRank(s.Credential.Type);
+            var rank = KeyOrderPolicy.TypeRank(s.Credential.Type);
             var leased = s.Counters.LastLeasedTicks;
             var used = Math.Max(leased, s.Health.LastUsed?.UtcTicks ?? 0);
             if (rank < bestRank || (rank == bestRank && used < bestUsed))
@@ -321,8 +321,6 @@ internal sealed class ProviderLeaseView(string providerId, IActorRef provider, I
 
     private static bool Usable(LeaseSlot s, bool anyReal, DateTimeOffset now) =>
         s.Credential.UsableAt(now) && !(anyReal && s.Credential.IsKeyless);
-
-    private static int TypeRank(string type) => type switch { CredentialTypes.OAuth => 0, CredentialTypes.Token => 1, _ => 2 };
 
     public static LeaseSlot Slot(ApiKeyCredential credential, KeyHealth health, DateTimeOffset? limitedUntil, bool down, KeyLimits limits,
         LeaseCounters counters, IActorRef provider) =>

@@ -41,7 +41,8 @@ public static class KeyOrderPolicy
     public static bool Matches(KeyCandidate key, string entry) =>
         string.Equals(key.KeyId, entry, StringComparison.Ordinal) || string.Equals(key.Source, entry, StringComparison.Ordinal);
 
-    private static int TypeRank(string type) => type switch { "oauth" => 0, "token" => 1, _ => 2 };
+    /// <summary>oauth first, then token, then api_key (the round-robin order's first key; the lease board uses it too).</summary>
+    internal static int TypeRank(string type) => type switch { CredentialTypes.OAuth => 0, CredentialTypes.Token => 1, _ => 2 };
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }
