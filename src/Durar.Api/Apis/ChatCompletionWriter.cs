@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Durar.Actors.Transports;
+using Durar.Actors.Transports.OpenAi;
 
 namespace Durar.Api.Apis;
 
@@ -66,24 +67,8 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteNumber("index", 0);
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
-        if (completion.Text is null && !completion.ToolCalls.IsDefaultOrEmpty) w.WriteNull("content");
-        else w.WriteString("content", completion.Text ?? "");
-        if (!completion.ToolCalls.IsDefaultOrEmpty)
-        {
-            w.WriteStartArray("tool_calls");
-            foreach (var call in completion.ToolCalls)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", call.Id);
-                w.WriteString("type", "function");
-                w.WriteStartObject("function");
-                w.WriteString("name", call.Name);
-                w.WriteString("arguments", call.Arguments);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }
+        OpenAiWire.WriteTextContent(w, completion.Text, completion.ToolCalls);
+        OpenAiWire.WriteToolCalls(w, completion.ToolCalls);
         w.WriteEndObject();
         w.WriteString("finish_reason", completion.FinishReason);
         w.WriteEndObject();

@@ -192,24 +192,8 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
                 }
                 w.WriteEndArray();
             }
-            else if (m.Text is null && !m.ToolCalls.IsDefaultOrEmpty) w.WriteNull("content");
-            else w.WriteString("content", m.Text ?? "");
-            if (!m.ToolCalls.IsDefaultOrEmpty)
-            {
-                w.WriteStartArray("tool_calls");
-                foreach (var c in m.ToolCalls)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("id", c.Id);
-                    w.WriteString("type", "function");
-                    w.WriteStartObject("function");
-                    w.WriteString("name", c.Name);
-                    w.WriteString("arguments", c.Arguments);
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            }
+            else OpenAiWire.WriteTextContent(w, m.Text, m.ToolCalls);
+            OpenAiWire.WriteToolCalls(w, m.ToolCalls);
             if (m.ToolCallId is not null) w.WriteString("tool_call_id", m.ToolCallId);
             if (m.Name is not null) w.WriteString("name", m.Name);
             w.WriteEndObject();
