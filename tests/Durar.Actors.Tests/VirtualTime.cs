@@ -8,8 +8,15 @@ namespace Durar.Actors.Tests;
 /// </summary>
 internal static class VirtualTime
 {
+    public static readonly Akka.Configuration.Config Config = ConfigurationFactory
+        .ParseString("""akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """)
+        .WithFallback(InMemoryPersistence.Config);
+}
+
+/// <summary>Specs on the real clock (concurrency, timers that must really fire) with the in-memory journal and snapshot store.</summary>
+internal static class InMemoryPersistence
+{
     public static readonly Akka.Configuration.Config Config = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         akka.loglevel = WARNING

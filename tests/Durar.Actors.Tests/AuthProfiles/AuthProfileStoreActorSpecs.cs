@@ -17,11 +17,7 @@ namespace Durar.Actors.Tests.AuthProfiles;
 /// </summary>
 public sealed class AuthProfileStoreActorSpecs : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly Akka.Configuration.Config Hocon = ConfigurationFactory.ParseString("""
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Hocon = InMemoryPersistence.Config;
 
     private static readonly IReadOnlySet<string> Known = ImmutableHashSet.Create(StringComparer.Ordinal, "openai", "anthropic");
 

@@ -19,11 +19,7 @@ namespace Durar.Actors.Tests.Providers;
 /// </summary>
 public sealed class KeyLeaseBoardConcurrencySpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nameof(KeyLeaseBoardConcurrencySpecs))
 {
-    private static readonly Akka.Configuration.Config Hocon = ConfigurationFactory.ParseString("""
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """);
+    private static readonly Akka.Configuration.Config Hocon = InMemoryPersistence.Config;
 
     private static readonly DurarSettings Settings = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
