@@ -129,7 +129,7 @@ static int IntOverride(HttpContext context, string query, string header, int fal
     return fallback;
 }
 
-/// <summary>Reads the (small) request body and reports whether it asks for a stream; no JSON parsing.</summary>
+// Reads the (small) request body and reports whether it asks for a stream; no JSON parsing.
 static async ValueTask<bool> ReadStreamFlagAsync(PipeReader reader, CancellationToken ct)
 {
     while (true)

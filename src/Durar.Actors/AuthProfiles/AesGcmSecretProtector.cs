@@ -12,7 +12,7 @@ namespace Durar.Actors.AuthProfiles;
 /// Ciphertext: <see cref="Prefix"/> + base64(key id (4 bytes) | nonce (12) | tag (16) | ciphertext). The key id (the first
 /// four bytes of a SHA-256 of the key) tells a wrong key apart from a corrupt ciphertext. The prefix cannot occur in Data
 /// Protection output (base64url, no <c>:</c>), so a store written before the key was set still decrypts through
-/// <paramref name="legacy"/> (the Data Protection key ring in the data directory), chosen per secret by its prefix.
+/// the legacy protector (the Data Protection key ring in the data directory), chosen per secret by its prefix.
 /// </remarks>
 public sealed class AesGcmSecretProtector : ISecretProtector
 {

@@ -11,7 +11,7 @@ public sealed record ResolvedModel(ProviderDefinition Provider, ModelDefinition 
     public override string ToString() => Ref.ToString();
 }
 
-/// <summary>Why a model name did not resolve; <see cref="Message"/> is user-facing.</summary>
+/// <summary>Why a model name did not resolve; <see cref="ResolveResult.Message"/> is user-facing.</summary>
 public enum ResolveFailure { None, UnknownProvider, UnknownModel, Ambiguous, Malformed, NotAllowed }
 
 public readonly record struct ResolveResult(ResolvedModel? Model, ResolveFailure Failure, string? Message)

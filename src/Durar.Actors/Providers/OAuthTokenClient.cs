@@ -25,7 +25,7 @@ public sealed record OAuthTokens(string AccessToken, string? RefreshToken, TimeS
 }
 
 /// <summary>A refresh failed. The message names the status and the OAuth error code, never a token.</summary>
-/// <param name="Permanent">The grant itself was refused (400/401/403, e.g. <c>invalid_grant</c>): retrying will not help.</param>
+/// <param name="permanent">The grant itself was refused (400/401/403, e.g. <c>invalid_grant</c>): retrying will not help.</param>
 public sealed class OAuthRefreshException(string message, bool permanent) : Exception(message)
 {
     public bool Permanent { get; } = permanent;

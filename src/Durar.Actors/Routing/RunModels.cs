@@ -6,7 +6,7 @@ using Durar.Actors.Transports;
 namespace Durar.Actors.Routing;
 
 /// <summary>
-/// What one request may run on: the candidate models in order. <see cref="Strict"/> means only the first candidate's
+/// What one request may run on: the candidate models in order. A plan with one candidate is strict: only that model's
 /// provider keys may be tried (an explicit model without fallbacks, or a user override).
 /// </summary>
 public sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)

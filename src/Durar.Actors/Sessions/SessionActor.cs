@@ -70,7 +70,7 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
     /// <summary>The collect debounce ran out; a later restart of the debounce makes an earlier one stale.</summary>
     private sealed record CollectDue(int Generation) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
-    /// <summary>The session's key is its actor name: sharding names each entity by its id, escaped with <see cref="Uri.EscapeDataString"/>.</summary>
+    /// <summary>The session's key is its actor name: sharding names each entity by its id, escaped with <see cref="Uri.EscapeDataString(string)"/>.</summary>
     public SessionActor(SessionServices services)
     {
         _key = KeyFromName(Context.Self.Path.Name);
