@@ -5,6 +5,7 @@ using System.Text;
 using Durar.Actors.Catalog;
 using Durar.Actors.Models;
 using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Bench.Micro;
 

@@ -5,6 +5,7 @@ using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
 using Durar.Api.Apis;
 using Microsoft.AspNetCore.Http;
+using Durar.Actors.Chat;
 
 namespace Durar.Bench.Micro;
 

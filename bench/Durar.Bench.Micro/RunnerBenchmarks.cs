@@ -4,10 +4,10 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Actors.Models;
 using Durar.Actors.Routing;
-using Durar.Actors.Transports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Durar.Actors.Chat;
 
 namespace Durar.Bench.Micro;
 

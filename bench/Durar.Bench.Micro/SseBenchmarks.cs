@@ -6,6 +6,7 @@ using BenchmarkDotNet.Attributes;
 using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
 using Durar.Api.Apis;
+using Durar.Actors.Chat;
 
 namespace Durar.Bench.Micro;
 

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using BenchmarkDotNet.Attributes;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Bench.Micro;
 

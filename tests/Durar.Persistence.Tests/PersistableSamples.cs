@@ -1,11 +1,11 @@
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
 using System.Collections.Immutable;
 using Durar.Actors;
 using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Persistence.Tests;
 

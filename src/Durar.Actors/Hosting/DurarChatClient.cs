@@ -5,6 +5,7 @@ using Durar.Actors.Models;
 using Durar.Actors.Routing;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.AI;
+using Durar.Actors.Chat;
 using AI = Microsoft.Extensions.AI;
 
 namespace Durar.Actors.Hosting;
@@ -96,7 +97,7 @@ public sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) :
         return (plan, request);
     }
 
-    private static Transports.ChatMessage ToNeutral(AI.ChatMessage m)
+    private static Chat.ChatMessage ToNeutral(AI.ChatMessage m)
     {
         var role = m.Role == ChatRole.System ? "system" : m.Role == ChatRole.Assistant ? "assistant" : m.Role == ChatRole.Tool ? "tool" : "user";
         var calls = m.Contents.OfType<FunctionCallContent>()
@@ -108,9 +109,9 @@ public sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) :
             var parts = ImmutableArray.CreateBuilder<ContentPart>();
             if (!string.IsNullOrEmpty(m.Text)) parts.Add(new ContentPart("text", Text: m.Text));
             foreach (var image in images) parts.Add(new ContentPart("image_url", ImageUrl: image.Uri));
-            return new Transports.ChatMessage(role, null) { Parts = parts.ToImmutable() };
+            return new Chat.ChatMessage(role, null) { Parts = parts.ToImmutable() };
         }
-        return new Transports.ChatMessage(role, result is not null ? result.Result?.ToString() ?? "" : m.Text)
+        return new Chat.ChatMessage(role, result is not null ? result.Result?.ToString() ?? "" : m.Text)
         {
             ToolCalls = calls,
             ToolCallId = result?.CallId,

@@ -6,7 +6,7 @@ using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Providers;
 

@@ -4,7 +4,7 @@ using Akka.Actor;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Providers;
 

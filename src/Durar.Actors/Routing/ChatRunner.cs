@@ -8,6 +8,7 @@ using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.Logging;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Routing;
 
@@ -360,8 +361,7 @@ public sealed partial class ChatRunner(
         return new UpstreamCall(candidate, key.Secret, request, idle);
     }
 
-    private static decimal CostOf(TokenUsage? usage, ResolvedModel model) =>
-        usage is null ? 0m : Sessions.UsageLine.Cost(usage, model.Model.Cost);
+    private static decimal CostOf(TokenUsage? usage, ResolvedModel model) => ModelPricing.Cost(usage, model);
 
     private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome)
     {

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Durar.Actors.Models;
 using Durar.Actors.Resilience;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Routing;
 

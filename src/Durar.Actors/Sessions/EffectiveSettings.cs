@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Durar.Actors.Sessions.Directives;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 
@@ -96,7 +97,7 @@ public static class EffectiveSettings
     };
 
     /// <summary>
-    /// <see cref="Transports.ChatRequest.FastMode"/> for one upstream call: on → true, off → false, auto → true only for calls
+    /// <see cref="Chat.ChatRequest.FastMode"/> for one upstream call: on → true, off → false, auto → true only for calls
     /// started before <paramref name="fastAutoOnFor"/> has elapsed since the run began (later retries/fallbacks run without it).
     /// </summary>
     public static bool? ToFastFlag(FastMode mode, TimeSpan elapsedSinceRunStart, TimeSpan fastAutoOnFor) => mode switch

@@ -12,6 +12,7 @@ using Durar.Actors.Routing;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 
@@ -398,7 +399,7 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
         var tail = new List<ChatEvent>();
         if (done.Model is not null && (done.Text.Length > 0 || done.Error is null))
         {
-            var cost = done.Usage is { } u && _services.Resolver.Resolve(done.Model) is { Success: true } r ? UsageLine.Cost(u, r.Model!.Model.Cost) : 0m;
+            var cost = done.Usage is { } u && _services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
             events.Add(new SessionEvents.AssistantReplied(Now, done.Text, done.Model, done.KeyId, done.Usage, cost) { ReplyTo = done.Run.Turns[^1].Seq });
             var mode = SessionDirectives.UsageMode(done.Run.Turns[^1].Inline, _state.Overrides, _services);
             if (done.Error is null && UsageLine.Format(mode, done.Usage, cost, done.Model) is { } line) tail.Add(new TextDelta("\n\n" + line));

@@ -4,7 +4,7 @@ using Durar.Actors.Models;
 using Durar.Actors.Routing;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 

@@ -1,5 +1,5 @@
 using Akka.Streams;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 

@@ -1,4 +1,4 @@
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 

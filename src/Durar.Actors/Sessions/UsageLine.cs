@@ -1,10 +1,9 @@
 using System.Globalization;
-using Durar.Actors.Configuration;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 
-/// <summary>The usage line <c>/usage tokens|full</c> appends to replies, and the cost arithmetic (reference items 78, 88–89).</summary>
+/// <summary>The usage line <c>/usage tokens|full</c> appends to replies (reference item 78); costs come from <see cref="Models.ModelPricing"/>.</summary>
 public static class UsageLine
 {
     private const string Sep = " · ";
@@ -24,16 +23,6 @@ public static class UsageLine
         if (!string.IsNullOrWhiteSpace(model)) line += $"{Sep}{model}";
         return line;
     }
-
-    /// <summary>USD: Σ over input, output, cacheRead, cacheWrite of tokens × USD-per-1M / 1,000,000 (decimal math).</summary>
-    public static decimal Cost(TokenUsage usage, ModelCost cost) =>
-        (usage.Input * Price(cost.Input)
-         + usage.Output * Price(cost.Output)
-         + usage.CacheRead * Price(cost.CacheRead)
-         + usage.CacheWrite * Price(cost.CacheWrite)) / 1_000_000m;
-
-    private static decimal Price(double perMillion) =>
-        double.IsFinite(perMillion) && perMillion > 0 ? (decimal)perMillion : 0m;
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports;
 

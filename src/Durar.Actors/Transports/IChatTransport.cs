@@ -1,4 +1,5 @@
 using Durar.Actors.Models;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports;
 

@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports;
 

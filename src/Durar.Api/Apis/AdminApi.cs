@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Actors.Providers.Messages;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 
@@ -73,7 +74,7 @@ public static class AdminApi
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            WriteUsage(w, p.Keys.Aggregate(Durar.Actors.Transports.TokenUsage.Zero, (sum, k) => sum.Add(k.Usage)), p.Keys.Sum(k => k.Cost));
+            WriteUsage(w, p.Keys.Aggregate(Durar.Actors.Chat.TokenUsage.Zero, (sum, k) => sum.Add(k.Usage)), p.Keys.Sum(k => k.Cost));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -115,7 +116,7 @@ public static class AdminApi
     }
 
     /// <summary>Tokens and cost served; refreshed once per <c>auth.cooldowns.lastUsedFlushInterval</c>.</summary>
-    private static void WriteUsage(Utf8JsonWriter w, Durar.Actors.Transports.TokenUsage usage, decimal cost)
+    private static void WriteUsage(Utf8JsonWriter w, Durar.Actors.Chat.TokenUsage usage, decimal cost)
     {
         w.WriteStartObject("usage");
         w.WriteNumber("input", usage.Input);

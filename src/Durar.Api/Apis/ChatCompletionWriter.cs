@@ -6,6 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 

@@ -4,6 +4,7 @@ using Durar.Actors.Models;
 using Durar.Actors.Routing;
 using Durar.Actors.Transports;
 using Microsoft.AspNetCore.Http.Features;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 
@@ -52,7 +53,7 @@ public static partial class ChatCompletionsApi
             var request = parsed.Request;
             var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
             var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
-            IReadOnlyList<Durar.Actors.Transports.ChatMessage>? history = turns.Count > 1 ? turns : null;
+            IReadOnlyList<Durar.Actors.Chat.ChatMessage>? history = turns.Count > 1 ? turns : null;
             var send = new Durar.Actors.Sessions.Messages.SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
             try
             {

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 

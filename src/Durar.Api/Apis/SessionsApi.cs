@@ -9,8 +9,8 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
 using Microsoft.AspNetCore.Http.Features;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Akka.Actor;
 using Akka.Streams;
+using Durar.Actors.Chat;
 
 namespace Durar.Persistence.Serialization;
 

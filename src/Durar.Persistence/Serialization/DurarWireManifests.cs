@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Durar.Actors;
 using Durar.Actors.Serialization;
+using Durar.Actors.Chat;
 
 namespace Durar.Persistence.Serialization;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Tests.OpenAi;
 

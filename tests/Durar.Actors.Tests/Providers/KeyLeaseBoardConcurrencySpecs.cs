@@ -10,6 +10,7 @@ using Durar.Actors.Providers.Messages;
 using Durar.Actors.Routing;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.Logging.Abstractions;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Tests.Providers;
 

@@ -7,8 +7,8 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
-using Durar.Actors.Transports;
 using static Durar.Actors.Tests.Providers.KeyLeaseBoardKey;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Tests.Providers;
 

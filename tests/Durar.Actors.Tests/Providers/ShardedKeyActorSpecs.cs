@@ -5,6 +5,7 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Tests.Providers;
 
@@ -66,7 +67,7 @@ public sealed class ShardedKeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Virtual
         var provider = CreateTestProbe();
         key.Tell(new KeyCommands.Attach(provider.Ref, Key, null, KeyLimits.None));
         provider.FishForMessage<KeyStateChanged>(_ => true);
-        key.Tell(new KeyCommands.ReportOutcome(Key.Id, "m", new AttemptOutcome.Succeeded(RateLimitHints.None, new Transports.TokenUsage(40, 2))));
+        key.Tell(new KeyCommands.ReportOutcome(Key.Id, "m", new AttemptOutcome.Succeeded(RateLimitHints.None, new Chat.TokenUsage(40, 2))));
         Watch(key);
         key.Tell(KeyCommands.Stop.Instance);
         ExpectTerminated(key);

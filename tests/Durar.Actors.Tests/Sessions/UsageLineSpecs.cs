@@ -1,6 +1,7 @@
+using Durar.Actors.Models;
 using Durar.Actors.Configuration;
 using Durar.Actors.Sessions;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Tests.Sessions;
 
@@ -66,7 +67,7 @@ public sealed class UsageLineSpecs
     [Fact]
     public void Should_price_one_million_input_tokens_at_three_dollars_as_three_dollars()
     {
-        var cost = UsageLine.Cost(new TokenUsage(1_000_000, 0), new ModelCost(3, 15, 0.3, 3.75));
+        var cost = ModelPricing.Cost(new TokenUsage(1_000_000, 0), new ModelCost(3, 15, 0.3, 3.75));
         Assert.Equal(3m, cost);
         Assert.Equal("Usage: 1,000,000 in · 0 out · 1,000,000 total · $3.0000 · openai/gpt-5.4",
             UsageLine.Format(ResponseUsageMode.Full, new TokenUsage(1_000_000, 0), cost, Model));
@@ -76,7 +77,7 @@ public sealed class UsageLineSpecs
     public void Should_sum_every_bucket_with_exact_decimal_arithmetic()
     {
         // 1000 × 3 + 500 × 15 + 2000 × 0.3 + 100 × 3.75 = 3000 + 7500 + 600 + 375 = 11475 → / 1e6
-        var cost = UsageLine.Cost(new TokenUsage(1000, 500, 2000, 100), new ModelCost(3, 15, 0.3, 3.75));
+        var cost = ModelPricing.Cost(new TokenUsage(1000, 500, 2000, 100), new ModelCost(3, 15, 0.3, 3.75));
         Assert.Equal(0.011475m, cost);
     }
 
@@ -86,16 +87,16 @@ public sealed class UsageLineSpecs
     [InlineData(0, 0, 1_000_000, 0, 0.3)]
     [InlineData(0, 0, 0, 1_000_000, 3.75)]
     public void Should_price_each_bucket_separately(long input, long output, long cacheRead, long cacheWrite, double expected) =>
-        Assert.Equal((decimal)expected, UsageLine.Cost(new TokenUsage(input, output, cacheRead, cacheWrite), new ModelCost(3, 15, 0.3, 3.75)));
+        Assert.Equal((decimal)expected, ModelPricing.Cost(new TokenUsage(input, output, cacheRead, cacheWrite), new ModelCost(3, 15, 0.3, 3.75)));
 
     [Fact]
     public void Should_cost_nothing_for_free_models_or_no_tokens()
     {
-        Assert.Equal(0m, UsageLine.Cost(new TokenUsage(123_456, 789), ModelCost.Zero));
-        Assert.Equal(0m, UsageLine.Cost(TokenUsage.Zero, new ModelCost(3, 15, 0.3, 3.75)));
+        Assert.Equal(0m, ModelPricing.Cost(new TokenUsage(123_456, 789), ModelCost.Zero));
+        Assert.Equal(0m, ModelPricing.Cost(TokenUsage.Zero, new ModelCost(3, 15, 0.3, 3.75)));
     }
 
     [Fact]
     public void Should_keep_sub_cent_precision_for_single_tokens() =>
-        Assert.Equal(0.000003m, UsageLine.Cost(new TokenUsage(1, 0), new ModelCost(3, 0, 0, 0)));
+        Assert.Equal(0.000003m, ModelPricing.Cost(new TokenUsage(1, 0), new ModelCost(3, 0, 0, 0)));
 }

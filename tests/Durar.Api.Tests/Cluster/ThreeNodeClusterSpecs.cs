@@ -9,6 +9,7 @@ using Durar.Actors.Sessions.Messages;
 using Durar.Persistence.Serialization;
 using Durar.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Tests.Cluster;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 
 using Durar.Testing;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Tests.Fakes;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Durar.Testing;
 using OpenAI.Chat;
+using Durar.Actors.Chat;
 
 namespace Durar.Api.Tests.Gateway;
 

@@ -10,9 +10,9 @@ using Durar.Actors;
 using Durar.Actors.Serialization;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
 using Durar.Persistence.Serialization;
 using Xunit.Abstractions;
+using Durar.Actors.Chat;
 
 namespace Durar.Persistence.Tests.Serialization;
 

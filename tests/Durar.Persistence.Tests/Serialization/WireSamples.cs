@@ -10,7 +10,7 @@ using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Persistence.Tests.Serialization;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Durar.Actors.Resilience;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Providers.Messages;
 

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Durar.Actors.Catalog;
 using Durar.Actors.Providers;
 using Durar.Actors.Resilience;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Providers.Messages;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Streams;
-using Durar.Actors.Transports;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions.Messages;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports.Anthropic;
 

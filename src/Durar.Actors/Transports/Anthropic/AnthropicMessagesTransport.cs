@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports.Anthropic;
 

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports.OpenAi;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Durar.Actors.Chat;
 
 namespace Durar.Actors.Transports.OpenAi;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 
-namespace Durar.Actors.Transports;
+namespace Durar.Actors.Chat;
 
 /// <summary>
 /// A provider-neutral chat request. The gateway's OpenAI-shaped input and every transport's upstream wire format map to and
@@ -68,7 +68,7 @@ public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolC
 
 /// <summary>
 /// The provider-neutral event model every streaming transport produces: text deltas, tool-call deltas, usage and the finish
-/// reason. Upstream failures are not events: the stream fails with an <see cref="UpstreamException"/>. Every event is an
+/// reason. Upstream failures are not events: the stream fails with an <see cref="Transports.UpstreamException"/>. Every event is an
 /// <see cref="IDurarWireMessage"/>: a session streams them to the HTTP node through a SourceRef.
 /// </summary>
 public abstract record ChatEvent : IDurarWireMessage;
