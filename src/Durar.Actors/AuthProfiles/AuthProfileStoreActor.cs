@@ -246,7 +246,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     /// <summary>Tells the subscriber of every member (this one included) that this store runs, so they subscribe at once.</summary>
     private void Announce()
     {
-        if (_announceTo is null || !KeyHosting.IsClustered(Context.System)) return;
+        if (_announceTo is null || !ShardedKeys.IsClustered(Context.System)) return;
         foreach (var member in Akka.Cluster.Cluster.Get(Context.System).State.Members)
             if (member.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp)
                 Context.ActorSelection(new RootActorPath(member.Address) / "user" / _announceTo).Tell(AuthProfileSubscription.StoreStarted.Instance);
@@ -366,15 +366,16 @@ public static class AuthProfileStoreHostingExtensions
             var settings = resolver.GetService<DurarSettings>();
             var providers = registry.Get<ProvidersRegistryKey>();
             var known = catalog.Providers.Keys.ToImmutableHashSet(StringComparer.Ordinal);
-            var clustered = KeyHosting.IsClustered(system);
+            var clustered = ShardedKeys.IsClustered(system);
             var board = resolver.GetService<KeyLeaseBoard>();
             var store = clustered
                 ? AuthProfileStoreActor.Props(protector, null, known, settings.Auth.Profiles, announceTo: SubscriberName)
                 : AuthProfileStoreActor.Props(protector, providers, known, settings.Auth.Profiles, board: board);
             // A journal failure stops a persistent actor; the supervisor starts the store again (it recovers and pushes every
             // profile once more), and forwards commands to whichever incarnation is running.
+            var backoff = settings.Auth.Keys.RestartBackoff;
             var supervised = BackoffSupervisor.Props(Backoff.OnStop(store, "store",
-                minBackoff: TimeSpan.FromSeconds(1), maxBackoff: TimeSpan.FromSeconds(30), randomFactor: 0.2, maxNrOfRetries: -1));
+                backoff.MinBackoff, backoff.MaxBackoff, backoff.RandomFactor, maxNrOfRetries: -1));
             if (!clustered)
             {
                 registry.Register<AuthProfileStoreKey>(system.ActorOf(supervised, ActorNames.AuthProfiles));

@@ -12,7 +12,13 @@ public sealed record DurarSettings(
     AgentDefaults Agents,
     AuthSettings Auth,
     GatewaySettings Gateway,
-    ImmutableDictionary<string, string> Env);
+    ImmutableDictionary<string, string> Env)
+{
+    private static readonly Lazy<DurarSettings> BuiltIn = new(() => DurarSettingsLoader.Load(DurarSettingsLoader.Defaults));
+
+    /// <summary>The settings of the built-in defaults file alone (<c>config/hocon/durar.conf</c>): the one place defaults live.</summary>
+    public static DurarSettings Defaults => BuiltIn.Value;
+}
 
 /// <summary><c>models { mode, providers }</c>.</summary>
 public sealed record ModelsSettings(CatalogMode Mode, ImmutableDictionary<string, ProviderSettings> Providers);
@@ -82,7 +88,11 @@ public sealed record ModelEntrySettings(string Ref, string? Alias, JsonObject Pa
 public sealed record AuthSettings(
     ImmutableDictionary<string, AuthProfileSettings> Profiles,
     ImmutableDictionary<string, ImmutableArray<string>> Order,
-    CooldownSettings Cooldowns);
+    CooldownSettings Cooldowns)
+{
+    /// <summary><c>auth.keys</c>: how key actors and their providers run (its <see cref="KeySettings.Cooldowns"/> are <see cref="Cooldowns"/>).</summary>
+    public KeySettings Keys { get; init; } = null!;
+}
 
 /// <summary><c>auth.cooldowns</c>: the per-key cooldown and disable schedules (reference section G).</summary>
 public sealed record CooldownSettings(
@@ -95,10 +105,11 @@ public sealed record CooldownSettings(
     TimeSpan LastUsedFlushInterval,
     int TransientThreshold = 3)
 {
-    /// <summary>The current reference defaults: 30 s, 60 s, 5 min; billing 10 min → 24 h; auth_permanent 10 min → 60 min.</summary>
-    public static readonly CooldownSettings Default = new(
-        [TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5)], TimeSpan.FromHours(24),
-        TimeSpan.FromMinutes(10), TimeSpan.FromHours(24), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(30), 3);
+    /// <summary>
+    /// The defaults file's values, the current reference defaults: 30 s, 60 s, 5 min; billing 10 min → 24 h; auth_permanent
+    /// 10 min → 60 min.
+    /// </summary>
+    public static CooldownSettings Default => DurarSettings.Defaults.Auth.Cooldowns;
 }
 
 /// <summary><c>gateway.failover</c> and <c>gateway.queueWhenCooling</c>: how one request moves through its candidates.</summary>

@@ -237,7 +237,8 @@ public static class DurarSettingsLoader
         var order = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         foreach (var (provider, _) in Children(Child(auth, "order"), "auth.order"))
             order[ModelRef.NormalizeProvider(provider)] = StringList(Child(auth, "order"), provider, "auth.order");
-        return new AuthSettings(profiles.ToImmutable(), order.ToImmutable(), ReadCooldowns(config));
+        var cooldowns = ReadCooldowns(config);
+        return new AuthSettings(profiles.ToImmutable(), order.ToImmutable(), cooldowns) { Keys = KeySettings.Read(config, cooldowns) };
     }
 
     private static CooldownSettings ReadCooldowns(Config config)

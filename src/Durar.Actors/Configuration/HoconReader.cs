@@ -82,6 +82,37 @@ internal static class HoconReader
         }
     }
 
+    /// <summary>A duration that must be there (the defaults file always is) and above zero.</summary>
+    public static TimeSpan PositiveDuration(Config config, string path)
+    {
+        var t = Duration(config, path);
+        return t > TimeSpan.Zero ? t : throw new DurarConfigException(path, "must be a positive duration");
+    }
+
+    /// <summary>A whole number at <paramref name="path"/> within [<paramref name="min"/>, <paramref name="max"/>]; it must be there.</summary>
+    public static long RequiredLong(Config config, string path, long min = 0, long max = long.MaxValue)
+    {
+        var (parent, key) = Split(path);
+        var n = Long(config.GetValue(parent), key, parent, allowNegative: min < 0)
+            ?? throw new DurarConfigException(path, "is missing (it has a default in config/hocon/durar.conf: was the defaults file replaced?)");
+        return n >= min && n <= max ? n : throw new DurarConfigException(path, $"must be between {min} and {max} (got {n})");
+    }
+
+    /// <summary>A number at <paramref name="path"/> within [<paramref name="min"/>, <paramref name="max"/>]; it must be there.</summary>
+    public static double RequiredDouble(Config config, string path, double min, double max)
+    {
+        var (parent, key) = Split(path);
+        var d = Double(config.GetValue(parent), key, parent)
+            ?? throw new DurarConfigException(path, "is missing (it has a default in config/hocon/durar.conf: was the defaults file replaced?)");
+        return d >= min && d <= max ? d : throw new DurarConfigException(path, $"must be between {min} and {max} (got {d})");
+    }
+
+    private static (string Parent, string Key) Split(string path)
+    {
+        var dot = path.LastIndexOf('.');
+        return (path[..dot], path[(dot + 1)..]);
+    }
+
     /// <summary>
     /// True for a list value. Akka.Hocon reads an empty <c>[]</c> as neither array, string nor object, and <c>[ ]</c> as a list
     /// holding one empty element; both are lists here.

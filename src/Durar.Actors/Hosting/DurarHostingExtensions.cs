@@ -114,11 +114,11 @@ public static class DurarHostingExtensions
             var tokens = resolver.GetService<IOAuthTokenClient>();
             var profiles = resolver.GetService<ISecretProtector>() is not null;
             // In a cluster every key is one sharded actor for all nodes; without Akka.Cluster they are the providers' children.
-            var sharded = KeyHosting.IsClustered(system)
-                ? KeyHosting.Start(system, settings, tokens,
+            var sharded = ShardedKeys.IsClustered(system)
+                ? ShardedKeys.Start(system, settings, tokens,
                     Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null)
                 : null;
-            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, sharded: sharded,
+            var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, hosting: sharded,
                     board: resolver.GetService<KeyLeaseBoard>()),
                 ActorNames.Providers);
             registry.Register<ProvidersRegistryKey>(providers);

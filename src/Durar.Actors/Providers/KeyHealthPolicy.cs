@@ -9,10 +9,40 @@ public enum KeyStatus { Ready, CoolingDown, Disabled }
 
 /// <summary>
 /// The cooldown and disable rules of reference section G as pure functions: decide the event for an outcome, apply an
-/// event to the state, and read availability. The key actor persists what <see cref="Decide"/> returns and applies it.
+/// event to the state, and read availability. The key actor persists what
+/// <see cref="Decide(KeyHealth, string?, AttemptOutcome, DateTimeOffset, CooldownSettings)"/> returns and applies it; the
+/// provider actors and the lease board apply the same events to their copies.
 /// </summary>
 public static class KeyHealthPolicy
 {
+    /// <summary>
+    /// The one place where an attempt's outcome becomes a change of key state: the event to persist and apply, or null when
+    /// the outcome changes nothing. The key actor persists what this returns; the provider actors and the lease board apply
+    /// the same event to their copies at once (optimistically, before the key actor's authoritative push).
+    /// </summary>
+    /// <remarks>
+    /// A failure follows <see cref="Decide(KeyHealth, FailoverReason, string?, RateLimitHints, DateTimeOffset, CooldownSettings)"/>
+    /// (a request error is returned too, with <see cref="KeyEvents.Failed.CountsAsError"/> false: it changes no health but the
+    /// key actor still counts and publishes it). A success on a key that can serve records a spent quota
+    /// (<see cref="DecideExhausted"/>), or clears failures below the threshold and expired model windows; a success on a key
+    /// that is cooling or disabled (a probe) proves it works again and clears everything. A cancelled attempt says nothing.
+    /// </remarks>
+    public static IKeyEvent? Decide(KeyHealth s, string? model, AttemptOutcome outcome, DateTimeOffset now, CooldownSettings cfg) => outcome switch
+    {
+        AttemptOutcome.Failed failed => Decide(s, failed.Reason, model, failed.Hints, now, cfg),
+        AttemptOutcome.Succeeded ok when StatusAt(s, now).Status != KeyStatus.Ready => new KeyEvents.Recovered(now),
+        AttemptOutcome.Succeeded ok => (IKeyEvent?)DecideExhausted(s, model, ok.Hints, now)
+            ?? (s.ErrorCount > 0 || !s.ModelCooldowns.IsEmpty ? new KeyEvents.Recovered(now) : null),
+        _ => null,
+    };
+
+    /// <summary>
+    /// <paramref name="s"/> after <paramref name="outcome"/>, through <see cref="Decide(KeyHealth, string?, AttemptOutcome, DateTimeOffset, CooldownSettings)"/>
+    /// and <see cref="Apply"/>: what a provider's copy of the key shows until the key actor pushes its own state.
+    /// </summary>
+    public static KeyHealth After(KeyHealth s, string? model, AttemptOutcome outcome, DateTimeOffset now, CooldownSettings cfg) =>
+        Decide(s, model, outcome, now, cfg) is { } e ? Apply(s, e) : s;
+
     /// <summary>Decides the event for a failed attempt.</summary>
     public static KeyEvents.Failed Decide(KeyHealth s, FailoverReason reason, string? model, RateLimitHints hints, DateTimeOffset now, CooldownSettings cfg)
     {

@@ -4,111 +4,96 @@ using Akka.Event;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Messages;
-using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Providers;
 
 /// <summary>
-/// One provider. It owns the provider's key actors (one child per key), knows each key's health from their pushes, and
-/// decides which key serves the next attempt (<see cref="KeyOrderPolicy"/>): the request is forwarded to that key actor,
-/// which answers the caller directly. When every key is cooling it answers with the soonest recovery, and lets at most one
-/// probe through per probe interval. Keys come from the environment at start and from the auth-profile store at runtime
-/// (<see cref="ProviderCommands.UpsertCredential"/> / <see cref="ProviderCommands.RemoveCredential"/>); the store's order
-/// override (<see cref="ProviderCommands.SetOrder"/>) wins over <c>auth.order</c>.
+/// One provider. It keeps its keys as pure state (<see cref="ProviderKeys"/>: each key's health as its key actor last pushed
+/// it, with this node's outcomes applied on top), answers lease requests from it (a plain key at once, any other key through
+/// its key actor, which answers the caller directly), lets at most one probe of a cooling key through per probe interval, and
+/// publishes every new state to the <see cref="KeyLeaseBoard"/> so requests can lease plain keys without a message. Keys come
+/// from the environment at start and from the auth-profile store at runtime (<see cref="ProviderCommands.UpsertCredential"/>,
+/// <see cref="ProviderCommands.RemoveCredential"/>, <see cref="ProviderCommands.SetOrder"/>).
 /// <para>
-/// In a cluster the key actors are sharded entities shared by every node (<see cref="KeyHosting"/>): each node's provider
-/// attaches to them, keeps their pushed health as its local read path (no network hop to lease a plain key), and
-/// re-attaches every <see cref="ShardedKeys.Resync"/>. Keys with an <c>rpm</c> limit are leased by their key actor, the
-/// only place that can count a minute's requests across nodes.
+/// Where the key actors live is <see cref="IKeyHosting"/>'s business: under this actor with a backoff supervisor on one node,
+/// or as cluster-wide sharded entities. Either way this actor has one child per key (its handle) and sends straight to the key
+/// actor once a push named it (watching it: when it stops, messages go through the handle again, or, on one node, the key is
+/// down until its restarted actor reports).
 /// </para>
 /// </summary>
 public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string RecoveryTimer = "keys-recovered";
-    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(15);
+    private const string FlushTimer = "flush-usage";
 
     private readonly ProviderDefinition _provider;
-    private readonly ImmutableArray<ApiKeyCredential> _credentials;
-    private readonly ImmutableArray<string> _explicitOrder;
-    private readonly CooldownSettings _cooldowns;
+    private readonly ImmutableArray<ApiKeyCredential> _initial;
+    private readonly KeySettings _settings;
     private readonly FailoverSettings _failover;
-    private readonly IOAuthTokenClient? _tokens;
-    private readonly ShardedKeys? _sharded;
+    private readonly IKeyHosting _hosting;
     private readonly KeyLeaseBoard? _board;
-    private bool _active;
-    /// <summary>The newest stamped key-set change applied (<see cref="KeyLeaseBoard.Stamp"/>), published with the view.</summary>
-    private long _epoch;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<KeySlot> _slots = [];
+    private readonly Dictionary<string, KeyRoute> _routes = new(StringComparer.Ordinal);
     /// <summary>
-    /// Keys removed whose actor has not stopped yet, with the credential to serve again once it has: the new actor has the
+    /// Keys removed whose handle has not stopped yet, with the credential to serve again once it has: the new key actor has the
     /// same name and persistence id, so it must not start before the old one is gone.
     /// </summary>
     private readonly Dictionary<string, StoppingKey> _stopping = new(StringComparer.Ordinal);
     /// <summary>Operators waiting for a key reset, by key id (answered when the key actor confirms it).</summary>
     private readonly Dictionary<string, List<IActorRef>> _resetReplies = new(StringComparer.Ordinal);
-    private ImmutableArray<string> _storedOrder = [];
-    private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
+    private ProviderKeys _keys;
+    /// <summary>The newest stamped key-set change applied (<see cref="KeyLeaseBoard.Stamp"/>), published with the keys.</summary>
+    private long _epoch;
+    private bool _publishing;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private sealed class KeySlot(ApiKeyCredential credential, IActorRef actor, IActorRef? owner)
-    {
-        public ApiKeyCredential Credential { get; set; } = credential;
-        public IActorRef Actor { get; set; } = actor;
-        public IActorRef? Owner { get; set; } = owner;
-        /// <summary>
-        /// The sharded key actor itself (the sender of its state pushes), watched: outcome reports and forwarded leases go to
-        /// it directly instead of through the proxy, the shard region and the shard. Null until known or after it stopped.
-        /// </summary>
-        public IActorRef? Entity { get; set; }
-        /// <summary>Until when the key's per-minute budget is spent (pushed by the key actor); null = it has room.</summary>
-        public DateTimeOffset? LimitedUntil { get; set; }
-        /// <summary>The key actor stopped unexpectedly (e.g. its journal write failed) and is being restarted with backoff.</summary>
-        public bool Down { get; set; }
-        public int Restarts { get; set; }
-        /// <summary>Operator resets that arrived while the key actor was down, delivered when it is back.</summary>
-        public List<(ProviderCommands.ResetKey Reset, IActorRef ReplyTo)> PendingResets { get; } = [];
-        public KeyStateView? View { get; set; }
-        public KeyHealth Health { get; set; } = KeyHealth.Healthy;
-        /// <summary>Last lease time and lease count, shared with the <see cref="KeyLeaseBoard"/> (which leases too).</summary>
-        public LeaseCounters Counters { get; } = new();
-        public KeyCandidate Candidate => new(Credential.Id, Credential.Source, Credential.Type, Health, Counters.LastLeased);
-    }
-
     public ProviderActor(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null,
-        KeyLeaseBoard? board = null)
+        KeySettings settings, FailoverSettings failover, IKeyHosting hosting, KeyLeaseBoard? board)
     {
         _provider = provider;
-        _sharded = sharded;
-        _board = board;
-        _credentials = credentials;
-        _explicitOrder = explicitOrder;
-        _cooldowns = cooldowns;
+        _initial = credentials;
+        _settings = settings;
         _failover = failover;
-        _tokens = tokens;
+        _hosting = hosting;
+        _board = board;
+        _keys = ProviderKeys.Start(provider.Id, Self, [], explicitOrder, provider.Limits, settings.Cooldowns);
         Recovering();
     }
 
-    /// <summary>The stored order override when there is one (reference item 26), else <c>auth.order</c>.</summary>
-    private ImmutableArray<string> ExplicitOrder => _storedOrder.IsDefaultOrEmpty ? _explicitOrder : _storedOrder;
+    /// <param name="provider">The catalog entry.</param>
+    /// <param name="credentials">The keys from configuration and the environment.</param>
+    /// <param name="explicitOrder"><c>auth.order</c> for this provider (empty = round robin).</param>
+    /// <param name="settings"><c>auth.keys</c> and the cooldown schedules.</param>
+    /// <param name="failover">Probe interval and margin.</param>
+    /// <param name="tokens">Refreshes OAuth credentials; null = they are never refreshed.</param>
+    /// <param name="hosting">Where the key actors live; null = this actor's own (<see cref="LocalKeyHosting"/>).</param>
+    /// <param name="board">Where this provider publishes its keys for leases without a message; null = every lease is a message.</param>
+    public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
+        KeySettings settings, FailoverSettings failover, IOAuthTokenClient? tokens = null, IKeyHosting? hosting = null, KeyLeaseBoard? board = null)
+    {
+        var keyHosting = hosting ?? new LocalKeyHosting(settings, tokens);
+        return Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, settings, failover, keyHosting, board));
+    }
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>
-    /// Until every key actor has recovered its persisted health and reported it, requests wait: leasing a key whose
-    /// cooldown has not been read back yet would send it straight into another 429 after a restart.
+    /// Until every key actor has recovered its persisted health and reported it, requests wait: leasing a key whose cooldown
+    /// has not been read back yet would send it straight into another 429 after a restart.
     /// </summary>
     private void Recovering()
     {
         Receive<KeyStateChanged>(changed =>
         {
-            OnKeyState(changed);
-            if (_slots.TrueForAll(s => s.View is not null)) BecomeActive();
+            OnPush(changed);
+            if (_keys.AllReported) BecomeActive();
         });
-        Receive<KeysRecoveryTimeout>(_ =>
+        Receive<RecoveryTimeout>(_ =>
         {
-            _log.Warning("Provider [{ProviderId}]: not every key reported its state within {Timeout}; serving anyway", _provider.Id, RecoveryTimeout);
+            _log.Warning("Provider [{ProviderId}]: not every key reported its state within {Timeout}; serving anyway", _provider.Id,
+                _settings.RecoveryTimeout);
             BecomeActive();
         });
         ReceiveAny(_ => Stash.Stash());
@@ -117,91 +102,121 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private void BecomeActive()
     {
         Timers.Cancel(RecoveryTimer);
+        _publishing = true;
+        Publish();
         Become(Active);
         Stash.UnstashAll();
     }
 
-    /// <summary>Serving: the board mirrors the keys from now on (every state change republishes the view).</summary>
     private void Active()
     {
-        _active = true;
-        Publish();
-        Serving();
-    }
-
-    protected override bool AroundReceive(Akka.Actor.Receive receive, object message)
-    {
-        var handled = base.AroundReceive(receive, message);
-        if (_active && message is IKeySetChange { BoardEpoch: > 0 } change) _epoch = Math.Max(_epoch, change.BoardEpoch);
-        // Leases and successes change only the shared counters; anything else may change what the board must show.
-        if (_active && message is not (ProviderCommands.AcquireKey or ProviderCommands.GetProviderState or Resync or UsagePending or FlushUsage
-                or KeyCommands.ReportOutcome { Outcome: not AttemptOutcome.Failed }))
-            Publish();
-        return handled;
-    }
-
-    private void Publish()
-    {
-        if (_board is null) return;
-        var slots = ImmutableArray.CreateBuilder<LeaseSlot>(_slots.Count);
-        foreach (var s in _slots)
-            slots.Add(ProviderLeaseView.Slot(s.Credential, s.Health, s.LimitedUntil, s.Down, _provider.Limits, s.Counters, Self));
-        _board.Publish(new ProviderLeaseView(_provider.Id, Self, Context.System.Scheduler, slots.MoveToImmutable(), ExplicitOrder, _cooldowns, _epoch));
-    }
-
-    protected override void PostStop()
-    {
-        _board?.Withdraw(_provider.Id, Self);
-        OnFlushUsage(); // batched successes still reach sharded keys (child key actors have stopped before this)
-        base.PostStop();
-    }
-
-    private void Serving()
-    {
         Receive<ProviderCommands.AcquireKey>(OnAcquire);
-        Receive<KeyStateChanged>(OnKeyState);
+        Receive<KeyStateChanged>(OnPush);
         Receive<KeyCommands.ReportOutcome>(OnOutcome);
-        Receive<KeysRecoveryTimeout>(_ => { });
         Receive<UsagePending>(_ =>
         {
-            if (!Timers.IsTimerActive(nameof(FlushUsage))) Timers.StartSingleTimer(nameof(FlushUsage), FlushUsage.Instance, UsageFlushInterval);
+            if (!Timers.IsTimerActive(FlushTimer)) Timers.StartSingleTimer(FlushTimer, FlushUsage.Instance, _settings.UsageFlushInterval);
         });
         Receive<FlushUsage>(_ => OnFlushUsage());
-        Receive<Resync>(_ =>
-        {
-            foreach (var slot in _slots) slot.Actor.Tell(AttachOf(slot.Credential, slot.Owner));
-        });
-        Receive<ProviderCommands.ResetKey>(reset =>
-        {
-            var slot = _slots.Find(s => s.Credential.Id == reset.KeyId);
-            if (slot is null) Sender.Tell(new KeyResetDone(reset.KeyId, false));
-            else if (slot.Down) slot.PendingResets.Add((reset, Sender));
-            else SendReset(slot, reset, Sender);
-        });
+        Receive<ProviderCommands.ResetKey>(OnReset);
         Receive<KeyResetDone>(done =>
         {
-            // The key actor pushed its reset state before this answer (same sender, same receiver), so the view published
-            // after this message already shows the key ready: the operator's next request can lease it.
+            // The key actor pushed its reset state before this answer (same sender, same receiver), so the published keys
+            // already show it ready: the operator's next request can lease it.
             if (!_resetReplies.Remove(done.KeyId, out var waiting)) return;
             foreach (var replyTo in waiting) replyTo.Tell(done);
         });
         Receive<ProviderCommands.GetProviderState>(_ => Sender.Tell(View()));
-        Receive<ProviderCommands.UpsertCredential>(upsert => OnUpsert(upsert.Credential, Sender));
-        Receive<ProviderCommands.RemoveCredential>(remove => OnRemove(remove.KeyId));
-        Receive<ProviderCommands.SetOrder>(order =>
+        Receive<ProviderCommands.UpsertCredential>(upsert => KeySetChanged(upsert, () => OnUpsert(upsert.Credential, Sender)));
+        Receive<ProviderCommands.RemoveCredential>(remove => KeySetChanged(remove, () => OnRemove(remove.KeyId)));
+        Receive<ProviderCommands.SetOrder>(order => KeySetChanged(order, () =>
         {
-            _storedOrder = order.Order.IsDefault ? [] : order.Order;
+            Update(_keys.WithStoredOrder(order.Order));
             _log.Info("Provider [{ProviderId}]: key order {Order}", _provider.Id,
-                _storedOrder.IsEmpty ? "from auth.order" : string.Join(", ", _storedOrder));
-        });
+                _keys.StoredOrder.IsEmpty ? "from auth.order" : string.Join(", ", _keys.StoredOrder));
+        }));
         Receive<KeyCredentialChanged>(changed =>
         {
-            if (_slots.Find(s => s.Credential.Id == changed.Credential.Id) is not { } slot) return;
-            slot.Credential = changed.Credential;
-            _sharded?.Directory.Set(new KeyDirectory.Entry(slot.Credential, slot.Owner, _provider.Limits));
+            if (!_routes.TryGetValue(changed.Credential.Id, out var route)) return;
+            Update(_keys.WithCredential(changed.Credential));
+            _hosting.Remember(changed.Credential, route.Owner, _provider.Limits);
+            _hosting.CredentialRefreshed(route.Handle, changed);
         });
-        Receive<Terminated>(terminated => OnKeyStopped(terminated.ActorRef));
-        Receive<RestartKey>(OnRestartKey);
+        Receive<Terminated>(terminated => OnTerminated(terminated.ActorRef));
+        Receive<RecoveryTimeout>(_ => { });
+    }
+
+    private void OnAcquire(ProviderCommands.AcquireKey request)
+    {
+        var now = Now;
+        var (decision, next) = _keys.Acquire(request, now, _failover);
+        _keys = next; // a probe is remembered; nothing the board reads changed
+        switch (decision)
+        {
+            case LeaseDecision.Lease lease:
+                LogProbe(lease.Probe, lease.Key, request.ModelId);
+                lease.Key.Counters.Leased(now);
+                // A plain key needs no refresh: answered here, one hop fewer, and independent of its key actor being alive.
+                Sender.Tell(lease.Key.Lease);
+                break;
+            case LeaseDecision.ToKeyActor toKey:
+                LogProbe(toKey.Probe, toKey.Key, request.ModelId);
+                toKey.Key.Counters.Leased(now);
+                Target(_routes[toKey.Key.Id]).Forward(request with { Via = Self, Handle = Self });
+                break;
+            case LeaseDecision.Exclude exclude:
+                Self.Forward(request with { Excluded = request.Excluded.Add(exclude.Key.Id) });
+                break;
+            case LeaseDecision.NoKey none:
+                Sender.Tell(none.Answer);
+                break;
+        }
+    }
+
+    private void LogProbe(bool probe, KeyEntry key, string model)
+    {
+        if (probe) _log.Info("Probing cooling key [{KeyId}] of provider [{ProviderId}] for model [{ModelId}]", key.Id, _provider.Id, model);
+    }
+
+    /// <summary>A key actor's state: the key's entry follows it, and the sender is where this key's messages go from now on.</summary>
+    private void OnPush(KeyStateChanged changed)
+    {
+        if (!_routes.TryGetValue(changed.View.KeyId, out var route)) return;
+        Update(_keys.WithPush(changed));
+        if (!Sender.IsNobody() && !Sender.Equals(route.Entity) && !Sender.Equals(route.Handle))
+        {
+            if (route.Entity is not null) Context.Unwatch(route.Entity);
+            route.Entity = Context.Watch(Sender);
+        }
+        foreach (var (reset, replyTo) in route.PendingResets) SendReset(route, reset, replyTo);
+        route.PendingResets.Clear();
+    }
+
+    /// <summary>
+    /// Leases name this actor for outcome reports: the outcome is applied to this node's copy at once, with the function the
+    /// key actor uses, so the next lease on this node (already queued behind the report) skips a key that just failed even
+    /// before its key actor (perhaps on another node) answers with its authoritative state. Then the report goes to the key.
+    /// </summary>
+    private void OnOutcome(KeyCommands.ReportOutcome report)
+    {
+        if (!_routes.TryGetValue(report.KeyId, out var route)) return;
+        Update(_keys.WithOutcome(report.KeyId, report.ModelId, report.Outcome, Now));
+        if (!IsDown(report.KeyId)) Target(route).Tell(report);
+    }
+
+    private void OnReset(ProviderCommands.ResetKey reset)
+    {
+        if (!_routes.TryGetValue(reset.KeyId, out var route)) Sender.Tell(new KeyResetDone(reset.KeyId, false));
+        else if (IsDown(reset.KeyId)) route.PendingResets.Add((reset, Sender)); // delivered once its actor is back
+        else SendReset(route, reset, Sender);
+    }
+
+    /// <summary>The key actor answers this provider, which answers the operator once its own keys show the reset.</summary>
+    private void SendReset(KeyRoute route, ProviderCommands.ResetKey reset, IActorRef replyTo)
+    {
+        if (!_resetReplies.TryGetValue(reset.KeyId, out var waiting)) _resetReplies[reset.KeyId] = waiting = [];
+        waiting.Add(replyTo);
+        Target(route).Tell(reset, Self);
     }
 
     private void OnUpsert(ApiKeyCredential credential, IActorRef owner)
@@ -213,19 +228,17 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             stopping.Restart = (credential, owned);
             return;
         }
-        if (_slots.Find(s => s.Credential.Id == credential.Id) is { } slot)
+        var known = _routes.TryGetValue(credential.Id, out var route);
+        if (known)
         {
-            slot.Credential = credential;
-            slot.Owner = owned;
-            _sharded?.Directory.Set(new KeyDirectory.Entry(credential, owned, _provider.Limits));
-            slot.Actor.Tell(new KeyCommands.UpdateCredential(credential, owned));
-            _log.Info("Provider [{ProviderId}]: key [{KeyId}] updated ({Credential})", _provider.Id, credential.Id, credential);
-            return;
+            route!.Owner = owned;
+            _hosting.Remember(credential, owned, _provider.Limits);
+            Update(_keys.WithCredential(credential));
         }
-        var added = AddSlot(credential, owned);
-        // A sharded key may already exist (served before, or by another node): the new credential replaces its copy.
-        if (_sharded is not null) added.Actor.Tell(new KeyCommands.UpdateCredential(credential, owned));
-        _log.Info("Provider [{ProviderId}]: key [{KeyId}] added ({Credential})", _provider.Id, credential.Id, credential);
+        else route = AddKey(credential, owned);
+        // A key actor that exists already (served before, or by another node) takes the new credential and keeps its health.
+        route.Handle.Tell(new KeyCommands.UpdateCredential(credential, owned));
+        _log.Info("Provider [{ProviderId}]: key [{KeyId}] {Change} ({Credential})", _provider.Id, credential.Id, known ? "updated" : "added", credential);
     }
 
     private void OnRemove(string keyId)
@@ -235,114 +248,135 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             stopping.Restart = null;
             return;
         }
-        if (_slots.Find(s => s.Credential.Id == keyId) is not { } slot) return;
-        _slots.Remove(slot);
-        if (slot.Entity is not null) Context.Unwatch(slot.Entity);
-        if (_sharded is not null)
-        {
-            // Straight to the region: a message to the proxy could be dropped by the stop below.
-            _sharded.Region.Tell(new Akka.Cluster.Sharding.ShardingEnvelope(keyId, new KeyCommands.Detach(Self)));
-            _sharded.Directory.Remove(keyId);
-        }
-        _stopping[keyId] = new StoppingKey(slot.Actor);
-        Context.Watch(slot.Actor);
-        Context.Stop(slot.Actor);
+        if (!_routes.Remove(keyId, out var route)) return;
+        if (route.Entity is not null) Context.Unwatch(route.Entity);
+        _hosting.Forget(keyId, Self);
+        _stopping[keyId] = new StoppingKey(route.Handle);
+        Context.Stop(route.Handle);
+        Update(_keys.Remove(keyId));
+        foreach (var (_, replyTo) in route.PendingResets) replyTo.Tell(new KeyResetDone(keyId, false));
         _log.Info("Provider [{ProviderId}]: key [{KeyId}] removed", _provider.Id, keyId);
     }
 
-    private void OnKeyStopped(IActorRef actor)
+    private void OnTerminated(IActorRef actor)
     {
-        if (_slots.Find(s => actor.Equals(s.Entity)) is { } moved)
+        foreach (var (keyId, route) in _routes)
         {
-            // The key's entity stopped (hand-off, or its node left): back to the region until its next push names the new one.
-            moved.Entity = null;
-            return;
+            if (actor.Equals(route.Entity))
+            {
+                // The key actor stopped. A sharded entity comes back with the next message through the handle; a local key
+                // actor is restarted by its supervisor and is down until it reports again.
+                route.Entity = null;
+                if (!_hosting.ReachableWhileStopped)
+                {
+                    Update(_keys.WithDown(keyId, true));
+                    _log.Warning("Provider [{ProviderId}]: key actor [{KeyId}] stopped; its supervisor restarts it with backoff", _provider.Id, keyId);
+                }
+                return;
+            }
+            if (actor.Equals(route.Handle))
+            {
+                // A handle never stops on its own: start a new one rather than lose the key.
+                _log.Error("Provider [{ProviderId}]: the handle of key [{KeyId}] stopped unexpectedly; starting it again", _provider.Id, keyId);
+                route.Handle = StartHandle(_keys.Find(keyId)!.Credential, route.Owner);
+                return;
+            }
         }
-        var keyId = _stopping.FirstOrDefault(e => e.Value.Actor.Equals(actor)).Key;
-        if (keyId is not null && _stopping.Remove(keyId, out var stopped))
+        var stopped = _stopping.FirstOrDefault(e => e.Value.Handle.Equals(actor)).Key;
+        if (stopped is not null && _stopping.Remove(stopped, out var done) && done.Restart is { } again)
         {
-            if (stopped.Restart is { } again) AddSlot(again.Credential, again.Owner);
-            return;
+            AddKey(again.Credential, again.Owner);
+            _routes[again.Credential.Id].Handle.Tell(new KeyCommands.UpdateCredential(again.Credential, again.Owner));
         }
-        // A key actor stopped on its own: Akka.Persistence stops an actor whose journal write failed. The key itself is
-        // fine, so the provider keeps serving it from the last known health and restarts its actor with backoff.
-        if (_slots.Find(s => s.Actor.Equals(actor)) is not { } slot) return;
-        slot.Down = true;
-        var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 1_000 * Math.Pow(2, Math.Min(slot.Restarts, 5))));
-        slot.Restarts++;
-        _log.Error("Provider [{ProviderId}]: key actor [{KeyId}] stopped unexpectedly; restarting it in {Delay}", _provider.Id, slot.Credential.Id, delay);
-        Timers.StartSingleTimer("restart-" + slot.Credential.Id, new RestartKey(slot.Credential.Id), delay);
     }
 
-    private void OnRestartKey(RestartKey restart)
+    /// <summary>Applies a stamped key-set change: the published keys reach its epoch even when nothing else changed.</summary>
+    private void KeySetChanged(IKeySetChange change, Action apply)
     {
-        if (_slots.Find(s => s.Credential.Id == restart.KeyId) is not { Down: true } slot) return;
-        slot.Actor = Context.Watch(Context.ActorOf(KeyActor.Props(slot.Credential, _cooldowns, _tokens, null), ActorNames.Key(slot.Credential.Id)));
-        slot.Down = false;
-        foreach (var (reset, replyTo) in slot.PendingResets) SendReset(slot, reset, replyTo);
-        slot.PendingResets.Clear();
-        _log.Info("Provider [{ProviderId}]: key actor [{KeyId}] restarted", _provider.Id, slot.Credential.Id);
+        apply();
+        if (change.BoardEpoch <= _epoch) return;
+        _epoch = change.BoardEpoch;
+        Publish();
     }
 
-    /// <summary>The key actor answers this provider, which answers the operator once its own view has the reset.</summary>
-    private void SendReset(KeySlot slot, ProviderCommands.ResetKey reset, IActorRef replyTo)
+    private KeyRoute AddKey(ApiKeyCredential credential, IActorRef? owner)
     {
-        if (!_resetReplies.TryGetValue(reset.KeyId, out var waiting)) _resetReplies[reset.KeyId] = waiting = [];
-        waiting.Add(replyTo);
-        slot.Actor.Tell(reset, Self);
+        var route = new KeyRoute(StartHandle(credential, owner), owner);
+        _routes[credential.Id] = route;
+        Update(_keys.Add(credential));
+        return route;
     }
 
-    private sealed record RestartKey(string KeyId) : INoSerializationVerificationNeeded;
-
-    private sealed class StoppingKey(IActorRef actor)
+    private IActorRef StartHandle(ApiKeyCredential credential, IActorRef? owner)
     {
-        public IActorRef Actor { get; } = actor;
-        public (ApiKeyCredential Credential, IActorRef? Owner)? Restart { get; set; }
+        _hosting.Remember(credential, owner, _provider.Limits);
+        return Context.Watch(Context.ActorOf(_hosting.Handle(credential, owner, _provider.Limits, Self), ActorNames.Key(credential.Id)));
     }
 
-    private KeySlot AddSlot(ApiKeyCredential credential, IActorRef? owner)
+    /// <summary>Where this key's messages go: its key actor when known, else its handle.</summary>
+    private static IActorRef Target(KeyRoute route) => route.Entity ?? route.Handle;
+
+    private bool IsDown(string keyId) => _keys.Find(keyId) is { Down: true };
+
+    /// <summary>Every state change goes through here, and is published.</summary>
+    private void Update(ProviderKeys next)
     {
-        IActorRef child;
-        if (_sharded is null)
-            child = Context.Watch(Context.ActorOf(KeyActor.Props(credential, _cooldowns, _tokens, owner, _provider.Limits), ActorNames.Key(credential.Id)));
-        else
-        {
-            _sharded.Directory.Set(new KeyDirectory.Entry(credential, owner, _provider.Limits));
-            child = Context.Watch(Context.ActorOf(KeyProxy.Props(_sharded.Region, credential.Id), ActorNames.Key(credential.Id)));
-            child.Tell(AttachOf(credential, owner));
-        }
-        var slot = new KeySlot(credential, child, owner);
-        _slots.Add(slot);
-        return slot;
+        if (ReferenceEquals(next, _keys)) return;
+        _keys = next;
+        Publish();
     }
 
-    private KeyCommands.Attach AttachOf(ApiKeyCredential credential, IActorRef? owner) => new(Self, credential, owner, _provider.Limits);
+    private void Publish()
+    {
+        if (_publishing) _board?.Publish(new ProviderLeaseView(_keys, _epoch, Context.System.Scheduler));
+    }
 
-    /// <param name="tokens">Refreshes OAuth credentials added at runtime; null = they are never refreshed.</param>
-    /// <param name="sharded">The key shard region when the node runs a cluster; null = key actors are this actor's children.</param>
-    /// <param name="board">Where this provider publishes its keys for leases without a message; null = every lease is a message.</param>
-    public static Props Props(ProviderDefinition provider, ImmutableArray<ApiKeyCredential> credentials, ImmutableArray<string> explicitOrder,
-        CooldownSettings cooldowns, FailoverSettings failover, IOAuthTokenClient? tokens = null, ShardedKeys? sharded = null,
-        KeyLeaseBoard? board = null) =>
-        Akka.Actor.Props.Create(() => new ProviderActor(provider, credentials, explicitOrder, cooldowns, failover, tokens, sharded, board));
+    /// <summary>Sends every key's pending success batch to its key actor (a down key keeps its batch for later).</summary>
+    private void OnFlushUsage()
+    {
+        foreach (var entry in _keys.Entries)
+            if (!entry.Down && _routes.TryGetValue(entry.Id, out var route) && entry.Counters.TakeBatch(entry.Id) is { } batch)
+                Target(route).Tell(batch);
+    }
 
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
+    private ProviderStateView View() =>
+        new(_provider.Id, _provider.Api, _provider.BaseUrl, [.. _keys.Entries.Select(e => e.OperatorView())]);
 
     protected override void PreStart()
     {
         // A new incarnation (a restart) starts from the board's newest stamped change: it has no older view to hold back.
         if (_board is not null) _epoch = _board.RequiredEpoch(_provider.Id);
-        foreach (var credential in _credentials) AddSlot(credential, null);
-        if (_sharded is not null) Timers.StartPeriodicTimer("resync", Resync.Instance, _sharded.Resync);
-        _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _slots.Count);
-        if (_slots.Count == 0) Become(Active);
-        else Timers.StartSingleTimer(RecoveryTimer, KeysRecoveryTimeout.Instance, RecoveryTimeout);
+        foreach (var credential in _initial) AddKey(credential, null);
+        _log.Debug("Provider [{ProviderId}] started with {KeyCount} key(s)", _provider.Id, _routes.Count);
+        if (_routes.Count == 0) BecomeActive();
+        else Timers.StartSingleTimer(RecoveryTimer, RecoveryTimeout.Instance, _settings.RecoveryTimeout);
     }
 
-    /// <summary>How long batched successes (<see cref="KeyLeaseBoard.TryAbsorbSuccess"/>) wait before they go to their key actors.</summary>
-    public static readonly TimeSpan UsageFlushInterval = TimeSpan.FromSeconds(1);
+    protected override void PostStop()
+    {
+        _board?.Withdraw(_provider.Id, Self);
+        OnFlushUsage(); // batched successes still reach sharded keys (local key actors have stopped before this)
+        base.PostStop();
+    }
 
-    /// <summary>A key's success batch went from empty to not empty: flush the batches within <see cref="UsageFlushInterval"/>.</summary>
+    /// <summary>How this provider reaches one key: its handle (a child), and the key actor itself once a push named it.</summary>
+    private sealed class KeyRoute(IActorRef handle, IActorRef? owner)
+    {
+        public IActorRef Handle { get; set; } = handle;
+        public IActorRef? Owner { get; set; } = owner;
+        /// <summary>The key actor (the sender of its pushes), watched; null until known or after it stopped.</summary>
+        public IActorRef? Entity { get; set; }
+        /// <summary>Operator resets that arrived while the key was down, delivered when its actor is back.</summary>
+        public List<(ProviderCommands.ResetKey Reset, IActorRef ReplyTo)> PendingResets { get; } = [];
+    }
+
+    private sealed class StoppingKey(IActorRef handle)
+    {
+        public IActorRef Handle { get; } = handle;
+        public (ApiKeyCredential Credential, IActorRef? Owner)? Restart { get; set; }
+    }
+
+    /// <summary>A key's success batch went from empty to not empty: flush the batches within the usage flush interval.</summary>
     internal sealed class UsagePending : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
     {
         public static readonly UsagePending Instance = new();
@@ -355,146 +389,9 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         private FlushUsage() { }
     }
 
-    /// <summary>Sends every key's pending success batch to its key actor.</summary>
-    private void OnFlushUsage()
+    private sealed class RecoveryTimeout : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
-        foreach (var slot in _slots)
-            if (!slot.Down && slot.Counters.TakeBatch(slot.Credential.Id) is { } batch) // a down key keeps its batch for later
-                (slot.Entity ?? slot.Actor).Tell(batch);
+        public static readonly RecoveryTimeout Instance = new();
+        private RecoveryTimeout() { }
     }
-
-    private sealed class Resync : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
-    {
-        public static readonly Resync Instance = new();
-        private Resync() { }
-    }
-
-    private sealed class KeysRecoveryTimeout : INoSerializationVerificationNeeded, IDeadLetterSuppression
-    {
-        public static readonly KeysRecoveryTimeout Instance = new();
-        private KeysRecoveryTimeout() { }
-    }
-
-    private void OnAcquire(ProviderCommands.AcquireKey request)
-    {
-        if (_slots.Count == 0)
-        {
-            Sender.Tell(new NoKeyAvailable(_provider.Id, $"No API keys configured for provider \"{_provider.Id}\".", FailoverReason.Auth, null));
-            return;
-        }
-        var now = Now;
-        // An expired token (or OAuth access token without a refresh token) is not eligible (reference items 23–24), and the
-        // keyless stand-in of an optional-key provider steps aside once a real key (an auth profile) is there.
-        var usable = _slots.Where(s => s.Credential.UsableAt(now)).ToList();
-        if (usable.Exists(s => !s.Credential.IsKeyless)) usable.RemoveAll(s => s.Credential.IsKeyless);
-        var ordered = KeyOrderPolicy.Order(usable.Select(s => s.Candidate).ToList(), ExplicitOrder, request.ModelId, now);
-        if (request.PreferredKeyId is { } preferred && _slots.Find(s => s.Credential.Id == preferred) is { } pinned
-            && BlockedUntil(pinned, request.ModelId, now) is null)
-            // A pinned key goes first even when it is outside auth.order (a user pin, reference item 31).
-            ordered = [pinned.Candidate, .. ordered.Where(c => c.KeyId != preferred)];
-        KeySlot? chosen = null;
-        KeySlot? soonestBlocked = null;
-        DateTimeOffset? soonest = null;
-        foreach (var candidate in ordered)
-        {
-            if (request.Excluded.Contains(candidate.KeyId)) continue;
-            var slot = _slots.Find(s => s.Credential.Id == candidate.KeyId)!;
-            var blocked = BlockedUntil(slot, request.ModelId, now);
-            if (blocked is null)
-            {
-                chosen = slot;
-                break;
-            }
-            if (soonest is null || blocked < soonest)
-            {
-                soonest = blocked;
-                soonestBlocked = slot;
-            }
-        }
-
-        // A probe tests whether a cooling key works again; a key whose minute budget is spent is known not to serve.
-        if (chosen is null && soonestBlocked is not null && !(soonestBlocked.LimitedUntil > now) && ProbeAllowed(request.Probe, soonest!.Value, now))
-        {
-            _lastProbe = now;
-            chosen = soonestBlocked;
-            _log.Info("Probing cooling key [{KeyId}] of provider [{ProviderId}] for model [{ModelId}]", chosen.Credential.Id, _provider.Id, request.ModelId);
-        }
-
-        if (chosen is null)
-        {
-            if (soonestBlocked is null)
-            {
-                var outside = ExplicitOrder.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
-                Sender.Tell(new NoKeyAvailable(_provider.Id, $"Every key of provider \"{_provider.Id}\" was tried{outside}.", FailoverReason.RateLimit, null));
-            }
-            else
-            {
-                var (status, _, reason) = KeyHealthPolicy.StatusAt(soonestBlocked.Health, now);
-                var why = reason ?? FailoverReason.RateLimit;
-                var text = status == KeyStatus.Disabled
-                    ? $"Provider {_provider.Id} has {why.ToWireName()} issue (every key disabled)."
-                    : $"Provider {_provider.Id} is in cooldown (all profiles unavailable).";
-                Sender.Tell(new NoKeyAvailable(_provider.Id, text, why, soonest));
-            }
-            return;
-        }
-        chosen.Counters.Leased(now);
-        if (chosen.Credential.OAuth is null && chosen.Credential.UsableAt(now) && _provider.Limits.Rpm is null)
-            // A plain key needs no refresh: answer here, one hop fewer on the hot path, and independent of the key
-            // actor being alive (its outcome reports still go to it).
-            Sender.Tell(new KeyLease(chosen.Credential.Id, chosen.Credential.Secret, Self));
-        else if (!chosen.Down) (chosen.Entity ?? chosen.Actor).Forward(request with { Via = Self, Handle = Self });
-        else Self.Forward(request with { Excluded = request.Excluded.Add(chosen.Credential.Id) });
-    }
-
-    /// <summary>At most one probe per interval; the primary only from the margin before its recovery (reference item 63).</summary>
-    private bool ProbeAllowed(ProbeMode mode, DateTimeOffset soonest, DateTimeOffset now) => mode switch
-    {
-        ProbeMode.None => false,
-        _ when now - _lastProbe < _failover.ProbeInterval => false,
-        ProbeMode.PrimaryMargin => now >= soonest - _failover.ProbeMargin,
-        _ => true,
-    };
-
-    private void OnKeyState(KeyStateChanged changed)
-    {
-        var slot = _slots.Find(s => s.Credential.Id == changed.View.KeyId);
-        if (slot is null) return;
-        slot.View = changed.View;
-        slot.Health = changed.Health;
-        slot.LimitedUntil = changed.LimitedUntil;
-        if (_sharded is not null && !Sender.IsNobody() && !Sender.Equals(slot.Entity) && !Sender.Equals(slot.Actor))
-        {
-            if (slot.Entity is not null) Context.Unwatch(slot.Entity);
-            slot.Entity = Context.Watch(Sender);
-        }
-    }
-
-    /// <summary>
-    /// Leases name this actor for outcome reports: a failure is applied to the local view at once, with the same policy the
-    /// key actor uses, so the next lease on this node (already queued behind the report) skips the key even before the key
-    /// actor — perhaps on another node — answers with its authoritative state. Then the report goes to the key actor.
-    /// </summary>
-    private void OnOutcome(KeyCommands.ReportOutcome report)
-    {
-        if (_slots.Find(s => s.Credential.Id == report.KeyId) is not { } slot) return;
-        if (report.Outcome is AttemptOutcome.Failed failed)
-        {
-            var decided = KeyHealthPolicy.Decide(slot.Health, failed.Reason, report.ModelId, failed.Hints, Now, _cooldowns);
-            if (decided.CountsAsError) slot.Health = KeyHealthPolicy.Apply(slot.Health, decided);
-        }
-        if (!slot.Down) (slot.Entity ?? slot.Actor).Tell(report);
-    }
-
-    /// <summary>When the key can next serve <paramref name="model"/>: its health, or its spent minute budget; null = now.</summary>
-    private static DateTimeOffset? BlockedUntil(KeySlot slot, string model, DateTimeOffset now)
-    {
-        var blocked = KeyHealthPolicy.BlockedUntil(slot.Health, model, now);
-        return slot.LimitedUntil is { } limited && limited > now && (blocked is null || limited > blocked) ? limited : blocked;
-    }
-
-    private ProviderStateView View() => new(_provider.Id, _provider.Api, _provider.BaseUrl,
-        _slots.Select(s => (s.View ?? new KeyStateView(s.Credential.Id, s.Credential.Masked, s.Credential.Source, "ready", null, null, 0,
-                ImmutableDictionary<string, int>.Empty, null, 0, 0)) with { Requests = s.Counters.Leases, LastUsed = s.Counters.LastLeased ?? s.View?.LastUsed })
-            .ToImmutableArray());
 }

@@ -17,16 +17,13 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
 {
     private const string ProfilesTimer = "profiles-loaded";
 
-    /// <summary>How long leases wait for the auth-profile store at start before providers serve without its profiles.</summary>
-    internal static readonly TimeSpan ProfilesTimeout = TimeSpan.FromSeconds(15);
-
     private readonly ProviderCatalog _catalog;
     private readonly KeySources _keys;
     private readonly DurarSettings _settings;
     private readonly TimeSpan _collectTimeout;
     private readonly IOAuthTokenClient? _tokens;
     private readonly bool _awaitProfiles;
-    private readonly ShardedKeys? _sharded;
+    private readonly IKeyHosting? _hosting;
     private readonly KeyLeaseBoard? _board;
     private readonly Dictionary<string, IActorRef> _providers = new(StringComparer.Ordinal);
 
@@ -34,9 +31,9 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ProviderRegistryActor(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false, ShardedKeys? sharded = null, KeyLeaseBoard? board = null)
+        bool awaitProfiles = false, IKeyHosting? hosting = null, KeyLeaseBoard? board = null)
     {
-        _sharded = sharded;
+        _hosting = hosting;
         _board = board;
         _catalog = catalog;
         _keys = keys;
@@ -54,7 +51,8 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
         Receive<ProviderCommands.CredentialsLoaded>(_ => BecomeServing());
         Receive<ProfilesNotLoaded>(_ =>
         {
-            Context.GetLogger().Warning("The auth-profile store did not load within {Timeout}; serving without its profiles until it does", ProfilesTimeout);
+            Context.GetLogger().Warning("The auth-profile store did not load within {Timeout}; serving without its profiles until it does",
+                _settings.Auth.Keys.ProfilesLoadTimeout);
             BecomeServing();
         });
         Receive<ProviderCommands.UpsertCredential>(Route);
@@ -93,10 +91,11 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
 
     /// <param name="tokens">Refreshes OAuth auth profiles; null = they are never refreshed.</param>
     /// <param name="awaitProfiles">Hold leases until the auth-profile store sends <see cref="ProviderCommands.CredentialsLoaded"/>.</param>
+    /// <param name="hosting">Where key actors live (the key shard region in a cluster); null = each provider's own.</param>
     /// <param name="board">Where provider actors publish their keys for leases without a message (opened once this registry serves).</param>
     public static Props Props(ProviderCatalog catalog, KeySources keys, DurarSettings settings, IOAuthTokenClient? tokens = null,
-        bool awaitProfiles = false, ShardedKeys? sharded = null, KeyLeaseBoard? board = null) =>
-        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles, sharded, board));
+        bool awaitProfiles = false, IKeyHosting? hosting = null, KeyLeaseBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new ProviderRegistryActor(catalog, keys, settings, tokens, awaitProfiles, hosting, board));
 
     private sealed class ProfilesNotLoaded : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
@@ -115,10 +114,10 @@ public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, I
                 : _keys.Collect(provider);
             var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
             _providers[provider.Id] = Context.ActorOf(
-                ProviderActor.Props(provider, keys, order, _settings.Auth.Cooldowns, _settings.Gateway.Failover, _tokens, _sharded, _board),
+                ProviderActor.Props(provider, keys, order, _settings.Auth.Keys, _settings.Gateway.Failover, _tokens, _hosting, _board),
                 ActorNames.Provider(provider.Id));
         }
-        if (_awaitProfiles) Timers.StartSingleTimer(ProfilesTimer, ProfilesNotLoaded.Instance, ProfilesTimeout);
+        if (_awaitProfiles) Timers.StartSingleTimer(ProfilesTimer, ProfilesNotLoaded.Instance, _settings.Auth.Keys.ProfilesLoadTimeout);
     }
 }
 

@@ -29,7 +29,7 @@ public sealed class OAuthRefreshSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nam
     {
         var parent = CreateTestProbe();
         var owner = CreateTestProbe();
-        var key = parent.ChildActorOf(KeyActor.Props(credential, CooldownSettings.Default, tokens, owner));
+        var key = parent.ChildActorOf(KeyActor.Props(credential, KeySettings.Default, tokens, owner));
         parent.FishForMessage<KeyStateChanged>(m => m.View.State == "ready");
         return (parent, owner, key);
     }
@@ -145,7 +145,7 @@ public sealed class OAuthRefreshSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, nam
         var definition = new ProviderDefinition { Id = "openai", Name = "openai", Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key" };
         var envKey = ApiKeyCredential.For("openai", "sk-env-key", "OPENAI_API_KEY");
         var failover = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Gateway.Failover;
-        var provider = Sys.ActorOf(ProviderActor.Props(definition, [envKey], [], CooldownSettings.Default, failover, tokens));
+        var provider = Sys.ActorOf(ProviderActor.Props(definition, [envKey], [], KeySettings.Default, failover, tokens));
         var owner = CreateTestProbe();
 
         provider.Tell(new ProviderCommands.UpsertCredential("openai", OAuth(TimeSpan.FromMinutes(-1))), owner);

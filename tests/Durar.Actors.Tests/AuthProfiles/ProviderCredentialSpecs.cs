@@ -25,7 +25,7 @@ public sealed class ProviderCredentialSpecs() : Akka.TestKit.Xunit2.TestKit(Hoco
     private IActorRef Provider(ImmutableArray<string> configOrder = default, params ApiKeyCredential[] keys)
     {
         var definition = new ProviderDefinition { Id = "p", Name = "p", Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key" };
-        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], configOrder.IsDefault ? [] : configOrder, CooldownSettings.Default, Failover));
+        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], configOrder.IsDefault ? [] : configOrder, KeySettings.Default, Failover));
     }
 
     private static ApiKeyCredential Profile(string type, string secret, DateTimeOffset? expires = null, string id = "p:default") =>

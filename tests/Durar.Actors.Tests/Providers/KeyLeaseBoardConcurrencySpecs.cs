@@ -33,7 +33,7 @@ public sealed class KeyLeaseBoardConcurrencySpecs() : Akka.TestKit.Xunit2.TestKi
         CooldownSettings? cooldowns = null, bool open = true)
     {
         var definition = Definition(api);
-        var provider = Sys.ActorOf(ProviderActor.Props(definition, keys, [], cooldowns ?? CooldownSettings.Default, Settings.Gateway.Failover,
+        var provider = Sys.ActorOf(ProviderActor.Props(definition, keys, [], KeySettings.Default with { Cooldowns = cooldowns ?? CooldownSettings.Default }, Settings.Gateway.Failover,
             board: _board));
         await provider.Ask<ProviderStateView>(new ProviderCommands.GetProviderState("p"), Patience); // Active: its keys are published
         if (open) _board.Open();

@@ -20,7 +20,7 @@ public sealed class KeyLeaseBoardRestartSpecs() : Akka.TestKit.Xunit2.TestKit(Vi
         board.Open();
         var a = ApiKeyCredential.For("p", "secret-a", "A");
         var definition = new ProviderDefinition { Id = "p", Name = "p", Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key" };
-        var provider = Sys.ActorOf(ProviderActor.Props(definition, [a], [], CooldownSettings.Default,
+        var provider = Sys.ActorOf(ProviderActor.Props(definition, [a], [], KeySettings.Default,
             DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Gateway.Failover, board: board));
         provider.Tell(board.Stamp(new ProviderCommands.SetOrder("p", [a.Id])));
         provider.Tell(new ProviderCommands.GetProviderState("p"));

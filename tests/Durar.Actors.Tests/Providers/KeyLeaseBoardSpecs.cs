@@ -303,7 +303,7 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         {
             Id = id, Name = id, Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key", Limits = limits ?? KeyLimits.None,
         };
-        var provider = Sys.ActorOf(ProviderActor.Props(definition, keys, [], cooldowns ?? CooldownSettings.Default, Failover, sharded: sharded, board: _board),
+        var provider = Sys.ActorOf(ProviderActor.Props(definition, keys, [], KeySettings.Default with { Cooldowns = cooldowns ?? CooldownSettings.Default }, Failover, hosting: sharded, board: _board),
             ActorNames.Provider(id));
         if (awaitActive) State(provider, id);
         _board.Open();
@@ -450,7 +450,8 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         var a = Key("a");
         var b = Key("b");
         var provider = Provider([a, b]);
-        var keyActor = Resolve(provider.Path / ActorNames.Key(a.Id));
+        // The key actor itself, under the backoff supervisor that is the key's handle (which stays).
+        var keyActor = Resolve(provider.Path / ActorNames.Key(a.Id) / ActorNames.Key(a.Id));
         Watch(keyActor);
         Sys.Stop(keyActor);
         ExpectTerminated(keyActor);
@@ -459,7 +460,9 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         AwaitAssert(() => Assert.Null(_board.TryLease("p", "m", [b.Id], null)), Patience);
         Assert.Equal(a.Id, Assert.IsType<KeyLease>(Acquire(provider, excluded: [b.Id])).KeyId); // the actor still serves a plain key
 
-        Clock.Advance(TimeSpan.FromSeconds(1)); // the provider restarts the key actor with backoff
+        // Its supervisor starts it again after auth.keys.restartBackoff.minBackoff, stretched by up to randomFactor.
+        var backoff = KeySettings.Default.RestartBackoff;
+        Clock.Advance(backoff.MinBackoff * (1 + backoff.RandomFactor));
         AwaitAssert(() => Assert.Equal(a.Id, _board.TryLease("p", "m", [b.Id], null)?.KeyId), Patience);
     }
 
@@ -596,7 +599,7 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         State(provider); // the provider has read that a batch is pending
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing before the flush interval
 
-        Clock.Advance(ProviderActor.UsageFlushInterval);
+        Clock.Advance(KeySettings.Default.UsageFlushInterval);
         var reports = new[] { region.ExpectMsg<KeyCommands.ReportUsage>(Patience), region.ExpectMsg<KeyCommands.ReportUsage>(Patience) }
             .ToDictionary(r => r.KeyId);
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // one per key
@@ -606,8 +609,8 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         // The next batch starts empty and goes out with the next flush.
         Assert.True(_board.TryAbsorbSuccess(provider, "p", b.Id, Success(new TokenUsage(1, 1), 0.001m)));
         State(provider);
-        Clock.Advance(ProviderActor.UsageFlushInterval);
-        Assert.Equal(new KeyCommands.ReportUsage(b.Id, 1, new TokenUsage(1, 1), 0.001m, Clock.Now - ProviderActor.UsageFlushInterval),
+        Clock.Advance(KeySettings.Default.UsageFlushInterval);
+        Assert.Equal(new KeyCommands.ReportUsage(b.Id, 1, new TokenUsage(1, 1), 0.001m, Clock.Now - KeySettings.Default.UsageFlushInterval),
             region.ExpectMsg<KeyCommands.ReportUsage>(Patience));
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
@@ -629,7 +632,7 @@ public sealed class KeyLeaseBoardSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTi
         }
         Assert.Equal([a.Id, b.Id, a.Id], served);
         State(provider);
-        Clock.Advance(ProviderActor.UsageFlushInterval); // the provider sends the batches to the key actors
+        Clock.Advance(KeySettings.Default.UsageFlushInterval); // the provider sends the batches to the key actors
         State(provider);
         Clock.Advance(cooldowns.LastUsedFlushInterval); // the key actors write them and publish their totals
 

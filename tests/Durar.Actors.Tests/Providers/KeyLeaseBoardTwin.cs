@@ -102,7 +102,7 @@ internal sealed class KeyLeaseBoardTwin
             ? []
             : [.. order.Select(e => e.StartsWith("id:", StringComparison.Ordinal) ? keys[e[3..]].Id : e)];
         var provider = _kit.Sys.ActorOf(ProviderActor.Props(definition, [.. Names.Select(n => keys[n])], explicitOrder,
-            cooldowns ?? CooldownSettings.Default, failover, board: board), ActorNames.Provider(id));
+            KeySettings.Default with { Cooldowns = cooldowns ?? CooldownSettings.Default }, failover, board: board), ActorNames.Provider(id));
         Sync(provider, id); // answered once every key reported its health (the provider is Active and has published)
         return provider;
     }

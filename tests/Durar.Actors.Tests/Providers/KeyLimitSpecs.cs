@@ -28,7 +28,7 @@ public sealed class KeyLimitSpecs() : Akka.TestKit.Xunit2.TestKit(VirtualTime.Co
         {
             Id = "p", Name = "p", Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key", Limits = limits,
         };
-        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], [], CooldownSettings.Default, Failover));
+        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], [], KeySettings.Default, Failover));
     }
 
     private LeaseResult Acquire(IActorRef provider)

@@ -24,7 +24,7 @@ public sealed class ProviderActorSpecs() : Akka.TestKit.Xunit2.TestKit(Hocon, na
     private IActorRef Provider(ImmutableArray<string> order = default, params ApiKeyCredential[] keys)
     {
         var definition = new ProviderDefinition { Id = "p", Name = "p", Api = "openai-completions", BaseUrl = "http://127.0.0.1:1/v1", Auth = "api-key" };
-        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], order.IsDefault ? [] : order, CooldownSettings.Default, Failover));
+        return Sys.ActorOf(ProviderActor.Props(definition, [.. keys], order.IsDefault ? [] : order, KeySettings.Default, Failover));
     }
 
     private KeyLease Lease(IActorRef provider, ProbeMode probe = ProbeMode.None, params string[] excluded)

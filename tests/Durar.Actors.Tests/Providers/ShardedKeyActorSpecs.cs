@@ -23,7 +23,7 @@ public sealed class ShardedKeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Virtual
     [Fact]
     public void Should_push_every_change_to_every_attached_provider_until_it_detaches()
     {
-        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, new KeyDirectory.Entry(Key, null, KeyLimits.None), CooldownSettings.Default, null));
+        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, new KeyDirectory.Entry(Key, null, KeyLimits.None), KeySettings.Default, null));
         var nodeA = CreateTestProbe();
         var nodeB = CreateTestProbe();
         key.Tell(new KeyCommands.Attach(nodeA.Ref, Key, null, KeyLimits.None));
@@ -45,7 +45,7 @@ public sealed class ShardedKeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Virtual
     [Fact]
     public void Should_hold_messages_until_a_provider_attaches_with_the_credential_when_the_node_does_not_know_it()
     {
-        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, null, CooldownSettings.Default, null));
+        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, null, KeySettings.Default, null));
         key.Tell(RateLimited); // e.g. an outcome report that reached the entity first after it moved
         key.Tell(new ProviderCommands.AcquireKey("p", "m", []) { Via = TestActor, Handle = TestActor }, TestActor);
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
@@ -63,7 +63,7 @@ public sealed class ShardedKeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Virtual
     public void Should_write_pending_bookkeeping_and_stop_on_hand_off()
     {
         var entry = new KeyDirectory.Entry(Key, null, KeyLimits.None);
-        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, entry, CooldownSettings.Default, null));
+        var key = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, entry, KeySettings.Default, null));
         var provider = CreateTestProbe();
         key.Tell(new KeyCommands.Attach(provider.Ref, Key, null, KeyLimits.None));
         provider.FishForMessage<KeyStateChanged>(_ => true);
@@ -73,7 +73,7 @@ public sealed class ShardedKeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Virtual
         ExpectTerminated(key);
 
         // The next incarnation (on whichever node) reads the usage back from the journal.
-        var again = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, entry, CooldownSettings.Default, null));
+        var again = Sys.ActorOf(KeyActor.ShardedProps(Key.Id, entry, KeySettings.Default, null));
         again.Tell(new KeyCommands.Attach(provider.Ref, Key, null, KeyLimits.None));
         var state = provider.FishForMessage<KeyStateChanged>(_ => true);
         Assert.Equal(42, state.View.Usage.Total);

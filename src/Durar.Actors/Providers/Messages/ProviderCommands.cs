@@ -123,7 +123,7 @@ public static class KeyCommands
 
     /// <summary>
     /// Successes with a healthy plain key, batched by the provider (at most one per key per
-    /// <see cref="ProviderActor.UsageFlushInterval"/>): such a success changes nothing but the key's usage bookkeeping, so it
+    /// <see cref="Configuration.KeySettings.UsageFlushInterval"/>): such a success changes nothing but the key's usage bookkeeping, so it
     /// need not travel alone. <see cref="LastUsed"/> is the latest of them.
     /// </summary>
     public sealed record ReportUsage(string KeyId, int Requests, TokenUsage? Usage, decimal Cost, DateTimeOffset LastUsed) : IDurarWireMessage;
