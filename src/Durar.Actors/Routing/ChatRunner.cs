@@ -35,13 +35,14 @@ public sealed partial class ChatRunner(
     KeyLeaseBoard? board = null)
 {
     private readonly FailoverSettings _failover = gateway.Failover;
+    private readonly KeyLeaseClient _keys = new(providers, gateway.AskTimeout, board);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
         RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = CostOf(completion.Usage, candidate) });
+            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
             return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
         });
 
@@ -76,7 +77,7 @@ public sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            return new StreamingRun(Continue(first, events, upstream, new OutcomeReporter(this, key, candidate, hints)), candidate, attempts)
+            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate, attempts)
                 { KeyId = key.KeyId };
         });
 
@@ -179,7 +180,7 @@ public sealed partial class ChatRunner(
             }
             else
             {
-                var lease = await LeaseAsync(candidate, tried, probe, run.Plan.PreferredKeyId, ct).ConfigureAwait(false);
+                var lease = await _keys.LeaseAsync(candidate, tried, probe, run.Plan.PreferredKeyId, ct).ConfigureAwait(false);
                 if (lease is NoKeyAvailable none)
                 {
                     if (!tried.IsEmpty) return (Step.NextCandidate, null); // every key of this provider was spent
@@ -210,7 +211,7 @@ public sealed partial class ChatRunner(
             {
                 tried = tried.Add(key.KeyId); // only a failed attempt's key matters to the next lease (no set on the happy path)
                 var reason = FailureClassifier.Classify(e.Failure);
-                Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
+                _keys.Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
                 run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
                     { RetryAfter = e.Hints.RetryAfter });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
@@ -244,12 +245,12 @@ public sealed partial class ChatRunner(
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                Report(key, candidate, new AttemptOutcome.Cancelled());
+                _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
                 throw;
             }
             catch (OperationCanceledException) when (budgetToken.IsCancellationRequested)
             {
-                Report(key, candidate, new AttemptOutcome.Cancelled());
+                _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
                 return BudgetSpent<T>(run, candidate, ct);
             }
         }
@@ -271,88 +272,6 @@ public sealed partial class ChatRunner(
         return retryAfter is { } ra && ra > jittered ? ra : jittered;
     }
 
-    /// <summary>
-    /// The committed stream: the first output event, then the rest of the upstream's. Reports the outcome once when it ends
-    /// (success, a failure after output, or cancellation) and then releases the upstream call.
-    /// </summary>
-    private static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
-        CancellationTokenSource upstream, OutcomeReporter outcome)
-    {
-        TokenUsage? usage = null;
-        try
-        {
-            if (first is not null)
-            {
-                if (first is UsageReport u0) usage = u0.Usage;
-                yield return first;
-                while (true)
-                {
-                    bool more;
-                    try
-                    {
-                        more = await events.MoveNextAsync().ConfigureAwait(false);
-                    }
-                    catch (UpstreamException e)
-                    {
-                        outcome.Failed(e);
-                        throw new UpstreamException(e.Failure, e.Hints, e) { BeforeOutput = false };
-                    }
-                    if (!more) break;
-                    var current = events.Current;
-                    if (current is UsageReport u) usage = u.Usage;
-                    yield return current;
-                }
-            }
-            outcome.Succeeded(usage);
-        }
-        finally
-        {
-            outcome.CancelledIfOpen();
-            await events.DisposeAsync().ConfigureAwait(false);
-            upstream.Dispose();
-        }
-    }
-
-    /// <summary>Reports a committed stream's outcome exactly once.</summary>
-    private sealed class OutcomeReporter(ChatRunner runner, KeyLease key, ResolvedModel model, RateLimitHints hints)
-    {
-        private bool _done;
-
-        public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage) { Cost = CostOf(usage, model) });
-
-        public void Failed(UpstreamException e) =>
-            Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
-
-        public void CancelledIfOpen() => Once(new AttemptOutcome.Cancelled());
-
-        private void Once(AttemptOutcome outcome)
-        {
-            if (_done) return;
-            _done = true;
-            runner.Report(key, model, outcome);
-        }
-    }
-
-    private ValueTask<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
-    {
-        if (probe == ProbeMode.None && board?.TryLease(candidate.Provider.Id, candidate.Model.Id, tried, preferred) is { } lease)
-            return ValueTask.FromResult<LeaseResult>(lease);
-        return new ValueTask<LeaseResult>(AskLeaseAsync(candidate, tried, probe, preferred, ct));
-    }
-
-    private async Task<LeaseResult> AskLeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)
-    {
-        try
-        {
-            return await providers.Ask<LeaseResult>(new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried, probe) { PreferredKeyId = preferred },
-                gateway.AskTimeout, ct).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException)
-        {
-            return new NoKeyAvailable(candidate.Provider.Id, $"Provider \"{candidate.Provider.Id}\" did not answer in time.", FailoverReason.Timeout, null);
-        }
-    }
-
     private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request)
     {
         var idle = candidate.Provider.Local ? gateway.LocalIdleTimeout : gateway.CloudIdleTimeout;
@@ -361,38 +280,4 @@ public sealed partial class ChatRunner(
         return new UpstreamCall(candidate, key.Secret, request, idle);
     }
 
-    private static decimal CostOf(TokenUsage? usage, ResolvedModel model) => ModelPricing.Cost(usage, model);
-
-    private void Report(KeyLease key, ResolvedModel model, AttemptOutcome outcome)
-    {
-        // A failure reaches the leasing view first, so this node's next lease skips the key even before the actor reads the report.
-        if (outcome is AttemptOutcome.Failed failed) board?.NoteFailure(key.KeyActor, model.Provider.Id, key.KeyId, model.Model.Id, failed);
-        // A success of a healthy plain key is bookkeeping only: it goes into the provider's next batch, not a message per request.
-        else if (outcome is AttemptOutcome.Succeeded ok && board is not null && board.TryAbsorbSuccess(key.KeyActor, model.Provider.Id, key.KeyId, ok)) return;
-        key.KeyActor.Tell(new KeyCommands.ReportOutcome(key.KeyId, model.Model.Id, outcome));
-    }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
-        Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]
-    private static partial void LogStep(ILogger logger, string fallbackStepFromModel, string fallbackStepToModel, string fallbackStepFromFailureReason, string? fallbackStepFromFailureDetail);
-
-    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, EventName = "key_rotation",
-        Message = "Rotating {Model} off key {KeyId}: {Reason} ({Detail})")]
-    private static partial void LogKeyRotation(ILogger logger, string model, string keyId, string reason, string? detail);
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, EventName = "answered_after_retry",
-        Message = "Request for {Model} answered after {Attempts} attempts on the same model")]
-    private static partial void LogAnsweredAfterRetry(ILogger logger, string model, int attempts);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, EventName = "model_fallback_succeeded",
-        Message = "Request for {RequestedModel} answered by {AnsweringModel} after {Attempts} attempts")]
-    private static partial void LogFallbackSucceeded(ILogger logger, string requestedModel, string answeringModel, int attempts);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, EventName = "transient_retry",
-        Message = "Retrying {Model} after {Reason} (retry {Retry}) in {DelayMs:0} ms")]
-    private static partial void LogRetry(ILogger logger, string model, string reason, int retry, double delayMs);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, EventName = "queued_while_cooling",
-        Message = "Every candidate for {Model} is cooling; waiting {WaitMs:0} ms for the first key to recover")]
-    private static partial void LogQueued(ILogger logger, string model, double waitMs);
 }

@@ -1,0 +1,76 @@
+using Durar.Actors.Chat;
+using Durar.Actors.Models;
+using Durar.Actors.Providers.Messages;
+using Durar.Actors.Resilience;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Routing;
+
+/// <summary>
+/// A streaming run after its first output: the client is answered from here on, so the stream is never failed over, and its
+/// outcome (success with usage, a failure after output, or cancellation) is reported once, when it ends.
+/// </summary>
+internal static class CommittedStream
+{
+    /// <summary>
+    /// The committed stream: the first output event, then the rest of the upstream's. Reports the outcome once when it ends
+    /// (success, a failure after output, or cancellation) and then releases the upstream call.
+    /// </summary>
+    public static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
+        CancellationTokenSource upstream, OutcomeReporter outcome)
+    {
+        TokenUsage? usage = null;
+        try
+        {
+            if (first is not null)
+            {
+                if (first is UsageReport u0) usage = u0.Usage;
+                yield return first;
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await events.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (UpstreamException e)
+                    {
+                        outcome.Failed(e);
+                        throw new UpstreamException(e.Failure, e.Hints, e) { BeforeOutput = false };
+                    }
+                    if (!more) break;
+                    var current = events.Current;
+                    if (current is UsageReport u) usage = u.Usage;
+                    yield return current;
+                }
+            }
+            outcome.Succeeded(usage);
+        }
+        finally
+        {
+            outcome.CancelledIfOpen();
+            await events.DisposeAsync().ConfigureAwait(false);
+            upstream.Dispose();
+        }
+    }
+
+    /// <summary>Reports a committed stream's outcome exactly once.</summary>
+    public sealed class OutcomeReporter(KeyLeaseClient keys, KeyLease key, ResolvedModel model, RateLimitHints hints)
+    {
+        private bool _done;
+
+        public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage) { Cost = ModelPricing.Cost(usage, model) });
+
+        public void Failed(UpstreamException e) =>
+            Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
+
+        public void CancelledIfOpen() => Once(new AttemptOutcome.Cancelled());
+
+        private void Once(AttemptOutcome outcome)
+        {
+            if (_done) return;
+            _done = true;
+            keys.Report(key, model, outcome);
+        }
+    }
+}
