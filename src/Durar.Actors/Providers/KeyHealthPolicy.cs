@@ -53,20 +53,18 @@ public static class KeyHealthPolicy
         var sameReasonCount = counts.GetValueOrDefault(reason.ToWireName()) + 1;
 
         DateTimeOffset? cooldown = null, modelCooldown = null, disabled = null;
-        switch (reason)
+        var effect = FailoverReasons.KeyEffectOf(reason);
+        switch (effect)
         {
-            case FailoverReason.Billing:
+            case KeyEffect.DisableBilling:
                 disabled = Disable(s, now, cfg.BillingBase, cfg.BillingMax, sameReasonCount);
                 break;
-            case FailoverReason.AuthPermanent:
+            case KeyEffect.DisableAuthPermanent:
                 disabled = Disable(s, now, cfg.AuthPermanentBase, cfg.AuthPermanentMax, sameReasonCount);
                 break;
-            case FailoverReason.RateLimit or FailoverReason.Overloaded or FailoverReason.Timeout or FailoverReason.ServerError
-                or FailoverReason.Auth or FailoverReason.Unknown or FailoverReason.Unclassified or FailoverReason.NoErrorDetails
-                or FailoverReason.EmptyResponse:
+            case KeyEffect.CoolDown or KeyEffect.CoolDownFromThreshold:
                 // Transient upstream trouble is usually not the key's fault: count it, but cool only from the threshold on.
-                var transient = reason is not (FailoverReason.RateLimit or FailoverReason.Auth);
-                var index = transient ? errorCount - cfg.TransientThreshold + 1 : errorCount;
+                var index = effect == KeyEffect.CoolDownFromThreshold ? errorCount - cfg.TransientThreshold + 1 : errorCount;
                 TimeSpan step;
                 if (index < 1)
                 {

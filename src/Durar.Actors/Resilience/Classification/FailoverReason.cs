@@ -57,46 +57,96 @@ public enum FailoverReason
     Refusal,
 }
 
+/// <summary>What a failure of one reason does to the key that was used (reference section G).</summary>
+public enum KeyEffect
+{
+    /// <summary>The request was the problem, not the key (format, unknown model, context overflow, expired session, refusal).</summary>
+    None,
+
+    /// <summary>Cools the key down at once (rate limit, auth): the cooldown schedule, or a longer provider hint.</summary>
+    CoolDown,
+
+    /// <summary>
+    /// Transient upstream trouble, usually not the key's fault: counted, but cools the key only from
+    /// <c>auth.cooldowns.transientThreshold</c> consecutive failures on (or for as long as a provider hint asks).
+    /// </summary>
+    CoolDownFromThreshold,
+
+    /// <summary>Disables the key on the billing schedule (<c>auth.cooldowns.billingBase</c> doubling to <c>billingMax</c>).</summary>
+    DisableBilling,
+
+    /// <summary>Disables the key on the revoked-key schedule (<c>auth.cooldowns.authPermanentBase</c> doubling to <c>authPermanentMax</c>).</summary>
+    DisableAuthPermanent,
+}
+
 /// <summary>
-/// Facts about <see cref="FailoverReason"/> values: their snake_case wire names (both ways), the synthetic HTTP
-/// status a gateway reports for them, and whether they move the request to the next candidate or deserve a
-/// same-model retry. Kept apart from the enum so the policy is one table that tests can read row by row.
+/// Facts about <see cref="FailoverReason"/> values, one row per reason: the snake_case wire name, the synthetic HTTP status
+/// a gateway reports for it, whether it moves the request to the next candidate or deserves a same-model retry, and what
+/// it does to the key. Kept apart from the enum so the policy is one table that tests can read row by row; a new reason is
+/// a new row here (then its detection in <see cref="FailureClassifier"/> and its copy in <see cref="FailureCopy"/>).
 /// </summary>
 public static class FailoverReasons
 {
-    private static readonly (FailoverReason Reason, string Wire)[] WireNames =
+    /// <summary>One reason's facts.</summary>
+    /// <param name="SyntheticStatus">
+    /// The HTTP status used when a failure of this reason is surfaced without a usable upstream status (item 39). Additions
+    /// the reference leaves open: <c>context_overflow</c> and <c>refusal</c> are 400 (what LiteLLM clients get for
+    /// ContextWindowExceeded / ContentPolicyViolation); <c>empty_response</c>, <c>no_error_details</c>, <c>unclassified</c>
+    /// and <c>unknown</c> are 502 because the upstream, not the client, misbehaved.
+    /// </param>
+    /// <param name="Failover">
+    /// Moves the request to the next candidate (item 61): everything but context overflow (rethrown to compaction) and safety
+    /// refusals. Whether an unknown error on the <em>last</em> candidate is rethrown raw is the chain's business.
+    /// </param>
+    /// <param name="Transient">A same-model retry with backoff may help (item 69).</param>
+    public sealed record Facts(FailoverReason Reason, string Wire, int SyntheticStatus, bool Failover, bool Transient, KeyEffect Key);
+
+    private static readonly Facts[] Table =
     [
-        (FailoverReason.Auth, "auth"),
-        (FailoverReason.AuthPermanent, "auth_permanent"),
-        (FailoverReason.Format, "format"),
-        (FailoverReason.RateLimit, "rate_limit"),
-        (FailoverReason.Overloaded, "overloaded"),
-        (FailoverReason.Billing, "billing"),
-        (FailoverReason.ServerError, "server_error"),
-        (FailoverReason.Timeout, "timeout"),
-        (FailoverReason.ContextOverflow, "context_overflow"),
-        (FailoverReason.ModelNotFound, "model_not_found"),
-        (FailoverReason.SessionExpired, "session_expired"),
-        (FailoverReason.EmptyResponse, "empty_response"),
-        (FailoverReason.NoErrorDetails, "no_error_details"),
-        (FailoverReason.Unclassified, "unclassified"),
-        (FailoverReason.Unknown, "unknown"),
-        (FailoverReason.Refusal, "refusal"),
+        new(FailoverReason.Auth, "auth", 401, true, false, KeyEffect.CoolDown),
+        new(FailoverReason.AuthPermanent, "auth_permanent", 403, true, false, KeyEffect.DisableAuthPermanent),
+        new(FailoverReason.Format, "format", 400, true, false, KeyEffect.None),
+        new(FailoverReason.RateLimit, "rate_limit", 429, true, true, KeyEffect.CoolDown),
+        new(FailoverReason.Overloaded, "overloaded", 503, true, true, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.Billing, "billing", 402, true, false, KeyEffect.DisableBilling),
+        new(FailoverReason.ServerError, "server_error", 500, true, true, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.Timeout, "timeout", 408, true, true, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.ContextOverflow, "context_overflow", 400, false, false, KeyEffect.None),
+        new(FailoverReason.ModelNotFound, "model_not_found", 404, true, false, KeyEffect.None),
+        new(FailoverReason.SessionExpired, "session_expired", 410, true, false, KeyEffect.None),
+        new(FailoverReason.EmptyResponse, "empty_response", 502, true, false, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.NoErrorDetails, "no_error_details", 502, true, false, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.Unclassified, "unclassified", 502, true, false, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.Unknown, "unknown", 502, true, false, KeyEffect.CoolDownFromThreshold),
+        new(FailoverReason.Refusal, "refusal", 400, false, false, KeyEffect.None),
     ];
 
-    private static readonly Dictionary<FailoverReason, string> ToWire = WireNames.ToDictionary(p => p.Reason, p => p.Wire);
+    private static readonly Facts[] ByReason = Index();
 
     private static readonly Dictionary<string, FailoverReason> FromWire =
-        WireNames.ToDictionary(p => p.Wire, p => p.Reason, StringComparer.OrdinalIgnoreCase);
+        Table.ToDictionary(p => p.Wire, p => p.Reason, StringComparer.OrdinalIgnoreCase);
+
+    private static Facts[] Index()
+    {
+        var values = Enum.GetValues<FailoverReason>();
+        var index = new Facts[values.Max(v => (int)v) + 1];
+        foreach (var row in Table) index[(int)row.Reason] = row;
+        foreach (var v in values)
+            if (index[(int)v] is null) throw new InvalidOperationException($"FailoverReason.{v} has no row in FailoverReasons.Table.");
+        return index;
+    }
 
     /// <summary>Every reason, in declaration order.</summary>
-    public static IReadOnlyList<FailoverReason> All { get; } = WireNames.Select(p => p.Reason).ToArray();
+    public static IReadOnlyList<FailoverReason> All { get; } = Table.Select(p => p.Reason).ToArray();
+
+    /// <summary>The row of <paramref name="reason"/>.</summary>
+    public static Facts Of(FailoverReason reason) =>
+        (uint)reason < (uint)ByReason.Length && ByReason[(int)reason] is { } row
+            ? row
+            : throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a defined failover reason.");
 
     /// <summary>The snake_case wire name, e.g. <c>rate_limit</c>, <c>auth_permanent</c>.</summary>
-    public static string ToWireName(this FailoverReason reason) =>
-        ToWire.TryGetValue(reason, out var wire)
-            ? wire
-            : throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a defined failover reason.");
+    public static string ToWireName(this FailoverReason reason) => Of(reason).Wire;
 
     /// <summary>Parses a wire name (case-insensitive, surrounding whitespace ignored).</summary>
     public static bool TryParseWireName(string? wireName, out FailoverReason reason)
@@ -111,43 +161,15 @@ public static class FailoverReasons
             ? reason
             : throw new ArgumentException($"Unknown failover reason '{wireName}'.", nameof(wireName));
 
-    /// <summary>
-    /// The HTTP status used when a failure of this reason is surfaced without a usable upstream status (item 39).
-    /// Additions the reference leaves open: <c>context_overflow</c> and <c>refusal</c> are 400 (what LiteLLM
-    /// clients get for ContextWindowExceeded / ContentPolicyViolation); <c>empty_response</c>,
-    /// <c>no_error_details</c>, <c>unclassified</c> and <c>unknown</c> are 502 because the upstream, not the
-    /// client, misbehaved.
-    /// </summary>
-    public static int SyntheticStatus(FailoverReason reason) => reason switch
-    {
-        FailoverReason.Billing => 402,
-        FailoverReason.ServerError => 500,
-        FailoverReason.RateLimit => 429,
-        FailoverReason.Overloaded => 503,
-        FailoverReason.Auth => 401,
-        FailoverReason.AuthPermanent => 403,
-        FailoverReason.Timeout => 408,
-        FailoverReason.Format => 400,
-        FailoverReason.ModelNotFound => 404,
-        FailoverReason.SessionExpired => 410,
-        FailoverReason.ContextOverflow => 400,
-        FailoverReason.Refusal => 400,
-        FailoverReason.EmptyResponse => 502,
-        FailoverReason.NoErrorDetails => 502,
-        FailoverReason.Unclassified => 502,
-        FailoverReason.Unknown => 502,
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a defined failover reason."),
-    };
+    /// <inheritdoc cref="Facts.SyntheticStatus"/>
+    public static int SyntheticStatus(FailoverReason reason) => Of(reason).SyntheticStatus;
 
-    /// <summary>
-    /// Whether this failure moves the request to the next candidate (item 61). Everything does except context
-    /// overflow (rethrown to compaction) and safety refusals. Whether an unknown error on the <em>last</em>
-    /// candidate is rethrown raw is the fallback chain's business, not this table's.
-    /// </summary>
-    public static bool IsFailover(FailoverReason reason) =>
-        reason is not (FailoverReason.ContextOverflow or FailoverReason.Refusal);
+    /// <inheritdoc cref="Facts.Failover"/>
+    public static bool IsFailover(FailoverReason reason) => Of(reason).Failover;
 
-    /// <summary>Whether a same-model retry with backoff may help (item 69): rate limit, overload, server error, timeout.</summary>
-    public static bool IsTransient(FailoverReason reason) =>
-        reason is FailoverReason.RateLimit or FailoverReason.Overloaded or FailoverReason.ServerError or FailoverReason.Timeout;
+    /// <inheritdoc cref="Facts.Transient"/>
+    public static bool IsTransient(FailoverReason reason) => Of(reason).Transient;
+
+    /// <summary>What a failure of this reason does to the key (see <see cref="KeyEffect"/>).</summary>
+    public static KeyEffect KeyEffectOf(FailoverReason reason) => Of(reason).Key;
 }
