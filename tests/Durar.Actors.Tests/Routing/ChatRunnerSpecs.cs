@@ -76,8 +76,9 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     [Fact]
     public async Task Should_fail_over_at_once_when_the_retry_after_is_longer_than_max_retry_after()
     {
-        // maxRetryAfter is 60 s by default: a 503 asking for 120 s goes to the next candidate without waiting.
-        var rig = Start(Provider("alpha", "m1", KeyA1) + Provider("beta", "m2", KeyB));
+        // maxRetryAfter is 60 s by default: a 503 asking for 120 s goes to the next candidate without waiting. The budget is
+        // long enough to hold that wait, so only maxRetryAfter stops it.
+        var rig = Start(Provider("alpha", "m1", KeyA1) + Provider("beta", "m2", KeyB) + "gateway.failover.budget = 5m\n");
         _fake.Script = r => r.Model == "m1" ? FakeResponse.Overloaded() with { RetryAfter = "120" } : null;
 
         var answer = Succeeded(await rig.CompleteAsync("alpha/m1", "beta/m2").WaitAsync(RunBound));
