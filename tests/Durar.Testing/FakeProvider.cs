@@ -445,7 +445,7 @@ public sealed class FakeProvider : IAsyncDisposable
         {
             if (OAuthTokenDelay > TimeSpan.Zero)
             {
-                await Task.Delay(OAuthTokenDelay, http.RequestAborted);
+                await Task.Delay(OAuthTokenDelay, http.RequestAborted); // a slow token endpoint, as scripted: behaviour, not synchronisation
             }
         }
         catch (OperationCanceledException)

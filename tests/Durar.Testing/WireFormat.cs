@@ -47,7 +47,7 @@ internal abstract class WireFormat
         var response = exchange.Http.Response;
         if (scripted.Latency > TimeSpan.Zero)
         {
-            await Task.Delay(scripted.Latency, exchange.Token);
+            await Task.Delay(scripted.Latency, exchange.Token); // the scripted upstream latency (behaviour under test)
         }
 
         var status = StatusFor(scripted);
@@ -122,7 +122,7 @@ internal abstract class WireFormat
 
             if (sent > 0 && scripted.ChunkDelay > TimeSpan.Zero)
             {
-                await Task.Delay(scripted.ChunkDelay, exchange.Token);
+                await Task.Delay(scripted.ChunkDelay, exchange.Token); // the scripted pace of a slow stream (behaviour under test)
             }
 
             if (atEnd)

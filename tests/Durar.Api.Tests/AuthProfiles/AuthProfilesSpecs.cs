@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Durar.Api.Tests.Resilience;
+using Durar.Testing;
 using static Durar.Api.Tests.Resilience.ResilienceClient;
 
 namespace Durar.Api.Tests.AuthProfiles;
@@ -294,18 +295,14 @@ internal static class AuthProfilesClient
     }
 
     /// <summary>Waits until the listed profile satisfies <paramref name="condition"/> (write-backs reach the store by Tell).</summary>
-    public static async Task<JsonElement> WaitForProfileAsync(this GatewayHarness gw, string id, Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (true)
-        {
-            var (listed, _) = await gw.ProfilesAsync();
-            var profile = listed.GetProperty("profiles").EnumerateArray().FirstOrDefault(p => p.GetProperty("id").GetString() == id);
-            if (profile.ValueKind == JsonValueKind.Object && condition(profile)) return profile;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"profile {id} did not reach the expected state: {profile}");
-            await Task.Delay(25);
-        }
-    }
+    public static Task<JsonElement> WaitForProfileAsync(this GatewayHarness gw, string id, Func<JsonElement, bool> condition) =>
+        Eventually.Until(async () =>
+            {
+                var (listed, _) = await gw.ProfilesAsync();
+                return listed.GetProperty("profiles").EnumerateArray().FirstOrDefault(p => p.GetProperty("id").GetString() == id);
+            },
+            profile => profile.ValueKind == JsonValueKind.Object && condition(profile), $"profile {id} in the expected state",
+            describe: profile => profile.ValueKind == JsonValueKind.Undefined ? "not listed" : profile.GetRawText());
 
     /// <summary>Sends one request per expected key, in order, and asserts each reached the fake with that key.</summary>
     public static async Task AssertKeysUsedAsync(this GatewayHarness gw, string model, params string[] keys)

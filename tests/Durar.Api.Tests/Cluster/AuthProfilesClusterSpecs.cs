@@ -53,14 +53,9 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
     private static async Task<TimeSpan> WaitUntilServedAsync(GatewayHarness node, string key)
     {
         var watch = Stopwatch.StartNew();
-        for (var attempt = 0; attempt < 500; attempt++)
-        {
-            var used = await KeyUsedAsync(node);
-            if (used == key) return watch.Elapsed;
-            Assert.True(watch.Elapsed < PropagationBound, $"{node.BaseUri} still used …{used?[^4..]} instead of …{key[^4..]} after {watch.Elapsed}");
-            await Task.Delay(20);
-        }
-        throw new Xunit.Sdk.XunitException($"{node.BaseUri} never used …{key[^4..]}");
+        await Eventually.Until(() => KeyUsedAsync(node), used => used == key, $"{node.BaseUri} serving with …{key[^4..]}", PropagationBound,
+            TimeSpan.FromMilliseconds(20), describe: used => $"…{used?[^4..]}");
+        return watch.Elapsed;
     }
 
     /// <summary>The node whose singleton manager runs the store right now.</summary>
@@ -82,16 +77,10 @@ public sealed class AuthProfilesClusterSpecs(ITestOutputHelper output)
     }
 
     /// <summary>Upserts through <paramref name="node"/>, retrying (bounded) while the store is between nodes (503).</summary>
-    private static async Task<GatewayReply> UpsertAsync(GatewayHarness node, JsonObject profile)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            var reply = await node.PostProfileAsync(profile);
-            if (reply.Status != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline) return reply;
-            await Task.Delay(100);
-        }
-    }
+    private static Task<GatewayReply> UpsertAsync(GatewayHarness node, JsonObject profile) =>
+        Eventually.Until(() => node.PostProfileAsync(profile), reply => reply.Status != HttpStatusCode.ServiceUnavailable,
+            $"{node.BaseUri} accepting the profile (not 503)", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100),
+            describe: reply => $"{(int)reply.Status} {reply.Body}");
 
     private static JsonObject TokenProfile(string token, string? email = null)
     {

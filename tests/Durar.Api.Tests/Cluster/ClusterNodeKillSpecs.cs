@@ -281,15 +281,10 @@ public sealed class ClusterNodeKillSpecs(ITestOutputHelper output)
     private static async Task VerifyAsync(IReadOnlyList<GatewayProcess> survivors, Conversation c)
     {
         // Both survivors serve the same transcript (read again if a late message landed between the two reads).
-        Transcript first = null!, second = null!;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            first = await ProcessCluster.TranscriptAsync(survivors[0], c.Key);
-            second = await ProcessCluster.TranscriptAsync(survivors[1], c.Key);
-            if (first.Raw == second.Raw) break;
-            await Task.Delay(500);
-        }
-        Assert.True(first.Raw == second.Raw, $"{c.Key}: the survivors disagree:\n{first.Raw}\n{second.Raw}");
+        var (first, _) = await Eventually.Until(
+            async () => (First: await ProcessCluster.TranscriptAsync(survivors[0], c.Key), Second: await ProcessCluster.TranscriptAsync(survivors[1], c.Key)),
+            both => both.First.Raw == both.Second.Raw, $"{c.Key}: the survivors agreeing on the transcript", TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(250), describe: both => $"\n{both.First.Raw}\n{both.Second.Raw}");
         var context = $"{c.Key}: sent [{string.Join(" | ", c.Sent)}], acknowledged [{string.Join(" | ", c.Acknowledged)}], " +
                       $"tolerated failures [{string.Join(" | ", c.ToleratedFailures)}], transcript {first.Raw}";
 

@@ -41,15 +41,8 @@ internal static class InProcessCluster
     }
 
     /// <summary>Waits (at most <paramref name="timeout"/>, default 30 s) until <paramref name="node"/> sees <paramref name="count"/> members up.</summary>
-    public static async Task<JsonElement> AwaitMembersUpAsync(GatewayHarness node, int count, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var cluster = JsonDocument.Parse(await node.Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone();
-            if (cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == count) return cluster;
-            Assert.True(DateTime.UtcNow < deadline, $"the cluster did not reach {count} members up: {cluster}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<JsonElement> AwaitMembersUpAsync(GatewayHarness node, int count, TimeSpan? timeout = null) =>
+        Eventually.Until(async () => JsonDocument.Parse(await node.Http.GetStringAsync("v1/admin/cluster")).RootElement.Clone(),
+            cluster => cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up") == count,
+            $"{count} members up", timeout ?? TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), describe: c => c.GetRawText());
 }

@@ -128,19 +128,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="node"/>'s view every 100 ms until <paramref name="condition"/> holds; fails after <paramref name="timeout"/>.</summary>
-    public async Task<ClusterView> WaitForAsync(GatewayProcess node, Func<ClusterView, bool> condition, TimeSpan timeout, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        ClusterView? view = null;
-        while (watch.Elapsed < timeout)
-        {
-            view = await ViewAsync(node);
-            if (condition(view)) return view;
-            await Task.Delay(100);
-        }
-        Assert.Fail($"{node.Name}: not {what} within {timeout.TotalSeconds} s; last view: {view}");
-        return view!;
-    }
+    public Task<ClusterView> WaitForAsync(GatewayProcess node, Func<ClusterView, bool> condition, TimeSpan timeout, string what) =>
+        Eventually.Until(() => ViewAsync(node), condition, $"{node.Name}: {what}", timeout, TimeSpan.FromMilliseconds(100));
 
     /// <summary>
     /// For a failed test: the test's milestones, warnings and errors of every node, the last lines, and the path of a file

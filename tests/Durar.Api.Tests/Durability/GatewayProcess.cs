@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Durar.Testing;
 
 namespace Durar.Api.Tests.Durability;
 
@@ -89,32 +90,26 @@ internal sealed class GatewayProcess : IAsyncDisposable
     {
         var watch = Stopwatch.StartNew();
         using var probe = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(2) };
-        while (true)
+        try
         {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"{_name} exited with code {_process.ExitCode} before it was ready:\n{_log.Tail(80)}");
-            try
-            {
-                using var health = await probe.GetAsync("healthz");
-                if (health.StatusCode == HttpStatusCode.OK)
+            await Eventually.Until(async () =>
                 {
+                    if (_process.HasExited)
+                        throw new InvalidOperationException($"{_name} exited with code {_process.ExitCode} before it was ready:\n{_log.Tail(80)}");
+                    using var health = await probe.GetAsync("healthz");
+                    if (health.StatusCode != HttpStatusCode.OK) return $"healthz {(int)health.StatusCode}";
                     // Kestrel is up; the admin API also needs the provider registry and its key actors (recovered from the journal).
                     using var providers = await probe.GetAsync("v1/admin/providers");
-                    if (providers.StatusCode == HttpStatusCode.OK)
-                    {
-                        _log.Add("test", $"{_name}: ready after {watch.Elapsed.TotalSeconds:0.0}s");
-                        return;
-                    }
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // not listening yet
-            }
-            if (watch.Elapsed > timeout)
-                throw new TimeoutException($"{_name} was not ready within {timeout}:\n{_log.Tail(80)}");
-            await Task.Delay(100);
+                    return $"admin providers {(int)providers.StatusCode}";
+                },
+                state => state == "admin providers 200", $"{_name} ready", timeout, TimeSpan.FromMilliseconds(100),
+                retryOn: e => e is HttpRequestException or TaskCanceledException); // not listening yet
         }
+        catch (EventuallyException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{_log.Tail(80)}", e);
+        }
+        _log.Add("test", $"{_name}: ready after {watch.Elapsed.TotalSeconds:0.0}s");
     }
 
     /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux and macOS), then waits until the process is gone.</summary>

@@ -476,17 +476,8 @@ public sealed class KillAndRestartSpecs(ITestOutputHelper output)
     }
 
     /// <summary>Outcomes reach the key actor by Tell and are journaled first: the key's new state shows a moment after the answer.</summary>
-    private static async Task WaitForKeyAsync(GatewayProcess gateway, string secret, Func<JsonElement, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (true)
-        {
-            var key = await KeyAsync(gateway, secret);
-            if (condition(key)) return;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"key …{secret[^4..]} is not {what}: {key.GetRawText()}");
-            await Task.Delay(25);
-        }
-    }
+    private static Task WaitForKeyAsync(GatewayProcess gateway, string secret, Func<JsonElement, bool> condition, string what) =>
+        Eventually.Until(() => KeyAsync(gateway, secret), condition, $"key …{secret[^4..]} {what}", describe: key => key.GetRawText());
 
     private static async Task<long> CountSessionSnapshotsAsync(string dataDir)
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Durar.Testing;
 
 namespace Durar.Api.Tests.Resilience;
 
@@ -149,19 +150,15 @@ internal static class ResilienceClient
     /// Waits until the admin API shows the key in <paramref name="state"/>. Outcomes reach the key actor by Tell, so the HTTP answer
     /// can come back a moment before the key's new state is visible.
     /// </summary>
-    public static async Task<JsonElement> WaitForKeyStateAsync(this GatewayHarness gw, string providerId, string secret, string state,
-        TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
-        while (true)
-        {
-            var key = await gw.KeyAsync(providerId, secret);
-            if (key.GetProperty("state").GetString() == state) return key;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"key …{secret[^4..]} of {providerId} is not {state}: {key.GetRawText()}");
-            await Task.Delay(25);
-        }
-    }
+    public static Task<JsonElement> WaitForKeyStateAsync(this GatewayHarness gw, string providerId, string secret, string state,
+        TimeSpan? timeout = null) =>
+        gw.WaitForKeyAsync(providerId, secret, k => k.GetProperty("state").GetString() == state, state, timeout);
+
+    /// <summary>Waits until the admin view of the key satisfies <paramref name="condition"/> (<paramref name="what"/> names it in a failure).</summary>
+    public static Task<JsonElement> WaitForKeyAsync(this GatewayHarness gw, string providerId, string secret, Func<JsonElement, bool> condition,
+        string what, TimeSpan? timeout = null) =>
+        Eventually.Until(() => gw.KeyAsync(providerId, secret), condition, $"key …{secret[^4..]} of {providerId} {what}", timeout,
+            describe: k => k.GetRawText());
 
     public static DateTimeOffset? Until(this JsonElement key) =>
         key.GetProperty("until").ValueKind == JsonValueKind.String

@@ -167,14 +167,8 @@ public sealed class SessionsApiSpecs
             cts.Cancel();
             response.Dispose();
         }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        JsonElement page;
-        do
-        {
-            page = await Get(gw, "v1/sessions/gone-1/messages");
-            if (page.GetProperty("total").GetInt32() == 2) break;
-            await Task.Delay(100);
-        } while (DateTime.UtcNow < deadline);
+        var page = await Eventually.Until(() => Get(gw, "v1/sessions/gone-1/messages"), p => p.GetProperty("total").GetInt32() == 2,
+            "the reply of the abandoned stream in the transcript", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
         Assert.Equal("a b c d e f g h", page.GetProperty("messages")[1].GetProperty("content").GetString());
     }
 
@@ -294,9 +288,9 @@ public sealed class SessionsApiSpecs
         await Send(gw, "pas-1", """{"content":"two"}""");
         Assert.Contains("pas-1", await ResidentSessions(gw));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20); // bounds a hang; passivation comes after about 1 s
-        while ((await ResidentSessions(gw)).Contains("pas-1") && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.DoesNotContain("pas-1", await ResidentSessions(gw));
+        // Passivation comes after about 1 s idle; the timeout only bounds a hang.
+        await Eventually.Until(() => ResidentSessions(gw), resident => !resident.Contains("pas-1"), "session pas-1 passivated",
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100), describe: resident => string.Join(", ", resident));
 
         // The next message wakes the session up from the journal: the history it sends holds every message once, in order.
         var (status, body, _) = await Send(gw, "pas-1", """{"content":"three"}""");

@@ -18,18 +18,10 @@ public sealed class UsageTotalsSpecs
         JsonDocument.Parse(await gw.Http.GetStringAsync("v1/admin/providers")).RootElement
             .GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("id").GetString() == "usg").Clone();
 
-    private static async Task<JsonElement> WaitForUsageAsync(GatewayHarness gw, long output)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        JsonElement provider;
-        do
-        {
-            provider = await ProviderAsync(gw);
-            if (provider.GetProperty("usage").GetProperty("output").GetInt64() >= output) return provider;
-            await Task.Delay(100);
-        } while (DateTime.UtcNow < deadline);
-        return provider;
-    }
+    /// <summary>Usage reaches the key actors in batches and the admin view with their next flush.</summary>
+    private static Task<JsonElement> WaitForUsageAsync(GatewayHarness gw, long output) =>
+        Eventually.Until(() => ProviderAsync(gw), p => p.GetProperty("usage").GetProperty("output").GetInt64() >= output,
+            $"provider usg showing {output} output tokens", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), describe: p => p.GetRawText());
 
     [Fact]
     public async Task Should_add_up_usage_and_cost_per_key_and_provider_and_keep_them_across_a_restart()

@@ -1,9 +1,9 @@
 using Durar.Actors.Resilience;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>Retry-After, OpenAI/Anthropic rate-limit headers and Gemini retryDelay parsing.</summary>
-public class RateLimitHeadersTests
+public class RateLimitHeadersSpecs
 {
     // A Sunday; HTTP-dates carry the day name and .NET checks it.
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);

@@ -1,7 +1,7 @@
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 
-namespace Durar.Actors.Tests.Config;
+namespace Durar.Actors.Tests.Catalog;
 
 public sealed class BuiltInCatalogSpecs
 {

@@ -2,11 +2,11 @@ using Durar.Actors.Resilience;
 using static Durar.Actors.Resilience.FailoverReason;
 using T = Durar.Actors.Resilience.ClassificationPatterns;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>
 /// Test rows proving every pattern in <see cref="ClassificationPatterns"/> matches something real and yields the
-/// intended result. <see cref="ClassificationPatternTests"/> runs them and checks that every regex of every
+/// intended result. <see cref="ClassificationPatternSpecs"/> runs them and checks that every regex of every
 /// table is matched by at least one row of its own table.
 /// </summary>
 public static class ClassificationPatternRows

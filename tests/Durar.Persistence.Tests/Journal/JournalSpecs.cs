@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
@@ -6,65 +5,69 @@ using Durar.Actors;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Persistence.Serialization;
-using Durar.Persistence.Tests.Sql;
-using Durar.Testing;
-using Npgsql;
 using Xunit.Abstractions;
 
-namespace Durar.Persistence.Tests.Postgres;
+namespace Durar.Persistence.Tests.Journal;
 
 /// <summary>
-/// The PostgreSQL journal and snapshot store as configured by <see cref="DurarPersistence.Hocon"/>, against a real server
-/// (<see cref="PostgresServer"/>: the one <c>.ci/run</c> starts, else a private one; no server fails these specs, it never
-/// skips them). Each spec gets its own database. Events survive a restart in order, rows carry Durar's serializer and
-/// manifests, a second node on the same database takes over a persistence id, and concurrent writers all succeed.
+/// The journal and snapshot store as configured by <see cref="DurarPersistence.Hocon"/>, against a real store: one spec run
+/// against every store Durar supports (<see cref="SqliteJournalSpecs"/>, <see cref="PostgresJournalSpecs"/>), each with a
+/// fresh database per spec. Events survive a restart in order, a snapshot comes back whole, rows carry Durar's serializer
+/// and manifests, a second node on the same database takes over a persistence id, two nodes may create the tables at
+/// once, and concurrent writers all succeed (no "database is locked", no gap in any sequence).
 /// </summary>
-public sealed class PostgresJournalSpecs : IAsyncLifetime
+/// <remarks>
+/// <see cref="RecordingActor"/> stands in for the key actor, so these specs exercise only the plugin, the HOCON and the
+/// serializer. Each "node" is an ActorSystem of its own on the spec's database, as two gateway processes would be.
+/// </remarks>
+public abstract class JournalSpecs(ITestOutputHelper output) : IAsyncLifetime
 {
-    // The first journal use creates the tables (about 2 s); a busy CI machine needs more.
-    private static readonly TimeSpan FirstUse = TimeSpan.FromSeconds(30);
+    /// <summary>The first journal use creates the tables (about 2 s); a busy CI machine needs more.</summary>
+    protected static readonly TimeSpan FirstUse = TimeSpan.FromSeconds(30);
 
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    // PersistenceOptions wants a data dir; PostgreSQL never touches it.
-    private static readonly string UnusedDataDir = Path.Combine(Path.GetTempPath(), "durar-persistence-tests", "unused");
-
-    private readonly ITestOutputHelper _output;
     private readonly List<Akka.TestKit.Xunit2.TestKit> _nodes = [];
-    private PostgresDatabase? _database;
     private Config? _config;
 
-    public PostgresJournalSpecs(ITestOutputHelper output)
-    {
-        _output = output;
-    }
+    /// <summary>The persistence configuration of the spec's store (<see cref="OpenStoreAsync"/>).</summary>
+    protected Config Config => _config ?? throw new InvalidOperationException("InitializeAsync did not run");
 
-    private PostgresDatabase Database => _database ?? throw new InvalidOperationException("InitializeAsync did not run");
+    /// <summary>Creates this spec's empty database and returns its <see cref="DurarPersistence.Hocon"/>.</summary>
+    protected abstract Task<Config> OpenStoreAsync();
 
-    public async Task InitializeAsync()
-    {
-        // Throws with instructions when no PostgreSQL is available: the specs fail, loudly.
-        var server = await PostgresServer.StartOrUseAsync();
-        _database = await server.CreateDatabaseAsync();
-        _config = DurarPersistence.Hocon(new PersistenceOptions(PersistenceProviders.PostgreSql, _database.ConnectionString, UnusedDataDir));
-    }
+    /// <summary>Deletes this spec's database (every node has terminated by then).</summary>
+    protected abstract Task CloseStoreAsync();
+
+    /// <summary>The linq2db provider name the store must be configured with.</summary>
+    protected abstract string ProviderName { get; }
+
+    /// <summary>Asserts that the configured connection string points at this spec's database.</summary>
+    protected abstract void AssertConnectionString(string connectionString);
+
+    /// <summary>The rows of <paramref name="sql"/>: manifest, serializer id and payload (as UTF-8 text) of each.</summary>
+    protected abstract Task<List<(string Manifest, int SerializerId, string Payload)>> Rows(string sql);
+
+    /// <summary>The single number <paramref name="sql"/> selects.</summary>
+    protected abstract Task<long> Scalar(string sql);
+
+    public async Task InitializeAsync() => _config = await OpenStoreAsync();
 
     public async Task DisposeAsync()
     {
-        foreach (var node in _nodes)
-        {
-            await node.Sys.Terminate();
-        }
-
-        if (_database is not null) await _database.DisposeAsync();
+        foreach (var node in _nodes) await node.Sys.Terminate();
+        await CloseStoreAsync();
     }
 
     [Fact]
-    public void Should_use_the_postgresql_provider()
+    public void Should_use_the_store_s_provider()
     {
-        var journal = _config!.GetConfig("akka.persistence.journal.sql");
-        Assert.Equal(DurarPersistence.PostgreSqlProviderName, journal.GetString("provider-name"));
-        Assert.Equal(Database.ConnectionString, journal.GetString("connection-string"));
+        foreach (var path in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        {
+            var plugin = Config.GetConfig(path);
+            Assert.Equal(ProviderName, plugin.GetString("provider-name"));
+            AssertConnectionString(plugin.GetString("connection-string"));
+        }
     }
 
     [Fact]
@@ -97,6 +100,30 @@ public sealed class PostgresJournalSpecs : IAsyncLifetime
         {
             Equivalence.AssertEquivalent(written[i], recovered.Events[i], $"events[{i}]");
         }
+    }
+
+    [Fact]
+    public async Task Should_recover_from_a_snapshot_then_the_later_events()
+    {
+        var snapshot = new KeyHealthSnapshot(PersistableSamples.FullHealth);
+        var after = new KeyEvents.Used(T0.AddMinutes(10));
+
+        var first = StartNode("first");
+        var probe = first.CreateTestProbe();
+        var actor = first.Sys.ActorOf(RecordingActor.Props("key-anthropic-1"));
+        actor.Tell(new RecordingActor.Write(new KeyEvents.Recovered(T0)), probe.Ref);
+        ExpectWritten(probe, FirstUse);
+        actor.Tell(new RecordingActor.Snap(snapshot), probe.Ref);
+        Assert.Equal(1, probe.ExpectMsg<RecordingActor.Snapped>(FirstUse).SequenceNr);
+        actor.Tell(new RecordingActor.Write(after), probe.Ref);
+        ExpectWritten(probe, TimeSpan.FromSeconds(10));
+        await StopNode(first);
+
+        var recovered = Recover(StartNode("second"), "key-anthropic-1");
+        Assert.Equal(1, recovered.SnapshotSequenceNr);
+        Equivalence.AssertEquivalent(snapshot, recovered.Snapshot);
+        Assert.Same(StringComparer.OrdinalIgnoreCase, recovered.Snapshot!.Health.ModelCooldowns.KeyComparer);
+        Equivalence.AssertEquivalent(after, Assert.Single(recovered.Events));
     }
 
     [Fact]
@@ -225,7 +252,9 @@ public sealed class PostgresJournalSpecs : IAsyncLifetime
             .Select(i => node.Sys.ActorOf(RecordingActor.Props($"key-concurrent-{i}"), $"writer-{i}"))
             .ToList();
 
-        // Everything at once, snapshots included: the journal's parallel writers and the snapshot store's table creation.
+        // Everything at once, snapshots included: the journal's parallel writers and the snapshot store's table creation
+        // all contend for the same database (on SQLite, the same file). Any "database is locked" surfaces as a
+        // WriteFailed/SnapFailed.
         foreach (var actor in refs)
         {
             for (var n = 0; n < eventsEach; n++)
@@ -238,26 +267,18 @@ public sealed class PostgresJournalSpecs : IAsyncLifetime
 
         var written = 0;
         var snapped = 0;
-        var deadline = DateTime.UtcNow + FirstUse + TimeSpan.FromSeconds(30);
-        while (written + snapped < actors * (eventsEach + 1))
+        probe.Within(FirstUse + TimeSpan.FromSeconds(30), () =>
         {
-            var remaining = deadline - DateTime.UtcNow;
-            Assert.True(remaining > TimeSpan.Zero, $"only {written} writes and {snapped} snapshots acknowledged in time");
-            switch (await probe.ReceiveOneAsync(remaining))
+            for (var i = 0; i < actors * (eventsEach + 1); i++)
             {
-                case RecordingActor.Written:
-                    written++;
-                    break;
-                case RecordingActor.Snapped:
-                    snapped++;
-                    break;
-                case null:
-                    break;
-                case var other:
-                    Assert.Fail($"a writer failed: {other}");
-                    break;
+                switch (probe.ExpectMsg<object>())
+                {
+                    case RecordingActor.Written: written++; break;
+                    case RecordingActor.Snapped: snapped++; break;
+                    case var other: Assert.Fail($"a writer failed after {written} writes and {snapped} snapshots: {other}"); break;
+                }
             }
-        }
+        });
 
         Assert.Equal(actors * eventsEach, written);
         Assert.Equal(actors, snapped);
@@ -267,28 +288,21 @@ public sealed class PostgresJournalSpecs : IAsyncLifetime
         Assert.Equal(actors * eventsEach, rows.Count);
 
         // Every actor's events are numbered 1..eventsEach without gaps or duplicates.
-        await using var connection = new NpgsqlConnection(Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
+        Assert.Equal(actors, await Scalar(
             "SELECT count(*) FROM (SELECT persistence_id FROM journal WHERE persistence_id LIKE 'key-concurrent-%' " +
-            "GROUP BY persistence_id HAVING min(sequence_number) = 1 AND max(sequence_number) = @n AND count(DISTINCT sequence_number) = @n) ok",
-            connection);
-        command.Parameters.AddWithValue("n", (long)eventsEach);
-        Assert.Equal((long)actors, (long)(await command.ExecuteScalarAsync())!);
+            $"GROUP BY persistence_id HAVING min(sequence_number) = 1 AND max(sequence_number) = {eventsEach} " +
+            $"AND count(DISTINCT sequence_number) = {eventsEach}) ok"));
     }
 
     /// <summary>An ActorSystem ("node") on the spec's database with its own TestKit; terminated by the spec or at disposal.</summary>
     private Akka.TestKit.Xunit2.TestKit StartNode(string name)
     {
-        var node = new Akka.TestKit.Xunit2.TestKit(_config!, $"pg-{name}", _output);
+        var node = new Akka.TestKit.Xunit2.TestKit(Config, $"journal-{name}", output);
         _nodes.Add(node);
         return node;
     }
 
-    private static async Task StopNode(Akka.TestKit.Xunit2.TestKit node)
-    {
-        await node.Sys.Terminate();
-    }
+    private static async Task StopNode(Akka.TestKit.Xunit2.TestKit node) => await node.Sys.Terminate();
 
     private static RecordingActor.Recovered Recover(Akka.TestKit.Xunit2.TestKit node, string persistenceId)
     {
@@ -302,20 +316,5 @@ public sealed class PostgresJournalSpecs : IAsyncLifetime
     {
         var reply = probe.ExpectMsg<object>(timeout);
         return reply as RecordingActor.Written ?? throw new Xunit.Sdk.XunitException($"expected a write acknowledgement, got {reply}");
-    }
-
-    private async Task<List<(string Manifest, int SerializerId, string Payload)>> Rows(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<(string, int, string)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetInt32(1), Encoding.UTF8.GetString((byte[])reader.GetValue(2))));
-        }
-
-        return rows;
     }
 }

@@ -1,10 +1,10 @@
 using Durar.Actors.Resilience;
 using static Durar.Actors.Resilience.FailoverReason;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>User-facing copy (item 48).</summary>
-public class UserMessageTests
+public class UserMessageSpecs
 {
     private const string BillingWithModel =
         "⚠️ openai (gpt-4o) returned a billing error — your API key has run out of credits or has an insufficient balance. Check your openai billing dashboard and top up or switch to a different API key.";

@@ -4,7 +4,7 @@ using Akka.Persistence;
 using Durar.Actors;
 using Durar.Actors.Providers.Messages;
 
-namespace Durar.Persistence.Tests.Sql;
+namespace Durar.Persistence.Tests.Journal;
 
 /// <summary>
 /// A test-only persistent actor: persists what it is told, saves snapshots on request, and reports what it recovered.

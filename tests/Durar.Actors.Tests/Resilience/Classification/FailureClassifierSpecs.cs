@@ -1,10 +1,10 @@
 using Durar.Actors.Resilience;
 using static Durar.Actors.Resilience.FailoverReason;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>HTTP status mapping (item 40), precedence (item 41), codes (item 42), transport faults and the edges.</summary>
-public class FailureClassifierTests
+public class FailureClassifierSpecs
 {
     /// <summary>(status, message, expected): one or more rows per branch of the status mapping.</summary>
     public static TheoryData<int, string?, FailoverReason> StatusRows { get; } = new()

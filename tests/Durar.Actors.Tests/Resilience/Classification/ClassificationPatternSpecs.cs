@@ -2,10 +2,10 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Durar.Actors.Resilience;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>Runs <see cref="ClassificationPatternRows"/> and guards the pattern catalogue itself.</summary>
-public class ClassificationPatternTests
+public class ClassificationPatternSpecs
 {
     [Theory]
     [MemberData(nameof(ClassificationPatternRows.MessageRows), MemberType = typeof(ClassificationPatternRows))]

@@ -3,7 +3,7 @@ using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
 using Durar.Actors.Chat;
 
-namespace Durar.Actors.Tests.OpenAi;
+namespace Durar.Actors.Tests.Transports.OpenAi;
 
 /// <summary>
 /// The OpenAI SSE chunk parser reads each frame in one forward pass (no document per token): every shape the transport

@@ -3,14 +3,14 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers;
 
-namespace Durar.Actors.Tests.Config;
+namespace Durar.Actors.Tests.Configuration;
 
 /// <summary>Every JSON5 config block of the seed's model-providers page loads verbatim and means what it says.</summary>
 public sealed class SeedExamplesSpecs
 {
     private static (DurarSettings Settings, ProviderCatalog Catalog, ModelResolver Resolver) Load(string file)
     {
-        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Config", "SeedExamples", file));
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Configuration", "SeedExamples", file));
         var settings = DurarSettingsLoader.Load(DurarSettingsLoader.FromText(text));
         var catalog = new ProviderCatalog(settings);
         return (settings, catalog, new ModelResolver(catalog, settings.Agents));

@@ -1,9 +1,9 @@
 using Durar.Actors.Resilience;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>Key rotation triggers (item 36) and long-window evidence (item 70).</summary>
-public class KeyRotationAndLongWindowTests
+public class KeyRotationAndLongWindowSpecs
 {
     /// <summary>(status, message, code, provider, rotates).</summary>
     public static TheoryData<int?, string?, string?, string?, bool> RotationRows { get; } = new()

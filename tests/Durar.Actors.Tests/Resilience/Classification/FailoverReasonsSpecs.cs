@@ -1,10 +1,10 @@
 using Durar.Actors.Resilience;
 using static Durar.Actors.Resilience.FailoverReason;
 
-namespace Durar.Actors.Tests.Resilience;
+namespace Durar.Actors.Tests.Resilience.Classification;
 
 /// <summary>Wire names, synthetic statuses (item 39), failover (item 61) and transience (item 69).</summary>
-public class FailoverReasonsTests
+public class FailoverReasonsSpecs
 {
     /// <summary>(reason, wire name, synthetic status, moves to next candidate, transient).</summary>
     public static TheoryData<FailoverReason, string, int, bool, bool> ReasonRows { get; } = new()

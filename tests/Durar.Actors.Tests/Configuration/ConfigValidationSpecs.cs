@@ -3,7 +3,7 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Durar.Actors.Tests.Config;
+namespace Durar.Actors.Tests.Configuration;
 
 /// <summary>Bad configuration fails at start-up with one message naming the key path and the problem.</summary>
 public sealed class ConfigValidationSpecs
