@@ -26,7 +26,7 @@ internal static class InMemoryPersistence
 
 /// <summary>
 /// One virtual clock for an actor system on <see cref="VirtualTime.Config"/> and for the code beside it that takes a
-/// <see cref="TimeProvider"/> (e.g. <see cref="Routing.ChatRunner"/>): <see cref="Time"/> starts at the scheduler's now,
+/// <see cref="TimeProvider"/> (e.g. <see cref="Durar.Actors.Routing.ChatRunner"/>): <see cref="Time"/> starts at the scheduler's now,
 /// and <see cref="Advance"/> moves both, the actors first (their timers fire, their <c>Now</c> moves) and then the
 /// provider's timers. Every timer armed on <see cref="Time"/> is reported, so a spec can wait until the code under test
 /// is waiting (<see cref="NextTimerAsync"/>) before it moves the clock, instead of guessing with a sleep.

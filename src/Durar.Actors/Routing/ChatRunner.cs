@@ -88,9 +88,10 @@ public sealed partial class ChatRunner(
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
     private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
     {
-        var run = new RunState(plan, _time.GetTimestamp());
+        var run = new RunState(plan, _time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        budget.CancelAfter(_failover.Budget);
+        // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer.
+        using var budgetTimer = _time.CreateTimer(CancelBudget, budget, _failover.Budget, Timeout.InfiniteTimeSpan);
         // queueWhenCooling: one bounded wait window for the whole request. A key's recovery time can move a little after the
         // wait starts (the node's provisional cooldown is replaced by the key actor's own, computed a moment later), so the
         // request may wait again inside the window rather than answer 429 a few milliseconds early.
@@ -121,7 +122,7 @@ public sealed partial class ChatRunner(
                 queueDeadline ??= now + _failover.QueueMaxWait;
                 // At least a short pause per round, so a recovery time already in the past cannot spin; bounded by the window.
                 var wait = recovery - now < MinQueuePause ? MinQueuePause : recovery - now;
-                if (now + wait <= queueDeadline && wait < run.BudgetLeft(_time, _failover.Budget))
+                if (now + wait <= queueDeadline && wait < run.BudgetLeft(_failover.Budget))
                 {
                     if (first) LogQueued(logger, plan.Requested.ToString(), wait.TotalMilliseconds);
                     try
@@ -141,6 +142,18 @@ public sealed partial class ChatRunner(
     }
 
     private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
+
+    private static void CancelBudget(object? budget)
+    {
+        try
+        {
+            ((CancellationTokenSource)budget!).Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended while the timer was due.
+        }
+    }
 
     private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
         CancellationToken budgetToken, CancellationToken ct) where T : class
@@ -231,7 +244,7 @@ public sealed partial class ChatRunner(
                     var delay = BackoffDelay(transientRetries, e.Hints.RetryAfter);
                     // A Retry-After longer than the cap fails over instead of waiting.
                     var longWait = e.Hints.RetryAfter is { } ra && ra > _failover.MaxRetryAfter;
-                    if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_time, _failover.Budget))
+                    if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_failover.Budget))
                     {
                         transientRetries++;
                         LogRetry(logger, candidate.ToString(), reason.ToWireName(), transientRetries, delay.TotalMilliseconds);

@@ -6,8 +6,10 @@ using Durar.Actors.Resilience;
 namespace Durar.Actors.Routing;
 
 /// <summary>The attempts of one run so far, and the exhaustion error they add up to.</summary>
-internal sealed class RunState(RunPlan plan, long startedTimestamp)
+internal sealed class RunState(RunPlan plan, TimeProvider time)
 {
+    private readonly long _started = time.GetTimestamp();
+
     // Created on the first failure: a run that succeeds at once allocates neither.
     private List<AttemptRecord>? _attempts;
     private List<(ResolvedModel Candidate, NoKeyAvailable Answer)>? _cooling;
@@ -31,7 +33,7 @@ internal sealed class RunState(RunPlan plan, long startedTimestamp)
 
     public DateTimeOffset? SoonestRecovery => _cooling?.Select(c => c.Answer.RetryAt).Where(t => t is not null).Min();
 
-    public TimeSpan BudgetLeft(TimeProvider time, TimeSpan budget) => budget - time.GetElapsedTime(startedTimestamp);
+    public TimeSpan BudgetLeft(TimeSpan budget) => budget - time.GetElapsedTime(_started);
 
     public void ResetForRetry()
     {
@@ -65,7 +67,7 @@ internal sealed class RunState(RunPlan plan, long startedTimestamp)
         var rateLimited = records.All(r => r.Reason == FailoverReason.RateLimit);
         if (rateLimited)
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var soonest = records.Select(r => r.RetryAfterAt ?? (r.RetryAfter is { } ra ? now + ra : (DateTimeOffset?)null)).Where(t => t is not null).Min();
             var retryAfter = soonest is { } s && s > now ? s - now : TimeSpan.FromSeconds(1);
             return new RunFailure(429, message, "rate_limit_error", "rate_limit", retryAfter, [.. records]);

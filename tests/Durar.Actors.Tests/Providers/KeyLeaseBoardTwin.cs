@@ -38,7 +38,7 @@ internal sealed record KeyLeaseBoardKey(string Name, string Type = CredentialTyp
 /// Two provider actors with the same keys, order and limits: <see cref="P"/> publishes to the board under test and
 /// <see cref="Q"/> (no board) is the reference. Every lease is taken from the board for P and from Q's actor with an
 /// Ask, so a difference in the choice shows at the step it happens; outcomes go to both, the way
-/// <see cref="Routing.ChatRunner"/> reports them (a failure is noted on the board first).
+/// <see cref="Durar.Actors.Routing.ChatRunner"/> reports them (a failure is noted on the board first).
 /// </summary>
 internal sealed class KeyLeaseBoardTwin
 {
@@ -147,7 +147,7 @@ internal sealed class KeyLeaseBoardTwin
 
     /// <summary>
     /// One lease for the same request on both twins: P from the board (from its actor when the board declines, as
-    /// <see cref="Routing.ChatRunner"/> does) and Q from its actor. Asserts they chose the same key, and that the board
+    /// <see cref="Durar.Actors.Routing.ChatRunner"/> does) and Q from its actor. Asserts they chose the same key, and that the board
     /// declined only what the actor must decide. Returns the key's name, or null when no key can serve.
     /// </summary>
     public string? Lease(string model, IReadOnlyCollection<string>? excluded = null, string? preferred = null, string? step = null)
@@ -200,7 +200,7 @@ internal sealed class KeyLeaseBoardTwin
         return expectedName;
     }
 
-    /// <summary>Reports an attempt's outcome on both twins, as <see cref="Routing.ChatRunner"/> does (a failure reaches the board first).</summary>
+    /// <summary>Reports an attempt's outcome on both twins, as <see cref="Durar.Actors.Routing.ChatRunner"/> does (a failure reaches the board first).</summary>
     public void Report(string name, string model, AttemptOutcome outcome)
     {
         if (outcome is AttemptOutcome.Failed failed) Board.NoteFailure(P, Fast, PKeys[name].Id, model, failed);

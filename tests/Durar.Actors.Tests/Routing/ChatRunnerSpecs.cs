@@ -12,10 +12,7 @@ using Durar.Actors.Transports;
 using Durar.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-// Folder Routing/, namespace Durar.Actors.Tests: a Durar.Actors.Tests.Routing namespace would shadow Durar.Actors.Routing in
-// the `Routing.ChatRunner` crefs of Providers/KeyLeaseBoardTwin.cs (owned by the provider refactor). Once those crefs are
-// fully qualified, this becomes Durar.Actors.Tests.Routing like every other folder.
-namespace Durar.Actors.Tests;
+namespace Durar.Actors.Tests.Routing;
 
 /// <summary>
 /// The run of one request over its candidate chain (<see cref="ChatRunner"/>), with real parts around it: the provider
@@ -54,6 +51,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         _fake.Enqueue(FakeResponse.Overloaded(), FakeResponse.Ok("second time lucky"));
 
         var run = rig.CompleteAsync("alpha/m1");
+        Assert.Equal(TimeSpan.FromSeconds(90), await _clock.NextTimerAsync()); // the failover budget, on the same clock
 
         // The 503 is answered by a backoff of 1 s with jitter (x0.5-1.5), armed on the runner's clock...
         var backoff = await _clock.NextTimerAsync();
@@ -70,7 +68,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal(2, answer.Attempts);
         // A same-model transient retry keeps its key: no rotation for non-rate-limit errors.
         Assert.Equal([KeyA1, KeyA1], _fake.Requests.Select(r => r.ApiKey));
-        Assert.Equal(1, _clock.ArmedTimers);
+        Assert.Equal(2, _clock.ArmedTimers); // the budget and the backoff
     }
 
     [Fact]
@@ -86,38 +84,44 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal("beta/m2", answer.Model.ToString());
         Assert.Equal(2, answer.Attempts);
         Assert.Equal(["m1", "m2"], _fake.Requests.Select(r => r.Model));
-        Assert.Equal(0, _clock.ArmedTimers);
+        Assert.Equal(1, _clock.ArmedTimers); // the budget only: no wait
     }
 
     [Fact]
-    public async Task Should_stop_retrying_once_the_failover_budget_is_spent_on_the_clock()
+    public async Task Should_end_the_run_when_the_failover_budget_is_spent_during_a_backoff()
     {
         var rig = Start(Provider("alpha", "m1", KeyA1) + "gateway.failover.budget = 10s\n");
         _fake.Script = _ => FakeResponse.Overloaded();
 
         var run = rig.CompleteAsync("alpha/m1");
-        await _clock.NextTimerAsync();
-        // The backoff ends after the budget: the retry still happens, but no backoff may start past the budget.
-        _clock.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(TimeSpan.FromSeconds(10), await _clock.NextTimerAsync());
+        var first = await _clock.NextTimerAsync();
+        _clock.Advance(first); // the first backoff ends: the retry gets a 503 too, and a second backoff starts
+        var second = await _clock.NextTimerAsync();
+        Assert.InRange(second, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)); // 2 s with jitter
+        _clock.Advance(TimeSpan.FromSeconds(10) - first); // the budget is spent while the run waits
 
         var failure = Failed(await run.WaitAsync(RunBound));
         Assert.Equal(2, _fake.RequestCount);
-        Assert.Equal(1, _clock.ArmedTimers);
-        Assert.Equal([FailoverReason.Overloaded, FailoverReason.Overloaded], failure.Attempts.Select(a => a.Reason));
-        Assert.Equal(502, failure.HttpStatus);
+        Assert.Equal(3, _clock.ArmedTimers);
+        Assert.Equal([FailoverReason.Overloaded, FailoverReason.Overloaded, FailoverReason.Timeout], failure.Attempts.Select(a => a.Reason));
+        Assert.Equal("LLM request timed out: the failover budget of 10 s was spent.", failure.Attempts[^1].Message);
     }
 
     [Fact]
     public async Task Should_end_the_run_with_a_timeout_attempt_when_the_budget_runs_out_during_an_attempt()
     {
-        // The budget's cancellation is a CancellationTokenSource.CancelAfter in ChatRunner, on the system clock (not the
-        // runner's TimeProvider), so this spec spends a 1 s budget in real time against an upstream that takes 30 s to answer
-        // (the scripted latency is the behaviour under test, not synchronisation).
+        // The upstream takes 30 s (real time) to answer: the budget, on the virtual clock, ends the attempt first.
         var rig = Start(Provider("alpha", "m1", KeyA1) + "gateway.failover.budget = 1s\n");
         _fake.Enqueue(new FakeResponse { Latency = TimeSpan.FromSeconds(30) });
 
-        var failure = Failed(await rig.CompleteAsync("alpha/m1").WaitAsync(RunBound));
+        var run = rig.CompleteAsync("alpha/m1");
+        Assert.Equal(TimeSpan.FromSeconds(1), await _clock.NextTimerAsync());
+        await Eventually.Until(() => _fake.RequestCount == 1, "the attempt reached the upstream");
+        Assert.False(run.IsCompleted);
+        _clock.Advance(TimeSpan.FromSeconds(1));
 
+        var failure = Failed(await run.WaitAsync(RunBound));
         var attempt = Assert.Single(failure.Attempts);
         Assert.Equal(FailoverReason.Timeout, attempt.Reason);
         Assert.Equal("alpha/m1", attempt.Model);
@@ -135,10 +139,12 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
             """);
         _fake.Enqueue(FakeResponse.RateLimited());
         Assert.Equal(429, Failed(await rig.CompleteAsync("alpha/m1").WaitAsync(RunBound)).HttpStatus);
+        Assert.Equal(TimeSpan.FromSeconds(90), await _clock.NextTimerAsync()); // that run's budget
         var until = await rig.AwaitCoolingAsync("alpha");
-        Assert.Equal(0, _clock.ArmedTimers);
+        Assert.Equal(1, _clock.ArmedTimers); // the first run armed its budget, nothing else
 
         var run = rig.CompleteAsync("alpha/m1");
+        Assert.Equal(TimeSpan.FromSeconds(90), await _clock.NextTimerAsync()); // the failover budget
 
         // The key cools for the schedule's first step (30 s): the run waits exactly until then, without calling upstream.
         var wait = await _clock.NextTimerAsync();
@@ -171,7 +177,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal("rate_limit", failure.Code);
         // Retry-After is the key's recovery (30 s away), not the queue's limit; the run never waited.
         Assert.InRange(failure.RetryAfter!.Value, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
-        Assert.Equal(0, _clock.ArmedTimers);
+        Assert.Equal(2, _clock.ArmedTimers); // each run its budget: the second never waited
         Assert.Equal(1, _fake.RequestCount);
     }
 
@@ -189,7 +195,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.StartsWith("Context overflow: prompt too large for the model.", failure.Message, StringComparison.Ordinal);
         Assert.Equal(FailoverReason.ContextOverflow, Assert.Single(failure.Attempts).Reason);
         Assert.Equal(["m1"], _fake.Requests.Select(r => r.Model));
-        Assert.Equal(0, _clock.ArmedTimers);
+        Assert.Equal(1, _clock.ArmedTimers); // the budget only
     }
 
     [Fact]
@@ -215,7 +221,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Contains("slow down 2222", failure.Message, StringComparison.Ordinal);
         Assert.Contains("Insufficient credits", failure.Message, StringComparison.Ordinal);
         Assert.Equal("billing", failure.Code);
-        Assert.Equal(0, _clock.ArmedTimers);
+        Assert.Equal(1, _clock.ArmedTimers); // the budget only: a rate limit rotates keys without waiting
     }
 
     /// <summary>A custom OpenAI-wire provider on the fake, with its keys from the config's <c>env</c> section.</summary>
