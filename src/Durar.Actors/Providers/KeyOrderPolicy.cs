@@ -32,7 +32,9 @@ public static class KeyOrderPolicy
             foreach (var k in keys)
                 if (k.Id == preferred)
                 {
-                    if (!excluded.Contains(preferred) && k.BlockedUntil(model, now) is null) return new KeyPick(k, k.Counters.LastLeasedTicks, null, null);
+                    // An expired token is still returned (its key actor answers); the keyless stand-in steps aside like everywhere.
+                    if (!excluded.Contains(preferred) && !(anyReal && k.Credential.IsKeyless) && k.BlockedUntil(model, now) is null)
+                        return new KeyPick(k, k.Counters.LastLeasedTicks, null, null);
                     break; // otherwise it takes its usual place
                 }
 

@@ -53,12 +53,16 @@ public sealed class MinuteWindow(KeyLimits limits)
         return until;
     }
 
-    /// <summary>Counts a lease (keys with an <c>rpm</c>); true when it was the last one the minute allows.</summary>
+    /// <summary>
+    /// Counts a lease (keys with an <c>rpm</c>); true when it was the last one the minute allows (not for a lease counted
+    /// after the budget was spent already, by earlier leases or by the <c>tpm</c>).
+    /// </summary>
     public bool Grant(DateTimeOffset now)
     {
         if (Limits.Rpm is null) return false;
+        var wasLimited = LimitedUntil(now) is not null;
         (_granted ??= new Queue<DateTimeOffset>()).Enqueue(now);
-        return LimitedUntil(now) is not null;
+        return !wasLimited && LimitedUntil(now) is not null;
     }
 
     /// <summary>Counts an answer's tokens (keys with a <c>tpm</c>); true when they spent what was left of the minute.</summary>
