@@ -81,6 +81,9 @@ public sealed record ProviderKeys(
     {
         if (pick.Soonest is not { } soonest)
         {
+            if (!Entries.Any(e => e.Credential.UsableAt(now)))
+                return new NoKeyAvailable(ProviderId,
+                    $"Provider \"{ProviderId}\" has no usable key: every token has expired and none can be refreshed.", FailoverReason.Auth, null);
             var outside = Order.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
             return new NoKeyAvailable(ProviderId, $"Every key of provider \"{ProviderId}\" was tried{outside}.", FailoverReason.RateLimit, null);
         }

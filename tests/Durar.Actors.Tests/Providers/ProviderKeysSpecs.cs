@@ -355,6 +355,18 @@ public sealed class ProviderKeysSpecs
         Assert.Same(keys, next);
     }
 
+    [Fact]
+    public void Should_say_no_key_is_usable_when_every_token_expired_and_none_can_be_refreshed()
+    {
+        var keys = Provider(null, null, Cred("t1", CredentialTypes.Token, expiresAt: T0 - S(1)), Cred("t2", CredentialTypes.Token, expiresAt: T0));
+
+        var (decision, next) = Acquire(keys, Request());
+
+        Assert.Equal(new NoKeyAvailable("p", "Provider \"p\" has no usable key: every token has expired and none can be refreshed.",
+            FailoverReason.Auth, null), AssertNoKey(decision));
+        Assert.Same(keys, next);
+    }
+
     // ---------------------------------------------------------------- WithOutcome
 
     [Fact]
