@@ -82,6 +82,14 @@ internal static class HoconReader
         }
     }
 
+    /// <summary>A duration that must be set and above zero (the defaults file sets every such key).</summary>
+    public static TimeSpan RequiredPositiveDuration(Config config, string path)
+    {
+        if (!config.HasPath(path)) throw new DurarConfigException(path, "is required");
+        var t = Duration(config, path);
+        return t > TimeSpan.Zero ? t : throw new DurarConfigException(path, "must be a positive duration");
+    }
+
     /// <summary>
     /// True for a list value. Akka.Hocon reads an empty <c>[]</c> as neither array, string nor object, and <c>[ ]</c> as a list
     /// holding one empty element; both are lists here.
