@@ -72,7 +72,8 @@ public static class SessionsApi
             await e.Error.WriteAsync(context.Response);
             return;
         }
-        await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model), stream, false);
+        await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
+            stream, false);
     }
 
     private static async Task PatchAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway)
