@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
 using Akka.Cluster.Hosting;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Durar.Actors.Configuration;
