@@ -7,7 +7,6 @@ using System.Text.Json;
 using Durar.Actors.Transports;
 using Durar.Actors.Transports.OpenAi;
 using Durar.Actors.Chat;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Durar.Api.Apis;
 
@@ -34,19 +33,6 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     [ThreadStatic] private static ArrayBufferWriter<byte>? _completionBuffer;
 
     private const int MaxRetainedCompletionBuffer = 64 * 1024;
-
-    /// <summary>
-    /// Readies a response for an SSE stream: the event-stream content type, no caching, no buffering by a reverse proxy
-    /// (<c>X-Accel-Buffering</c>) or by the server, so every chunk reaches the client when it is flushed.
-    /// </summary>
-    public static void PrepareStream(HttpContext context)
-    {
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-    }
 
     public static string NewId() =>
         string.Create(IdPrefix.Length + 16, Interlocked.Increment(ref _idCounter), static (span, n) =>

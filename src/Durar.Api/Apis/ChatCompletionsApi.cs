@@ -106,7 +106,7 @@ public static partial class ChatCompletionsApi
         var response = context.Response;
         var model = run.Model.ToString();
         SetRunHeaders(response, model, run.Attempts);
-        ChatCompletionWriter.PrepareStream(context);
+        SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         try
         {

@@ -92,7 +92,7 @@ internal static partial class SessionTurnResponder
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         if (stream)
         {
-            ChatCompletionWriter.PrepareStream(context);
+            SseResponse.Prepare(context);
             try
             {
                 await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
@@ -151,7 +151,7 @@ internal static partial class SessionTurnResponder
             await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
             return;
         }
-        ChatCompletionWriter.PrepareStream(context);
+        SseResponse.Prepare(context);
         await writer.WriteStreamAsync(context.Response.BodyWriter, Once(text), includeUsage, ct);
 
         static async IAsyncEnumerable<ChatEvent> Once(string text)
