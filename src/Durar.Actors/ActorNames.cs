@@ -7,6 +7,12 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>The cluster role of every gateway node: the session shards and cluster-wide actors run on nodes with it.</summary>
+    public const string NodeRole = "durar";
+
+    /// <summary>The shard type name of the session entities.</summary>
+    public const string SessionsShard = "sessions";
+
     public static string Provider(string providerId) => "provider-" + Uri.EscapeDataString(providerId);
 
     public static string Key(string keyId) => "key-" + Uri.EscapeDataString(keyId);

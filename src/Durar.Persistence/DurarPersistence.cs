@@ -9,7 +9,9 @@ namespace Durar.Persistence;
 /// Durar's persistence wiring as HOCON: the Akka.Persistence.Sql journal, snapshot store and query journal (linq2db), plus the
 /// binding of every <see cref="IDurarPersistable"/> to <see cref="DurarJsonSerializer"/> and of every <see cref="IDurarWireMessage"/>
 /// (messages between cluster nodes) to <see cref="DurarWireSerializer"/>. It exists because
-/// Akka.Persistence.Sql.Hosting is not available to us, so the plugin is configured the way its reference.conf documents.
+/// Akka.Persistence.Sql.Hosting is not available to us, so the plugin is configured the way its reference.conf documents:
+/// the wiring is the embedded <c>persistence.conf</c>, and only its three values (connection string, provider name, read
+/// isolation) are generated from <see cref="PersistenceOptions"/>.
 /// </summary>
 public static class DurarPersistence
 {
@@ -31,7 +33,21 @@ public static class DurarPersistence
     /// <inheritdoc cref="SqliteProviderName"/>
     public const string PostgreSqlProviderName = "PostgreSQL.15";
 
-    private const string MarkerTypeName = "Durar.Actors.IDurarPersistable, Durar.Actors";
+    /// <summary>The HOCON path the generated values live under; <c>persistence.conf</c> substitutes them.</summary>
+    internal const string ValuesPath = "durar.persistence";
+
+    private const string ConfResource = "Durar.Persistence.persistence.conf";
+
+    /// <summary>The text of the embedded <c>persistence.conf</c>: the wiring, with <c>${durar.persistence.*}</c> for the values.</summary>
+    internal static string ConfText { get; } = ReadConf();
+
+    private static string ReadConf()
+    {
+        using var stream = typeof(DurarPersistence).Assembly.GetManifestResourceStream(ConfResource)
+            ?? throw new InvalidOperationException($"embedded resource {ConfResource} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     /// <summary>
     /// The persistence and serialization configuration for <paramref name="options"/>. For SQLite this also creates the
@@ -41,70 +57,27 @@ public static class DurarPersistence
     public static Config Hocon(PersistenceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return ConfigurationFactory.ParseString(HoconText(options));
+        // Akka's HOCON resolves substitutions within the text it parses (not across WithFallback), so the values go in
+        // front of the file they are substituted into.
+        return ConfigurationFactory.ParseString(Values(options) + "\n" + ConfText);
     }
 
-    /// <summary>The text of <see cref="Hocon"/> (with the same side effects on the store).</summary>
-    internal static string HoconText(PersistenceOptions options)
+    /// <summary>
+    /// The only generated HOCON: the values <c>persistence.conf</c> substitutes, each quoted with Akka.Hosting's
+    /// <see cref="HoconExtensions.ToHocon(string)"/> so any connection string survives (quotes, backslashes, <c>${</c>).
+    /// </summary>
+    internal static string Values(PersistenceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var provider = options.NormalizedProvider();
-        var connectionString = Quote(options.PrepareConnectionString());
-        var providerName = Quote(provider == PersistenceProviders.Sqlite ? SqliteProviderName : PostgreSqlProviderName);
-
-        // PostgreSQL keeps its read-committed default. SQLite reads run with read-isolation-level = read-uncommitted: the
-        // driver then opens a plain deferred BEGIN instead of BEGIN IMMEDIATE (which takes the write lock for a read, so
-        // every recovery read collided with journal writes and slept 150 ms in the driver's retry loop: session creation
-        // went from ~70/s to 1,000+/s). Without a shared cache SQLite never reads uncommitted data: WAL reads stay consistent.
-        var readIsolation = provider == PersistenceProviders.Sqlite ? "read-isolation-level = read-uncommitted" : "";
+        var sqlite = options.NormalizedProvider() == PersistenceProviders.Sqlite;
+        var connectionString = options.PrepareConnectionString();
+        // SQLite reads read-uncommitted (why: persistence.conf); PostgreSQL keeps the plugin's default.
+        var readIsolation = sqlite ? "read-uncommitted" : "unspecified";
         return $$"""
-            akka.persistence {
-              journal {
-                plugin = "{{JournalPluginId}}"
-                sql {
-                  class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
-                  connection-string = {{connectionString}}
-                  provider-name = {{providerName}}
-                  table-mapping = default
-                  auto-initialize = true
-                  {{readIsolation}}
-                }
-              }
-              snapshot-store {
-                plugin = "{{SnapshotPluginId}}"
-                sql {
-                  class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
-                  connection-string = {{connectionString}}
-                  provider-name = {{providerName}}
-                  table-mapping = default
-                  auto-initialize = true
-                  {{readIsolation}}
-                }
-              }
-              query.journal.sql {
-                class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
-                write-plugin = "{{JournalPluginId}}"
-                connection-string = {{connectionString}}
-                provider-name = {{providerName}}
-                table-mapping = default
-                {{readIsolation}}
-              }
+            {{ValuesPath}} {
+              connection-string = {{connectionString.ToHocon()}}
+              provider-name = {{(sqlite ? SqliteProviderName : PostgreSqlProviderName).ToHocon()}}
+              read-isolation-level = {{readIsolation.ToHocon()}}
             }
-            akka.actor {
-              serializers {
-                {{SerializerName}} = "{{DurarJsonSerializer.TypeName}}"
-                {{DurarWireSerializer.SerializerName}} = "{{DurarWireSerializer.TypeName}}"
-              }
-              serialization-bindings {
-                "{{MarkerTypeName}}" = {{SerializerName}}
-                "{{DurarWireSerializer.MarkerTypeName}}" = {{DurarWireSerializer.SerializerName}}
-              }
-              serialization-identifiers {
-                "{{DurarJsonSerializer.TypeName}}" = {{DurarJsonSerializer.SerializerId}}
-                "{{DurarWireSerializer.TypeName}}" = {{DurarWireSerializer.SerializerId}}
-              }
-            }
-
             """;
     }
 
@@ -117,8 +90,4 @@ public static class DurarPersistence
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddHocon(Hocon(options), HoconAddMode.Prepend);
     }
-
-    /// <summary>A HOCON quoted string: backslashes and quotes escaped, so any connection string survives.</summary>
-    private static string Quote(string value) =>
-        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

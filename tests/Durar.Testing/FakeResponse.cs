@@ -38,6 +38,12 @@ public sealed record FakeResponse
     /// <summary>Delay before the response headers are sent.</summary>
     public TimeSpan Latency { get; init; }
 
+    /// <summary>
+    /// When set, the response waits for this task (after <see cref="Latency"/>, before the headers), or until the client
+    /// goes away: the request stays in flight exactly as long as the test wants, with no timing guess.
+    /// </summary>
+    public Task? HeldUntil { get; init; }
+
     /// <summary>Delay between streamed content chunks (and before the finish frames).</summary>
     public TimeSpan ChunkDelay { get; init; }
 

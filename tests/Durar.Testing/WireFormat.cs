@@ -50,6 +50,11 @@ internal abstract class WireFormat
             await Task.Delay(scripted.Latency, exchange.Token); // the scripted upstream latency (behaviour under test)
         }
 
+        if (scripted.HeldUntil is { } held)
+        {
+            await held.WaitAsync(exchange.Token);
+        }
+
         var status = StatusFor(scripted);
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;

@@ -39,7 +39,7 @@ public static class AuthProfileStoreHostingExtensions
     /// <see cref="AuthProfilesServiceCollectionExtensions.AddDurarAuthProfiles"/>); without one, nothing happens. Needs the
     /// provider registry (<see cref="DurarHostingExtensions.WithDurarActors"/>) started before it. Without Akka.Cluster the
     /// store is a plain actor pushing to the registry; in a cluster it is a cluster singleton (role
-    /// <see cref="Sessions.SessionsHosting.Role"/> when this node has it, as the key shards) behind a proxy, and this node's
+    /// <see cref="ActorNames.NodeRole"/> when this node has it, as the key shards) behind a proxy, and this node's
     /// <see cref="AuthProfileSubscriberActor"/> feeds the registry.
     /// </summary>
     public static AkkaConfigurationBuilder WithDurarAuthProfiles(this AkkaConfigurationBuilder builder) =>
@@ -67,7 +67,7 @@ public static class AuthProfileStoreHostingExtensions
             }
 
             // One store for the whole cluster: every node writing the same persistence id would corrupt the shared journal.
-            var role = Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null;
+            var role = Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(ActorNames.NodeRole) ? ActorNames.NodeRole : null;
             var managerSettings = ClusterSingletonManagerSettings.Create(system);
             _ = ClusterSingletonProxySettings.Create(system); // injects the singleton defaults into the system's config
             // Akka.NET 1.5.7x starts the "failed to find the singleton after 30 seconds" timer with no initial delay: it warns

@@ -142,6 +142,8 @@ public sealed record GatewaySettings(
 {
     public SessionSettings Sessions { get; init; } = SessionSettings.Default;
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+    public SessionHostingSettings SessionHosting { get; init; } = SessionHostingSettings.Default;
+    public ClusterBootstrapSettings ClusterBootstrap { get; init; } = ClusterBootstrapSettings.Default;
 
     /// <summary>
     /// <c>gateway.http.inlineIo</c>: run request handling and socket continuations on the I/O threads instead of handing

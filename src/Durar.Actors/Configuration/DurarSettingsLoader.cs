@@ -296,6 +296,8 @@ public static class DurarSettingsLoader
         {
             Sessions = ReadSessions(config),
             Cluster = ReadCluster(config),
+            SessionHosting = SessionHostingSettings.Read(config),
+            ClusterBootstrap = ClusterBootstrapSettings.Read(config),
             InlineIo = Bool(Child(g, "http"), "inlineIo", "gateway.http") ?? true,
         };
     }

@@ -82,9 +82,10 @@ internal static class HoconReader
         }
     }
 
-    /// <summary>A duration that must be there (the defaults file always is) and above zero.</summary>
-    public static TimeSpan PositiveDuration(Config config, string path)
+    /// <summary>A duration that must be set and above zero (the defaults file sets every such key).</summary>
+    public static TimeSpan RequiredPositiveDuration(Config config, string path)
     {
+        if (!config.HasPath(path)) throw new DurarConfigException(path, "is required");
         var t = Duration(config, path);
         return t > TimeSpan.Zero ? t : throw new DurarConfigException(path, "must be a positive duration");
     }

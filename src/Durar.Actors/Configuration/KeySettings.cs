@@ -30,9 +30,9 @@ public sealed record KeySettings(
 
     internal static KeySettings Read(Config config, CooldownSettings cooldowns) => new(
         cooldowns,
-        PositiveDuration(config, $"{Path}.recoveryTimeout"),
-        PositiveDuration(config, $"{Path}.profilesLoadTimeout"),
-        PositiveDuration(config, $"{Path}.usageFlushInterval"),
+        RequiredPositiveDuration(config, $"{Path}.recoveryTimeout"),
+        RequiredPositiveDuration(config, $"{Path}.profilesLoadTimeout"),
+        RequiredPositiveDuration(config, $"{Path}.usageFlushInterval"),
         (int)RequiredLong(config, $"{Path}.snapshotEvery", 1, int.MaxValue),
         (int)RequiredLong(config, $"{Path}.shards", 1, 10_000),
         RestartBackoffSettings.Read(config, $"{Path}.restartBackoff"),
@@ -48,8 +48,8 @@ public sealed record RestartBackoffSettings(TimeSpan MinBackoff, TimeSpan MaxBac
 {
     internal static RestartBackoffSettings Read(Config config, string path)
     {
-        var min = PositiveDuration(config, $"{path}.minBackoff");
-        var max = PositiveDuration(config, $"{path}.maxBackoff");
+        var min = RequiredPositiveDuration(config, $"{path}.minBackoff");
+        var max = RequiredPositiveDuration(config, $"{path}.maxBackoff");
         if (max < min) throw new DurarConfigException($"{path}.maxBackoff", $"must not be below minBackoff ({min})");
         return new RestartBackoffSettings(min, max, RequiredDouble(config, $"{path}.randomFactor", 0, 1));
     }
@@ -64,7 +64,7 @@ public sealed record OAuthRefreshSettings(TimeSpan RefreshMargin, TimeSpan Refre
 {
     internal static OAuthRefreshSettings Read(Config config, string path) => new(
         Duration(config, $"{path}.refreshMargin"),
-        PositiveDuration(config, $"{path}.refreshTimeout"),
+        RequiredPositiveDuration(config, $"{path}.refreshTimeout"),
         Duration(config, $"{path}.retryDelay"),
-        PositiveDuration(config, $"{path}.defaultTokenLifetime"));
+        RequiredPositiveDuration(config, $"{path}.defaultTokenLifetime"));
 }

@@ -95,6 +95,7 @@ public static class DurarHostingExtensions
                 loggers.AddLoggerFactory();
             });
             builder.WithDurarActors();
+            builder.WithDurarCluster(settings);
             builder.WithDurarSessions(settings);
             configure?.Invoke(builder, sp);
         });
@@ -116,7 +117,7 @@ public static class DurarHostingExtensions
             // In a cluster every key is one sharded actor for all nodes; without Akka.Cluster they are the providers' children.
             var sharded = ShardedKeys.IsClustered(system)
                 ? ShardedKeys.Start(system, settings, tokens,
-                    Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(Sessions.SessionsHosting.Role) ? Sessions.SessionsHosting.Role : null)
+                    Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(ActorNames.NodeRole) ? ActorNames.NodeRole : null)
                 : null;
             var providers = system.ActorOf(ProviderRegistryActor.Props(catalog, keys, settings, tokens, awaitProfiles: profiles, hosting: sharded,
                     board: resolver.GetService<KeyLeaseBoard>()),

@@ -1,18 +1,8 @@
-using System.Collections.Immutable;
-using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
-using Akka.Streams;
-using Akka.Streams.Dsl;
-using Durar.Actors.Configuration;
-using Durar.Actors.Models;
-using Durar.Actors.Routing;
-using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
-using Durar.Actors.Transports;
-using Durar.Actors.Chat;
 
 namespace Durar.Actors.Sessions;
 
@@ -27,49 +17,29 @@ namespace Durar.Actors.Sessions;
 /// <c>dotnet-gcdump</c>): an untyped persistent actor (no per-instance handler tables); one <see cref="Props"/> for every
 /// session, which reads its key from its actor name (sharding names an entity by its escaped id); a mailbox whose queue
 /// holds nothing while empty (<see cref="SessionMailbox"/>); idle passivation by the system's one
-/// <see cref="SessionIdleSweeper"/> instead of a receive timeout per session; no <see cref="IWithTimers"/> (the collect
-/// debounce schedules a message only while it waits); the persistence id built when asked, not kept; the system-wide
-/// materializer for its reply streams; and the queues created only when first needed.
+/// <see cref="SessionIdleSweeper"/> instead of a receive timeout per session (<see cref="IdleTrackedPersistentActor"/>);
+/// no <see cref="IWithTimers"/> (the <see cref="CollectDebounce"/> schedules a message only while it waits); the
+/// persistence id built when asked, not kept; the system-wide materializer for its reply streams; and the shared empty
+/// <see cref="SessionQueue{T}"/> while nothing waits.
+/// <para>
+/// The actor only orchestrates: the queue rules are <see cref="SessionQueue{T}"/> (pure), a run is a <see cref="SessionRun"/>
+/// (its task streams the answer), the request and the journaled outcome of a turn are <see cref="SessionTurns"/> (pure),
+/// and directives and model choice are <see cref="SessionDirectives"/>.
+/// </para>
 /// </remarks>
-public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
+public sealed class SessionActor : IdleTrackedPersistentActor
 {
-    private const int SubscriberBuffer = 256;
-
     private readonly string _key;
     private readonly SessionServices _services;
     private SessionState _state = SessionState.Empty;
-    private ActiveRun? _active;
-    private List<PendingTurn>? _pending;
-    private List<string>? _droppedSummaries;
-    private ICancelable? _collectTimer;
-    private int _collectGeneration;
-
-    // Idle passivation (SessionIdleSweeper): the list links, the time of the last message, and Self for the sweeper's thread.
-    private IIdleTracked? _idlePrev;
-    private IIdleTracked? _idleNext;
-    private long _lastActivityTicks;
-    private IActorRef _self = ActorRefs.Nobody;
+    private SessionRun? _active;
+    private SessionQueue<PendingTurn> _queue = SessionQueue<PendingTurn>.Empty;
+    private CollectDebounce _debounce;
 
     /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
     public override string PersistenceId => PersistenceIdFor(_key);
 
     internal static string PersistenceIdFor(string key) => "session-" + key;
-
-    /// <summary>A persisted user message waiting for (or in) its run, with the subscribers that want its reply.</summary>
-    private sealed record PendingTurn(long Seq, string Content, QueueMode Mode, SessionCommands.SendMessage Command, SessionFanout Fanout,
-        SessionOverrides Inline)
-    {
-        public PendingTurnView View => new(Inline, Command.Model);
-    }
-
-    private sealed record ActiveRun(ImmutableArray<PendingTurn> Turns, CancellationTokenSource Cancel, SessionFanout Fanout);
-
-    /// <summary>The run task finished (success, failure or interruption); the actor journals the outcome.</summary>
-    private sealed record RunFinished(ActiveRun Run, string Text, string? Model, string? KeyId, TokenUsage? Usage, string? Finish,
-        SessionRunError? Error, bool Interrupted) : INoSerializationVerificationNeeded;
-
-    /// <summary>The collect debounce ran out; a later restart of the debounce makes an earlier one stale.</summary>
-    private sealed record CollectDue(int Generation) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
     /// <summary>The session's key is its actor name: sharding names each entity by its id, escaped with <see cref="Uri.EscapeDataString(string)"/>.</summary>
     public SessionActor(SessionServices services)
@@ -81,14 +51,7 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
     /// <summary>The key an entity named <paramref name="name"/> stands for (the same string when nothing was escaped).</summary>
     internal static string KeyFromName(string name) => Uri.UnescapeDataString(name);
 
-    IIdleTracked? IIdleTracked.IdlePrev { get => _idlePrev; set => _idlePrev = value; }
-    IIdleTracked? IIdleTracked.IdleNext { get => _idleNext; set => _idleNext = value; }
-    long IIdleTracked.LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
-    IActorRef IIdleTracked.IdleRef => _self;
-
-    private List<PendingTurn> Pending => _pending ??= [];
-
-    private int PendingCount => _pending?.Count ?? 0;
+    private protected override TimeSpan IdleTimeout => _services.Settings.Gateway.Sessions.IdleTimeout;
 
     protected override void OnRecover(object message)
     {
@@ -114,12 +77,8 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
                 Sender.Tell(View());
                 break;
             case SessionCommands.GetMessages q:
-            {
-                var offset = Math.Max(0, q.Offset);
-                var limit = Math.Clamp(q.Limit, 1, 500);
-                Sender.Tell(new TranscriptPage(_key, offset, _state.Transcript.Count, [.. _state.Transcript.Skip(offset).Take(limit)]));
+                Sender.Tell(_state.Page(_key, q.Offset, q.Limit));
                 break;
-            }
             case SessionCommands.PatchSession patch:
                 OnPatch(patch);
                 break;
@@ -137,18 +96,16 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
                 Sender.Tell(new SessionDeleted(_key));
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
-            case RunFinished done:
+            case SessionRun.Outcome done:
                 OnRunFinished(done);
                 break;
-            case CollectDue due:
-                if (due.Generation != _collectGeneration) break; // restarted or cancelled after this one was sent
-                _collectTimer = null;
-                StartNextIfIdle();
+            case CollectDebounce.Due due:
+                if (_debounce.Expire(due)) StartNextIfIdle();
                 break;
             case SessionIdleSweeper.IdleCheck:
-                // Quiet for the idle timeout (the check may have waited behind newer messages, so look again), and no
-                // run in flight and nothing queued: a session is never passivated in the middle of a run.
-                if (_active is null && PendingCount == 0 && IdleSweeper.NowTicks - _lastActivityTicks >= IdleSweeper.IdleTimeout.Ticks)
+                // Still quiet for the idle timeout, and no run in flight and nothing queued: a session is never passivated
+                // in the middle of a run.
+                if (_active is null && _queue.Waiting.IsEmpty && QuietForIdleTimeout)
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SaveSnapshotSuccess saved:
@@ -187,274 +144,117 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    private SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, _services.Settings.Gateway.Sessions.IdleTimeout);
-
-    /// <summary>Every message but the sweeper's own check is activity (what a receive timeout counted).</summary>
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        if (message is not SessionIdleSweeper.IdleCheck) Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
-        return base.AroundReceive(receive, message);
-    }
-
-    protected override void PreStart()
-    {
-        _self = Self;
-        var sweeper = IdleSweeper;
-        Volatile.Write(ref _lastActivityTicks, sweeper.NowTicks);
-        sweeper.Track(this);
-        base.PreStart();
-    }
-
     protected override void PostStop()
     {
-        IdleSweeper.Untrack(this);
-        _collectTimer?.Cancel();
+        _debounce.Stop();
         _active?.Cancel.Cancel();
         // The reply streams run on the system's materializer, not as this actor's children: end them with it, or a
         // subscriber would wait for a reply that no longer comes.
         var stopped = new SessionRunError(503, "The session stopped before the reply was complete.", "api_error", "session_stopped");
         if (_active is not null) _ = _active.Fanout.CompleteAsync([stopped]);
-        if (_pending is not null)
-            foreach (var turn in _pending)
-                _ = turn.Fanout.CompleteAsync([stopped]);
+        foreach (var turn in _queue.Waiting)
+            _ = turn.Fanout.CompleteAsync([stopped]);
         base.PostStop();
     }
 
     private void OnSend(SessionCommands.SendMessage send)
     {
         var replyTo = Sender;
-        var parsed = DirectiveParser.Parse(send.Content);
-        if (parsed.HasErrors)
+        switch (SessionTurns.Decide(send.Content, _state, _services, Now))
         {
-            replyTo.Tell(new TurnRejected(_key, 400, string.Join("\n", parsed.Errors.Select(e => e.Message)), "invalid_directive"));
-            return;
+            case SendDecision.Rejected r:
+                replyTo.Tell(new TurnRejected(_key, r.Status, r.Message, r.Code));
+                break;
+            case SendDecision.DirectivesOnly d:
+                PersistAllApply(d.Events, () => replyTo.Tell(new DirectivesApplied(_key, d.Reply, View())));
+                break;
+            case SendDecision.Turn turn:
+                Accept(send, turn, replyTo);
+                break;
         }
-        var (overrides, inline, replies, newSession, error) = SessionDirectives.Apply(parsed, _state.Overrides, _services, persistent: parsed.IsDirectiveOnly);
-        if (error is not null)
-        {
-            replyTo.Tell(new TurnRejected(_key, error.Value.Status, error.Value.Message, error.Value.Code));
-            return;
-        }
+    }
 
-        if (parsed.IsDirectiveOnly)
-        {
-            var events = new List<ISessionEvent>();
-            if (newSession) events.Add(new SessionEvents.SessionReset(Now));
-            if (overrides != _state.Overrides) events.Add(new SessionEvents.OverridesChanged(Now, overrides));
-            var reply = string.Join("\n", replies);
-            if (events.Count == 0) replyTo.Tell(new DirectivesApplied(_key, reply, View()));
-            else PersistAllApply(events, () => replyTo.Tell(new DirectivesApplied(_key, reply, View())));
-            return;
-        }
-
+    /// <summary>Queues a turn: the queue's cap first, then the journal, then the acknowledgement with the reply stream.</summary>
+    private void Accept(SessionCommands.SendMessage send, SendDecision.Turn decided, IActorRef replyTo)
+    {
+        var inline = decided.Inline;
         var mode = send.QueueMode ?? inline.Queue ?? _state.Overrides.Queue ?? SessionDirectives.DefaultQueueMode(_services);
-        if (_active is not null && PendingCount >= _services.Settings.Gateway.Sessions.QueueCap && !DropForRoom(mode, replyTo))
-            return;
+        var sessions = _services.Settings.Gateway.Sessions;
+        switch (_queue.Admit(_active is not null, sessions.QueueCap, SessionDirectives.DropPolicy(_services)))
+        {
+            case QueueAdmission.RejectFull:
+                replyTo.Tell(new TurnRejected(_key, 429, $"The session queue is full ({sessions.QueueCap} messages waiting).", "queue_full"));
+                return;
+            case QueueAdmission.DropOldest:
+                _queue = _queue.DropOldest(SessionDirectives.DropPolicy(_services), out var dropped);
+                _ = dropped.Fanout.CompleteAsync([new SessionRunError(429, "Dropped from the session queue: too many messages were waiting.",
+                    "rate_limit_error", "queue_dropped")]);
+                break;
+        }
 
-        var content = parsed.Text.Trim();
-        var before = new List<ISessionEvent>();
-        if (newSession) before.Add(new SessionEvents.SessionReset(Now));
-        before.Add(new SessionEvents.UserMessageAccepted(Now, content));
-        PersistAllApply(before, () =>
+        PersistAllApply(decided.Events, () =>
         {
             // The message is in the journal: only now is the client acknowledged (its reply stream handed out).
-            var fanout = new SessionFanout();
-            var turn = new PendingTurn(_state.NextSeq - 1, content, mode, send, fanout, inline);
-            var (queue, sourceRef) = Source.Queue<ChatEvent>(SubscriberBuffer, OverflowStrategy.Backpressure)
-                .ToMaterialized(StreamRefs.SourceRef<ChatEvent>(), Keep.Both)
-                .Run(SessionStreams.For(Context.System));
+            var hosting = _services.Settings.Gateway.SessionHosting;
+            var fanout = new SessionFanout(hosting.ReplyStallTimeout);
+            var turn = new PendingTurn(_state.NextSeq - 1, decided.Content, mode, send, fanout, inline);
+            var (queue, sourceRef) = SessionStreams.OpenReply(Context.System, hosting.ReplyBuffer);
             fanout.Add(queue);
             var usageMode = SessionDirectives.UsageMode(inline, _state.Overrides, _services);
             var host = Context.Parent;
             sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host },
                 failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
 
-            if (_active is not null && mode == QueueMode.Interrupt)
+            var (next, step, interrupt) = _queue.Enqueue(turn, _active is not null);
+            _queue = next;
+            if (interrupt)
             {
                 Log.Info("Session [{SessionKey}]: interrupting the active run for a newer message", _key);
-                _active.Cancel.Cancel();
+                _active!.Cancel.Cancel();
             }
-            Pending.Add(turn);
-            if (_active is null)
-            {
-                if (mode == QueueMode.Collect) StartCollectTimer();
-                else StartNextIfIdle();
-            }
-            else if (mode == QueueMode.Collect) StartCollectTimer();
+            Follow(step);
         });
     }
 
-    /// <summary>(Re)starts the collect debounce: the merged turn runs once no collect message came for the debounce time.</summary>
-    private void StartCollectTimer()
+    private void Follow(QueueStep step)
     {
-        _collectTimer?.Cancel();
-        _collectTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_services.Settings.Gateway.Sessions.QueueDebounce, Self,
-            new CollectDue(++_collectGeneration), Self);
-    }
-
-    private void CancelCollectTimer()
-    {
-        if (_collectTimer is null) return;
-        _collectTimer.Cancel();
-        _collectTimer = null;
-        _collectGeneration++;
-    }
-
-    /// <summary>Applies the drop policy when the queue is full; false = the new message is rejected.</summary>
-    private bool DropForRoom(QueueMode mode, IActorRef replyTo)
-    {
-        var policy = _services.Settings.Gateway.Sessions.QueueDrop;
-        if (policy == "new")
-        {
-            replyTo.Tell(new TurnRejected(_key, 429, $"The session queue is full ({_services.Settings.Gateway.Sessions.QueueCap} messages waiting).", "queue_full"));
-            return false;
-        }
-        var pending = Pending;
-        var oldest = pending[0];
-        pending.RemoveAt(0);
-        if (policy == "summarize") (_droppedSummaries ??= []).Add(oldest.Content.Length > 200 ? oldest.Content[..200] + "…" : oldest.Content);
-        _ = oldest.Fanout.CompleteAsync([new SessionRunError(429, "Dropped from the session queue: too many messages were waiting.", "rate_limit_error", "queue_dropped")]);
-        return true;
+        if (step == QueueStep.Debounce) _debounce.Restart(Context.System.Scheduler, _services.Settings.Gateway.Sessions.QueueDebounce, Self);
+        else if (step == QueueStep.RunNext) StartNextIfIdle();
     }
 
     private void StartNextIfIdle()
     {
-        if (_active is not null || _pending is not { Count: > 0 } pending) return;
-        CancelCollectTimer();
-        // collect merges every waiting collect-mode message into one turn; other modes run one message per turn.
-        var turns = pending[0].Mode == QueueMode.Collect
-            ? pending.TakeWhile(p => p.Mode == QueueMode.Collect).ToImmutableArray()
-            : [pending[0]];
-        pending.RemoveRange(0, turns.Length);
-        if (pending.Count == 0) _pending = null; // an idle session keeps no queue
-        var fanout = turns.Length == 1 ? turns[0].Fanout : SessionFanout.Merge(turns.Select(t => t.Fanout));
-        var run = new ActiveRun(turns, new CancellationTokenSource(), fanout);
+        if (_active is not null || _queue.Waiting.IsEmpty) return;
+        _debounce.Cancel();
+        (_queue, var turns) = _queue.TakeNext();
+        var fanout = turns.Length == 1 ? turns[0].Fanout : SessionFanout.Merge([.. turns.Select(t => t.Fanout)]);
+        var run = new SessionRun(turns, fanout);
         _active = run;
 
         var plan = SessionDirectives.Plan(turns[^1].View, _state, _services, out var planError);
         if (plan is null)
         {
-            Self.Tell(new RunFinished(run, "", null, null, null, null, planError, false));
+            Self.Tell(run.NotPlanned(planError));
             return;
         }
-        var request = BuildRequest(turns);
-        var self = Self;
+        (_queue, var dropped) = _queue.TakeDroppedSummaries();
+        var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services);
         var runner = _services.Runner;
-        _ = Task.Run(async () =>
-        {
-            var text = new StringBuilder();
-            string? model = null, keyId = null, finish = null;
-            TokenUsage? usage = null;
-            try
-            {
-                var result = await runner.StreamAsync(plan, request, run.Cancel.Token).ConfigureAwait(false);
-                if (result.Failure is { } f)
-                {
-                    self.Tell(new RunFinished(run, "", null, null, null, null,
-                        new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter), false));
-                    return;
-                }
-                model = result.Value!.Model.ToString();
-                keyId = result.Value.KeyId;
-                await run.Fanout.OfferAsync(new RunModel(model)).ConfigureAwait(false);
-                await foreach (var e in result.Value.Events.WithCancellation(run.Cancel.Token).ConfigureAwait(false))
-                {
-                    switch (e)
-                    {
-                        case TextDelta d:
-                            text.Append(d.Text);
-                            await run.Fanout.OfferAsync(d).ConfigureAwait(false);
-                            break;
-                        case Finished fin: finish = fin.Reason; break;   // held back: the usage line goes before it
-                        case UsageReport u: usage = u.Usage; break;
-                        default: await run.Fanout.OfferAsync(e).ConfigureAwait(false); break;
-                    }
-                }
-                // A cancelled stream may simply end: an interrupt still has to be reported as one.
-                run.Cancel.Token.ThrowIfCancellationRequested();
-                self.Tell(new RunFinished(run, text.ToString(), model, keyId, usage, finish ?? "stop", null, false));
-            }
-            catch (OperationCanceledException) when (run.Cancel.IsCancellationRequested)
-            {
-                self.Tell(new RunFinished(run, text.ToString(), model, keyId, usage, "stop",
-                    new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"), true));
-            }
-            catch (UpstreamException e)
-            {
-                self.Tell(new RunFinished(run, text.ToString(), model, keyId, usage, null,
-                    new SessionRunError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error"), false));
-            }
-            catch (Exception e)
-            {
-                self.Tell(new RunFinished(run, text.ToString(), model, keyId, usage, null,
-                    new SessionRunError(500, "internal error: " + e.GetType().Name, "api_error", "internal_error"), false));
-            }
-        });
+        // Off the actor's thread: the runner's first steps (lease, connect) must not hold the session's mailbox.
+        Task.Run(() => run.ExecuteAsync(runner, plan, request)).PipeTo(Self);
     }
 
-    private void OnRunFinished(RunFinished done)
+    private void OnRunFinished(SessionRun.Outcome done)
     {
         if (!ReferenceEquals(done.Run, _active)) return;
-        var events = new List<ISessionEvent>();
-        var tail = new List<ChatEvent>();
-        if (done.Model is not null && (done.Text.Length > 0 || done.Error is null))
-        {
-            var cost = done.Usage is { } u && _services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
-            events.Add(new SessionEvents.AssistantReplied(Now, done.Text, done.Model, done.KeyId, done.Usage, cost) { ReplyTo = done.Run.Turns[^1].Seq });
-            var mode = SessionDirectives.UsageMode(done.Run.Turns[^1].Inline, _state.Overrides, _services);
-            if (done.Error is null && UsageLine.Format(mode, done.Usage, cost, done.Model) is { } line) tail.Add(new TextDelta("\n\n" + line));
-            if (done.Error is null)
-            {
-                tail.Add(new Finished(done.Finish ?? "stop"));
-                if (done.Usage is not null) tail.Add(new UsageReport(done.Usage));
-            }
-            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten.
-            if (done.KeyId is not null && _state.Overrides.AuthProfileSource != OverrideSource.User && _state.Overrides.AuthProfile != done.KeyId)
-                events.Add(new SessionEvents.OverridesChanged(Now, _state.Overrides with
-                {
-                    AuthProfile = done.KeyId,
-                    AuthProfileSource = OverrideSource.Auto,
-                    AuthProfileCompactionCount = _state.CompactionCount,
-                }));
-        }
-        if (done.Error is { } error)
-        {
-            events.Add(new SessionEvents.RunFailed(Now, error.Message, error.Status));
-            tail.Add(error);
-        }
+        var (events, tail) = SessionTurns.Conclude(done, _state, _services, Now);
         PersistAllApply(events, () =>
         {
             // The reply is in the journal before the subscribers see the end of the stream.
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
-            if (_pending is { Count: > 0 } && _pending[0].Mode == QueueMode.Collect) StartCollectTimer();
-            else StartNextIfIdle();
+            Follow(_queue.AfterRun());
         });
-    }
-
-    private ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns)
-    {
-        var last = turns[^1];
-        var template = last.Command.Template;
-        var pendingSeqs = _pending is { Count: > 0 } ? _pending.Select(p => p.Seq).ToHashSet() : NoSeqs;
-        var messages = ImmutableArray.CreateBuilder<ChatMessage>();
-        if (template is not null)
-            foreach (var m in template.Messages.Where(m => m.Role is "system" or "developer")) messages.Add(m);
-        if (last.Command.History is { Count: > 0 } history)
-            messages.AddRange(history.Where(m => m.Role is not ("system" or "developer")));
-        else
-            foreach (var entry in _state.Conversation(pendingSeqs))
-                messages.Add(new ChatMessage(entry.Role, entry.Content));
-        if (_droppedSummaries is { Count: > 0 })
-        {
-            messages.Insert(messages.Count - 1, new ChatMessage("user",
-                "Earlier queued messages were dropped:\n" + string.Join("\n", _droppedSummaries.Select(s => "• " + s))));
-            _droppedSummaries = null;
-        }
-        var baseRequest = template ?? new ChatRequest { Messages = [] };
-        var target = SessionDirectives.TargetModel(last.View, _state, _services);
-        return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
-            last.Inline, _state.Overrides, _services, target);
     }
 
     private void OnPatch(SessionCommands.PatchSession patch)
@@ -496,25 +296,5 @@ public sealed class SessionActor : UntypedPersistentActor, IIdleTracked
     }
 
     private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
-        _active is not null, PendingCount, _state.CreatedAt);
-
-    private static readonly IReadOnlySet<long> NoSeqs = new HashSet<long>();
-}
-
-/// <summary>
-/// The one materializer every session's reply streams run on (an Akka extension, so one per actor system): a materializer
-/// per session would cost each idle session a materializer and its supervisor actor.
-/// </summary>
-internal sealed class SessionStreams : IExtension
-{
-    private readonly IMaterializer _materializer;
-
-    private SessionStreams(ActorSystem system) => _materializer = system.Materializer(namePrefix: "session");
-
-    public static IMaterializer For(ActorSystem system) => system.WithExtension<SessionStreams, Provider>()._materializer;
-
-    private sealed class Provider : ExtensionIdProvider<SessionStreams>
-    {
-        public override SessionStreams CreateExtension(ExtendedActorSystem system) => new(system);
-    }
+        _active is not null, _queue.Waiting.Count, _state.CreatedAt);
 }

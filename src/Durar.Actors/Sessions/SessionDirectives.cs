@@ -95,6 +95,10 @@ internal static class SessionDirectives
     public static QueueMode DefaultQueueMode(SessionServices s) =>
         WireNames.TryParseQueue(s.Settings.Gateway.Sessions.QueueMode, out var mode) ? mode : QueueMode.Followup;
 
+    /// <summary><c>gateway.sessions.queueDrop</c> (validated at start-up).</summary>
+    public static QueueDropPolicy DropPolicy(SessionServices s) =>
+        WireNames.TryParseQueueDrop(s.Settings.Gateway.Sessions.QueueDrop, out var policy) ? policy : QueueDropPolicy.Summarize;
+
     private static ThinkingLevel? AgentThinking(SessionServices s) =>
         WireNames.TryParseThinking(s.Settings.Agents.ThinkingDefault, out var v) ? v : null;
 

@@ -8,7 +8,12 @@ namespace Durar.Actors.Sessions;
 /// offers every event to all of them with backpressure; a subscriber whose client went away is dropped and the run goes
 /// on, so the reply still lands in the transcript. Thread-safe: the actor adds subscribers, the run task offers.
 /// </summary>
-internal sealed class SessionFanout
+/// <param name="stallTimeout">
+/// How long one subscriber may hold the run up by not taking an event (its buffer is full): <c>gateway.sessions.replyStallTimeout</c>.
+/// A consumer on a node that crashed takes nothing until that node is removed from the cluster, if ever; the run must not
+/// wait on it, since the session's next turns queue behind the run. A client that merely reads slowly keeps up well within it.
+/// </param>
+internal sealed class SessionFanout(TimeSpan stallTimeout)
 {
     private readonly object _gate = new();
     private List<ISourceQueueWithComplete<ChatEvent>> _subscribers = [];
@@ -18,10 +23,10 @@ internal sealed class SessionFanout
         lock (_gate) _subscribers = [.. _subscribers, queue];
     }
 
-    /// <summary>One fanout over the subscribers of several merged turns (collect mode).</summary>
-    public static SessionFanout Merge(IEnumerable<SessionFanout> parts)
+    /// <summary>One fanout over the subscribers of several merged turns (collect mode), with the first one's stall timeout.</summary>
+    public static SessionFanout Merge(IReadOnlyList<SessionFanout> parts)
     {
-        var merged = new SessionFanout();
+        var merged = new SessionFanout(parts[0].StallTimeout);
         foreach (var part in parts)
             lock (part._gate) merged._subscribers = [.. merged._subscribers, .. part._subscribers];
         return merged;
@@ -32,12 +37,8 @@ internal sealed class SessionFanout
         get { lock (_gate) return _subscribers.Count; }
     }
 
-    /// <summary>
-    /// How long one subscriber may hold the run up by not taking an event (its buffer is full). A consumer on a node that
-    /// crashed takes nothing until that node is removed from the cluster, if ever; the run must not wait on it, since the
-    /// session's next turns queue behind the run. A client that merely reads slowly keeps up well within this.
-    /// </summary>
-    internal static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>How long one subscriber may hold the run up (see the constructor).</summary>
+    public TimeSpan StallTimeout { get; } = stallTimeout;
 
     public async Task OfferAsync(ChatEvent e)
     {

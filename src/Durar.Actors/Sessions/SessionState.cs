@@ -63,5 +63,12 @@ public sealed record SessionState(
         }
     }
 
+    /// <summary>Up to <paramref name="limit"/> transcript entries from <paramref name="offset"/> (at least 0; 1 to 500 entries).</summary>
+    public TranscriptPage Page(string key, int offset, int limit)
+    {
+        offset = Math.Max(0, offset);
+        return new TranscriptPage(key, offset, Transcript.Count, [.. Transcript.Skip(offset).Take(Math.Clamp(limit, 1, 500))]);
+    }
+
     private SessionState Append(TranscriptEntry entry) => this with { Transcript = Transcript.Add(entry), NextSeq = NextSeq + 1 };
 }

@@ -1,10 +1,12 @@
-using System.Collections.Immutable;
-using System.Text.Json;
+using Akka.Hosting;
+using Akka.Streams;
+using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Routing;
+using Durar.Actors.Sessions;
+using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
-using Microsoft.AspNetCore.Http.Features;
-using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 
@@ -15,10 +17,6 @@ namespace Durar.Api.Apis;
 /// </summary>
 public static partial class ChatCompletionsApi
 {
-    public const string ModelHeader = "x-durar-model";
-    public const string AttemptsHeader = "x-durar-attempts";
-    public const string SessionHeader = "x-durar-session-key";
-
     public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/chat/completions", HandleAsync);
@@ -31,12 +29,12 @@ public static partial class ChatCompletionsApi
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
         RunPlan plan;
-        var sessionKey = context.Request.Headers[SessionHeader].ToString();
+        var sessionKey = context.Request.Headers[DurarHeaders.SessionKey].ToString();
         try
         {
-            if (sessionKey.Length > 0 && !SessionsApi.IsValidKey(sessionKey))
-                throw new ApiErrorException(ApiError.BadRequest($"Invalid {SessionHeader} \"{sessionKey}\".", "invalid_session_key", SessionHeader));
-            using var doc = await ReadJsonAsync(context);
+            if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
+                throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
+            using var doc = await JsonBody.ReadAsync(context);
             parsed = ChatRequestParser.Parse(doc.RootElement);
             plan = Plan(resolver, parsed);
         }
@@ -53,12 +51,12 @@ public static partial class ChatCompletionsApi
             var request = parsed.Request;
             var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
             var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
-            IReadOnlyList<Durar.Actors.Chat.ChatMessage>? history = turns.Count > 1 ? turns : null;
-            var send = new Durar.Actors.Sessions.Messages.SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
+            IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
+            var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
             try
             {
-                await SessionsApi.RunTurnAsync(context, services.GetRequiredService<Akka.Hosting.IRequiredActor<Durar.Actors.Sessions.SessionRegionKey>>(),
-                    services.GetRequiredService<Durar.Actors.Configuration.GatewaySettings>(), services.GetRequiredService<Akka.Streams.IMaterializer>(),
+                await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
+                    services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
                     send, request.Stream, request.IncludeUsage);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -84,7 +82,7 @@ public static partial class ChatCompletionsApi
         var result = await runner.CompleteAsync(plan, request, ct);
         if (result.Failure is { } failure)
         {
-            context.Response.Headers[AttemptsHeader] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ToApiError(failure).WriteAsync(context.Response);
             return;
         }
@@ -100,7 +98,7 @@ public static partial class ChatCompletionsApi
         var result = await runner.StreamAsync(plan, request, ct);
         if (result.Failure is { } failure)
         {
-            context.Response.Headers[AttemptsHeader] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await ToApiError(failure).WriteAsync(context.Response);
             return;
         }
@@ -108,10 +106,7 @@ public static partial class ChatCompletionsApi
         var response = context.Response;
         var model = run.Model.ToString();
         SetRunHeaders(response, model, run.Attempts);
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         try
         {
@@ -141,31 +136,12 @@ public static partial class ChatCompletionsApi
 
     private static void SetRunHeaders(HttpResponse response, string model, int attempts)
     {
-        response.Headers[ModelHeader] = model;
-        response.Headers[AttemptsHeader] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers[DurarHeaders.Model] = model;
+        response.Headers[DurarHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     internal static ApiError ToApiError(RunFailure failure) =>
         new(failure.HttpStatus, failure.Message, failure.Type, failure.Code) { RetryAfter = failure.RetryAfter };
-
-    /// <summary>Reads the body as JSON, enforcing the size limit with a 413 and malformed JSON with a 400.</summary>
-    internal static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
-    {
-        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-        if (limit is { } max && context.Request.ContentLength > max) throw new ApiErrorException(ApiError.TooLarge(max));
-        try
-        {
-            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw new ApiErrorException(ApiError.BadRequest($"The request body is not valid JSON: {e.Message}", "invalid_json"));
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw new ApiErrorException(ApiError.TooLarge(limit ?? 0));
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during request {TraceId}")]
     private static partial void LogClientGone(ILogger logger, string traceId);

@@ -1,15 +1,12 @@
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 using Durar.Actors.Configuration;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
-using Microsoft.AspNetCore.Http.Features;
 using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
@@ -19,10 +16,8 @@ namespace Durar.Api.Apis;
 /// <c>GET /v1/sessions/{key}</c>, <c>GET /v1/sessions/{key}/messages</c>, <c>PATCH /v1/sessions/{key}</c>,
 /// <c>POST /v1/sessions/{key}/reset</c>, <c>DELETE /v1/sessions/{key}</c>. Every call goes to the session's shard entity.
 /// </summary>
-public static partial class SessionsApi
+public static class SessionsApi
 {
-    public const string SessionKeyHeader = "x-durar-session-key";
-
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/v1/sessions/{key}");
@@ -43,20 +38,13 @@ public static partial class SessionsApi
         return app;
     }
 
-    /// <summary>Session keys: 1–200 characters of letters, digits and <c>: . _ - @</c>, starting with a letter or digit.</summary>
-    public static bool IsValidKey(string? key) => key is { Length: > 0 and <= 200 } && KeyPattern().IsMatch(key);
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9:._@-]*$")]
-    private static partial Regex KeyPattern();
-
     private static ApiError BadKey(string? key) =>
-        ApiError.BadRequest($"Invalid session key \"{key}\": use 1-200 letters, digits or : . _ - @, starting with a letter or digit.",
-            "invalid_session_key", "key");
+        ApiError.BadRequest($"Invalid session key \"{key}\": {SessionKeys.Rule}", "invalid_session_key", "key");
 
     private static async Task PostMessageAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
         IMaterializer materializer)
     {
-        if (!IsValidKey(key))
+        if (!SessionKeys.IsValid(key))
         {
             await BadKey(key).WriteAsync(context.Response);
             return;
@@ -67,7 +55,7 @@ public static partial class SessionsApi
         string? model;
         try
         {
-            using var doc = await ChatCompletionsApi.ReadJsonAsync(context);
+            using var doc = await JsonBody.ReadAsync(context);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String
                 || string.IsNullOrWhiteSpace(c.GetString()))
@@ -84,235 +72,13 @@ public static partial class SessionsApi
             await e.Error.WriteAsync(context.Response);
             return;
         }
-        await RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model), stream, false);
-    }
-
-    /// <summary>Sends a turn to the session and writes the reply (also used by chat/completions with the session header).</summary>
-    internal static async Task RunTurnAsync(HttpContext context, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
-        IMaterializer materializer, SessionCommands.SendMessage send, bool stream, bool includeUsage)
-    {
-        var ct = context.RequestAborted;
-        object answer;
-        try
-        {
-            answer = await region.ActorRef.Ask<object>(send, TurnTimeout(gateway), ct);
-        }
-        catch (AskTimeoutException)
-        {
-            await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
-            return;
-        }
-        context.Response.Headers[ChatCompletionsApi.SessionHeader] = send.SessionKey;
-        switch (answer)
-        {
-            case TurnRejected rejected:
-                await new ApiError(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error" : "invalid_request_error",
-                    rejected.Code).WriteAsync(context.Response);
-                return;
-            case DirectivesApplied applied:
-                await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, ct);
-                return;
-            case TurnAccepted accepted:
-                await WriteRunAsync(context, accepted, stream, includeUsage, materializer, ct);
-                return;
-        }
-    }
-
-    private static TimeSpan TurnTimeout(GatewaySettings gateway) => gateway.AskTimeout * 3;
-
-    private static async Task WriteRunAsync(HttpContext context, TurnAccepted accepted, bool stream, bool includeUsage, IMaterializer materializer,
-        CancellationToken ct)
-    {
-        // The reply stream comes from the session's node: if that node dies before the run ends, the stream would wait
-        // forever, so the node's removal (seen by watching the session's shard there) cancels the stream and the client
-        // gets an error. A session that stops on a live node (hand-off, passivation) ends its streams itself.
-        using var sessionLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var lost = false;
-        var lostSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        IActorRef? watcher = null;
-        if (accepted.Host is { } host)
-        {
-            var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            watcher = context.RequestServices.GetRequiredService<ActorSystem>().ActorOf(SessionWatcher.Props(host, died));
-            _ = died.Task.ContinueWith(_ =>
-            {
-                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions")
-                    .LogWarning("Session [{SessionKey}] stopped before its reply was complete (its node left); ending the reply with session_lost",
-                        accepted.SessionKey);
-                lost = true;
-                lostSignal.TrySetResult();
-                sessionLost.Cancel();
-            }, sessionLost.Token, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        }
-        var events = new UntilSessionLost(accepted.Events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(sessionLost.Token),
-            lostSignal.Task);
-        try
-        {
-            await WriteEventsAsync(context, events, stream, includeUsage, sessionLost.Token);
-        }
-        catch (OperationCanceledException) when (lost && !ct.IsCancellationRequested)
-        {
-            var error = new ApiError(503, "The node running this session went away before the reply was complete; send the message again.",
-                "api_error", "session_lost");
-            if (context.Response.HasStarted) await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, error, ct);
-            else await error.WriteAsync(context.Response);
-        }
-        finally
-        {
-            await sessionLost.CancelAsync();
-            if (watcher is not null) context.RequestServices.GetRequiredService<ActorSystem>().Stop(watcher);
-            await events.DisposeAsync();
-        }
-    }
-
-    /// <summary>
-    /// Watches the node of a (usually remote) session for the length of one reply, through an actor there: the node's
-    /// removal from the cluster completes the task. That actor stopping on a live node (its shard handed off) is not a lost
-    /// node: the session's own stop ends the reply stream then.
-    /// </summary>
-    private sealed class SessionWatcher : ReceiveActor
-    {
-        public SessionWatcher(IActorRef host, TaskCompletionSource died)
-        {
-            Context.Watch(host);
-            Receive<Terminated>(terminated =>
-            {
-                if (terminated.AddressTerminated) died.TrySetResult();
-                Context.Stop(Self);
-            });
-        }
-
-        public static Props Props(IActorRef host, TaskCompletionSource died) =>
-            Akka.Actor.Props.Create(() => new SessionWatcher(host, died));
-    }
-
-    /// <summary>
-    /// The reply's events until the session's death: a wait for the next event that the death wins ends with an
-    /// <see cref="OperationCanceledException"/>. Events already buffered are read without the race (no allocation).
-    /// </summary>
-    private sealed class UntilSessionLost(IAsyncEnumerator<ChatEvent> inner, Task lost) : IAsyncEnumerator<ChatEvent>
-    {
-        public ChatEvent Current => inner.Current;
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
-
-        public ValueTask<bool> MoveNextAsync()
-        {
-            var next = inner.MoveNextAsync();
-            return next.IsCompleted ? next : RaceAsync(next);
-        }
-
-        private async ValueTask<bool> RaceAsync(ValueTask<bool> next)
-        {
-            var pending = next.AsTask();
-            if (await Task.WhenAny(pending, lost).ConfigureAwait(false) == lost)
-            {
-                _ = pending.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // observed: the stream is being torn down
-                throw new OperationCanceledException("The session stopped before the reply was complete.");
-            }
-            return await pending.ConfigureAwait(false);
-        }
-    }
-
-    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, bool stream, bool includeUsage,
-        CancellationToken ct)
-    {
-        // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
-        if (!await events.MoveNextAsync())
-        {
-            ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: not an empty run
-            await new ApiError(502, "The session run ended without an answer.", "api_error", "empty_run").WriteAsync(context.Response);
-            return;
-        }
-        if (events.Current is SessionRunError error)
-        {
-            await new ApiError(error.Status, error.Message, error.Type, error.Code) { RetryAfter = error.RetryAfter }.WriteAsync(context.Response);
-            return;
-        }
-        var model = events.Current is RunModel rm ? rm.Model : "durar";
-        context.Response.Headers[ChatCompletionsApi.ModelHeader] = model;
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
-        if (stream)
-        {
-            PrepareSse(context);
-            try
-            {
-                await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
-            }
-            catch (SessionRunFailed failed)
-            {
-                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter,
-                    new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code), ct);
-            }
-            return;
-        }
-        var text = new System.Text.StringBuilder();
-        TokenUsage? usage = null;
-        var finish = "stop";
-        try
-        {
-            await foreach (var e in Rest(events))
-                switch (e)
-                {
-                    case TextDelta d: text.Append(d.Text); break;
-                    case UsageReport u: usage = u.Usage; break;
-                    case Finished f: finish = f.Reason; break;
-                }
-        }
-        catch (SessionRunFailed failed)
-        {
-            await new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code).WriteAsync(context.Response);
-            return;
-        }
-        ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: its text so far is not the answer
-        await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text.ToString(), [], finish, usage, model));
-    }
-
-    private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events)
-    {
-        while (await events.MoveNextAsync())
-        {
-            if (events.Current is SessionRunError error) throw new SessionRunFailed(error);
-            yield return events.Current;
-        }
-    }
-
-    private sealed class SessionRunFailed(SessionRunError error) : Exception(error.Message)
-    {
-        public SessionRunError Error { get; } = error;
-    }
-
-    private static async Task WriteTextReplyAsync(HttpContext context, string text, bool stream, bool includeUsage, CancellationToken ct)
-    {
-        context.Response.Headers[ChatCompletionsApi.ModelHeader] = "durar";
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), "durar");
-        if (!stream)
-        {
-            await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
-            return;
-        }
-        PrepareSse(context);
-        await writer.WriteStreamAsync(context.Response.BodyWriter, Once(text), includeUsage, ct);
-
-        static async IAsyncEnumerable<ChatEvent> Once(string text)
-        {
-            await Task.CompletedTask;
-            yield return new TextDelta(text);
-            yield return new Finished("stop");
-        }
-    }
-
-    private static void PrepareSse(HttpContext context)
-    {
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
+            stream, false);
     }
 
     private static async Task PatchAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway)
     {
-        if (!IsValidKey(key))
+        if (!SessionKeys.IsValid(key))
         {
             await BadKey(key).WriteAsync(context.Response);
             return;
@@ -320,7 +86,7 @@ public static partial class SessionsApi
         SessionCommands.PatchSession patch;
         try
         {
-            using var doc = await ChatCompletionsApi.ReadJsonAsync(context);
+            using var doc = await JsonBody.ReadAsync(context);
             patch = ParsePatch(key, doc.RootElement);
         }
         catch (ApiErrorException e)
@@ -373,7 +139,7 @@ public static partial class SessionsApi
     private static async Task AskAndWrite<T>(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
         ISessionCommand command, Action<Utf8JsonWriter, T> write)
     {
-        if (!IsValidKey(key))
+        if (!SessionKeys.IsValid(key))
         {
             await BadKey(key).WriteAsync(context.Response);
             return;

@@ -96,15 +96,52 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         Assert.False(Directory.Exists(_dir.Path));
     }
 
-    [Fact]
-    public void Should_pass_a_connection_string_with_quotes_and_backslashes_through_unchanged()
+    [Theory]
+    [InlineData("""Host=db;Username=durar;Password=a"b\c;d'e""")]
+    [InlineData("Host=db;Password=${NOT_A_SUBSTITUTION}")]
+    [InlineData("Host=db;Password=x#y//z{}[]:,=?!@*&^`")]
+    [InlineData("Host=db;Password=\"quoted\"")]
+    [InlineData("Host=db;Password=line\nbreak\ttab")]
+    public void Should_pass_any_connection_string_through_unchanged(string connectionString)
     {
-        const string connectionString = """Host=db;Username=durar;Password=a"b\c;d'e""";
-
         var hocon = DurarPersistence.Hocon(new PersistenceOptions("PostgreSQL", connectionString, _dir.Path));
 
-        Assert.Equal(connectionString, hocon.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+        foreach (var plugin in Plugins) Assert.Equal(connectionString, hocon.GetString($"{plugin}.connection-string"));
     }
+
+    [Fact]
+    public void Should_read_uncommitted_on_sqlite_and_keep_the_plugin_default_on_postgresql()
+    {
+        var sqlite = DurarPersistence.Hocon(_dir.Sqlite);
+        var postgres = DurarPersistence.Hocon(new PersistenceOptions("postgresql", "Host=db", _dir.Path));
+
+        Assert.All(Plugins, plugin => Assert.Equal("read-uncommitted", sqlite.GetString($"{plugin}.read-isolation-level")));
+        Assert.All(Plugins, plugin => Assert.Equal("unspecified", postgres.GetString($"{plugin}.read-isolation-level")));
+    }
+
+    [Fact]
+    public void Should_keep_the_wiring_in_the_embedded_file_and_generate_only_its_values()
+    {
+        // The file holds no store-specific value: every one is a substitution of the generated block.
+        Assert.Contains("${durar.persistence.connection-string}", DurarPersistence.ConfText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Data Source", DurarPersistence.ConfText, StringComparison.Ordinal);
+        Assert.Contains("provider-name = ${durar.persistence.provider-name}", DurarPersistence.ConfText, StringComparison.Ordinal);
+        Assert.Contains("read-isolation-level = ${durar.persistence.read-isolation-level}", DurarPersistence.ConfText, StringComparison.Ordinal);
+
+        var values = ConfigurationFactory.ParseString(DurarPersistence.Values(_dir.Sqlite));
+        Assert.Equal(["connection-string", "provider-name", "read-isolation-level"],
+            values.GetConfig(DurarPersistence.ValuesPath).AsEnumerable().Select(e => e.Key).Order());
+        Assert.Single(values.Root.GetObject().Items); // nothing outside durar.persistence
+
+        // The file's literal ids are the constants the code uses.
+        var config = DurarPersistence.Hocon(_dir.Sqlite);
+        Assert.Equal(DurarPersistence.JournalPluginId, config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal(DurarPersistence.SnapshotPluginId, config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.True(config.HasPath(DurarPersistence.QueryJournalPluginId + ".class"));
+        Assert.Equal(DurarJsonSerializer.TypeName, config.GetString($"akka.actor.serializers.{DurarPersistence.SerializerName}"));
+    }
+
+    private static readonly string[] Plugins = ["akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql"];
 
     [Theory]
     [InlineData("mysql")]

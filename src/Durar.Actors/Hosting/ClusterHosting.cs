@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Durar.Actors.Configuration;
+
+namespace Durar.Actors.Hosting;
+
+/// <summary>
+/// The cluster bootstrap of a gateway node: remoting (address and frame size), clustering with the split brain resolver,
+/// and how the node joins, from the seed nodes, from Akka.Discovery, or by itself as a single-node cluster. It lives with
+/// hosting because every clustered feature (session shards, key shards, the auth-profile singleton) builds on it and
+/// none of them owns it.
+/// </summary>
+public static class ClusterHosting
+{
+    /// <summary>Adds remoting and clustering for <paramref name="settings"/>' <c>gateway.cluster</c> to the actor system.</summary>
+    public static AkkaConfigurationBuilder WithDurarCluster(this AkkaConfigurationBuilder builder, DurarSettings settings)
+    {
+        var cluster = settings.Gateway.Cluster;
+        var bootstrap = settings.Gateway.ClusterBootstrap;
+        builder.WithRemoting(cluster.Hostname, cluster.Port);
+        // Sized by gateway.cluster.maximumFrameSize (see ClusterBootstrapSettings.FrameSizeFor for the default's reason).
+        builder.AddHocon($"akka.remote.dot-netty.tcp.maximum-frame-size = {bootstrap.MaximumFrameSize}b", HoconAddMode.Prepend);
+        // Split brain resolver: keep-majority (Akka's default strategy) — the side with most nodes survives a partition; the
+        // minority downs itself, so a session never lives on two nodes at once. An even split keeps the side with the
+        // lowest address. Three or more nodes are recommended.
+        builder.WithClustering(new ClusterOptions
+        {
+            Roles = [ActorNames.NodeRole],
+            SeedNodes = [.. cluster.SeedNodes],
+            SplitBrainResolver = Akka.Cluster.Hosting.SBR.SplitBrainResolverOption.Default,
+        });
+        if (cluster.SeedNodes.IsEmpty && cluster.Discovery is { } discovery)
+        {
+            if (discovery.Method == "config")
+                builder.AddHocon($"akka.discovery.config.services.{Quote(discovery.ServiceName)}.endpoints = [{string.Join(", ", discovery.Endpoints.Select(Quote))}]",
+                    HoconAddMode.Prepend);
+            builder.AddStartup((system, registry) => { _ = JoinDiscoveredAsync(system, discovery, bootstrap); });
+        }
+        else if (cluster.SeedNodes.IsEmpty)
+            builder.AddStartup((system, _) =>
+            {
+                var c = Cluster.Get(system);
+                c.Join(c.SelfAddress);
+            });
+        return builder;
+    }
+
+    /// <summary>Always quoted (a service name with a dot is one key, not a path).</summary>
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    /// <summary>
+    /// Looks the cluster's nodes up with Akka.Discovery until it finds some (retrying while the node runs), then joins them
+    /// as seed nodes. Every node sorts them the same way, so the first one forms the cluster when it finds nobody else, and
+    /// every other node joins whichever seed answers.
+    /// </summary>
+    private static async Task JoinDiscoveredAsync(ActorSystem system, ClusterDiscoverySettings discovery, ClusterBootstrapSettings bootstrap)
+    {
+        var log = Akka.Event.Logging.GetLogger(system, typeof(ClusterHosting));
+        var cluster = Cluster.Get(system);
+        var lookup = Akka.Discovery.Discovery.Get(system).LoadServiceDiscovery(discovery.Method);
+        var protocol = cluster.SelfAddress.Protocol;
+        while (!system.WhenTerminated.IsCompleted)
+        {
+            try
+            {
+                var resolved = await lookup.Lookup(discovery.ServiceName, bootstrap.DiscoveryLookupTimeout).ConfigureAwait(false);
+                var seeds = resolved.Addresses
+                    .Where(t => t.Port is not null)
+                    .Select(t => new Address(protocol, system.Name, t.Host, t.Port))
+                    .Distinct()
+                    .OrderBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Port)
+                    .ToList();
+                if (seeds.Count > 0)
+                {
+                    log.Info("Discovery [{0}] found {1} node(s) for [{2}]: joining {3}", discovery.Method, seeds.Count, discovery.ServiceName,
+                        string.Join(", ", seeds));
+                    cluster.JoinSeedNodes(seeds);
+                    return;
+                }
+                log.Warning("Discovery [{0}] found no node with a port for [{1}]; retrying", discovery.Method, discovery.ServiceName);
+            }
+            catch (Exception e)
+            {
+                log.Warning("Discovery [{0}] lookup of [{1}] failed ({2}); retrying", discovery.Method, discovery.ServiceName, e.Message);
+            }
+            await Task.Delay(bootstrap.DiscoveryRetryInterval).ConfigureAwait(false);
+        }
+    }
+}

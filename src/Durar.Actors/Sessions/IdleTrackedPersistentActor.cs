@@ -1,0 +1,64 @@
+using Akka.Actor;
+using Akka.Persistence;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>
+/// The actor side of <see cref="SessionIdleSweeper"/>: while the actor runs it is linked into its system's sweeper list,
+/// and every message but the sweeper's own <see cref="SessionIdleSweeper.IdleCheck"/> is stamped as activity (what a
+/// receive timeout counted). Its whole cost is two list links, a timestamp and the actor's ref: no timer, and no
+/// allocation per message. The derived actor decides what an idle check means (the session: passivate unless a run is
+/// in flight or a turn waits).
+/// </summary>
+public abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IIdleTracked
+{
+    // The list links, the time of the last message, and Self for the sweeper's thread (Self needs the actor's context).
+    private IIdleTracked? _idlePrev;
+    private IIdleTracked? _idleNext;
+    private long _lastActivityTicks;
+    private IActorRef _self = ActorRefs.Nobody;
+
+    IIdleTracked? IIdleTracked.IdlePrev { get => _idlePrev; set => _idlePrev = value; }
+    IIdleTracked? IIdleTracked.IdleNext { get => _idleNext; set => _idleNext = value; }
+    long IIdleTracked.LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
+    IActorRef IIdleTracked.IdleRef => _self;
+
+    /// <summary>How long the actor must be quiet before the sweeper checks it (one sweeper per system and timeout).</summary>
+    private protected abstract TimeSpan IdleTimeout { get; }
+
+    private SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, IdleTimeout);
+
+    /// <summary>
+    /// True when nothing but idle checks came for the idle timeout: a check may have waited behind newer messages, so the
+    /// derived actor looks again before it acts on one.
+    /// </summary>
+    private protected bool QuietForIdleTimeout
+    {
+        get
+        {
+            var sweeper = IdleSweeper;
+            return sweeper.NowTicks - Volatile.Read(ref _lastActivityTicks) >= sweeper.IdleTimeout.Ticks;
+        }
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is not SessionIdleSweeper.IdleCheck) Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
+        return base.AroundReceive(receive, message);
+    }
+
+    protected override void PreStart()
+    {
+        _self = Self;
+        var sweeper = IdleSweeper;
+        Volatile.Write(ref _lastActivityTicks, sweeper.NowTicks);
+        sweeper.Track(this);
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        IdleSweeper.Untrack(this);
+        base.PostStop();
+    }
+}

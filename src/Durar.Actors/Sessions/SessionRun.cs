@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using System.Text;
+using Akka.Actor;
+using Durar.Actors.Chat;
+using Durar.Actors.Routing;
+using Durar.Actors.Transports;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>
+/// One run of a session: the turns it answers (one, or several merged by collect), the subscribers of its reply, and the
+/// cancellation an interrupt or a stop uses. <see cref="ExecuteAsync"/> streams the upstream answer to the subscribers
+/// off the actor's thread and returns what the session journals; it never throws (every failure becomes an
+/// <see cref="Outcome"/> with a <see cref="SessionRunError"/>). It exists so the session actor only orchestrates: it
+/// starts a run, pipes its outcome to itself and persists it.
+/// </summary>
+internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanout fanout)
+{
+    public ImmutableArray<PendingTurn> Turns { get; } = turns;
+
+    public SessionFanout Fanout { get; } = fanout;
+
+    public CancellationTokenSource Cancel { get; } = new();
+
+    /// <summary>The run finished (success, failure or interruption): what the session journals and sends after the reply.</summary>
+    /// <param name="Text">The reply text streamed so far (all of it on success).</param>
+    /// <param name="Model">The model that answered; null when no candidate answered.</param>
+    /// <param name="Finish">The finish reason; null on failure.</param>
+    /// <param name="Error">Why the run produced no (complete) answer; null on success.</param>
+    public sealed record Outcome(SessionRun Run, string Text, string? Model, string? KeyId, TokenUsage? Usage, string? Finish, SessionRunError? Error)
+        : INoSerializationVerificationNeeded;
+
+    /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
+    public Outcome NotPlanned(SessionRunError? error) => new(this, "", null, null, null, null, error);
+
+    /// <summary>
+    /// Runs <paramref name="request"/> over <paramref name="plan"/>: the answering model first (<see cref="RunModel"/>),
+    /// then every event to the subscribers with back-pressure. The finish reason and usage are held back: the session
+    /// sends them after the usage line, once the reply is journaled.
+    /// </summary>
+    public async Task<Outcome> ExecuteAsync(ChatRunner runner, RunPlan plan, ChatRequest request)
+    {
+        var text = new StringBuilder();
+        string? model = null, keyId = null, finish = null;
+        TokenUsage? usage = null;
+        try
+        {
+            var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
+            if (result.Failure is { } f)
+                return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter));
+            model = result.Value!.Model.ToString();
+            keyId = result.Value.KeyId;
+            await Fanout.OfferAsync(new RunModel(model)).ConfigureAwait(false);
+            await foreach (var e in result.Value.Events.WithCancellation(Cancel.Token).ConfigureAwait(false))
+            {
+                switch (e)
+                {
+                    case TextDelta d:
+                        text.Append(d.Text);
+                        await Fanout.OfferAsync(d).ConfigureAwait(false);
+                        break;
+                    case Finished fin: finish = fin.Reason; break;
+                    case UsageReport u: usage = u.Usage; break;
+                    default: await Fanout.OfferAsync(e).ConfigureAwait(false); break;
+                }
+            }
+            // A cancelled stream may simply end: an interrupt still has to be reported as one.
+            Cancel.Token.ThrowIfCancellationRequested();
+            return new Outcome(this, text.ToString(), model, keyId, usage, finish ?? "stop", null);
+        }
+        catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
+        {
+            return new Outcome(this, text.ToString(), model, keyId, usage, "stop",
+                new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"));
+        }
+        catch (UpstreamException e)
+        {
+            return new Outcome(this, text.ToString(), model, keyId, usage, null,
+                new SessionRunError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error"));
+        }
+        catch (Exception e)
+        {
+            return new Outcome(this, text.ToString(), model, keyId, usage, null,
+                new SessionRunError(500, "internal error: " + e.GetType().Name, "api_error", "internal_error"));
+        }
+    }
+}

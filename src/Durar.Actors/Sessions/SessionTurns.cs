@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using Durar.Actors.Chat;
+using Durar.Actors.Models;
+using Durar.Actors.Sessions.Directives;
+using Durar.Actors.Sessions.Messages;
+
+namespace Durar.Actors.Sessions;
+
+/// <summary>What a sent message amounts to, decided before anything is journaled.</summary>
+internal abstract record SendDecision
+{
+    private SendDecision() { }
+
+    /// <summary>A bad directive or a disallowed model: nothing is journaled.</summary>
+    public sealed record Rejected(int Status, string Message, string Code) : SendDecision;
+
+    /// <summary>Only directives: the events that change the session (possibly none) and the acknowledgement text.</summary>
+    public sealed record DirectivesOnly(IReadOnlyList<ISessionEvent> Events, string Reply) : SendDecision;
+
+    /// <summary>A turn: its text, its inline overrides, and what to journal before it is acknowledged.</summary>
+    public sealed record Turn(string Content, SessionOverrides Inline, IReadOnlyList<ISessionEvent> Events) : SendDecision;
+}
+
+/// <summary>
+/// The steps of a turn as pure functions over the session state: what a sent message amounts to (<see cref="Decide"/>),
+/// the upstream request a run sends (<see cref="BuildRequest"/>), and what a finished run journals and sends after the
+/// reply (<see cref="Conclude"/>). The session actor persists and sends what these return.
+/// </summary>
+internal static class SessionTurns
+{
+    /// <summary>
+    /// Parses the directives of <paramref name="content"/>: a message of directives only changes the session (stored
+    /// overrides, <c>/new</c>); otherwise its directives apply to this turn alone and its text is the user message.
+    /// </summary>
+    public static SendDecision Decide(string content, SessionState state, SessionServices services, DateTimeOffset now)
+    {
+        var parsed = DirectiveParser.Parse(content);
+        if (parsed.HasErrors) return new SendDecision.Rejected(400, string.Join("\n", parsed.Errors.Select(e => e.Message)), "invalid_directive");
+        var (overrides, inline, replies, newSession, error) = SessionDirectives.Apply(parsed, state.Overrides, services, persistent: parsed.IsDirectiveOnly);
+        if (error is { } e) return new SendDecision.Rejected(e.Status, e.Message, e.Code);
+        var events = new List<ISessionEvent>();
+        if (newSession) events.Add(new SessionEvents.SessionReset(now));
+        if (parsed.IsDirectiveOnly)
+        {
+            if (overrides != state.Overrides) events.Add(new SessionEvents.OverridesChanged(now, overrides));
+            return new SendDecision.DirectivesOnly(events, string.Join("\n", replies));
+        }
+        var text = parsed.Text.Trim();
+        events.Add(new SessionEvents.UserMessageAccepted(now, text));
+        return new SendDecision.Turn(text, inline, events);
+    }
+
+    /// <summary>
+    /// The request for a run of <paramref name="turns"/>: the template's system messages, then the client's own history or
+    /// the transcript's conversation without the messages still <paramref name="waiting"/>, the summary of
+    /// <paramref name="dropped"/> messages before the last one, and the session's effective settings.
+    /// </summary>
+    public static ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns, IEnumerable<PendingTurn> waiting, ImmutableList<string> dropped,
+        SessionState state, SessionServices services)
+    {
+        var last = turns[^1];
+        var template = last.Command.Template;
+        var messages = ImmutableArray.CreateBuilder<ChatMessage>();
+        if (template is not null)
+            foreach (var m in template.Messages.Where(m => m.Role is "system" or "developer")) messages.Add(m);
+        if (last.Command.History is { Count: > 0 } history)
+            messages.AddRange(history.Where(m => m.Role is not ("system" or "developer")));
+        else
+        {
+            var waitingSeqs = waiting.Select(p => p.Seq).ToHashSet();
+            foreach (var entry in state.Conversation(waitingSeqs))
+                messages.Add(new ChatMessage(entry.Role, entry.Content));
+        }
+        if (!dropped.IsEmpty)
+            messages.Insert(messages.Count - 1, new ChatMessage("user",
+                "Earlier queued messages were dropped:\n" + string.Join("\n", dropped.Select(s => "• " + s))));
+        var baseRequest = template ?? new ChatRequest { Messages = [] };
+        var target = SessionDirectives.TargetModel(last.View, state, services);
+        return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
+            last.Inline, state.Overrides, services, target);
+    }
+
+    /// <summary>
+    /// What a finished run journals (the reply with its cost, the automatic auth pin, the failure) and the events its
+    /// subscribers get after the streamed text (the usage line, the finish reason, the usage, or the error).
+    /// </summary>
+    public static (List<ISessionEvent> Events, List<ChatEvent> Tail) Conclude(SessionRun.Outcome done, SessionState state, SessionServices services,
+        DateTimeOffset now)
+    {
+        var events = new List<ISessionEvent>();
+        var tail = new List<ChatEvent>();
+        var last = done.Run.Turns[^1];
+        if (done.Model is not null && (done.Text.Length > 0 || done.Error is null))
+        {
+            var cost = done.Usage is { } u && services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
+            events.Add(new SessionEvents.AssistantReplied(now, done.Text, done.Model, done.KeyId, done.Usage, cost) { ReplyTo = last.Seq });
+            var mode = SessionDirectives.UsageMode(last.Inline, state.Overrides, services);
+            if (done.Error is null && UsageLine.Format(mode, done.Usage, cost, done.Model) is { } line) tail.Add(new TextDelta("\n\n" + line));
+            if (done.Error is null)
+            {
+                tail.Add(new Finished(done.Finish ?? "stop"));
+                if (done.Usage is not null) tail.Add(new UsageReport(done.Usage));
+            }
+            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten.
+            if (done.KeyId is not null && state.Overrides.AuthProfileSource != OverrideSource.User && state.Overrides.AuthProfile != done.KeyId)
+                events.Add(new SessionEvents.OverridesChanged(now, state.Overrides with
+                {
+                    AuthProfile = done.KeyId,
+                    AuthProfileSource = OverrideSource.Auto,
+                    AuthProfileCompactionCount = state.CompactionCount,
+                }));
+        }
+        if (done.Error is { } error)
+        {
+            events.Add(new SessionEvents.RunFailed(now, error.Message, error.Status));
+            tail.Add(error);
+        }
+        return (events, tail);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Durar.Api.Apis;
+
+/// <summary>
+/// Reads a request body as JSON with the gateway's error rules: a body over the size limit is a 413 and malformed JSON a
+/// 400, both as <see cref="ApiErrorException"/>. Every endpoint that takes a JSON body reads it through here.
+/// </summary>
+internal static class JsonBody
+{
+    /// <exception cref="ApiErrorException">The body is too large (413) or not valid JSON (400).</exception>
+    public static async Task<JsonDocument> ReadAsync(HttpContext context)
+    {
+        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (limit is { } max && context.Request.ContentLength > max) throw new ApiErrorException(ApiError.TooLarge(max));
+        try
+        {
+            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiErrorException(ApiError.BadRequest($"The request body is not valid JSON: {e.Message}", "invalid_json"));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ApiErrorException(ApiError.TooLarge(limit ?? 0));
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
+using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
+using Durar.Actors.Sessions;
+using Durar.Actors.Sessions.Messages;
+
+namespace Durar.Api.Apis;
+
+/// <summary>
+/// Runs one session turn for an HTTP request and writes its reply in the chat-completion shapes (JSON or SSE). Both
+/// <c>POST /v1/sessions/{key}/messages</c> and <c>POST /v1/chat/completions</c> with <see cref="DurarHeaders.SessionKey"/>
+/// come through here, so neither endpoint calls the other. The reply is read with <see cref="SessionReply"/> (which
+/// learns when the session's node died); this type only maps it to HTTP.
+/// </summary>
+internal static partial class SessionTurnResponder
+{
+    /// <summary>Sends <paramref name="send"/> to its session and writes the answer: an error, a directive acknowledgement, or the reply.</summary>
+    public static async Task RunTurnAsync(HttpContext context, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
+        IMaterializer materializer, SessionCommands.SendMessage send, bool stream, bool includeUsage)
+    {
+        var ct = context.RequestAborted;
+        object answer;
+        try
+        {
+            answer = await region.ActorRef.Ask<object>(send, TurnTimeout(gateway), ct);
+        }
+        catch (AskTimeoutException)
+        {
+            await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
+            return;
+        }
+        context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
+        switch (answer)
+        {
+            case TurnRejected rejected:
+                await new ApiError(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error" : "invalid_request_error",
+                    rejected.Code).WriteAsync(context.Response);
+                return;
+            case DirectivesApplied applied:
+                await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, ct);
+                return;
+            case TurnAccepted accepted:
+                await WriteReplyAsync(context, accepted, stream, includeUsage, materializer, ct);
+                return;
+        }
+    }
+
+    /// <summary>A turn waits for the journal write and, on another node, a hop each way: more than one actor answer.</summary>
+    private static TimeSpan TurnTimeout(GatewaySettings gateway) => gateway.AskTimeout * 3;
+
+    private static async Task WriteReplyAsync(HttpContext context, TurnAccepted accepted, bool stream, bool includeUsage, IMaterializer materializer,
+        CancellationToken ct)
+    {
+        var reply = SessionReply.Open(context.RequestServices.GetRequiredService<ActorSystem>(), accepted, materializer, ct);
+        try
+        {
+            await WriteEventsAsync(context, reply, stream, includeUsage, reply.Token);
+        }
+        catch (OperationCanceledException) when (reply.Lost && !ct.IsCancellationRequested)
+        {
+            LogSessionLost(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions"), accepted.SessionKey);
+            var error = new ApiError(503, "The node running this session went away before the reply was complete; send the message again.",
+                "api_error", "session_lost");
+            if (context.Response.HasStarted) await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, error, ct);
+            else await error.WriteAsync(context.Response);
+        }
+        finally
+        {
+            await reply.DisposeAsync();
+        }
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, bool stream, bool includeUsage,
+        CancellationToken ct)
+    {
+        // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
+        if (!await events.MoveNextAsync())
+        {
+            ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: not an empty run
+            await new ApiError(502, "The session run ended without an answer.", "api_error", "empty_run").WriteAsync(context.Response);
+            return;
+        }
+        if (events.Current is SessionRunError error)
+        {
+            await new ApiError(error.Status, error.Message, error.Type, error.Code) { RetryAfter = error.RetryAfter }.WriteAsync(context.Response);
+            return;
+        }
+        var model = events.Current is RunModel rm ? rm.Model : "durar";
+        context.Response.Headers[DurarHeaders.Model] = model;
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        if (stream)
+        {
+            SseResponse.Prepare(context);
+            try
+            {
+                await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
+            }
+            catch (SessionRunFailed failed)
+            {
+                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter,
+                    new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code), ct);
+            }
+            return;
+        }
+        var text = new System.Text.StringBuilder();
+        TokenUsage? usage = null;
+        var finish = "stop";
+        try
+        {
+            await foreach (var e in Rest(events))
+                switch (e)
+                {
+                    case TextDelta d: text.Append(d.Text); break;
+                    case UsageReport u: usage = u.Usage; break;
+                    case Finished f: finish = f.Reason; break;
+                }
+        }
+        catch (SessionRunFailed failed)
+        {
+            await new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code).WriteAsync(context.Response);
+            return;
+        }
+        ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: its text so far is not the answer
+        await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text.ToString(), [], finish, usage, model));
+    }
+
+    /// <summary>The events after the first; a <see cref="SessionRunError"/> in the stream becomes <see cref="SessionRunFailed"/>.</summary>
+    private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events)
+    {
+        while (await events.MoveNextAsync())
+        {
+            if (events.Current is SessionRunError error) throw new SessionRunFailed(error);
+            yield return events.Current;
+        }
+    }
+
+    private sealed class SessionRunFailed(SessionRunError error) : Exception(error.Message)
+    {
+        public SessionRunError Error { get; } = error;
+    }
+
+    /// <summary>A directive acknowledgement, written as a completion from the model <c>durar</c>.</summary>
+    private static async Task WriteTextReplyAsync(HttpContext context, string text, bool stream, bool includeUsage, CancellationToken ct)
+    {
+        context.Response.Headers[DurarHeaders.Model] = "durar";
+        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), "durar");
+        if (!stream)
+        {
+            await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
+            return;
+        }
+        SseResponse.Prepare(context);
+        await writer.WriteStreamAsync(context.Response.BodyWriter, Once(text), includeUsage, ct);
+
+        static async IAsyncEnumerable<ChatEvent> Once(string text)
+        {
+            await Task.CompletedTask;
+            yield return new TextDelta(text);
+            yield return new Finished("stop");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Session [{SessionKey}] stopped before its reply was complete (its node left); ending the reply with session_lost")]
+    private static partial void LogSessionLost(ILogger logger, string sessionKey);
+}
