@@ -12,7 +12,11 @@ public sealed record DurarSettings(
     AgentDefaults Agents,
     AuthSettings Auth,
     GatewaySettings Gateway,
-    ImmutableDictionary<string, string> Env);
+    ImmutableDictionary<string, string> Env)
+{
+    /// <summary><c>gateway.upstream</c>: the upstream HTTP client's connection and error-body settings.</summary>
+    public UpstreamSettings Upstream { get; init; } = UpstreamSettings.Defaults;
+}
 
 /// <summary><c>models { mode, providers }</c>.</summary>
 public sealed record ModelsSettings(CatalogMode Mode, ImmutableDictionary<string, ProviderSettings> Providers);
