@@ -31,7 +31,7 @@ internal sealed class AnthropicEvent
             switch (kind)
             {
                 case "error":
-                    var (message, errType, code) = UpstreamHttp.ExtractError(root);
+                    var (message, errType, code) = UpstreamErrors.ExtractError(root);
                     return new AnthropicEvent { Type = kind, Error = new UpstreamFailure(StatusFor(errType), message ?? "upstream error", code, errType) };
                 case "message_start":
                     return new AnthropicEvent
@@ -106,15 +106,21 @@ internal sealed class AnthropicEvent
     };
 }
 
-/// <summary>Folds Anthropic's block-indexed events into neutral events (tool calls get their own 0-based index).</summary>
-internal sealed class AnthropicStreamState
+/// <summary>
+/// Reads one Anthropic stream: folds its block-indexed events into neutral events (tool calls get their own 0-based index)
+/// and keeps the usage of <c>message_start</c> for the end. Terminal rule: only <c>message_stop</c> completes the answer;
+/// an <c>error</c> event fails it.
+/// </summary>
+internal sealed class AnthropicStreamState : IStreamDecoder<AnthropicEvent>
 {
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
     private TokenUsage _usage = TokenUsage.Zero;
     private bool _sawUsage;
 
-    public IEnumerable<ChatEvent> Apply(AnthropicEvent e)
+    public FrameVerdict Decode(in AnthropicEvent e, List<ChatEvent> events)
     {
+        if (e.Malformed is { } bad) return FrameVerdict.Malformed($"malformed event from upstream: {bad}");
+        if (e.Error is { } error) return FrameVerdict.Fail(error);
         switch (e.Type)
         {
             case "message_start" when e.Usage is { } u:
@@ -124,16 +130,16 @@ internal sealed class AnthropicStreamState
             case "content_block_start" when e.BlockType == "tool_use":
                 var toolIndex = _toolIndexByBlock.Count;
                 _toolIndexByBlock[e.Index] = toolIndex;
-                yield return new ToolCallDelta(toolIndex, e.ToolId, e.ToolName, "");
+                events.Add(new ToolCallDelta(toolIndex, e.ToolId, e.ToolName, ""));
                 break;
             case "content_block_start" when e.Text is { Length: > 0 } initial:
-                yield return new TextDelta(initial);
+                events.Add(new TextDelta(initial));
                 break;
             case "content_block_delta" when e.PartialJson is { } json && _toolIndexByBlock.TryGetValue(e.Index, out var ti):
-                yield return new ToolCallDelta(ti, null, null, json);
+                events.Add(new ToolCallDelta(ti, null, null, json));
                 break;
             case "content_block_delta" when e.Text is { Length: > 0 } text:
-                yield return new TextDelta(text);
+                events.Add(new TextDelta(text));
                 break;
             case "message_delta":
                 if (e.Usage is { } du)
@@ -142,11 +148,12 @@ internal sealed class AnthropicStreamState
                     _usage = _usage with { Output = du.Output, Input = du.Input > 0 ? du.Input : _usage.Input };
                     _sawUsage = true;
                 }
-                if (e.StopReason is not null) yield return new Finished(AnthropicEvent.MapStopReason(e.StopReason));
+                if (e.StopReason is not null) events.Add(new Finished(AnthropicEvent.MapStopReason(e.StopReason)));
                 break;
             case "message_stop":
-                if (_sawUsage) yield return new UsageReport(_usage);
-                break;
+                if (_sawUsage) events.Add(new UsageReport(_usage));
+                return FrameVerdict.EndOfStream;
         }
+        return FrameVerdict.Continue;
     }
 }
