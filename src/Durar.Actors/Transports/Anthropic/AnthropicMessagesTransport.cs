@@ -34,7 +34,7 @@ internal sealed class AnthropicMessagesTransport(IHttpClientFactory httpClients,
     protected override void AddWireHeaders(HttpRequestHeaders headers, UpstreamCall call) =>
         headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
 
-    protected override IStreamDecoder<AnthropicEvent> NewStreamDecoder(UpstreamCall call) => new AnthropicStreamState();
+    protected override IStreamDecoder<AnthropicEvent> NewStreamDecoder(UpstreamCall call) => new AnthropicStreamDecoder();
 
     protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
     {

@@ -97,8 +97,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
         yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
         var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-        var frames = Framing.Open(body, idle.Token);
         var decoder = NewStreamDecoder(call);
+        var frames = Framing.Open(body, idle.Token);
         var events = new List<ChatEvent>(4);
         var complete = false;
         try
