@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Durar.Actors.Transports;
-using Durar.Actors.Transports.OpenAi;
+using Durar.Actors.Configuration;
 using Durar.Api.Apis;
 using Microsoft.AspNetCore.Http;
 using Durar.Actors.Chat;
@@ -14,12 +14,13 @@ namespace Durar.Bench.Micro;
 public class JsonMappingBenchmarks
 {
     private readonly byte[] _request = Encoding.UTF8.GetBytes(Fixtures.RequestJson);
-    private OpenAiCompletionsTransport _transport = null!;
+    private IChatTransport _transport = null!;
     private readonly ChatCompletion _completion = new("Hello from the bench upstream.", [], "stop", new TokenUsage(10, 6), "m");
 
     [GlobalSetup]
     public void Setup() =>
-        _transport = new OpenAiCompletionsTransport(new CannedClientFactory(new CannedHandler(Fixtures.CompletionBody, "application/json")));
+        _transport = new TransportRegistry(new CannedClientFactory(new CannedHandler(Fixtures.CompletionBody, "application/json")))
+            .Find(ApiKinds.OpenAiCompletions)!;
 
     /// <summary>JsonDocument.Parse of the client body plus ChatRequestParser.Parse (validation, the neutral request).</summary>
     [Benchmark]

@@ -4,7 +4,7 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Durar.Actors.Transports;
-using Durar.Actors.Transports.OpenAi;
+using Durar.Actors.Configuration;
 using Durar.Api.Apis;
 using Durar.Actors.Chat;
 
@@ -18,7 +18,7 @@ namespace Durar.Bench.Micro;
 public class SseBenchmarks
 {
     private byte[] _sse = [];
-    private OpenAiCompletionsTransport _transport = null!;
+    private IChatTransport _transport = null!;
     private ImmutableArray<ChatEvent> _events;
     private readonly ChatCompletionWriter _writer = new("chatcmpl-bench", 1_700_000_000, "bench/m");
 
@@ -29,7 +29,7 @@ public class SseBenchmarks
     public void Setup()
     {
         _sse = Fixtures.SseBody(Chunks);
-        _transport = new OpenAiCompletionsTransport(new CannedClientFactory(new CannedHandler(_sse, "text/event-stream")));
+        _transport = new TransportRegistry(new CannedClientFactory(new CannedHandler(_sse, "text/event-stream"))).Find(ApiKinds.OpenAiCompletions)!;
         _events = Fixtures.Events(Chunks);
     }
 

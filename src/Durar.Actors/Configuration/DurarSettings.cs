@@ -18,6 +18,9 @@ public sealed record DurarSettings(
 
     /// <summary>The settings of the built-in defaults file alone (<c>config/hocon/durar.conf</c>): the one place defaults live.</summary>
     public static DurarSettings Defaults => BuiltIn.Value;
+
+    /// <summary><c>gateway.upstream</c>: the upstream HTTP client's connection and error-body settings.</summary>
+    public UpstreamSettings Upstream { get; init; } = UpstreamSettings.Defaults;
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>

@@ -59,7 +59,7 @@ public static class DurarSettingsLoader
             ReadAgents(Child(root, "agents")),
             ReadAuth(Child(root, "auth"), config),
             ReadGateway(config),
-            StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal));
+            StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config) };
     }
 
     private static ModelsSettings ReadModels(HoconValue? models)

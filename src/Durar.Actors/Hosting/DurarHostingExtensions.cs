@@ -1,4 +1,3 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -42,30 +41,9 @@ public static class DurarHostingExtensions
         services.AddSingleton(catalog);
         services.AddSingleton(resolver);
         services.AddSingleton(KeySources.FromEnvironment(settings.Env));
-        services.AddSingleton<TransportRegistry>();
+        services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream));
         services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
-        services.AddHttpClient(UpstreamHttp.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli,
-                MaxConnectionsPerServer = int.MaxValue,
-                EnableMultipleHttp2Connections = true,
-                // An abandoned response (client gone, error body not read) closes the upstream connection at once.
-                ResponseDrainTimeout = TimeSpan.Zero,
-                // One handler serves every key and tenant: an upstream's cookies (load-balancer affinity and the like) must
-                // not travel between them, and no cookie handler runs per call.
-                UseCookies = false,
-                // No trace headers injected into upstream calls (and no diagnostics handler per call).
-                ActivityHeadersPropagator = null,
-            })
-            // The factory's logging handlers would open a log scope and write two log events per upstream call (the hot
-            // path); transports report failures themselves.
-            .RemoveAllLoggers()
-            // Upstream clients are created per call by the factory; the handler pool keeps connections warm.
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();
         services.AddSingleton(sp => new ChatRunner(

@@ -5,17 +5,26 @@ using Durar.Actors.Transports.OpenAi;
 
 namespace Durar.Actors.Transports;
 
-/// <summary>Maps an API family to its transport. A family without one is reported to the client, not thrown.</summary>
+/// <summary>
+/// Maps an API family to its transport. A family without one is reported to the client, not thrown. A new HTTP wire is a
+/// <see cref="HttpChatTransport{TFrame}"/> registered here under its <see cref="ApiKinds"/> name.
+/// </summary>
 public sealed class TransportRegistry
 {
     private readonly FrozenDictionary<string, IChatTransport> _transports;
 
+    /// <summary>The transports with <c>gateway.upstream</c> as the built-in defaults file sets it.</summary>
     public TransportRegistry(IHttpClientFactory httpClientFactory)
+        : this(httpClientFactory, UpstreamSettings.Defaults)
+    {
+    }
+
+    public TransportRegistry(IHttpClientFactory httpClientFactory, UpstreamSettings upstream)
     {
         _transports = new Dictionary<string, IChatTransport>
         {
-            [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory),
-            [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory),
+            [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory, upstream),
+            [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
         }.ToFrozenDictionary(StringComparer.Ordinal);
     }

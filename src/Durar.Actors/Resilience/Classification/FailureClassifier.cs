@@ -8,7 +8,8 @@ namespace Durar.Actors.Resilience;
 /// Turns an <see cref="UpstreamFailure"/> into a <see cref="FailoverReason"/> (reference items 40–47), decides
 /// whether it should rotate to the next API key (item 36), detects long-window quota text (item 70) and produces
 /// the user-facing copy (item 48). Pure functions over <see cref="ClassificationPatterns"/>, so the actor layer
-/// can call them from any thread and tests can pin every rule.
+/// can call them from any thread and tests can pin every rule. This type holds the entry points and the precedence
+/// below; the status table is <see cref="StatusRules"/> and the text walk <see cref="MessageRules"/>.
 /// </summary>
 /// <remarks>
 /// Precedence, top to bottom:
@@ -34,18 +35,13 @@ public static class FailureClassifier
         PatternTable.Options,
         PatternTable.MatchTimeout);
 
-    private static readonly Regex Leading402Wrapper = new(
-        @"^(?:error[:\s-]+)?(?:(?:http\s*)?402(?:\s+payment required)?|payment required)(?:[:\s-]+|$)",
-        PatternTable.Options,
-        PatternTable.MatchTimeout);
-
     /// <summary>Classifies one failed upstream call.</summary>
     public static FailoverReason Classify(UpstreamFailure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
 
         var message = Prepare(failure.Message);
-        var messageReason = message is null ? null : ClassifyPrepared(message, failure.ProviderId);
+        var messageReason = message is null ? null : MessageRules.Classify(message, failure.ProviderId);
         var codeReason = ClassifyStructured(failure.Code, P.CodeRules);
         var typeReason = ClassifyStructured(failure.ErrorType, P.ErrorTypeRules);
 
@@ -73,7 +69,7 @@ public static class FailureClassifier
         }
 
         var signal = messageReason ?? codeReason ?? typeReason;
-        if (status is { } code && FromStatus(code, message, signal) is { } byStatus)
+        if (status is { } code && StatusRules.Classify(code, message, signal) is { } byStatus)
         {
             return byStatus;
         }
@@ -88,7 +84,7 @@ public static class FailureClassifier
     public static FailoverReason? ClassifyMessage(string message, string? providerId = null)
     {
         var prepared = Prepare(message);
-        return prepared is null ? null : ClassifyPrepared(prepared, providerId);
+        return prepared is null ? null : MessageRules.Classify(prepared, providerId);
     }
 
     /// <summary>
@@ -118,7 +114,7 @@ public static class FailureClassifier
         var message = Prepare(failure.Message);
         return failure.Status == 429
             || P.RateLimitCodes.IsMatch(failure.Code?.Trim())
-            || (message is not null && IsKeyRotationText(message));
+            || (message is not null && MessageRules.IsKeyRotationText(message));
     }
 
     /// <summary>The user-facing text for a classified failure (item 48).</summary>
@@ -140,269 +136,6 @@ public static class FailureClassifier
             && (P.PeriodicUsageLimit.IsMatch(prepared)
                 || P.LongWindowLimit.IsMatch(prepared));
     }
-
-    /// <summary>The HTTP status mapping (item 40). Null when the status has no rule of its own.</summary>
-    private static FailoverReason? FromStatus(int status, string? message, FailoverReason? signal)
-    {
-        switch (status)
-        {
-            case 400 or 422:
-                if (signal is { } reason && reason != FailoverReason.ServerError)
-                {
-                    return reason;
-                }
-
-                // A body-less 400/422 is usually a proxy hiccup; "format" would send it into a compaction loop.
-                return message is null || P.NoBody.IsMatch(message)
-                    ? FailoverReason.NoErrorDetails
-                    : FailoverReason.Format;
-
-            case 401 or 403:
-                if (signal == FailoverReason.AuthPermanent || P.AuthPermanent.IsMatch(message))
-                {
-                    return FailoverReason.AuthPermanent;
-                }
-
-                if (P.AuthExpiry.IsMatch(message))
-                {
-                    return FailoverReason.Auth; // an expired token is never billing (#18624)
-                }
-
-                // OpenRouter "Key limit exceeded" and "insufficient credits" arrive as 401/403 too.
-                return signal == FailoverReason.Billing || IsBillingText(message)
-                    ? FailoverReason.Billing
-                    : FailoverReason.Auth;
-
-            case 402:
-                return Classify402(message);
-
-            case 404:
-                return signal is FailoverReason.ContextOverflow or FailoverReason.SessionExpired
-                    or FailoverReason.Billing or FailoverReason.Auth or FailoverReason.AuthPermanent
-                    ? signal
-                    : FailoverReason.ModelNotFound;
-
-            case 408:
-                return FailoverReason.Timeout;
-
-            case 410:
-                // A generic 410 behaves like a transport failure, not a session expiry.
-                return signal is FailoverReason.SessionExpired or FailoverReason.Billing
-                    or FailoverReason.Auth or FailoverReason.AuthPermanent
-                    ? signal
-                    : FailoverReason.Timeout;
-
-            case 413:
-                // Groq reports TPM limits as 413; every other "entity too large" is a prompt that does not fit.
-                return signal == FailoverReason.RateLimit || P.TokensPerMinute.IsMatch(message)
-                    ? FailoverReason.RateLimit
-                    : FailoverReason.ContextOverflow;
-
-            case 429:
-                // Balance/quota 429s are billing (#43447, #32828); "temporarily overloaded" 429s are overloads (#97009).
-                if (signal == FailoverReason.Billing || (message is not null && IsBillingText(message)))
-                {
-                    return FailoverReason.Billing;
-                }
-
-                return signal == FailoverReason.Overloaded ? FailoverReason.Overloaded : FailoverReason.RateLimit;
-
-            case 499 or 503:
-                return signal == FailoverReason.Overloaded ? FailoverReason.Overloaded : FailoverReason.Timeout;
-
-            case 500 or 502 or 504 or (>= 520 and <= 524):
-                return signal == FailoverReason.ServerError ? FailoverReason.ServerError : FailoverReason.Timeout;
-
-            case 529:
-                return FailoverReason.Overloaded;
-
-            case >= 500 and <= 599:
-                // 501, 505, ...: not in the reference; LiteLLM/Portkey treat any 5xx as a retryable server error.
-                return signal ?? FailoverReason.ServerError;
-
-            default:
-                return null;
-        }
-    }
-
-    /// <summary>402 rules (item 40): billing unless the text shows a refresh window, rate-limit or retryable wording.</summary>
-    private static FailoverReason Classify402(string? message)
-    {
-        if (message is null)
-        {
-            return FailoverReason.Billing;
-        }
-
-        var text = SafeReplace(Leading402Wrapper, message).Trim();
-        if (text.Length == 0)
-        {
-            return FailoverReason.Billing;
-        }
-
-        if (P.QuotaRefreshWindow.IsMatch(text))
-        {
-            return FailoverReason.RateLimit;
-        }
-
-        if (P.PaymentRequiredBilling.IsMatch(text))
-        {
-            return FailoverReason.Billing;
-        }
-
-        return IsRateLimitText(text)
-            || P.PeriodicUsageLimit.IsMatch(text)
-            || P.Retryable402.IsMatch(text)
-            ? FailoverReason.RateLimit
-            : FailoverReason.Billing;
-    }
-
-    /// <summary>The item-41 walk over prepared (trimmed, non-empty, length-capped) text.</summary>
-    private static FailoverReason? ClassifyPrepared(string text, string? providerId)
-    {
-        if (P.ImageRejection.IsMatch(text))
-        {
-            return null;
-        }
-
-        if (P.SessionExpired.IsMatch(text))
-        {
-            return FailoverReason.SessionExpired;
-        }
-
-        if (P.ModelNotFound.IsMatch(text))
-        {
-            return FailoverReason.ModelNotFound;
-        }
-
-        if (P.ContextOverflow.IsMatch(text) && !P.TokensPerMinute.IsMatch(text))
-        {
-            return FailoverReason.ContextOverflow;
-        }
-
-        if (P.PaymentRequiredMarkers.IsMatch(text))
-        {
-            return Classify402(text);
-        }
-
-        if (P.Refusal.IsMatch(text))
-        {
-            return FailoverReason.Refusal;
-        }
-
-        if (P.OpenRouterKeyLimit.IsMatch(text, providerId))
-        {
-            return FailoverReason.Billing;
-        }
-
-        if (P.PeriodicUsageLimit.IsMatch(text))
-        {
-            return IsBillingText(text) ? FailoverReason.Billing : FailoverReason.RateLimit;
-        }
-
-        if (IsRateLimitText(text))
-        {
-            return FailoverReason.RateLimit;
-        }
-
-        if (P.ModelAtCapacity.IsMatch(text) || P.Overloaded.IsMatch(text))
-        {
-            return FailoverReason.Overloaded;
-        }
-
-        if (P.BareRateLimitStatus.IsMatch(text))
-        {
-            return FailoverReason.RateLimit;
-        }
-
-        if (P.StructuredServerError.IsMatch(text)
-            && !IsBillingText(text)
-            && !P.AuthPermanent.IsMatch(text)
-            && !P.Auth.IsMatch(text))
-        {
-            return FailoverReason.ServerError;
-        }
-
-        if (P.OverloadedLeadingHttpCode.IsMatch(text))
-        {
-            return FailoverReason.Overloaded;
-        }
-
-        if (P.TransientLeadingHttpCode.IsMatch(text))
-        {
-            return FailoverReason.Timeout;
-        }
-
-        if (P.AuthExpiry.IsMatch(text))
-        {
-            return FailoverReason.Auth;
-        }
-
-        if (IsBillingText(text))
-        {
-            return FailoverReason.Billing;
-        }
-
-        if (P.AuthPermanent.IsMatch(text))
-        {
-            return FailoverReason.AuthPermanent;
-        }
-
-        if (P.Auth.IsMatch(text))
-        {
-            return FailoverReason.Auth;
-        }
-
-        if (P.UnknownStreamError.IsMatch(text)
-            || P.OpenRouterProviderError.IsMatch(text, providerId)
-            || P.ServerErrorText.IsMatch(text)
-            || P.JsonApiInternalError.IsMatch(text))
-        {
-            return FailoverReason.Timeout;
-        }
-
-        if (P.Format.IsMatch(text))
-        {
-            return FailoverReason.Format;
-        }
-
-        if (P.NoErrorDetails.IsMatch(text))
-        {
-            return FailoverReason.NoErrorDetails;
-        }
-
-        if (P.Timeout.IsMatch(text))
-        {
-            return FailoverReason.Timeout;
-        }
-
-        if (P.ProviderRateLimit.IsMatch(text))
-        {
-            return FailoverReason.RateLimit;
-        }
-
-        if (P.ProviderOverloaded.IsMatch(text))
-        {
-            return FailoverReason.Overloaded;
-        }
-
-        return null;
-    }
-
-    private static bool IsRateLimitText(string text) =>
-        P.RateLimit.IsMatch(text) || P.TokensPerMinute.IsMatch(text);
-
-    private static bool IsKeyRotationText(string text) =>
-        IsRateLimitText(text)
-        || P.BareRateLimitStatus.IsMatch(text)
-        || P.ProviderRateLimit.IsMatch(text)
-        || P.PeriodicUsageLimit.IsMatch(text);
-
-    /// <summary>Billing text: hard markers at any length, soft wording only up to <see cref="BillingTextMaxLength"/>.</summary>
-    private static bool IsBillingText(string? text) =>
-        text is not null
-        && (P.PaymentRequiredMarkers.IsMatch(text)
-            || P.ProviderBillingCodes.IsMatch(text)
-            || (text.Length <= BillingTextMaxLength && P.Billing.IsMatch(text)));
 
     private static FailoverReason? ClassifyStructured(string? value, IReadOnlyList<PatternRule> rules)
     {
@@ -469,15 +202,4 @@ public static class FailureClassifier
         }
     }
 
-    private static string SafeReplace(Regex regex, string input)
-    {
-        try
-        {
-            return regex.Replace(input, string.Empty, 1);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return input;
-        }
-    }
 }

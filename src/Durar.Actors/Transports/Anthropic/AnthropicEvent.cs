@@ -31,7 +31,7 @@ internal sealed class AnthropicEvent
             switch (kind)
             {
                 case "error":
-                    var (message, errType, code) = UpstreamHttp.ExtractError(root);
+                    var (message, errType, code) = UpstreamErrors.ExtractError(root);
                     return new AnthropicEvent { Type = kind, Error = new UpstreamFailure(StatusFor(errType), message ?? "upstream error", code, errType) };
                 case "message_start":
                     return new AnthropicEvent
@@ -104,49 +104,4 @@ internal sealed class AnthropicEvent
         "refusal" => "content_filter",
         _ => "stop",
     };
-}
-
-/// <summary>Folds Anthropic's block-indexed events into neutral events (tool calls get their own 0-based index).</summary>
-internal sealed class AnthropicStreamState
-{
-    private readonly Dictionary<int, int> _toolIndexByBlock = [];
-    private TokenUsage _usage = TokenUsage.Zero;
-    private bool _sawUsage;
-
-    public IEnumerable<ChatEvent> Apply(AnthropicEvent e)
-    {
-        switch (e.Type)
-        {
-            case "message_start" when e.Usage is { } u:
-                _usage = u;
-                _sawUsage = true;
-                break;
-            case "content_block_start" when e.BlockType == "tool_use":
-                var toolIndex = _toolIndexByBlock.Count;
-                _toolIndexByBlock[e.Index] = toolIndex;
-                yield return new ToolCallDelta(toolIndex, e.ToolId, e.ToolName, "");
-                break;
-            case "content_block_start" when e.Text is { Length: > 0 } initial:
-                yield return new TextDelta(initial);
-                break;
-            case "content_block_delta" when e.PartialJson is { } json && _toolIndexByBlock.TryGetValue(e.Index, out var ti):
-                yield return new ToolCallDelta(ti, null, null, json);
-                break;
-            case "content_block_delta" when e.Text is { Length: > 0 } text:
-                yield return new TextDelta(text);
-                break;
-            case "message_delta":
-                if (e.Usage is { } du)
-                {
-                    // message_delta carries cumulative output tokens (and, on some proxies, input tokens too).
-                    _usage = _usage with { Output = du.Output, Input = du.Input > 0 ? du.Input : _usage.Input };
-                    _sawUsage = true;
-                }
-                if (e.StopReason is not null) yield return new Finished(AnthropicEvent.MapStopReason(e.StopReason));
-                break;
-            case "message_stop":
-                if (_sawUsage) yield return new UsageReport(_usage);
-                break;
-        }
-    }
 }

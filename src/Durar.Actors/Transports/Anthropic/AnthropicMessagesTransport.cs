@@ -1,10 +1,9 @@
-using System.Buffers;
 using System.Collections.Immutable;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
+using System.Net.Http.Headers;
 using System.Text.Json;
-using Durar.Actors.Resilience;
 using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
+using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Transports.Anthropic;
 
@@ -13,87 +12,31 @@ namespace Durar.Actors.Transports.Anthropic;
 /// shape (system prompt out of the message list, tool calls as <c>tool_use</c>/<c>tool_result</c> blocks, images as
 /// <c>image</c> sources) and its event stream back onto neutral events. Non-Anthropic hosts get no implicit beta headers.
 /// </summary>
-public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFactory) : IChatTransport
+internal sealed class AnthropicMessagesTransport(IHttpClientFactory httpClients, UpstreamSettings upstream)
+    : HttpChatTransport<AnthropicEvent>(httpClients, upstream)
 {
     public const string ApiVersion = "2023-06-01";
 
-    private HttpClient? _client;
+    private static readonly SseFraming<AnthropicEvent> Sse = new(static (type, data) => AnthropicEvent.Parse(type, data));
 
-    /// <summary>
-    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
-    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
-    /// source each time.
-    /// </summary>
-    private HttpClient Client => _client ??= httpClientFactory.CreateClient(UpstreamHttp.ClientName);
+    protected override IStreamFraming<AnthropicEvent> Framing => Sse;
 
-    public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
+    protected override string RequestPath(UpstreamCall call, bool stream) => "/v1/messages";
+
+    /// <summary><c>x-api-key</c>, or <c>Authorization: Bearer</c> when the provider sets <c>authHeader</c> (proxies, OAuth tokens).</summary>
+    protected override void AddAuthentication(HttpRequestHeaders headers, UpstreamCall call)
     {
-        using var request = BuildRequest(call, stream: false);
-        return await UpstreamHttp.CompleteJsonAsync(Client, request, call, ParseMessage, cancellationToken).ConfigureAwait(false);
+        if (call.ApiKey is not { Length: > 0 } key) return;
+        if (call.Target.Provider.AuthHeader) headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        else headers.TryAddWithoutValidation("x-api-key", key);
     }
 
-    public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var providerId = call.Target.Provider.Id;
-        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
-        using var request = BuildRequest(call, stream: true);
-        using var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
-        yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
-        var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-        var parser = SseParser.Create(body, static (type, data) => AnthropicEvent.Parse(type, data));
-        var events = parser.EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
-        var state = new AnthropicStreamState();
-        var stopped = false;
-        try
-        {
-            while (!stopped)
-            {
-                AnthropicEvent ev;
-                try
-                {
-                    if (!await events.MoveNextAsync().ConfigureAwait(false)) break;
-                    ev = events.Current.Data;
-                }
-                catch (Exception e) when (UpstreamHttp.TranslateException(e, providerId, idle, cancellationToken) is { } translated)
-                {
-                    throw translated;
-                }
-                idle.Touch();
-                if (ev.Malformed is { } bad)
-                    throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed event from upstream: {bad}");
-                if (ev.Error is { } error)
-                    throw new UpstreamException(error with { ProviderId = providerId }, UpstreamException.NoHints);
-                foreach (var neutral in state.Apply(ev)) yield return neutral;
-                stopped = ev.Type == "message_stop";
-            }
-        }
-        finally
-        {
-            await events.DisposeAsync().ConfigureAwait(false);
-        }
-        if (!stopped)
-            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.StreamCut, "upstream stream was cut before it finished");
-    }
+    protected override void AddWireHeaders(HttpRequestHeaders headers, UpstreamCall call) =>
+        headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
 
-    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
-    {
-        var provider = call.Target.Provider;
-        var body = new PooledJsonContent();
-        using (var w = new Utf8JsonWriter(body))
-            WriteBody(w, call, stream);
-        var request = UpstreamHttp.JsonPost(provider.BaseUrl, "/v1/messages", body);
-        if (call.ApiKey is { Length: > 0 } key)
-        {
-            if (provider.AuthHeader) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
-            else request.Headers.TryAddWithoutValidation("x-api-key", key);
-        }
-        request.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
-        foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
-        if (stream) request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        return request;
-    }
+    protected override IStreamDecoder<AnthropicEvent> NewStreamDecoder(UpstreamCall call) => new AnthropicStreamDecoder();
 
-    internal static void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
+    protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
     {
         var r = call.Request;
         var model = call.Target.Model;
@@ -265,15 +208,15 @@ public sealed class AnthropicMessagesTransport(IHttpClientFactory httpClientFact
         w.WriteEndObject();
     }
 
-    internal static ChatCompletion ParseMessage(JsonElement root, string providerId)
+    protected override ChatCompletion ParseCompletion(JsonElement root, string providerId)
     {
         if (root.TryGetProperty("type", out var type) && type.GetString() == "error")
         {
-            var (message, errType, code) = UpstreamHttp.ExtractError(root);
+            var (message, errType, code) = UpstreamErrors.ExtractError(root);
             throw new UpstreamException(new UpstreamFailure(null, message, code, errType, providerId), UpstreamException.NoHints);
         }
         if (!root.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
-            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, "upstream message has no content");
+            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, "upstream message has no content");
         var text = new System.Text.StringBuilder();
         var calls = ImmutableArray.CreateBuilder<ToolCall>();
         foreach (var block in content.EnumerateArray())

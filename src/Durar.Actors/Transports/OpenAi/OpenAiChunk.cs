@@ -72,7 +72,7 @@ internal readonly struct OpenAiChunk
         var reader = new Utf8JsonReader(json);
         using var doc = JsonDocument.ParseValue(ref reader);
         var err = doc.RootElement.GetProperty("error");
-        var (message, type, code) = UpstreamHttp.ExtractError(doc.RootElement);
+        var (message, type, code) = UpstreamErrors.ExtractError(doc.RootElement);
         int? status = err.ValueKind == JsonValueKind.Object && err.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number
             && c.TryGetInt32(out var n) ? n : null;
         return new OpenAiChunk { Error = new UpstreamFailure(status, message ?? "upstream reported an error mid-stream", code, type) };

@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Collections.Immutable;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Durar.Actors.Resilience;
 using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
+using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Transports.OpenAi;
 
@@ -14,92 +12,18 @@ namespace Durar.Actors.Transports.OpenAi;
 /// (<c>api.openai.com</c>) keeps native-only fields; every other host is treated as a proxy: no <c>developer</c> role,
 /// no <c>service_tier</c>, <c>store</c> or prompt-cache hints. Streaming always asks the upstream for usage.
 /// </summary>
-public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFactory) : IChatTransport
+internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients, UpstreamSettings upstream)
+    : HttpChatTransport<OpenAiChunk>(httpClients, upstream)
 {
-    public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
-    {
-        using var request = BuildRequest(call, stream: false);
-        return await UpstreamHttp.CompleteJsonAsync(Client, request, call, ParseCompletion, cancellationToken).ConfigureAwait(false);
-    }
+    private static readonly SseFraming<OpenAiChunk> Sse = new(static (_, data) => OpenAiChunk.Parse(data));
 
-    public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var providerId = call.Target.Provider.Id;
-        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
-        using var request = BuildRequest(call, stream: true);
-        var response = await UpstreamHttp.SendAsync(Client, request, providerId, idle, cancellationToken).ConfigureAwait(false);
-        using (response)
-        {
-            yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
-            var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-            var parser = SseParser.Create(body, static (_, data) => OpenAiChunk.Parse(data));
-            var events = parser.EnumerateAsync(idle.Token).GetAsyncEnumerator(idle.Token);
-            var finished = false;
-            try
-            {
-                while (true)
-                {
-                    OpenAiChunk chunk;
-                    try
-                    {
-                        if (!await events.MoveNextAsync().ConfigureAwait(false)) break;
-                        chunk = events.Current.Data;
-                    }
-                    catch (Exception e) when (UpstreamHttp.TranslateException(e, providerId, idle, cancellationToken) is { } translated)
-                    {
-                        throw translated;
-                    }
-                    idle.Touch();
-                    if (chunk.Done) { finished = true; break; }
-                    if (chunk.Malformed is { } bad)
-                        throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed chunk from upstream: {bad}");
-                    if (chunk.Error is { } error)
-                        throw new UpstreamException(error with { ProviderId = providerId }, UpstreamException.NoHints);
-                    if (chunk.Text is { Length: > 0 } text) yield return new TextDelta(text);
-                    if (chunk.ToolCalls is { } calls)
-                        foreach (var t in calls) yield return t;
-                    if (chunk.FinishReason is { } reason)
-                    {
-                        finished = true;
-                        if (reason == "error")
-                            throw new UpstreamException(new UpstreamFailure(500, "the provider ended the response with finish_reason: error", null, null, providerId), UpstreamException.NoHints);
-                        yield return new Finished(reason);
-                    }
-                    if (chunk.Usage is { } usage) yield return new UsageReport(usage);
-                }
-            }
-            finally
-            {
-                await events.DisposeAsync().ConfigureAwait(false);
-            }
-            if (!finished)
-                throw UpstreamHttp.Transport(providerId, UpstreamTransportError.StreamCut, "upstream stream was cut before it finished");
-        }
-    }
+    protected override IStreamFraming<OpenAiChunk> Framing => Sse;
 
-    private HttpClient? _client;
+    protected override string RequestPath(UpstreamCall call, bool stream) => "/chat/completions";
 
-    /// <summary>
-    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
-    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
-    /// source each time.
-    /// </summary>
-    private HttpClient Client => _client ??= httpClientFactory.CreateClient(UpstreamHttp.ClientName);
+    protected override IStreamDecoder<OpenAiChunk> NewStreamDecoder(UpstreamCall call) => OpenAiStreamDecoder.Instance;
 
-    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
-    {
-        var provider = call.Target.Provider;
-        var body = new PooledJsonContent();
-        using (var w = new Utf8JsonWriter(body))
-            WriteBody(w, call, stream);
-        var request = UpstreamHttp.JsonPost(provider.BaseUrl, "/chat/completions", body);
-        if (call.ApiKey is { Length: > 0 } key) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
-        foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
-        if (stream) request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        return request;
-    }
-
-    internal static void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
+    protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream)
     {
         var provider = call.Target.Provider;
         var model = call.Target.Model;
@@ -202,15 +126,15 @@ public sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClientFact
         w.WriteEndArray();
     }
 
-    internal static ChatCompletion ParseCompletion(JsonElement root, string providerId)
+    protected override ChatCompletion ParseCompletion(JsonElement root, string providerId)
     {
         if (root.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.Object)
         {
-            var (errorMessage, type, code) = UpstreamHttp.ExtractError(root);
+            var (errorMessage, type, code) = UpstreamErrors.ExtractError(root);
             throw new UpstreamException(new UpstreamFailure(null, errorMessage, code, type, providerId), UpstreamException.NoHints);
         }
         if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-            throw UpstreamHttp.Transport(providerId, UpstreamTransportError.MalformedStream, "upstream response has no choices");
+            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, "upstream response has no choices");
         var choice = choices[0];
         var message = choice.TryGetProperty("message", out var msg) ? msg : default;
         string? text = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String

@@ -1,0 +1,176 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Transports;
+
+/// <summary>
+/// The skeleton every HTTP wire shares, so that a wire is only its mapping. The skeleton builds the request (pooled JSON
+/// body, authentication, the provider's headers, <c>Accept</c>), sends it under one idle timer per call, reads the stream
+/// through the wire's <see cref="IStreamFraming{TFrame}"/>, runs the non-streaming JSON exchange, and turns every failure
+/// (error answer, connection, idle stall, malformed frame, error event, a stream that ends before its terminal event) into
+/// an <see cref="UpstreamException"/>.
+/// </summary>
+/// <remarks>
+/// A new wire derives from this class and supplies: <see cref="RequestPath"/> and <see cref="WriteBody"/> (request → body),
+/// <see cref="AddAuthentication"/> and <see cref="AddWireHeaders"/> (its auth header style and own headers),
+/// <see cref="Framing"/> (SSE, NDJSON, ...), <see cref="NewStreamDecoder"/> (wire event → neutral events, with the wire's
+/// terminal-event rule), <see cref="ParseCompletion"/> (JSON body → <see cref="ChatCompletion"/>) and, when its error
+/// answers need more than the common shapes, <see cref="ErrorFailure"/>. It registers in <see cref="TransportRegistry"/>.
+/// <para>
+/// The hot path stays lean: one client per transport (never per call), one idle timer and one event list per call, and per
+/// frame only what the wire's parser and the events themselves allocate.
+/// </para>
+/// </remarks>
+/// <typeparam name="TFrame">The wire's parsed stream frame.</typeparam>
+internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients, UpstreamSettings upstream) : IChatTransport
+{
+    private HttpClient? _client;
+
+    /// <summary>
+    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
+    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
+    /// source each time.
+    /// </summary>
+    private HttpClient Client => _client ??= httpClients.CreateClient(UpstreamHttp.ClientName);
+
+    /// <summary>How the wire's streamed answers are framed; one instance shared by every call.</summary>
+    protected abstract IStreamFraming<TFrame> Framing { get; }
+
+    /// <summary>The path appended to the provider's base URL (e.g. <c>/chat/completions</c>).</summary>
+    protected abstract string RequestPath(UpstreamCall call, bool stream);
+
+    /// <summary>The request body: the neutral request in the wire's shape.</summary>
+    protected abstract void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream);
+
+    /// <summary>The credential in the wire's header style; by default <c>Authorization: Bearer</c> when there is a key.</summary>
+    protected virtual void AddAuthentication(HttpRequestHeaders headers, UpstreamCall call)
+    {
+        if (call.ApiKey is { Length: > 0 } key) headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+    }
+
+    /// <summary>Headers the wire itself requires (e.g. an API version); the provider's configured headers follow them.</summary>
+    protected virtual void AddWireHeaders(HttpRequestHeaders headers, UpstreamCall call)
+    {
+    }
+
+    /// <summary>The reader of one stream (a stateless wire returns one shared instance).</summary>
+    protected abstract IStreamDecoder<TFrame> NewStreamDecoder(UpstreamCall call);
+
+    /// <summary>A whole (non-streamed) answer; an error object in it throws <see cref="UpstreamException"/>.</summary>
+    protected abstract ChatCompletion ParseCompletion(JsonElement root, string providerId);
+
+    /// <summary>An error answer (non-2xx) as classification input; by default the common shapes of <see cref="UpstreamErrors.FromResponse"/>.</summary>
+    protected virtual UpstreamFailure ErrorFailure(HttpResponseMessage response, string body, string providerId) =>
+        UpstreamErrors.FromResponse(response, body, providerId);
+
+    public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
+    {
+        var providerId = call.Target.Provider.Id;
+        using var request = BuildRequest(call, stream: false);
+        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        try
+        {
+            using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+            return ParseCompletion(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null) };
+        }
+        catch (JsonException e)
+        {
+            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+        }
+        catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var providerId = call.Target.Provider.Id;
+        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        using var request = BuildRequest(call, stream: true);
+        using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
+        yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
+        var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+        var decoder = NewStreamDecoder(call);
+        var frames = Framing.Open(body, idle.Token);
+        var events = new List<ChatEvent>(4);
+        var complete = false;
+        try
+        {
+            while (true)
+            {
+                TFrame frame;
+                try
+                {
+                    if (!await frames.MoveNextAsync().ConfigureAwait(false)) break;
+                    frame = frames.Current;
+                }
+                catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
+                {
+                    throw translated;
+                }
+                idle.Touch();
+                var verdict = decoder.Decode(in frame, events);
+                for (var i = 0; i < events.Count; i++) yield return events[i];
+                events.Clear();
+                if (verdict.Failure is { } failure) throw new UpstreamException(failure with { ProviderId = providerId }, UpstreamException.NoHints);
+                complete |= verdict.Completes;
+                if (verdict.Stops) break;
+            }
+        }
+        finally
+        {
+            await frames.DisposeAsync().ConfigureAwait(false);
+        }
+        if (!complete)
+            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.StreamCut, "upstream stream was cut before it finished");
+    }
+
+    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
+    {
+        var provider = call.Target.Provider;
+        var body = new PooledJsonContent();
+        try
+        {
+            using (var w = new Utf8JsonWriter(body))
+                WriteBody(w, call, stream);
+        }
+        catch
+        {
+            body.Dispose(); // the pooled buffer goes back even when the mapping refuses the request
+            throw;
+        }
+        var request = UpstreamHttp.JsonPost(provider.BaseUrl, RequestPath(call, stream), body);
+        AddAuthentication(request.Headers, call);
+        AddWireHeaders(request.Headers, call);
+        foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
+        if (stream && Framing.MediaType is { } accept) request.Headers.TryAddWithoutValidation("Accept", accept);
+        return request;
+    }
+
+    /// <summary>Sends with the idle timer; a 2xx answer is returned (headers read), anything else throws <see cref="UpstreamException"/>.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string providerId, IdleTimer idle, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var body = await UpstreamHttp.ReadBoundedAsync(response, upstream.MaxErrorBodyBytes, idle.Token).ConfigureAwait(false);
+            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body));
+        }
+    }
+}
