@@ -20,7 +20,7 @@ public sealed record DurarSettings(
     public static DurarSettings Defaults => BuiltIn.Value;
 
     /// <summary><c>gateway.upstream</c>: the upstream HTTP client's connection and error-body settings.</summary>
-    public UpstreamSettings Upstream { get; init; } = UpstreamSettings.Defaults;
+    public required UpstreamSettings Upstream { get; init; }
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>
@@ -94,7 +94,7 @@ public sealed record AuthSettings(
     CooldownSettings Cooldowns)
 {
     /// <summary><c>auth.keys</c>: how key actors and their providers run (its <see cref="KeySettings.Cooldowns"/> are <see cref="Cooldowns"/>).</summary>
-    public KeySettings Keys { get; init; } = null!;
+    public required KeySettings Keys { get; init; }
 }
 
 /// <summary><c>auth.cooldowns</c>: the per-key cooldown and disable schedules (reference section G).</summary>
@@ -143,26 +143,24 @@ public sealed record GatewaySettings(
     TimeSpan LocalIdleTimeout,
     FailoverSettings Failover)
 {
-    public SessionSettings Sessions { get; init; } = SessionSettings.Default;
-    public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
-    public SessionHostingSettings SessionHosting { get; init; } = SessionHostingSettings.Default;
-    public ClusterBootstrapSettings ClusterBootstrap { get; init; } = ClusterBootstrapSettings.Default;
+    public required SessionSettings Sessions { get; init; }
+    public required ClusterSettings Cluster { get; init; }
+    public required SessionHostingSettings SessionHosting { get; init; }
+    public required ClusterBootstrapSettings ClusterBootstrap { get; init; }
 
     /// <summary>
     /// <c>gateway.http.inlineIo</c>: run request handling and socket continuations on the I/O threads instead of handing
     /// each completion to the thread pool (Kestrel's UnsafePreferInlineScheduling plus the runtime's inline socket
     /// completions). Safe here because the gateway's request path never blocks.
     /// </summary>
-    public bool InlineIo { get; init; }
+    public required bool InlineIo { get; init; }
 }
 
 /// <summary><c>gateway.cluster</c>: this node's remoting address and the seed nodes (empty = single-node cluster).</summary>
 public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<string> SeedNodes)
 {
-    public static readonly ClusterSettings Default = new("127.0.0.1", 0, []);
-
     /// <summary><c>keyResync</c>: how often each provider re-attaches to its keys' cluster-wide actors (and re-reads their state).</summary>
-    public TimeSpan KeyResync { get; init; } = TimeSpan.FromSeconds(5);
+    public required TimeSpan KeyResync { get; init; }
 
     /// <summary><c>discovery</c>: where the seed nodes come from when <see cref="SeedNodes"/> is empty; null = nowhere (a single node).</summary>
     public ClusterDiscoverySettings? Discovery { get; init; }
@@ -176,7 +174,4 @@ public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<s
 public sealed record ClusterDiscoverySettings(string Method, string ServiceName, ImmutableArray<string> Endpoints);
 
 /// <summary><c>gateway.sessions</c>: passivation, snapshots and the message queue of session actors.</summary>
-public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop)
-{
-    public static readonly SessionSettings Default = new(TimeSpan.FromMinutes(2), 50, "followup", TimeSpan.FromMilliseconds(500), 20, "summarize");
-}
+public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop);

@@ -51,20 +51,25 @@ public static class DurarSettingsLoader
         }
     }
 
+    /// <summary>
+    /// The typed settings of <paramref name="config"/>, with the built-in defaults layered underneath (so every key with a
+    /// default is there, and the C# readers repeat none of them).
+    /// </summary>
     public static DurarSettings Load(Config config)
     {
+        if (!ReferenceEquals(config, Defaults)) config = config.WithFallback(Defaults);
         var root = config.Root;
         return new DurarSettings(
-            ReadModels(Child(root, "models")),
-            ReadAgents(Child(root, "agents")),
+            ReadModels(config, Child(root, "models")),
+            ReadAgents(config, Child(root, "agents")),
             ReadAuth(Child(root, "auth"), config),
-            ReadGateway(config),
+            GatewaySettingsReader.Read(config),
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config) };
     }
 
-    private static ModelsSettings ReadModels(HoconValue? models)
+    private static ModelsSettings ReadModels(Config config, HoconValue? models)
     {
-        var modeText = String(models, "mode", "models") ?? "merge";
+        var modeText = RequiredString(config, "models.mode");
         var mode = modeText switch
         {
             "merge" => CatalogMode.Merge,
@@ -162,7 +167,7 @@ public static class DurarSettingsLoader
             Child(m, "compat") is { } compat ? ToJson(compat) as JsonObject : null);
     }
 
-    private static AgentDefaults ReadAgents(HoconValue? agents)
+    private static AgentDefaults ReadAgents(Config config, HoconValue? agents)
     {
         var defaults = Child(agents, "defaults");
         const string path = "agents.defaults";
@@ -196,7 +201,7 @@ public static class DurarSettingsLoader
                 throw new DurarConfigException($"{path}.modelPolicy.allow[{i}]",
                     $"\"{allow[i]}\" is not a model ref (provider/model) or a provider wildcard (provider/*)");
 
-        var timeout = Long(defaults, "timeoutSeconds", path) ?? 172800;
+        var timeout = RequiredLong(config, $"{path}.timeoutSeconds", 0, int.MaxValue);
         return new AgentDefaults(primary, fallbacks, entries.ToImmutable(), allow, checked((int)timeout))
         {
             ThinkingDefault = OneOf(defaults, "thinkingDefault", path, "off", "minimal", "low", "medium", "high", "xhigh", "adaptive", "max", "ultra"),
@@ -260,113 +265,13 @@ public static class DurarSettingsLoader
         if (schedule.Count == 0) throw new DurarConfigException($"{path}.schedule", "needs at least one duration");
         return new CooldownSettings(
             schedule.ToImmutable(),
-            Positive(config, $"{path}.failureWindow"),
-            Positive(config, $"{path}.billingBase"),
-            Positive(config, $"{path}.billingMax"),
-            Positive(config, $"{path}.authPermanentBase"),
-            Positive(config, $"{path}.authPermanentMax"),
-            Positive(config, $"{path}.lastUsedFlushInterval"),
-            (int)Math.Max(1, Long(Child(Child(config.Root, "auth"), "cooldowns"), "transientThreshold", path) ?? 3));
+            RequiredPositiveDuration(config, $"{path}.failureWindow"),
+            RequiredPositiveDuration(config, $"{path}.billingBase"),
+            RequiredPositiveDuration(config, $"{path}.billingMax"),
+            RequiredPositiveDuration(config, $"{path}.authPermanentBase"),
+            RequiredPositiveDuration(config, $"{path}.authPermanentMax"),
+            RequiredPositiveDuration(config, $"{path}.lastUsedFlushInterval"),
+            (int)RequiredLong(config, $"{path}.transientThreshold", 1, 1000));
     }
 
-    private static TimeSpan Positive(Config config, string path)
-    {
-        var t = Duration(config, path);
-        return t > TimeSpan.Zero ? t : throw new DurarConfigException(path, "must be a positive duration");
-    }
-
-    private static GatewaySettings ReadGateway(Config config)
-    {
-        var g = Child(config.Root, "gateway");
-        var port = Long(g, "port", "gateway") ?? 18789;
-        if (port is < 0 or > 65535) throw new DurarConfigException("gateway.port", $"{port} is not a TCP port (0-65535)");
-        var maxBody = Long(Child(g, "http"), "maxBodyBytes", "gateway.http") ?? 20 * 1024 * 1024;
-        if (maxBody < 1024) throw new DurarConfigException("gateway.http.maxBodyBytes", "must be at least 1024 bytes");
-        var token = String(Child(g, "auth"), "token", "gateway.auth");
-        return new GatewaySettings(
-            String(g, "bind", "gateway") ?? "127.0.0.1",
-            (int)port,
-            string.IsNullOrEmpty(token) ? null : token,
-            Bool(Child(g, "echo"), "enabled", "gateway.echo") ?? true,
-            maxBody,
-            Duration(config, "gateway.askTimeout"),
-            Duration(config, "gateway.cloudIdleTimeout"),
-            Duration(config, "gateway.localIdleTimeout"),
-            ReadFailover(config))
-        {
-            Sessions = ReadSessions(config),
-            Cluster = ReadCluster(config),
-            SessionHosting = SessionHostingSettings.Read(config),
-            ClusterBootstrap = ClusterBootstrapSettings.Read(config),
-            InlineIo = Bool(Child(g, "http"), "inlineIo", "gateway.http") ?? true,
-        };
-    }
-
-    private static ClusterDiscoverySettings? ReadDiscovery(HoconValue? d, string path)
-    {
-        var method = String(d, "method", path);
-        if (string.IsNullOrWhiteSpace(method)) return null;
-        var service = String(d, "serviceName", path);
-        if (string.IsNullOrWhiteSpace(service)) throw new DurarConfigException($"{path}.serviceName", "is required when a discovery method is set");
-        var endpoints = StringList(d, "endpoints", path);
-        for (var i = 0; i < endpoints.Length; i++)
-        {
-            var colon = endpoints[i].LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(endpoints[i].AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
-                throw new DurarConfigException($"{path}.endpoints[{i}]", $"\"{endpoints[i]}\" is not host:port (the node's remoting port)");
-        }
-        if (method == "config" && endpoints.IsEmpty)
-            throw new DurarConfigException($"{path}.endpoints", "method = config needs the nodes' remoting endpoints (\"host:port\")");
-        return new ClusterDiscoverySettings(method, service, endpoints);
-    }
-
-    private static ClusterSettings ReadCluster(Config config)
-    {
-        const string path = "gateway.cluster";
-        var c = Child(Child(config.Root, "gateway"), "cluster");
-        var port = Long(c, "port", path) ?? 0;
-        if (port is < 0 or > 65535) throw new DurarConfigException($"{path}.port", $"{port} is not a TCP port (0-65535)");
-        var seeds = StringList(c, "seedNodes", path);
-        for (var i = 0; i < seeds.Length; i++)
-            if (!Uri.TryCreate(seeds[i], UriKind.Absolute, out var u) || !u.Scheme.StartsWith("akka", StringComparison.Ordinal))
-                throw new DurarConfigException($"{path}.seedNodes[{i}]", $"\"{seeds[i]}\" is not an Akka address (akka.tcp://durar@host:port)");
-        return new ClusterSettings(String(c, "hostname", path) ?? "127.0.0.1", (int)port, seeds)
-        {
-            KeyResync = config.HasPath($"{path}.keyResync") ? Positive(config, $"{path}.keyResync") : ClusterSettings.Default.KeyResync,
-            Discovery = ReadDiscovery(Child(c, "discovery"), $"{path}.discovery"),
-        };
-    }
-
-    private static SessionSettings ReadSessions(Config config)
-    {
-        const string path = "gateway.sessions";
-        var s = Child(Child(config.Root, "gateway"), "sessions");
-        var cap = Long(s, "queueCap", path) ?? 20;
-        if (cap < 1) throw new DurarConfigException($"{path}.queueCap", "must be at least 1");
-        return new SessionSettings(
-            Positive(config, $"{path}.idleTimeout"),
-            (int)Math.Max(1, Long(s, "snapshotEvery", path) ?? 50),
-            OneOf(s, "queueMode", path, "followup", "collect", "interrupt", "steer") ?? "followup",
-            Duration(config, $"{path}.queueDebounce"),
-            (int)cap,
-            OneOf(s, "queueDrop", path, "old", "new", "summarize") ?? "summarize");
-    }
-
-    private static FailoverSettings ReadFailover(Config config)
-    {
-        const string f = "gateway.failover";
-        var failover = Child(Child(config.Root, "gateway"), "failover");
-        var queue = Child(Child(config.Root, "gateway"), "queueWhenCooling");
-        return new FailoverSettings(
-            Positive(config, $"{f}.budget"),
-            Positive(config, $"{f}.retryBaseDelay"),
-            Positive(config, $"{f}.retryMaxDelay"),
-            (int)(Long(failover, "maxTransientRetries", f) ?? 8),
-            (int)(Long(failover, "transientRetriesBeforeFallback", f) ?? 1),
-            Duration(config, $"{f}.maxRetryAfter"),
-            Duration(config, $"{f}.probeInterval"),
-            Duration(config, $"{f}.probeMargin"),
-            Bool(queue, "enabled", "gateway.queueWhenCooling") ?? false,
-            Duration(config, "gateway.queueWhenCooling.maxWait"));
-    }
 }

@@ -95,7 +95,7 @@ internal static class HoconReader
     {
         var (parent, key) = Split(path);
         var n = Long(config.GetValue(parent), key, parent, allowNegative: min < 0)
-            ?? throw new DurarConfigException(path, "is missing (it has a default in config/hocon/durar.conf: was the defaults file replaced?)");
+            ?? throw Missing(path);
         return n >= min && n <= max ? n : throw new DurarConfigException(path, $"must be between {min} and {max} (got {n})");
     }
 
@@ -104,9 +104,34 @@ internal static class HoconReader
     {
         var (parent, key) = Split(path);
         var d = Double(config.GetValue(parent), key, parent)
-            ?? throw new DurarConfigException(path, "is missing (it has a default in config/hocon/durar.conf: was the defaults file replaced?)");
+            ?? throw Missing(path);
         return d >= min && d <= max ? d : throw new DurarConfigException(path, $"must be between {min} and {max} (got {d})");
     }
+
+    /// <summary>A string at <paramref name="path"/>; it must be there (empty is a value).</summary>
+    public static string RequiredString(Config config, string path)
+    {
+        var (parent, key) = Split(path);
+        return String(config.GetValue(parent), key, parent) ?? (config.HasPath(path) ? "" : throw Missing(path));
+    }
+
+    /// <summary>true or false (also on/off, yes/no) at <paramref name="path"/>; it must be there.</summary>
+    public static bool RequiredBool(Config config, string path)
+    {
+        var (parent, key) = Split(path);
+        return Bool(config.GetValue(parent), key, parent) ?? throw Missing(path);
+    }
+
+    /// <summary>One of <paramref name="allowed"/> (case-insensitive) at <paramref name="path"/>; it must be there.</summary>
+    public static string RequiredOneOf(Config config, string path, params string[] allowed)
+    {
+        var value = RequiredString(config, path).Trim().ToLowerInvariant();
+        return allowed.Contains(value) ? value
+            : throw new DurarConfigException(path, $"unknown value \"{value}\" (expected {string.Join(", ", allowed)})");
+    }
+
+    private static DurarConfigException Missing(string path) =>
+        new(path, "is missing (it has a default in config/hocon/durar.conf: was the defaults file replaced?)");
 
     private static (string Parent, string Key) Split(string path)
     {
