@@ -77,16 +77,19 @@ public static partial class ChatCompletionsApi
         }
     }
 
+    /// <summary>The run's value, or null once its failure has been written (with the number of attempts it took).</summary>
+    private static async Task<T?> AnsweredAsync<T>(HttpContext context, Task<RunResult<T>> running) where T : class
+    {
+        var result = await running;
+        if (result.Failure is not { } failure) return result.Value;
+        context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ToApiError(failure).WriteAsync(context.Response);
+        return null;
+    }
+
     private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
     {
-        var result = await runner.CompleteAsync(plan, request, ct);
-        if (result.Failure is { } failure)
-        {
-            context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await ToApiError(failure).WriteAsync(context.Response);
-            return;
-        }
-        var run = result.Value!;
+        if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct)) is not { } run) return;
         var model = run.Model.ToString();
         SetRunHeaders(context.Response, model, run.Attempts);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
@@ -95,14 +98,7 @@ public static partial class ChatCompletionsApi
 
     private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
     {
-        var result = await runner.StreamAsync(plan, request, ct);
-        if (result.Failure is { } failure)
-        {
-            context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await ToApiError(failure).WriteAsync(context.Response);
-            return;
-        }
-        var run = result.Value!;
+        if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct)) is not { } run) return;
         var response = context.Response;
         var model = run.Model.ToString();
         SetRunHeaders(response, model, run.Attempts);
