@@ -40,8 +40,8 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     private readonly string? _announceTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    /// <summary>Decrypted secrets by profile id; null when a profile's ciphertext cannot be decrypted (key ring lost).</summary>
-    private readonly Dictionary<string, ProfileSecrets?> _secrets = new(StringComparer.Ordinal);
+    /// <summary>The profiles' secrets, decrypted in memory only.</summary>
+    private readonly ProfileVault _vault;
 
     /// <summary>The nodes' subscribers (watched); each gets the credential set after every change.</summary>
     private readonly HashSet<IActorRef> _subscribers = [];
@@ -74,6 +74,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         _board = board;
         _announceTo = announceTo;
         _protector = protector;
+        _vault = new ProfileVault(protector, _log);
         _providers = providers;
         _knownProviders = knownProviders;
         _config = config;
@@ -112,7 +113,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     {
         foreach (var profile in _state.Profiles.Values)
         {
-            _secrets[profile.Id] = Decrypt(profile);
+            _vault.Load(profile);
             Serve(profile);
         }
         if (_providers is not null)
@@ -149,7 +150,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Persist(upserted, e =>
         {
             Apply(e);
-            _secrets[valid!.Id] = valid.Secrets;
+            _vault.Set(valid!.Id, valid.Secrets);
             var profile = _state.Profiles[valid.Id];
             var reason = Serve(profile);
             _log.Info("Auth profile [{ProfileId}] {Action} ({Type}){Eligibility}", profile.Id, created ? "created" : "updated", profile.Type,
@@ -170,7 +171,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Persist(new AuthProfileEvents.ProfileRemoved(profile.Id, Now), e =>
         {
             Apply(e);
-            _secrets.Remove(profile.Id);
+            _vault.Remove(profile.Id);
             ToProviders(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
             _log.Info("Auth profile [{ProfileId}] deleted", profile.Id);
             Publish();
@@ -215,12 +216,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         Persist(e, persisted =>
         {
             Apply(persisted);
-            var previous = _secrets.GetValueOrDefault(profile.Id);
-            _secrets[profile.Id] = (previous ?? new ProfileSecrets(null, null, null, null)) with
-            {
-                Access = refreshed.AccessToken,
-                Refresh = refreshed.RefreshToken,
-            };
+            _vault.Refreshed(profile.Id, refreshed.AccessToken, refreshed.RefreshToken);
             _log.Info("Auth profile [{ProfileId}]: refreshed access token stored, valid until {ExpiresAt}", profile.Id, refreshed.ExpiresAt);
             // The key already uses the new tokens; the nodes' copies follow, so none of them ever hands the key an older one.
             Publish();
@@ -263,7 +259,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         var credentials = ImmutableArray.CreateBuilder<ApiKeyCredential>(_state.Profiles.Count);
         foreach (var profile in _state.Profiles.Values)
         {
-            var secrets = _secrets.GetValueOrDefault(profile.Id);
+            var secrets = _vault.Get(profile.Id);
             if (AuthProfileRules.Ineligibility(profile, secrets, _config.GetValueOrDefault(profile.Id), now) is null)
                 credentials.Add(AuthProfileRules.ToCredential(profile, secrets!));
         }
@@ -282,30 +278,12 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
     /// </summary>
     private string? Serve(StoredProfile profile)
     {
-        var secrets = _secrets.GetValueOrDefault(profile.Id);
+        var secrets = _vault.Get(profile.Id);
         var reason = AuthProfileRules.Ineligibility(profile, secrets, _config.GetValueOrDefault(profile.Id), Now);
         if (_providers is null) return reason;
         if (reason is null) ToProviders(new ProviderCommands.UpsertCredential(profile.Provider, AuthProfileRules.ToCredential(profile, secrets!)));
         else ToProviders(new ProviderCommands.RemoveCredential(profile.Provider, profile.Id));
         return reason;
-    }
-
-    private ProfileSecrets? Decrypt(StoredProfile profile)
-    {
-        try
-        {
-            return new ProfileSecrets(Unprotect(profile.ProtectedKey), Unprotect(profile.ProtectedToken), Unprotect(profile.ProtectedAccess),
-                Unprotect(profile.ProtectedRefresh));
-        }
-        catch (CryptographicException e)
-        {
-            // The protectors' messages never hold a secret: they say which key is missing or that the ciphertext is corrupt.
-            _log.Warning("Auth profile [{ProfileId}] cannot be decrypted ({Problem}); it is not served. With several nodes, every node needs " +
-                         "the same gateway.secrets.key; on one node, the data directory's keys folder must be kept", profile.Id, e.Message);
-            return null;
-        }
-
-        string? Unprotect(string? stored) => stored is null ? null : _protector.Unprotect(stored);
     }
 
     private AuthProfileList List()
@@ -314,7 +292,7 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
         var views = _state.Profiles.Values
             .Select(p =>
             {
-                var secrets = _secrets.GetValueOrDefault(p.Id);
+                var secrets = _vault.Get(p.Id);
                 return AuthProfileRules.View(p, secrets, AuthProfileRules.Ineligibility(p, secrets, _config.GetValueOrDefault(p.Id), now));
             })
             .ToImmutableArray();

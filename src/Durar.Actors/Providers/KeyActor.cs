@@ -27,6 +27,11 @@ namespace Durar.Actors.Providers;
 /// for every node (<see cref="ShardedKeys"/>), so a 429 seen on one node is known to all the others one message later.
 /// </para>
 /// </summary>
+/// <remarks>
+/// Longer than the house's ~300 lines because it is one persistent actor's whole protocol (three phases and their
+/// handlers); what is not protocol already lives elsewhere: every decision in <see cref="KeyHealthPolicy"/>, and the parts in
+/// <c>Providers/Keys/</c> (<see cref="MinuteWindow"/>, <see cref="OAuthRefresh"/>, <see cref="KeyUsageLedger"/>, the view).
+/// </remarks>
 public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
     private const string ExpiryTimer = "expiry";
@@ -320,22 +325,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
 
     private void PublishState() => Notify(new KeyStateChanged(ViewOf(_health), _health) { LimitedUntil = _window.LimitedUntil(Now) });
 
-    private KeyStateView ViewOf(KeyHealth health)
-    {
-        var now = Now;
-        var (status, until, reason) = KeyHealthPolicy.StatusAt(health, now);
-        var state = status switch { KeyStatus.Disabled => "disabled", KeyStatus.CoolingDown => "cooling", _ => "ready" };
-        if (status == KeyStatus.Ready && _window.LimitedUntil(now) is { } limited)
-        {
-            // Healthy, but this minute's rpm/tpm budget is spent.
-            state = "limited";
-            until = limited;
-            reason = FailoverReason.RateLimit;
-        }
-        var (usage, cost) = _usage.Totals(health);
-        return new KeyStateView(_key.Id, _key.Masked, _key.Source, state, until, reason?.ToWireName(), health.ErrorCount, health.FailureCounts,
-            health.LastUsed, _usage.Requests, _usage.Failures) { Usage = usage, Cost = cost };
-    }
+    private KeyStateView ViewOf(KeyHealth health) => KeyViews.Of(_key, health, _window, _usage, Now);
 
     protected override void PreStart()
     {

@@ -21,6 +21,10 @@ namespace Durar.Actors.Providers;
 /// down until its restarted actor reports).
 /// </para>
 /// </summary>
+/// <remarks>
+/// A little over the house's ~300 lines: it is the provider's protocol (leases, pushes, outcomes, resets, key-set changes,
+/// usage batches); the decisions are <see cref="ProviderKeys"/>' and the children's bookkeeping is <see cref="KeyRoutes"/>'.
+/// </remarks>
 public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string RecoveryTimer = "keys-recovered";
@@ -30,15 +34,9 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private readonly ImmutableArray<ApiKeyCredential> _initial;
     private readonly KeySettings _settings;
     private readonly FailoverSettings _failover;
-    private readonly IKeyHosting _hosting;
     private readonly KeyLeaseBoard? _board;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, KeyRoute> _routes = new(StringComparer.Ordinal);
-    /// <summary>
-    /// Keys removed whose handle has not stopped yet, with the credential to serve again once it has: the new key actor has the
-    /// same name and persistence id, so it must not start before the old one is gone.
-    /// </summary>
-    private readonly Dictionary<string, StoppingKey> _stopping = new(StringComparer.Ordinal);
+    private readonly KeyRoutes _routes;
     /// <summary>Operators waiting for a key reset, by key id (answered when the key actor confirms it).</summary>
     private readonly Dictionary<string, List<IActorRef>> _resetReplies = new(StringComparer.Ordinal);
     private ProviderKeys _keys;
@@ -56,8 +54,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         _initial = credentials;
         _settings = settings;
         _failover = failover;
-        _hosting = hosting;
         _board = board;
+        _routes = new KeyRoutes(Context, hosting, provider.Limits);
         _keys = ProviderKeys.Start(provider.Id, Self, [], explicitOrder, provider.Limits, settings.Cooldowns);
         Recovering();
     }
@@ -137,10 +135,9 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         }));
         Receive<KeyCredentialChanged>(changed =>
         {
-            if (!_routes.TryGetValue(changed.Credential.Id, out var route)) return;
+            if (!_routes.TryGet(changed.Credential.Id, out var route)) return;
             Update(_keys.WithCredential(changed.Credential));
-            _hosting.Remember(changed.Credential, route.Owner, _provider.Limits);
-            _hosting.CredentialRefreshed(route.Handle, changed);
+            _routes.Refreshed(route, changed);
         });
         Receive<Terminated>(terminated => OnTerminated(terminated.ActorRef));
         Receive<RecoveryTimeout>(_ => { });
@@ -162,7 +159,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
             case LeaseDecision.ToKeyActor toKey:
                 LogProbe(toKey.Probe, toKey.Key, request.ModelId);
                 toKey.Key.Counters.Leased(now);
-                Target(_routes[toKey.Key.Id]).Forward(request with { Via = Self, Handle = Self });
+                _routes.TryGet(toKey.Key.Id, out var route);
+                route.Target.Forward(request with { Via = Self, Handle = Self });
                 break;
             case LeaseDecision.Exclude exclude:
                 Self.Forward(request with { Excluded = request.Excluded.Add(exclude.Key.Id) });
@@ -181,13 +179,9 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// <summary>A key actor's state: the key's entry follows it, and the sender is where this key's messages go from now on.</summary>
     private void OnPush(KeyStateChanged changed)
     {
-        if (!_routes.TryGetValue(changed.View.KeyId, out var route)) return;
+        if (!_routes.TryGet(changed.View.KeyId, out var route)) return;
         Update(_keys.WithPush(changed));
-        if (!Sender.IsNobody() && !Sender.Equals(route.Entity) && !Sender.Equals(route.Handle))
-        {
-            if (route.Entity is not null) Context.Unwatch(route.Entity);
-            route.Entity = Context.Watch(Sender);
-        }
+        _routes.Pushed(route, Sender);
         foreach (var (reset, replyTo) in route.PendingResets) SendReset(route, reset, replyTo);
         route.PendingResets.Clear();
     }
@@ -199,14 +193,14 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     /// </summary>
     private void OnOutcome(KeyCommands.ReportOutcome report)
     {
-        if (!_routes.TryGetValue(report.KeyId, out var route)) return;
+        if (!_routes.TryGet(report.KeyId, out var route)) return;
         Update(_keys.WithOutcome(report.KeyId, report.ModelId, report.Outcome, Now));
-        if (!IsDown(report.KeyId)) Target(route).Tell(report);
+        if (!IsDown(report.KeyId)) route.Target.Tell(report);
     }
 
     private void OnReset(ProviderCommands.ResetKey reset)
     {
-        if (!_routes.TryGetValue(reset.KeyId, out var route)) Sender.Tell(new KeyResetDone(reset.KeyId, false));
+        if (!_routes.TryGet(reset.KeyId, out var route)) Sender.Tell(new KeyResetDone(reset.KeyId, false));
         else if (IsDown(reset.KeyId)) route.PendingResets.Add((reset, Sender)); // delivered once its actor is back
         else SendReset(route, reset, Sender);
     }
@@ -216,23 +210,18 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     {
         if (!_resetReplies.TryGetValue(reset.KeyId, out var waiting)) _resetReplies[reset.KeyId] = waiting = [];
         waiting.Add(replyTo);
-        Target(route).Tell(reset, Self);
+        route.Target.Tell(reset, Self);
     }
 
     private void OnUpsert(ApiKeyCredential credential, IActorRef owner)
     {
         if (credential.ProviderId != _provider.Id) return;
         var owned = owner.IsNobody() ? null : owner;
-        if (_stopping.TryGetValue(credential.Id, out var stopping))
-        {
-            stopping.Restart = (credential, owned);
-            return;
-        }
-        var known = _routes.TryGetValue(credential.Id, out var route);
+        if (_routes.DeferWhileStopping(credential.Id, (credential, owned))) return;
+        var known = _routes.TryGet(credential.Id, out var route);
         if (known)
         {
-            route!.Owner = owned;
-            _hosting.Remember(credential, owned, _provider.Limits);
+            _routes.Remember(route, credential, owned);
             Update(_keys.WithCredential(credential));
         }
         else route = AddKey(credential, owned);
@@ -243,16 +232,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private void OnRemove(string keyId)
     {
-        if (_stopping.TryGetValue(keyId, out var stopping))
-        {
-            stopping.Restart = null;
-            return;
-        }
-        if (!_routes.Remove(keyId, out var route)) return;
-        if (route.Entity is not null) Context.Unwatch(route.Entity);
-        _hosting.Forget(keyId, Self);
-        _stopping[keyId] = new StoppingKey(route.Handle);
-        Context.Stop(route.Handle);
+        if (_routes.DeferWhileStopping(keyId, null)) return;
+        if (_routes.Remove(keyId, Self) is not { } route) return;
         Update(_keys.Remove(keyId));
         foreach (var (_, replyTo) in route.PendingResets) replyTo.Tell(new KeyResetDone(keyId, false));
         _log.Info("Provider [{ProviderId}]: key [{KeyId}] removed", _provider.Id, keyId);
@@ -260,33 +241,18 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private void OnTerminated(IActorRef actor)
     {
-        foreach (var (keyId, route) in _routes)
+        switch (_routes.OnTerminated(actor))
         {
-            if (actor.Equals(route.Entity))
-            {
-                // The key actor stopped. A sharded entity comes back with the next message through the handle; a local key
-                // actor is restarted by its supervisor and is down until it reports again.
-                route.Entity = null;
-                if (!_hosting.ReachableWhileStopped)
-                {
-                    Update(_keys.WithDown(keyId, true));
-                    _log.Warning("Provider [{ProviderId}]: key actor [{KeyId}] stopped; its supervisor restarts it with backoff", _provider.Id, keyId);
-                }
-                return;
-            }
-            if (actor.Equals(route.Handle))
-            {
-                // A handle never stops on its own: start a new one rather than lose the key.
-                _log.Error("Provider [{ProviderId}]: the handle of key [{KeyId}] stopped unexpectedly; starting it again", _provider.Id, keyId);
-                route.Handle = StartHandle(_keys.Find(keyId)!.Credential, route.Owner);
-                return;
-            }
-        }
-        var stopped = _stopping.FirstOrDefault(e => e.Value.Handle.Equals(actor)).Key;
-        if (stopped is not null && _stopping.Remove(stopped, out var done) && done.Restart is { } again)
-        {
-            AddKey(again.Credential, again.Owner);
-            _routes[again.Credential.Id].Handle.Tell(new KeyCommands.UpdateCredential(again.Credential, again.Owner));
+            case KeyRoutes.Stopped.KeyActor { Down: true } stopped:
+                Update(_keys.WithDown(stopped.KeyId, true));
+                _log.Warning("Provider [{ProviderId}]: key actor [{KeyId}] stopped; its supervisor restarts it with backoff", _provider.Id, stopped.KeyId);
+                break;
+            case KeyRoutes.Stopped.Handle restarted:
+                _log.Error("Provider [{ProviderId}]: the handle of key [{KeyId}] stopped unexpectedly; started it again", _provider.Id, restarted.KeyId);
+                break;
+            case KeyRoutes.Stopped.Removed again:
+                AddKey(again.Credential, again.Owner).Handle.Tell(new KeyCommands.UpdateCredential(again.Credential, again.Owner));
+                break;
         }
     }
 
@@ -301,20 +267,10 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
 
     private KeyRoute AddKey(ApiKeyCredential credential, IActorRef? owner)
     {
-        var route = new KeyRoute(StartHandle(credential, owner), owner);
-        _routes[credential.Id] = route;
+        var route = _routes.Add(credential, owner);
         Update(_keys.Add(credential));
         return route;
     }
-
-    private IActorRef StartHandle(ApiKeyCredential credential, IActorRef? owner)
-    {
-        _hosting.Remember(credential, owner, _provider.Limits);
-        return Context.Watch(Context.ActorOf(_hosting.Handle(credential, owner, _provider.Limits, Self), ActorNames.Key(credential.Id)));
-    }
-
-    /// <summary>Where this key's messages go: its key actor when known, else its handle.</summary>
-    private static IActorRef Target(KeyRoute route) => route.Entity ?? route.Handle;
 
     private bool IsDown(string keyId) => _keys.Find(keyId) is { Down: true };
 
@@ -335,8 +291,8 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
     private void OnFlushUsage()
     {
         foreach (var entry in _keys.Entries)
-            if (!entry.Down && _routes.TryGetValue(entry.Id, out var route) && entry.Counters.TakeBatch(entry.Id) is { } batch)
-                Target(route).Tell(batch);
+            if (!entry.Down && _routes.TryGet(entry.Id, out var route) && entry.Counters.TakeBatch(entry.Id) is { } batch)
+                route.Target.Tell(batch);
     }
 
     private ProviderStateView View() =>
@@ -357,23 +313,6 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         _board?.Withdraw(_provider.Id, Self);
         OnFlushUsage(); // batched successes still reach sharded keys (local key actors have stopped before this)
         base.PostStop();
-    }
-
-    /// <summary>How this provider reaches one key: its handle (a child), and the key actor itself once a push named it.</summary>
-    private sealed class KeyRoute(IActorRef handle, IActorRef? owner)
-    {
-        public IActorRef Handle { get; set; } = handle;
-        public IActorRef? Owner { get; set; } = owner;
-        /// <summary>The key actor (the sender of its pushes), watched; null until known or after it stopped.</summary>
-        public IActorRef? Entity { get; set; }
-        /// <summary>Operator resets that arrived while the key was down, delivered when its actor is back.</summary>
-        public List<(ProviderCommands.ResetKey Reset, IActorRef ReplyTo)> PendingResets { get; } = [];
-    }
-
-    private sealed class StoppingKey(IActorRef handle)
-    {
-        public IActorRef Handle { get; } = handle;
-        public (ApiKeyCredential Credential, IActorRef? Owner)? Restart { get; set; }
     }
 
     /// <summary>A key's success batch went from empty to not empty: flush the batches within the usage flush interval.</summary>
