@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Akka.Hosting;
 using Akka.Streams;
 using Durar.Actors.Chat;
@@ -30,44 +31,31 @@ public static partial class ChatCompletionsApi
         ParsedChatRequest parsed;
         RunPlan plan;
         var sessionKey = context.Request.Headers[DurarHeaders.SessionKey].ToString();
+        // The body stays parsed until the answer is written: the request forwards it to the upstream field for field.
+        JsonDocument? doc = null;
         try
         {
-            if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
-                throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
-            using var doc = await JsonBody.ReadAsync(context);
-            parsed = ChatRequestParser.Parse(doc.RootElement);
-            plan = Plan(resolver, parsed);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context.Response);
-            return;
-        }
-
-        if (sessionKey.Length > 0)
-        {
-            // Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn;
-            // a client that sends the whole conversation keeps managing history itself.
-            var request = parsed.Request;
-            var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
-            var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
-            IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
-            var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
             try
             {
-                await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
-                    services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
-                    send, request.Stream, request.IncludeUsage);
+                if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
+                    throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
+                doc = await JsonBody.ReadAsync(context);
+                parsed = ChatRequestParser.Parse(doc.RootElement);
+                plan = Plan(resolver, parsed);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (ApiErrorException e)
             {
-                LogClientGone(logger, context.TraceIdentifier);
+                await e.Error.WriteAsync(context.Response);
+                return;
             }
-            return;
-        }
 
-        try
-        {
+            if (sessionKey.Length > 0)
+            {
+                // The session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
+                await RunInSessionAsync(context, sessionKey, ChatRequestParser.Parse(doc.RootElement.Clone()), services);
+                return;
+            }
+
             if (parsed.Request.Stream) await StreamAsync(context, runner, plan, parsed.Request, ct);
             else await CompleteAsync(context, runner, plan, parsed.Request, ct);
         }
@@ -75,6 +63,26 @@ public static partial class ChatCompletionsApi
         {
             LogClientGone(logger, context.TraceIdentifier);
         }
+        finally
+        {
+            doc?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn; a client
+    /// that sends the whole conversation keeps managing history itself.
+    /// </summary>
+    private static async Task RunInSessionAsync(HttpContext context, string sessionKey, ParsedChatRequest parsed, IServiceProvider services)
+    {
+        var request = parsed.Request;
+        var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
+        var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
+        IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
+        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
+        await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
+            services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
+            send, request.Stream, request.IncludeUsage);
     }
 
     /// <summary>The run's value, or null once its failure has been written (with the number of attempts it took).</summary>
