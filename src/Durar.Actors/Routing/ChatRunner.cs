@@ -13,41 +13,41 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Routing;
 
 /// <summary>
-/// Runs one chat request over its candidate chain (reference sections E, H, I). It is the edge between HTTP and the actors:
-/// it leases keys from the provider actors' published view (<see cref="KeyLeaseBoard"/>: no message for a plain key; an Ask
-/// only for what the actors must decide — probes, OAuth and rpm keys, "no key" answers), calls the transport itself so tokens never pass
-/// through an actor mailbox, hands a stream to the caller as the transport's own async stream (no graph materialized per
-/// request: Akka.Streams is for the session fan-out), and reports every attempt's outcome to the key actor.
-/// <list type="bullet">
-/// <item>rate limit → the provider's next key at once (no sleep);</item>
-/// <item>overloaded / server error / timeout → same-model retry with jittered backoff (1 s doubling to 30 s), bounded;</item>
-/// <item>other failover reasons → the next candidate; context overflow and refusals stop the chain;</item>
-/// <item>candidates whose keys are all cooling go after runnable ones and are then probed (throttled);</item>
-/// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
-/// </list>
+/// Runs one chat request, as a completion or a stream, over its candidate chain. The run itself (leases, rotation, retries,
+/// cooldown probes, the failover budget, outcome reports) is the <see cref="RunLoop"/> every kind of request shares; this
+/// class is only what one chat attempt does. A stream is handed to the caller as the transport's own async stream (no graph
+/// materialized per request: Akka.Streams is for the session fan-out), held back until its first output so that an error
+/// before it can still fail over, and committed after it.
 /// </summary>
-public sealed partial class ChatRunner(
-    IActorRef providers,
-    TransportRegistry transports,
-    GatewaySettings gateway,
-    ILogger<ChatRunner> logger,
-    TimeProvider? time = null,
-    KeyLeaseBoard? board = null)
+public sealed class ChatRunner
 {
-    private readonly FailoverSettings _failover = gateway.Failover;
-    private readonly KeyLeaseClient _keys = new(providers, gateway.AskTimeout, board);
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly RunLoop _run;
+    private readonly Func<string, IChatTransport?> _transportFor;
+
+    /// <summary>Chat over a shared <see cref="RunLoop"/> (the hosting wiring: chat and embeddings run the same loop).</summary>
+    public ChatRunner(RunLoop run, TransportRegistry transports)
+    {
+        _run = run;
+        _transportFor = transports.Find;
+    }
+
+    /// <summary>Chat with a run loop of its own.</summary>
+    public ChatRunner(IActorRef providers, TransportRegistry transports, GatewaySettings gateway, ILogger<ChatRunner> logger,
+        TimeProvider? time = null, KeyLeaseBoard? board = null)
+        : this(new RunLoop(providers, gateway, logger, time, board), transports)
+    {
+    }
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        _run.RunAsync<IChatTransport, CompletionRun>(plan, _transportFor, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
+            _run.Keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
             return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
-        });
+        }, ct);
 
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        _run.RunAsync<IChatTransport, StreamingRun>(plan, _transportFor, async (candidate, transport, key, attemptCt, attempts) =>
         {
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
@@ -77,220 +77,11 @@ public sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate, attempts)
+            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_run.Keys, key, candidate, hints)), candidate, attempts)
                 { KeyId = key.KeyId };
-        });
+        }, ct);
 
-    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
-
-    private enum Step { Succeeded, NextCandidate, Cooling, Stop }
-
-    /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
-    {
-        var run = new RunState(plan, _time);
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer.
-        using var budgetTimer = _time.CreateTimer(CancelBudget, budget, _failover.Budget, Timeout.InfiniteTimeSpan);
-        // queueWhenCooling: one bounded wait window for the whole request. A key's recovery time can move a little after the
-        // wait starts (the node's provisional cooldown is replaced by the key actor's own, computed a moment later), so the
-        // request may wait again inside the window rather than answer 429 a few milliseconds early.
-        DateTimeOffset? queueDeadline = null;
-        while (true)
-        {
-            List<ResolvedModel>? cooling = null;
-            for (var i = 0; i < plan.Candidates.Length; i++)
-            {
-                var (step, value) = await TryCandidateAsync(run, plan.Candidates[i], i, ProbeMode.None, attempt, budget.Token, ct).ConfigureAwait(false);
-                if (step == Step.Succeeded) return value!;
-                if (step == Step.Stop) return run.Exhausted();
-                if (step == Step.Cooling) (cooling ??= []).Add(plan.Candidates[i]);
-            }
-            // Every runnable candidate failed: probe the cooling ones (at most one probe per provider per interval).
-            foreach (var candidate in cooling ?? [])
-            {
-                var probe = candidate == plan.Requested ? ProbeMode.PrimaryMargin : ProbeMode.Throttled;
-                var (step, value) = await TryCandidateAsync(run, candidate, plan.Candidates.IndexOf(candidate), probe, attempt, budget.Token, ct).ConfigureAwait(false);
-                if (step == Step.Succeeded) return value!;
-                if (step == Step.Stop) return run.Exhausted();
-            }
-            // Optionally wait for the first key to recover instead of answering 429 at once.
-            if (_failover.QueueWhenCooling && run.AllCooling && run.SoonestRecovery is { } recovery)
-            {
-                var now = _time.GetUtcNow();
-                var first = queueDeadline is null;
-                queueDeadline ??= now + _failover.QueueMaxWait;
-                // At least a short pause per round, so a recovery time already in the past cannot spin; bounded by the window.
-                var wait = recovery - now < MinQueuePause ? MinQueuePause : recovery - now;
-                if (now + wait <= queueDeadline && wait < run.BudgetLeft(_failover.Budget))
-                {
-                    if (first) LogQueued(logger, plan.Requested.ToString(), wait.TotalMilliseconds);
-                    try
-                    {
-                        await Task.Delay(wait, _time, budget.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                    {
-                        return run.Exhausted();
-                    }
-                    run.ResetForRetry();
-                    continue;
-                }
-            }
-            return run.Exhausted();
-        }
-    }
-
-    private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
-
-    private static void CancelBudget(object? budget)
-    {
-        try
-        {
-            ((CancellationTokenSource)budget!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The run ended while the timer was due.
-        }
-    }
-
-    private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
-        CancellationToken budgetToken, CancellationToken ct) where T : class
-    {
-        var transport = transports.Find(candidate.Provider.Api);
-        if (transport is null)
-        {
-            run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Format,
-                $"Provider \"{candidate.Provider.Id}\" uses api \"{candidate.Provider.Api}\", which this build has no transport for.", null));
-            return (Step.NextCandidate, null);
-        }
-        var laterCandidates = index < run.Plan.Candidates.Length - 1;
-        var tried = ImmutableHashSet<string>.Empty;
-        var transientRetries = 0;
-        KeyLease? retryKey = null;
-        var retryDelay = TimeSpan.Zero;
-        while (true)
-        {
-            if (retryDelay > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(retryDelay, _time, budgetToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    return BudgetSpent<T>(run, candidate, ct);
-                }
-                retryDelay = TimeSpan.Zero;
-            }
-            if (budgetToken.IsCancellationRequested) return BudgetSpent<T>(run, candidate, ct);
-            KeyLease key;
-            if (retryKey is not null)
-            {
-                key = retryKey; // a same-model transient retry reuses its key: no rotation for non-rate-limit errors
-                retryKey = null;
-            }
-            else
-            {
-                var lease = await _keys.LeaseAsync(candidate, tried, probe, run.Plan.PreferredKeyId, ct).ConfigureAwait(false);
-                if (lease is NoKeyAvailable none)
-                {
-                    if (!tried.IsEmpty) return (Step.NextCandidate, null); // every key of this provider was spent
-                    if (none.Cooling)
-                    {
-                        run.NoteCooling(candidate, none);
-                        return (probe == ProbeMode.None ? Step.Cooling : Step.NextCandidate, null);
-                    }
-                    run.Add(new AttemptRecord(candidate.ToString(), null, none.Reason, none.Message, null) { NoKeys = true });
-                    return (Step.NextCandidate, null);
-                }
-                key = (KeyLease)lease;
-            }
-
-            try
-            {
-                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
-                if (run.Attempts.Count > 0)
-                {
-                    // A model fallback is news; another key or a retry of the same model is routine (the key actors log
-                    // their own state changes), and at Information it would be two lines per request in a 429 storm.
-                    if (candidate == run.Plan.Requested) LogAnsweredAfterRetry(logger, candidate.ToString(), run.Attempts.Count + 1);
-                    else LogFallbackSucceeded(logger, run.Plan.Requested.ToString(), candidate.ToString(), run.Attempts.Count + 1);
-                }
-                return (Step.Succeeded, result);
-            }
-            catch (UpstreamException e)
-            {
-                tried = tried.Add(key.KeyId); // only a failed attempt's key matters to the next lease (no set on the happy path)
-                var reason = FailureClassifier.Classify(e.Failure);
-                _keys.Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
-                run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
-                    { RetryAfter = e.Hints.RetryAfter });
-                if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
-                {
-                    LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);
-                    return (Step.Stop, null);
-                }
-                // Classified once: a rate limit always rotates; only the rarer reasons need the rotation rules' second look.
-                if (reason == FailoverReason.RateLimit || (reason != FailoverReason.Overloaded && FailureClassifier.IsKeyRotationTrigger(e.Failure)))
-                {
-                    LogKeyRotation(logger, candidate.ToString(), key.KeyId, reason.ToWireName(), e.Failure.Message);
-                    continue; // next key at once
-                }
-                if (FailoverReasons.IsTransient(reason))
-                {
-                    var allowed = laterCandidates ? _failover.TransientRetriesBeforeFallback : _failover.MaxTransientRetries;
-                    var delay = BackoffDelay(transientRetries, e.Hints.RetryAfter);
-                    // A Retry-After longer than the cap fails over instead of waiting.
-                    var longWait = e.Hints.RetryAfter is { } ra && ra > _failover.MaxRetryAfter;
-                    if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_failover.Budget))
-                    {
-                        transientRetries++;
-                        LogRetry(logger, candidate.ToString(), reason.ToWireName(), transientRetries, delay.TotalMilliseconds);
-                        retryDelay = delay;
-                        retryKey = key;
-                        continue;
-                    }
-                }
-                LogStep(logger, candidate.ToString(), laterCandidates ? run.Plan.Candidates[index + 1].ToString() : "(exhausted)", reason.ToWireName(), e.Failure.Message);
-                return (Step.NextCandidate, null);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
-                throw;
-            }
-            catch (OperationCanceledException) when (budgetToken.IsCancellationRequested)
-            {
-                _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
-                return BudgetSpent<T>(run, candidate, ct);
-            }
-        }
-    }
-
-    private (Step, T?) BudgetSpent<T>(RunState run, ResolvedModel candidate, CancellationToken ct) where T : class
-    {
-        ct.ThrowIfCancellationRequested();
-        run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
-            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
-        return (Step.Stop, null);
-    }
-
-    /// <summary>min(max, base·2^n) with jitter ×(0.5–1.5), floored by the provider's Retry-After.</summary>
-    private TimeSpan BackoffDelay(int retry, TimeSpan? retryAfter)
-    {
-        var exp = Math.Min(_failover.RetryMaxDelay.TotalMilliseconds, _failover.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, retry));
-        var jittered = TimeSpan.FromMilliseconds(exp * (0.5 + Random.Shared.NextDouble()));
-        return retryAfter is { } ra && ra > jittered ? ra : jittered;
-    }
-
-    private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request)
-    {
-        var idle = candidate.Provider.Local ? gateway.LocalIdleTimeout : gateway.CloudIdleTimeout;
-        if (candidate.Provider.TimeoutSeconds is > 0 and var seconds && TimeSpan.FromSeconds(seconds) > idle)
-            idle = TimeSpan.FromSeconds(seconds);
-        return new UpstreamCall(candidate, key.Secret, request, idle);
-    }
+    private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request) =>
+        new(candidate, key.Secret, request, _run.IdleTimeout(candidate));
 
 }
