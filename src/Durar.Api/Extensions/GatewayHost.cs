@@ -59,6 +59,7 @@ public static class GatewayHost
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapChatCompletions();
+        app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();
         app.MapAuthProfiles();
