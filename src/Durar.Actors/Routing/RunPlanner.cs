@@ -57,7 +57,7 @@ public static class RunPlanner
             }
             if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
         }
-        return new RunPlan(candidates.ToImmutable());
+        return new RunPlan(candidates.ToImmutable()) { Kind = kind };
     }
 
     /// <summary>Why <paramref name="model"/> cannot serve a request of <paramref name="kind"/>, or null.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
@@ -61,7 +62,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
             : $"All models failed ({records.Count}): " + string.Join(" | ", records.Select(a => $"{a.Model}: {a.Message} ({a.Reason.ToWireName()})"));
 
         if (last.Reason == FailoverReason.ContextOverflow)
-            return new RunFailure(400, "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
+            return new RunFailure(400, Plan.Kind == ModelKind.Embedding
+                    ? $"Context overflow: an input is longer than the model takes ({last.Message}). Split it, or use a model with a larger input limit."
+                    : "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
                 "invalid_request_error", "context_overflow", null, [.. records]);
 
         var rateLimited = records.All(r => r.Reason == FailoverReason.RateLimit);
