@@ -24,8 +24,8 @@ public static partial class ChatCompletionsApi
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger,
-        IServiceProvider services)
+    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
+        ILogger<ChatRunner> logger, IServiceProvider services)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
@@ -56,8 +56,11 @@ public static partial class ChatCompletionsApi
                 return;
             }
 
-            if (parsed.Request.Stream) await StreamAsync(context, runner, plan, parsed.Request, ct);
-            else await CompleteAsync(context, runner, plan, parsed.Request, ct);
+            // A stateless request gets the configured thinking and fast mode, exactly as a session turn does (its own
+            // reasoning_effort and service_tier win).
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            if (request.Stream) await StreamAsync(context, runner, plan, request, ct);
+            else await CompleteAsync(context, runner, plan, request, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -91,6 +94,7 @@ public static partial class ChatCompletionsApi
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
         context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
         await ToApiError(failure).WriteAsync(context.Response);
         return null;
     }
@@ -99,7 +103,7 @@ public static partial class ChatCompletionsApi
     {
         if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct)) is not { } run) return;
         var model = run.Model.ToString();
-        SetRunHeaders(context.Response, model, run.Attempts);
+        SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
     }
@@ -109,7 +113,7 @@ public static partial class ChatCompletionsApi
         if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct)) is not { } run) return;
         var response = context.Response;
         var model = run.Model.ToString();
-        SetRunHeaders(response, model, run.Attempts);
+        SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
         SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         try
@@ -138,14 +142,22 @@ public static partial class ChatCompletionsApi
         }
     }
 
-    private static void SetRunHeaders(HttpResponse response, string model, int attempts)
+    /// <summary>
+    /// The gateway's headers, then the upstream's that a client reads (its request id, processing time, rate-limit
+    /// figures); an upstream header never replaces one of the gateway's.
+    /// </summary>
+    internal static void SetRunHeaders(HttpResponse response, string model, int attempts, UpstreamHeaders upstream,
+        System.Collections.Immutable.ImmutableArray<string> dropped)
     {
+        foreach (var (name, value) in upstream.Values)
+            if (!response.Headers.ContainsKey(name)) response.Headers[name] = value;
         response.Headers[DurarHeaders.Model] = model;
         response.Headers[DurarHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!dropped.IsDefaultOrEmpty) response.Headers[DurarHeaders.Dropped] = string.Join(',', dropped);
     }
 
     internal static ApiError ToApiError(RunFailure failure) =>
-        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code) { RetryAfter = failure.RetryAfter };
+        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code, failure.Param) { RetryAfter = failure.RetryAfter };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during request {TraceId}")]
     private static partial void LogClientGone(ILogger logger, string traceId);

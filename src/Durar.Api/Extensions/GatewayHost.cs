@@ -54,6 +54,7 @@ public static class GatewayHost
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
 
         var app = builder.Build();
+        app.UseJsonErrors();
         var drain = app.Services.GetRequiredService<GatewayDrain>();
         app.Use(drain.InvokeAsync);
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());
