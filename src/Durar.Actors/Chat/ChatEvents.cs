@@ -12,8 +12,11 @@ namespace Durar.Actors.Chat;
 /// </summary>
 public abstract record ChatEvent : IDurarWireMessage;
 
-/// <summary>First event of every stream: the upstream accepted the request (headers received).</summary>
-public sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
+/// <summary>
+/// First event of every upstream stream: the upstream accepted the request (headers received). The run consumes it, so it
+/// never reaches a reader of a reply.
+/// </summary>
+internal sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
 {
     /// <summary>Response headers to pass on to the client.</summary>
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;

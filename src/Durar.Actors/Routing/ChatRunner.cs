@@ -26,7 +26,7 @@ namespace Durar.Actors.Routing;
 /// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
 /// </list>
 /// </summary>
-public sealed partial class ChatRunner(
+internal sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,
