@@ -1,4 +1,3 @@
-using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Durar.Actors.Configuration;
@@ -43,6 +42,8 @@ public static class SampleHost
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
+                // What Akka writes to stdout itself once the host's logging has stopped (remoting's last words at shutdown).
+                .AddHocon("akka.stdout-loglevel = WARNING", HoconAddMode.Prepend)
                 // Durar's actors journal key health and sessions: its journal (SQLite in dataDir) and its serializers.
                 .WithDurarPersistence(PersistenceOptions.FromConfig(durarConfig, dataDir))
                 // Sessions are Cluster Sharding entities, so the system runs Akka.Cluster: a single node that joins itself,
