@@ -13,8 +13,8 @@ namespace Durar.Actors.Chat;
 public abstract record ChatEvent : IDurarWireMessage;
 
 /// <summary>
-/// First event of every upstream stream: the upstream accepted the request (headers received). The run consumes it, so it
-/// never reaches a reader of a reply.
+/// First event of every upstream stream: the upstream accepted the request (headers received). Internal: the run reads it
+/// (rate-limit hints, headers); a reader of a reply has nothing to do with it.
 /// </summary>
 internal sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
 {
