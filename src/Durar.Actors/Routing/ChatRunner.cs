@@ -39,15 +39,15 @@ public sealed partial class ChatRunner(
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, run) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
-            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
+            return new CompletionRun(completion, candidate, run.Attempts.Count + 1) { KeyId = key.KeyId, Failures = run.Failures };
         });
 
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, run) =>
         {
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
@@ -77,11 +77,12 @@ public sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate, attempts)
-                { KeyId = key.KeyId };
+            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate,
+                run.Attempts.Count + 1) { KeyId = key.KeyId, Failures = run.Failures };
         });
 
-    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
+    /// <summary>One attempt; <paramref name="run"/> holds the attempts that failed before it (its answer carries them).</summary>
+    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, RunState run);
 
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
@@ -210,7 +211,7 @@ public sealed partial class ChatRunner(
 
             try
             {
-                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
+                var result = await attempt(candidate, transport, key, budgetToken, run).ConfigureAwait(false);
                 if (run.Attempts.Count > 0)
                 {
                     // A model fallback is news; another key or a retry of the same model is routine (the key actors log

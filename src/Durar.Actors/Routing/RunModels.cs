@@ -26,6 +26,8 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public DateTimeOffset? RetryAfterAt { get; init; }
     /// <summary>The provider has no usable credential at all (not configured, or outside <c>auth.order</c>).</summary>
     public bool NoKeys { get; init; }
+    /// <summary>Time from the start of the run to the end of this attempt (the operator dashboard shows where a run's time went).</summary>
+    public TimeSpan Elapsed { get; init; }
 }
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
@@ -44,6 +46,8 @@ public sealed record RunFailure(
 public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
+    /// <summary>The attempts that failed before the one that answered, in order (empty when the first attempt answered).</summary>
+    public ImmutableArray<AttemptRecord> Failures { get; init; } = [];
 }
 
 /// <summary>
@@ -53,6 +57,8 @@ public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Mode
 public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
+    /// <summary>The attempts that failed before the one that answered, in order (empty when the first attempt answered).</summary>
+    public ImmutableArray<AttemptRecord> Failures { get; init; } = [];
 }
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>

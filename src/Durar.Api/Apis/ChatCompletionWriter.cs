@@ -89,7 +89,8 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     /// false when the caller returns right after: the closing frames then go out with the server's end of the response
     /// (the chunked terminator) in one write instead of two.
     /// </param>
-    public async Task WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
+    /// <returns>The usage the upstream reported, if any.</returns>
+    public async Task<TokenUsage?> WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
         bool flushAtEnd = true)
     {
         using var w = new Utf8JsonWriter(pipe, Options);
@@ -173,6 +174,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
             }, usage ?? TokenUsage.Zero, choicesWritten: true);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
+        return usage;
     }
 
     private static async ValueTask Settle(ValueTask<bool> next)
