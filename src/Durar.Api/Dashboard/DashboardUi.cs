@@ -27,7 +27,7 @@ internal static class DashboardUi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/ui", (HttpContext context) => Results.Redirect("/ui/"));
+        // Also matches /ui itself (routing ignores a trailing slash): that one is redirected, so the page's relative URLs resolve.
         app.MapGet("/ui/{*path}", ServeAsync);
     }
 
@@ -39,6 +39,11 @@ internal static class DashboardUi
             response.StatusCode = StatusCodes.Status403Forbidden;
             response.ContentType = "text/plain; charset=utf-8";
             await response.WriteAsync("The dashboard needs a gateway token (gateway.auth.token or DURAR_GATEWAY_TOKEN) when opened from another host.");
+            return;
+        }
+        if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
+        {
+            response.Redirect(context.Request.PathBase + "/ui/");
             return;
         }
         if (!Files.TryGetValue(string.IsNullOrEmpty(path) ? "index.html" : path, out var file))
