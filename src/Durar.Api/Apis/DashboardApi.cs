@@ -71,7 +71,7 @@ public static class DashboardApi
                         w.Flush();
                         pipe.Write("\n\n"u8);
                     }
-                    await pipe.FlushAsync(stop.Token);
+                    if ((await pipe.FlushAsync(stop.Token)).IsCompleted) return; // the connection is gone
                 }
             }
             catch (DashboardLaggingException e)
@@ -82,6 +82,10 @@ public static class DashboardApi
             {
                 end = new ApiError(503, "This gateway node is shutting down; the dashboard reconnects to another node.", "api_error",
                     GatewayDrain.ShuttingDownCode);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return; // the page was closed: nothing to tell it
             }
             if (end is not null)
             {
