@@ -7,6 +7,9 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>The operator dashboard's feed on each gateway node (key changes, totals samples, cluster membership).</summary>
+    public const string DashboardFeed = "dashboard-feed";
+
     /// <summary>The cluster role of every gateway node: the session shards and cluster-wide actors run on nodes with it.</summary>
     public const string NodeRole = "durar";
 

@@ -41,11 +41,16 @@ internal sealed partial class ChatRunner(
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, run) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
-            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId, Dropped = transport.Dropped(request, candidate) };
+            return new CompletionRun(completion, candidate, run.Attempts.Count + 1)
+            {
+                KeyId = key.KeyId,
+                Dropped = transport.Dropped(request, candidate),
+                Failures = run.Failures,
+            };
         });
 
     /// <summary>
@@ -65,7 +70,7 @@ internal sealed partial class ChatRunner(
     }
 
     private Task<RunResult<StreamingRun>> StreamOnceAsync(RunPlan plan, ChatRequest original, RunDeadline deadline, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, run) =>
         {
             var request = StreamContinuation.RequestFor(candidate, original);
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
@@ -100,15 +105,17 @@ internal sealed partial class ChatRunner(
                 throw;
             }
             var reporter = new CommittedStream.OutcomeReporter(_keys, key, candidate, opened?.Hints ?? UpstreamException.NoHints);
-            return new StreamingRun(CommittedStream.Continue(meta, first, events, upstream, reporter, deadline), candidate, attempts)
+            return new StreamingRun(CommittedStream.Continue(meta, first, events, upstream, reporter, deadline), candidate, run.Attempts.Count + 1)
             {
                 KeyId = key.KeyId,
                 Headers = opened?.Headers ?? UpstreamHeaders.None,
                 Dropped = transport.Dropped(request, candidate),
+                Failures = run.Failures,
             };
         });
 
-    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
+    /// <summary>One attempt; <paramref name="run"/> holds the attempts that failed before it (its answer carries them).</summary>
+    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, RunState run);
 
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
@@ -239,7 +246,7 @@ internal sealed partial class ChatRunner(
 
             try
             {
-                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
+                var result = await attempt(candidate, transport, key, budgetToken, run).ConfigureAwait(false);
                 if (run.Attempts.Count > 0)
                 {
                     // A model fallback is news; another key or a retry of the same model is routine (the key actors log

@@ -4,6 +4,7 @@ using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
+using Durar.Api.Dashboard;
 using Durar.Persistence;
 using Serilog;
 using Serilog.Events;
@@ -47,7 +48,9 @@ public static class GatewayHost
 
         // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
         var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
-        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend));
+        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend)
+            .WithDurarDashboard());
+        builder.Services.AddSingleton(new DashboardFeed(settings.Dashboard, TimeProvider.System));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
         builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
@@ -65,6 +68,7 @@ public static class GatewayHost
         app.MapAuthProfiles();
         app.MapSessions();
         app.MapCluster();
+        app.MapDashboard(settings.Dashboard);
         return app;
     }
 
