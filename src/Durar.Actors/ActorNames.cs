@@ -7,6 +7,9 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>The actor that counts this node's dead letters for the <c>akka.dead_letters</c> metric.</summary>
+    public const string DeadLetterMeter = "dead-letter-meter";
+
     /// <summary>The cluster role of every gateway node: the session shards and cluster-wide actors run on nodes with it.</summary>
     public const string NodeRole = "durar";
 

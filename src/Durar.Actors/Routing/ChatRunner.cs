@@ -9,6 +9,7 @@ using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.Logging;
 using Durar.Actors.Chat;
+using Durar.Actors.Telemetry;
 
 namespace Durar.Actors.Routing;
 
@@ -32,22 +33,25 @@ public sealed partial class ChatRunner(
     GatewaySettings gateway,
     ILogger<ChatRunner> logger,
     TimeProvider? time = null,
-    KeyLeaseBoard? board = null)
+    KeyLeaseBoard? board = null,
+    DurarTelemetry? telemetry = null)
 {
     private readonly FailoverSettings _failover = gateway.Failover;
     private readonly KeyLeaseClient _keys = new(providers, gateway.AskTimeout, board);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
-            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
+            var cost = ModelPricing.Cost(completion.Usage, candidate);
+            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = cost });
+            trace.Succeeded(completion.Usage, cost, completion.UpstreamModel);
+            return new CompletionRun(completion, candidate, run.Attempts.Count + 1) { KeyId = key.KeyId };
         });
 
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
@@ -77,11 +81,13 @@ public sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate, attempts)
-                { KeyId = key.KeyId };
+            trace.FirstOutput(run.Started, run.Plan.Requested);
+            var outcome = new CommittedStream.OutcomeReporter(_keys, key, candidate, hints, trace);
+            return new StreamingRun(CommittedStream.Continue(first, events, upstream, outcome), candidate, run.Attempts.Count + 1) { KeyId = key.KeyId };
         });
 
-    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
+    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, RunState run,
+        AttemptTelemetry trace);
 
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
@@ -141,20 +147,6 @@ public sealed partial class ChatRunner(
         }
     }
 
-    private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
-
-    private static void CancelBudget(object? budget)
-    {
-        try
-        {
-            ((CancellationTokenSource)budget!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The run ended while the timer was due.
-        }
-    }
-
     private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
         CancellationToken budgetToken, CancellationToken ct) where T : class
     {
@@ -208,9 +200,10 @@ public sealed partial class ChatRunner(
                 key = (KeyLease)lease;
             }
 
+            var trace = AttemptTelemetry.Begin(telemetry, _time, candidate, key, run.Attempts.Count + 1);
             try
             {
-                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
+                var result = await attempt(candidate, transport, key, budgetToken, run, trace).ConfigureAwait(false);
                 if (run.Attempts.Count > 0)
                 {
                     // A model fallback is news; another key or a retry of the same model is routine (the key actors log
@@ -229,12 +222,14 @@ public sealed partial class ChatRunner(
                     { RetryAfter = e.Hints.RetryAfter });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {
+                    trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.Stop, e.Failure.Message);
                     LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);
                     return (Step.Stop, null);
                 }
                 // Classified once: a rate limit always rotates; only the rarer reasons need the rotation rules' second look.
                 if (reason == FailoverReason.RateLimit || (reason != FailoverReason.Overloaded && FailureClassifier.IsKeyRotationTrigger(e.Failure)))
                 {
+                    trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.NextKey, e.Failure.Message);
                     LogKeyRotation(logger, candidate.ToString(), key.KeyId, reason.ToWireName(), e.Failure.Message);
                     continue; // next key at once
                 }
@@ -247,42 +242,30 @@ public sealed partial class ChatRunner(
                     if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_failover.Budget))
                     {
                         transientRetries++;
+                        trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.Retry, e.Failure.Message);
                         LogRetry(logger, candidate.ToString(), reason.ToWireName(), transientRetries, delay.TotalMilliseconds);
                         retryDelay = delay;
                         retryKey = key;
                         continue;
                     }
                 }
+                trace.Failed(reason, e.Failure.Status, laterCandidates ? TelemetryNames.Steps.NextModel : TelemetryNames.Steps.Exhausted, e.Failure.Message);
                 LogStep(logger, candidate.ToString(), laterCandidates ? run.Plan.Candidates[index + 1].ToString() : "(exhausted)", reason.ToWireName(), e.Failure.Message);
                 return (Step.NextCandidate, null);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
+                trace.Cancelled();
                 throw;
             }
             catch (OperationCanceledException) when (budgetToken.IsCancellationRequested)
             {
                 _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
+                trace.Cancelled();
                 return BudgetSpent<T>(run, candidate, ct);
             }
         }
-    }
-
-    private (Step, T?) BudgetSpent<T>(RunState run, ResolvedModel candidate, CancellationToken ct) where T : class
-    {
-        ct.ThrowIfCancellationRequested();
-        run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
-            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
-        return (Step.Stop, null);
-    }
-
-    /// <summary>min(max, base·2^n) with jitter ×(0.5–1.5), floored by the provider's Retry-After.</summary>
-    private TimeSpan BackoffDelay(int retry, TimeSpan? retryAfter)
-    {
-        var exp = Math.Min(_failover.RetryMaxDelay.TotalMilliseconds, _failover.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, retry));
-        var jittered = TimeSpan.FromMilliseconds(exp * (0.5 + Random.Shared.NextDouble()));
-        return retryAfter is { } ra && ra > jittered ? ra : jittered;
     }
 
     private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request)

@@ -36,6 +36,7 @@ public static partial class ChatCompletionsApi
                 throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
             using var doc = await JsonBody.ReadAsync(context);
             parsed = ChatRequestParser.Parse(doc.RootElement);
+            Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
             plan = Plan(resolver, parsed);
         }
         catch (ApiErrorException e)
@@ -112,6 +113,7 @@ public static partial class ChatCompletionsApi
         catch (UpstreamException e) when (!ct.IsCancellationRequested)
         {
             var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
+            Telemetry.RequestFacts.Of(context)?.Failed(error.Code);
             await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
         }
     }
