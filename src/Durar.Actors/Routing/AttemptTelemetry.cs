@@ -33,6 +33,30 @@ internal readonly struct AttemptTelemetry
         _keyId = keyId;
     }
 
+    /// <summary>The span of a run that has no request span around it (<c>chat {requested}</c>); null when not recorded.</summary>
+    public static Activity? StartRun(RunPlan plan)
+    {
+        var span = DurarTelemetry.ActivitySource.StartActivity($"{ChatOperation} {plan.Requested}", ActivityKind.Internal);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(OperationName, ChatOperation);
+            span.SetTag(ProviderName, plan.Requested.Provider.Id);
+            span.SetTag(RequestModel, plan.Requested.Model.Id);
+        }
+        return span;
+    }
+
+    /// <summary>Ends a run's own span with its outcome (the error code of a run that produced no answer).</summary>
+    public static void EndRun(Activity? span, RunFailure? failure)
+    {
+        if (span is not { IsAllDataRequested: true }) return;
+        span.SetTag(Outcome, failure?.Code ?? Success);
+        if (failure is null) return;
+        span.SetTag(ErrorType, failure.Code);
+        span.SetTag(Attempts, failure.AttemptCount);
+        span.SetStatus(ActivityStatusCode.Error, failure.Message);
+    }
+
     /// <summary>Starts the attempt's span (when traced) and clock.</summary>
     public static AttemptTelemetry Begin(DurarTelemetry? metrics, TimeProvider time, ResolvedModel model, KeyLease key, int number)
     {

@@ -91,8 +91,23 @@ public sealed partial class ChatRunner(
 
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
+    /// <summary>
+    /// A run inside a span (the HTTP request's) adds its attempts to it; a run outside any (a session turn on its actor, an
+    /// embedder's <c>IChatClient</c> call) opens its own when traced, so its attempts share one trace.
+    /// </summary>
+    private Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class =>
+        Activity.Current is null && DurarTelemetry.ActivitySource.HasListeners() ? RunInSpanAsync(plan, ct, attempt) : RunChainAsync(plan, ct, attempt);
+
+    private async Task<RunResult<T>> RunInSpanAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
+    {
+        using var span = AttemptTelemetry.StartRun(plan);
+        var result = await RunChainAsync(plan, ct, attempt).ConfigureAwait(false);
+        AttemptTelemetry.EndRun(span, result.Failure);
+        return result;
+    }
+
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunChainAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
     {
         var run = new RunState(plan, _time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -4,6 +4,8 @@ using System.Net;
 using Durar.Actors.Telemetry;
 using Durar.Api.Telemetry;
 using Durar.Testing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using static Durar.Api.Tests.Resilience.ResilienceClient;
@@ -116,6 +118,29 @@ public sealed class TracingSpecs : IDisposable
         Assert.Equal("success", attempt.GetTagItem(TelemetryNames.Outcome));
         Assert.Equal(1, server.GetTagItem(TelemetryNames.Attempts));
         Assert.True(attempt.StartTimeUtc + attempt.Duration <= server.StartTimeUtc + server.Duration, "the attempt ends inside the request");
+    }
+
+    [Fact]
+    public async Task Should_open_a_run_span_for_a_run_outside_any_request_span()
+    {
+        await using var gw = await GatewayHarness.StartAsync(TwoKeys("trc3"));
+        gw.Fake.Script = r => r.ApiKey == KeyA ? FakeResponse.RateLimited() : new FakeResponse { Text = "embedded" };
+        var chat = gw.Services.GetRequiredService<IChatClient>();
+        Assert.Null(Activity.Current);
+
+        var answer = await chat.GetResponseAsync("hi", new ChatOptions { ModelId = "trc3/m1" });
+
+        Assert.Equal("embedded", answer.Text);
+        var run = await Eventually.Until(
+            () => Task.FromResult(_spans.Where(s => s.Kind == ActivityKind.Internal && Equals(s.GetTagItem(TelemetryNames.ProviderName), "trc3")).ToList()),
+            s => s.Count == 1, "the run's span", TimeSpan.FromSeconds(10));
+        var root = run[0];
+        Assert.Equal(default, root.ParentSpanId);
+        Assert.Equal("chat trc3/m1", root.DisplayName);
+        Assert.Equal("success", root.GetTagItem(TelemetryNames.Outcome));
+        var attempts = _spans.Where(s => s.TraceId == root.TraceId && s.Kind == ActivityKind.Client).ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal(root.SpanId, a.ParentSpanId));
     }
 
     /// <summary>The exporter's collection: gateways of other specs end spans on other threads at the same time.</summary>
