@@ -15,6 +15,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
     private List<(ResolvedModel Candidate, NoKeyAvailable Answer)>? _cooling;
 
     public RunPlan Plan { get; } = plan;
+
+    /// <summary>When the run started, as a timestamp of its <see cref="TimeProvider"/> (for time to first token).</summary>
+    public long Started => _started;
     public IReadOnlyList<AttemptRecord> Attempts => _attempts ?? (IReadOnlyList<AttemptRecord>)[];
 
     public void Add(AttemptRecord attempt) => (_attempts ??= []).Add(attempt with { Elapsed = time.GetElapsedTime(_started) });

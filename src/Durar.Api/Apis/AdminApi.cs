@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -32,9 +31,7 @@ public static class AdminApi
         app.MapGroup("/v1/admin").AddEndpointFilter(async (ctx, next) =>
         {
             var auth = ctx.HttpContext.RequestServices.GetRequiredService<GatewayAuth>();
-            if (!auth.Enabled && ctx.HttpContext.Connection.RemoteIpAddress is { } ip && !IPAddress.IsLoopback(ip))
-                return new ErrorResult(new ApiError(403, "Admin routes need a gateway token (gateway.auth.token) when called from another host.",
-                    "permission_error", "admin_requires_token"));
+            if (auth.AdminRefusal(ctx.HttpContext) is { } refusal) return new ErrorResult(refusal);
             return await next(ctx);
         });
 

@@ -43,6 +43,7 @@ public static partial class ChatCompletionsApi
                 var continueStream = ContinueHeader(context.Request);
                 doc = await JsonBody.ReadAsync(context);
                 parsed = ChatRequestParser.Parse(doc.RootElement);
+                Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
             }
@@ -139,6 +140,7 @@ public static partial class ChatCompletionsApi
         {
             outcome = "stream_error";
             failed = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
+            Telemetry.RequestFacts.Of(context)?.Failed(failed.Code);
             await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, failed, ct);
         }
         finally

@@ -44,13 +44,14 @@ public sealed class DashboardApiSpecs
         var reply = await gw.ChatAsync("dsh/m1");
         Assert.Equal(HttpStatusCode.OK, reply.Status);
 
-        var key = await events.NextAsync("key", e => e.GetProperty("key").GetProperty("id").GetString() == IdA
-            && e.GetProperty("key").GetProperty("state").GetString() == "cooling");
+        var seen = await events.AllAsync(
+            ("key", e => e.GetProperty("key").GetProperty("id").GetString() == IdA && e.GetProperty("key").GetProperty("state").GetString() == "cooling"),
+            ("request", null));
+        var (key, request) = (seen[0], seen[1]);
         Assert.Equal("dsh", key.GetProperty("provider").GetString());
         Assert.Equal("rate_limit", key.GetProperty("key").GetProperty("reason").GetString());
         Assert.True(key.GetProperty("key").Until() > DateTimeOffset.Parse(key.GetProperty("now").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
 
-        var request = await events.NextAsync("request");
         Assert.Equal("dsh/m1", request.GetProperty("model").GetString());
         Assert.Equal(IdB, request.GetProperty("keyId").GetString());
         Assert.Equal(200, request.GetProperty("status").GetInt32());

@@ -51,6 +51,33 @@ internal sealed class EventStreamReader : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first event matching each of <paramref name="wanted"/>, in whatever order they arrive (events pushed by different
+    /// actors, such as a key change and the request that caused it, have no order between them).
+    /// </summary>
+    public async Task<JsonElement[]> AllAsync(params (string Name, Func<JsonElement, bool>? Match)[] wanted)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var found = new JsonElement?[wanted.Length];
+        var skipped = new List<string>();
+        try
+        {
+            while (found.Any(f => f is null))
+            {
+                var (n, data) = await _events.Reader.ReadAsync(limit.Token);
+                var i = Array.FindIndex(wanted, w => w.Name == n && (w.Match is null || w.Match(data)));
+                if (i >= 0 && found[i] is null) found[i] = data;
+                else skipped.Add($"{n}: {Shorten(data.GetRawText())}");
+            }
+            return found.Select(f => f!.Value).ToArray();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+            var missing = string.Join(", ", wanted.Where((_, i) => found[i] is null).Select(w => w.Name));
+            throw new Xunit.Sdk.XunitException($"no matching `{missing}` event; got:\n{string.Join("\n", skipped)}");
+        }
+    }
+
     private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
 
     private async Task ReadAsync()
