@@ -22,6 +22,8 @@ namespace Durar.Actors.Routing;
 /// <item>rate limit → the provider's next key at once (no sleep);</item>
 /// <item>overloaded / server error / timeout → same-model retry with jittered backoff (1 s doubling to 30 s), bounded;</item>
 /// <item>other failover reasons → the next candidate; context overflow and refusals stop the chain;</item>
+/// <item>a candidate whose wire cannot carry a field of the request is skipped before any key is leased (next candidate; 400
+/// naming the field when none can carry it);</item>
 /// <item>candidates whose keys are all cooling go after runnable ones and are then probed (throttled);</item>
 /// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
 /// </list>
@@ -41,7 +43,7 @@ public sealed partial class ChatRunner(
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, request, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
@@ -51,7 +53,7 @@ public sealed partial class ChatRunner(
     public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
     {
         var deadline = RunDeadline.Start(_time, runTimeoutSeconds);
-        return RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        return RunAsync<StreamingRun>(plan, request, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
@@ -99,9 +101,9 @@ public sealed partial class ChatRunner(
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, ChatRequest request, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
     {
-        var run = new RunState(plan, _time);
+        var run = new RunState(plan, _time, request);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
         // (agents.defaults.timeoutSeconds) caps it.
@@ -178,6 +180,12 @@ public sealed partial class ChatRunner(
         {
             run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Format,
                 $"Provider \"{candidate.Provider.Id}\" uses api \"{candidate.Provider.Api}\", which this build has no transport for.", null));
+            return (Step.NextCandidate, null);
+        }
+        if (run.Unsupported(candidate, transport) is { } unsupported)
+        {
+            // Not an upstream failure: no key is leased or reported, no other key of this provider is tried.
+            LogUnsupported(logger, candidate.ToString(), unsupported.Param);
             return (Step.NextCandidate, null);
         }
         var laterCandidates = index < run.Plan.Candidates.Length - 1;
