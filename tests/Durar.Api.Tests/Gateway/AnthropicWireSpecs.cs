@@ -183,6 +183,21 @@ public sealed class AnthropicWireSpecs
         Assert.Equal(2, Assert.Single(gw.Fake.Requests, r => r.Wire == "openai").Json.RootElement.GetProperty("n").GetInt32());
     }
 
+    [Fact]
+    public async Task Should_keep_the_client_reasoning_effort_inside_a_session()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        var request = gw.Post("v1/chat/completions",
+            $$"""{"model":"{{Model}}","reasoning_effort":"minimal","messages":[{"role":"user","content":"think a little"}]}""");
+        request.Headers.Add("x-durar-session-key", "anthropic-effort");
+
+        using var response = await gw.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The session's own level is off for this model: the thinking is the client's reasoning_effort.
+        Assert.Equal(1024, Assert.Single(gw.Fake.Requests).Json.RootElement.GetProperty("thinking").GetProperty("budget_tokens").GetInt32());
+    }
+
     private static ChatCompletionOptions Structured() => new()
     {
         ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("weather", BinaryData.FromString(Schema), jsonSchemaIsStrict: true),

@@ -42,6 +42,24 @@ internal sealed class AnthropicMessagesTransport(IHttpClientFactory httpClients,
 
     protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream) => AnthropicRequestWriter.Write(w, call, stream);
 
+    /// <summary>The common error shapes, plus Anthropic's <c>error.param</c> when it names one.</summary>
+    protected override Resilience.UpstreamFailure ErrorFailure(HttpResponseMessage response, string body, string providerId)
+    {
+        var failure = base.ErrorFailure(response, body, providerId);
+        if (failure.Param is not null || !body.Contains("\"param\"", StringComparison.Ordinal)) return failure;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && AnthropicEvent.Failure(doc.RootElement, providerId).Param is { } param
+                ? failure with { Param = param }
+                : failure;
+        }
+        catch (JsonException)
+        {
+            return failure;
+        }
+    }
+
     protected override IStreamDecoder<AnthropicEvent> NewStreamDecoder(UpstreamCall call) => new AnthropicStreamDecoder(JsonTool(call));
 
     protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call) =>

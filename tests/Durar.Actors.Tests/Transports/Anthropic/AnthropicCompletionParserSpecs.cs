@@ -59,6 +59,16 @@ public sealed class AnthropicCompletionParserSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_keep_anthropic_error_type_and_param_of_an_error_answer()
+    {
+        _h.Fake.Enqueue(new FakeResponse { Status = 400, RawBody = """{"type":"error","error":{"type":"invalid_request_error","message":"bad schema","param":"tools.0.input_schema"}}""" });
+
+        var e = await Assert.ThrowsAsync<UpstreamException>(CompleteAsync);
+
+        Assert.Equal((400, "invalid_request_error", "tools.0.input_schema"), (e.Failure.Status, e.Failure.ErrorType, e.Failure.Param));
+    }
+
+    [Fact]
     public async Task Should_stream_a_whole_json_answer_to_a_streaming_request_with_its_reasoning()
     {
         // An Anthropic-compatible host that ignores "stream": the whole message is the answer, reasoning included.
