@@ -260,7 +260,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal((400, "invalid_request_error", "unsupported_parameter", "logprobs"), (failure.HttpStatus, failure.Type, failure.Code, failure.Param));
         Assert.StartsWith("No model can carry this request (2): ant/claude: `logprobs` = true", failure.Message, StringComparison.Ordinal);
         Assert.Equal(["ant/claude", "ant2/claude2"], failure.Attempts.Select(a => a.Model)); // one record each: no other key was tried
-        Assert.All(failure.Attempts, a => Assert.Equal(((string?)null, "logprobs"), (a.KeyId, a.Param))); // no key was leased
+        Assert.All(failure.Attempts, a => Assert.Equal(((string?)null, "logprobs"), (a.KeyId, a.Unsupported))); // no key was leased
         Assert.Equal(0, _fake.RequestCount);
     }
 
