@@ -184,6 +184,21 @@ public sealed class AnthropicWireSpecs
     }
 
     [Fact]
+    public async Task Should_name_the_ignored_cache_hint_and_a_service_tier_for_another_host_in_x_durar_dropped()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+
+        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
+            $$"""{"model":"{{Model}}","prompt_cache_key":"tenant-1","service_tier":"priority","messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("prompt_cache_key,service_tier", response.Headers.GetValues("x-durar-dropped").Single());
+        var upstream = Assert.Single(gw.Fake.Requests).Json.RootElement;
+        Assert.False(upstream.TryGetProperty("service_tier", out _)); // the fake is not api.anthropic.com
+        Assert.False(upstream.TryGetProperty("prompt_cache_key", out _));
+    }
+
+    [Fact]
     public async Task Should_keep_the_client_reasoning_effort_inside_a_session()
     {
         await using var gw = await GatewayHarness.StartAsync();
