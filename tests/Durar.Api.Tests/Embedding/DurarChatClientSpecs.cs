@@ -149,12 +149,16 @@ public sealed class DurarChatClientSpecs
     public async Task Should_throw_a_run_exception_naming_the_providers_error_when_nothing_answers()
     {
         await using var gw = await GatewayHarness.StartAsync();
-        gw.Fake.Default = FakeResponse.Error(400, "maximum context length is 8192 tokens", code: "context_length_exceeded");
+        gw.Fake.Default = new FakeResponse
+        {
+            Status = 400,
+            RawBody = """{"error":{"message":"maximum context length is 8192 tokens","type":"invalid_request_error","code":"context_length_exceeded","param":"messages"}}""",
+        };
         var client = gw.Services.GetRequiredService<IChatClient>();
 
         var e = await Assert.ThrowsAsync<DurarRunException>(() =>
             client.GetResponseAsync([new ChatMessage(ChatRole.User, "x")], new ChatOptions { ModelId = "fakeoai/gpt-fake" }));
-        Assert.Equal(400, e.Failure.HttpStatus);
+        Assert.Equal((400, "invalid_request_error", "context_length_exceeded", "messages"), (e.Failure.HttpStatus, e.Failure.Type, e.Failure.Code, e.Failure.Param));
         Assert.StartsWith("Context overflow", e.Message);
         Assert.Contains("[fakeoai/gpt-fake answered 400 context_length_exceeded: maximum context length is 8192 tokens]", e.Message);
         Assert.Single(e.Failure.Attempts);
