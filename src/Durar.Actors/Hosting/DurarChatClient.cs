@@ -17,7 +17,7 @@ namespace Durar.Actors.Hosting;
 /// A run without an answer, or a stream that fails after output, throws <see cref="DurarRunException"/>; an unknown or
 /// disallowed model throws <see cref="PlanException"/>.
 /// </summary>
-public sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) : IChatClient
+internal sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) : IChatClient
 {
     /// <inheritdoc cref="ChatResponseMapper.AttemptsKey"/>
     public const string AttemptsProperty = ChatResponseMapper.AttemptsKey;
