@@ -20,13 +20,19 @@ internal sealed record ChatClientCall(string Model, IReadOnlyList<string>? Fallb
 /// <c>AdditionalProperties["strict"]</c> wins), <see cref="ChatOptions.Instructions"/> is a leading system message,
 /// <see cref="HostedWebSearchTool"/> is <c>web_search_options</c>. Other additional properties are body fields: the typed
 /// ones (<c>user</c>, <c>metadata</c>, <c>n</c>, <c>logprobs</c>, <c>top_logprobs</c>, <c>service_tier</c>,
-/// <c>reasoning_effort</c>) are validated as the HTTP parser validates them, <c>fallbacks</c> (or <c>models</c>) steers the
-/// run, and the rest go upstream as written (<see cref="ChatRequest.Extra"/>).
+/// <c>reasoning_effort</c>) are validated as the HTTP parser validates them, <c>fallbacks</c> (or <c>models</c>) and
+/// <see cref="ContinueKey"/> steer the run, and the rest go upstream as written (<see cref="ChatRequest.Extra"/>).
 /// </summary>
 internal static class ChatOptionsMapper
 {
     /// <summary>The additional property that marks schemas strict, as Microsoft.Extensions.AI.OpenAI names it.</summary>
     public const string StrictKey = "strict";
+
+    /// <summary>
+    /// The additional property (bool) that turns stream continuation on or off for one call, as the HTTP header
+    /// <c>x-durar-continue</c> does (absent: <c>gateway.failover.continueStreams</c>).
+    /// </summary>
+    public const string ContinueKey = "durar.continue";
 
     private static readonly ImmutableHashSet<string> Efforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
 
@@ -73,7 +79,7 @@ internal static class ChatOptionsMapper
         string? user = null, serviceTier = null, effort = null;
         JsonElement? metadata = null;
         int? n = null, topLogprobs = null;
-        bool? logprobs = null;
+        bool? logprobs = null, continueStream = null;
         foreach (var (key, value) in options.AdditionalProperties ?? [])
         {
             var name = $"ChatOptions.AdditionalProperties[\"{key}\"]";
@@ -86,6 +92,7 @@ internal static class ChatOptionsMapper
                     fallbacks = Strings(value, name);
                     break;
                 case StrictKey: strict = value as bool? ?? throw Bad(name, "must be a bool"); break;
+                case ContinueKey: continueStream = value as bool? ?? throw Bad(name, "must be a bool"); break;
                 case "user": user = value as string ?? throw Bad(name, "must be a string"); break;
                 case "service_tier": serviceTier = value as string ?? throw Bad(name, "must be a string"); break;
                 case "reasoning_effort":
@@ -153,6 +160,7 @@ internal static class ChatOptionsMapper
             ReasoningEffort = effort,
             Stream = stream,
             IncludeUsage = true,
+            ContinueStream = continueStream,
             Extra = TopK(options.TopK, extra).ToImmutable(),
         };
         return new ChatClientCall(options.ModelId ?? Models.ModelResolver.DefaultTarget, fallbacks, request,

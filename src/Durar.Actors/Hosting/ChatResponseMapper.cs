@@ -29,6 +29,12 @@ internal static class ChatResponseMapper
     /// <summary>Additional property: the model name the upstream reported, beside the gateway's <c>provider/model</c> ref.</summary>
     public const string UpstreamModelKey = "durar.upstream_model";
 
+    /// <summary>
+    /// Additional property of a stream's last update when the gateway continued it after upstream breaks
+    /// (<see cref="StreamContinued"/>): the <see cref="ContinuationPoint"/>s, the HTTP gateway's <c>x-durar-continued</c>.
+    /// </summary>
+    public const string ContinuedKey = "durar.continued";
+
     public static ChatResponse ToResponse(CompletionRun run, bool omitReasoning)
     {
         var completion = run.Completion;
@@ -143,6 +149,7 @@ internal static class ChatResponseMapper
                 Finished { Choice: 0 } finished => Finish(finished),
                 UsageReport usage => Update(new UsageContent(Usage(usage.Usage, usage.Raw)!) { RawRepresentation = usage.Raw }),
                 DeltaExtra { Choice: 0 } => Update(),
+                StreamContinued continued => Continued(continued),
                 _ => null,
             };
             if (update is not null) update.RawRepresentation = e;
@@ -157,6 +164,13 @@ internal static class ChatResponseMapper
             foreach (var (_, call) in _calls ?? [])
                 if (!string.IsNullOrEmpty(call.Name)) update.Contents.Add(FunctionCall(call.Id ?? "", call.Name, call.Arguments.ToString(), null));
             if (_refusal is not null) update.Contents.Add(new ErrorContent(_refusal.ToString()) { ErrorCode = "Refusal" });
+            return update;
+        }
+
+        private ChatResponseUpdate Continued(StreamContinued continued)
+        {
+            var update = Update();
+            (update.AdditionalProperties ??= [])[ContinuedKey] = continued.Continuations.ToArray();
             return update;
         }
 

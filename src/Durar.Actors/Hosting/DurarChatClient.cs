@@ -28,6 +28,12 @@ internal sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver)
     /// <inheritdoc cref="ChatResponseMapper.UpstreamModelKey"/>
     public const string UpstreamModelProperty = ChatResponseMapper.UpstreamModelKey;
 
+    /// <inheritdoc cref="ChatResponseMapper.ContinuedKey"/>
+    public const string ContinuedProperty = ChatResponseMapper.ContinuedKey;
+
+    /// <inheritdoc cref="ChatOptionsMapper.ContinueKey"/>
+    public const string ContinueOption = ChatOptionsMapper.ContinueKey;
+
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<AI.ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {

@@ -181,4 +181,45 @@ public sealed class DurarChatClientSpecs
         Assert.Contains("The engine stalled.", e.Message);
         Assert.Contains("fakeoai/gpt-fake", e.Message);
     }
+
+    [Fact]
+    public async Task Should_continue_a_cut_stream_when_the_call_asks_and_say_so_in_the_last_update()
+    {
+        const string answer = "Continuation keeps the answer whole: every word stays, and the next key picks up where the first stopped.";
+        const string hocon = """
+            models { providers { contoai { baseUrl = "{fake-openai}", api = "openai-completions", models = [{ id = "m1" }] } } }
+            env { CONTOAI_API_KEYS = "sk-cont-aaaa-1111,sk-cont-bbbb-2222" }
+            agents { defaults { model { primary = "contoai/m1" } } }
+            gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s, continueStreams = false } }
+            """;
+        await using var gw = await GatewayHarness.StartAsync(hocon);
+        // The continuation (OpenAI wire): the partial answer as an assistant message, then the continue prompt.
+        static string? Partial(RecordedRequest r)
+        {
+            var messages = r.Json.RootElement.GetProperty("messages");
+            var n = messages.GetArrayLength();
+            return n >= 3 && messages[n - 1].GetProperty("content").GetString() == Durar.Actors.Routing.StreamContinuation.ContinuePrompt
+                ? messages[n - 2].GetProperty("content").GetString()
+                : null;
+        }
+        gw.Fake.Script = r => Partial(r) is { } partial ? FakeResponse.Ok(answer[partial.Length..]) : new FakeResponse { Text = answer, CutAfterChunks = 4 };
+        var client = gw.Services.GetRequiredService<IChatClient>();
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var u in client.GetStreamingResponseAsync("write it",
+                           new ChatOptions { ModelId = "contoai/m1", AdditionalProperties = new() { [DurarChatClient.ContinueOption] = true } }))
+            updates.Add(u);
+        var off = await Assert.ThrowsAsync<DurarRunException>(async () =>
+        {
+            await foreach (var _ in client.GetStreamingResponseAsync("write it", new ChatOptions { ModelId = "contoai/m1" })) { }
+        });
+
+        Assert.Equal(answer, string.Concat(updates.Select(u => u.Text)));
+        var point = Assert.Single((Durar.Actors.Chat.ContinuationPoint[])updates[^1].AdditionalProperties![DurarChatClient.ContinuedProperty]!);
+        Assert.Equal(("contoai/m1", "contoai/m1"), (point.Model, point.ContinuedWith));
+        Assert.Equal(point.AtChars, Partial(gw.Fake.Requests[1])!.Length);
+        Assert.DoesNotContain(gw.Fake.Requests, r => r.Body.Contains("durar.continue"));
+        Assert.Equal("upstream_stream_error", off.Failure.Code); // without the option, the node's setting (off) holds
+        Assert.Equal(3, gw.Fake.Requests.Count);
+    }
 }
