@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: one table of every ChatOptions field and additional property, each mapped or refused by name,
+// reads best in one place; the helpers below it are the validations the HTTP parser applies to the same fields.
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
