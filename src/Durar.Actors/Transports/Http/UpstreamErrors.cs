@@ -59,7 +59,25 @@ internal static class UpstreamErrors
     {
         var (message, type, code) = ExtractError(body);
         message ??= string.IsNullOrWhiteSpace(body) ? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}" : Truncate(body.Trim(), 2000);
-        return new UpstreamFailure((int)response.StatusCode, message, code, type, providerId);
+        return new UpstreamFailure((int)response.StatusCode, message, code, type, providerId) { Param = ExtractParam(body) };
+    }
+
+    /// <summary>The field an OpenAI-shaped error names (<c>error.param</c>), so a 4xx keeps it for the client.</summary>
+    private static string? ExtractParam(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body) || !body.Contains("\"param\"", StringComparison.Ordinal)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("error", out var e)
+                && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("param", out var p) && p.ValueKind == JsonValueKind.String
+                ? p.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Finds message, type and code in the shapes providers use: OpenAI, Anthropic, Google (object or array), plain.</summary>
