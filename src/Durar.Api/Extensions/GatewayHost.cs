@@ -52,6 +52,7 @@ public static class GatewayHost
         builder.Services.AddSingleton(new GatewayAuth(token));
         builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseJsonErrors();
