@@ -246,6 +246,7 @@ public sealed partial class ChatRunner(
                     UpstreamType = e.Failure.ErrorType,
                     UpstreamCode = e.Failure.Code,
                     UpstreamParam = e.Failure.Param,
+                    Headers = e.Headers,
                 });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {

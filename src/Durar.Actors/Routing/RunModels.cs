@@ -30,6 +30,8 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public string? UpstreamType { get; init; }
     public string? UpstreamCode { get; init; }
     public string? UpstreamParam { get; init; }
+    /// <summary>The error answer's headers a client reads (request id, rate-limit figures), when the provider answered.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
@@ -53,6 +55,9 @@ public sealed record RunFailure(
 
     /// <summary>The gateway's failover reason for the last attempt (wire name), or the run's own code.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>The last attempt's upstream headers a client reads (its request id above all), passed on with the error.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
 /// <summary>A successful non-streaming run.</summary>

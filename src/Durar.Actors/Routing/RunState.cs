@@ -95,7 +95,7 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
     /// </summary>
     private static RunFailure WithUpstream(RunFailure failure, AttemptRecord last)
     {
-        failure = failure with { Reason = last.Reason.ToWireName() };
+        failure = failure with { Reason = last.Reason.ToWireName(), Headers = last.Headers };
         if (last.Status is not (>= 400 and < 500) || last.Status == 429 || failure.HttpStatus is not (>= 400 and < 500)) return failure;
         return failure with
         {

@@ -217,7 +217,10 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         using (response)
         {
             var body = await UpstreamHttp.ReadBoundedAsync(response, upstream.MaxErrorBodyBytes, idle.Token).ConfigureAwait(false);
-            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body));
+            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body))
+            {
+                Headers = UpstreamHttp.PassOn(response),
+            };
         }
     }
 }
