@@ -101,7 +101,7 @@ public sealed partial class ChatRunner(
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
     private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
     {
-        var run = new RunState(plan, _time);
+        var run = new RunState(plan, _time) { BudgetIsRunLimit = deadline.Left < _failover.Budget ? deadline : null };
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
         // (agents.defaults.timeoutSeconds) caps it.
@@ -294,7 +294,7 @@ public sealed partial class ChatRunner(
     {
         ct.ThrowIfCancellationRequested();
         run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
-            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
+            run.BudgetIsRunLimit is { } limit ? limit.Message : $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
         return (Step.Stop, null);
     }
 

@@ -15,6 +15,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
     private List<(ResolvedModel Candidate, NoKeyAvailable Answer)>? _cooling;
 
     public RunPlan Plan { get; } = plan;
+
+    /// <summary>The run's own limit when it is shorter than the failover budget (it then caps the budget); null otherwise.</summary>
+    public RunDeadline? BudgetIsRunLimit { get; init; }
     public IReadOnlyList<AttemptRecord> Attempts => _attempts ?? (IReadOnlyList<AttemptRecord>)[];
 
     public void Add(AttemptRecord attempt) => (_attempts ??= []).Add(attempt);
@@ -80,7 +83,8 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
             FailoverReason.Format or FailoverReason.NoErrorDetails when last.Status is 400 or 422 => (400, "invalid_request_error"),
             FailoverReason.ModelNotFound when last.Status is 404 => (404, "not_found_error"),
             FailoverReason.Refusal => (400, "invalid_request_error"),
-            FailoverReason.Timeout when last.Status is null && last.KeyId is not null => (504, "api_error"),
+            // No answer in time (an idle upstream, the failover budget, the run's limit): the gateway timed out.
+            FailoverReason.Timeout when last.Status is null => (504, "api_error"),
             _ when last.NoKeys => (503, "api_error"),
             FailoverReason.Billing or FailoverReason.AuthPermanent or FailoverReason.Auth when last.KeyId is null => (503, "api_error"),
             _ => (502, "api_error"),
