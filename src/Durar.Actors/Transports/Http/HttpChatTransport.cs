@@ -165,6 +165,15 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         {
             throw translated;
         }
+        return WholeAnswerEvents(completion);
+    }
+
+    /// <summary>
+    /// A whole answer to a streaming request as the events its stream would have carried; by default the typed first choice
+    /// (a wire whose <see cref="ChatCompletion.Raw"/> holds more, every choice, overrides this).
+    /// </summary>
+    protected virtual List<ChatEvent> WholeAnswerEvents(ChatCompletion completion)
+    {
         var events = new List<ChatEvent>(6);
         if (completion.Reasoning is { Length: > 0 } reasoning) events.Add(new ReasoningDelta(reasoning) { Signature = completion.ReasoningSignature });
         if (completion.Refusal is { Length: > 0 } refusal) events.Add(new RefusalDelta(refusal));
