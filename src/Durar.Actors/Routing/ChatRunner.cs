@@ -27,7 +27,7 @@ namespace Durar.Actors.Routing;
 /// </list>
 /// </summary>
 /// <param name="runTimeoutSeconds">The whole run's limit (<c>agents.defaults.timeoutSeconds</c>); 0 = none.</param>
-public sealed partial class ChatRunner(
+internal sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,
@@ -48,11 +48,26 @@ public sealed partial class ChatRunner(
             return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId, Dropped = transport.Dropped(request, candidate) };
         });
 
-    public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
+    /// <summary>
+    /// A streamed run. With continuation on (<see cref="ChatRequest.ContinueStream"/>, else
+    /// <c>gateway.failover.continueStreams</c>) a break after output goes on with the same plan (<see cref="StreamContinuation"/>).
+    /// </summary>
+    public async Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
     {
         var deadline = RunDeadline.Start(_time, runTimeoutSeconds);
-        return RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        var result = await StreamOnceAsync(plan, request, deadline, ct).ConfigureAwait(false);
+        if (result.Value is not { } run || !(request.ContinueStream ?? _failover.ContinueStreams) || _failover.MaxContinuations == 0) return result;
+        return run with
         {
+            Events = StreamContinuation.Run(run, _failover.MaxContinuations,
+                (partial, token) => StreamOnceAsync(plan, request with { ContinueFrom = partial }, deadline, token), ct),
+        };
+    }
+
+    private Task<RunResult<StreamingRun>> StreamOnceAsync(RunPlan plan, ChatRequest original, RunDeadline deadline, CancellationToken ct) =>
+        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        {
+            var request = StreamContinuation.RequestFor(candidate, original);
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
             // follows the caller (client disconnect) for the whole stream, and the failover budget only until the first
@@ -92,7 +107,6 @@ public sealed partial class ChatRunner(
                 Dropped = transport.Dropped(request, candidate),
             };
         });
-    }
 
     private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
 

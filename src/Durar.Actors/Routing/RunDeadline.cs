@@ -8,7 +8,7 @@ namespace Durar.Actors.Routing;
 /// budget (one timer per run, the budget's); a committed stream is checked at each event and, for a stream that stalls, by
 /// one timer armed when it commits (<see cref="CancelAtLimit"/>), so the limit holds even when no event comes.
 /// </summary>
-public readonly struct RunDeadline(TimeProvider time, long started, TimeSpan limit)
+internal readonly struct RunDeadline(TimeProvider time, long started, TimeSpan limit)
 {
     /// <summary>No limit.</summary>
     public static RunDeadline None => default;

@@ -126,6 +126,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     {
         using var chunks = new ChunkWriter(pipe, id, created, model, includeUsage);
         UsageReport? usage = null;
+        StreamContinued? continued = null;
         var finished = false;
         var unflushed = 0L;
         var e = events.GetAsyncEnumerator(ct);
@@ -150,6 +151,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
                     case UsageReport u:
                         usage = u;
                         break;
+                    case StreamContinued c:
+                        continued = c;
+                        break;
                     case Finished f:
                         finished = true;
                         unflushed += chunks.Write(f);
@@ -169,7 +173,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         // A cancelled Akka stream (RunAsAsyncEnumerable) just ends: a stream cut that way must not look finished.
         ct.ThrowIfCancellationRequested();
         if (!finished) chunks.Write(new Finished("stop"));
-        if (includeUsage) chunks.WriteUsage(usage);
+        // The last chunk notes a continuation (x-durar-continued): the usage chunk when the client asked for usage, else its own.
+        if (includeUsage) chunks.WriteUsage(usage, continued);
+        else if (continued is not null) chunks.WriteContinued(continued);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
     }
@@ -186,7 +192,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         }
     }
 
-    /// <summary>After output started, an upstream failure is reported in-band as an error frame and the stream ends.</summary>
+    /// <summary>
+    /// The one contract for a stream that cannot finish (an upstream break after output, the run timeout, a lost session, a
+    /// draining node): an error frame <c>data: {"error":{...}}</c>, the shape of an OpenAI error, and then the stream ends
+    /// without <c>[DONE]</c>. The official SDKs (openai-python, openai-node, the AI SDK's OpenAI provider) raise an error on
+    /// that frame, and a reader of the raw stream never mistakes it for a complete answer: only a complete answer ends
+    /// with <c>[DONE]</c>.
+    /// </summary>
     public static async Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct)
     {
         pipe.Write("data: "u8);

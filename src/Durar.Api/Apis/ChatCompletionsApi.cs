@@ -39,8 +39,10 @@ public static partial class ChatCompletionsApi
             {
                 if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
                     throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
+                var continueStream = ContinueHeader(context.Request);
                 doc = await JsonBody.ReadAsync(context);
                 parsed = ChatRequestParser.Parse(doc.RootElement);
+                if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
             }
             catch (ApiErrorException e)
@@ -52,7 +54,8 @@ public static partial class ChatCompletionsApi
             if (sessionKey.Length > 0)
             {
                 // The session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
-                await RunInSessionAsync(context, sessionKey, ChatRequestParser.Parse(doc.RootElement.Clone()), services);
+                var own = ChatRequestParser.Parse(doc.RootElement.Clone());
+                await RunInSessionAsync(context, sessionKey, own with { Request = own.Request with { ContinueStream = parsed.Request.ContinueStream } }, services);
                 return;
             }
 
@@ -128,6 +131,16 @@ public static partial class ChatCompletionsApi
             var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
             await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
         }
+    }
+
+    /// <summary><c>x-durar-continue</c>: true, false, or absent (the node's setting).</summary>
+    private static bool? ContinueHeader(HttpRequest request)
+    {
+        var value = request.Headers[DurarHeaders.Continue].ToString();
+        if (value.Length == 0) return null;
+        if (bool.TryParse(value, out var on)) return on;
+        throw new ApiErrorException(ApiError.BadRequest($"{DurarHeaders.Continue} must be true or false, not \"{value}\".", "invalid_header",
+            DurarHeaders.Continue));
     }
 
     /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>), mapping planning errors to API errors.</summary>

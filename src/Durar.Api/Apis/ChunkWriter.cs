@@ -106,16 +106,51 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
         }
     }
 
-    /// <summary>The last chunk: no choices, the usage (the upstream's own object when it sent one).</summary>
-    public void WriteUsage(UsageReport? usage)
+    /// <summary>
+    /// The last chunk: no choices, the usage (the upstream's own object when it sent one), and the continuation note when the
+    /// stream was continued.
+    /// </summary>
+    public void WriteUsage(UsageReport? usage, StreamContinued? continued = null)
     {
         pipe.Write(Prefix);
         _w.Reset(pipe);
         _w.WriteStartArray("choices");
         _w.WriteEndArray();
         ChatCompletionWriter.WriteUsage(_w, usage?.Usage ?? TokenUsage.Zero, usage?.Raw);
+        if (continued is not null) WriteContinuedField(_w, continued);
         _w.Flush();
         pipe.Write("}\n\n"u8);
+    }
+
+    /// <summary>The last chunk of a continued stream without usage: no choices, the continuation note.</summary>
+    public void WriteContinued(StreamContinued continued)
+    {
+        pipe.Write(Prefix);
+        _w.Reset(pipe);
+        _w.WriteStartArray("choices");
+        _w.WriteEndArray();
+        WriteContinuedField(_w, continued);
+        _w.Flush();
+        pipe.Write("}\n\n"u8);
+    }
+
+    /// <summary><c>"x-durar-continued":{"count":N,"points":[{"model","reason","at_chars","continued_with"}]}</c>.</summary>
+    private static void WriteContinuedField(Utf8JsonWriter w, StreamContinued continued)
+    {
+        w.WriteStartObject("x-durar-continued");
+        w.WriteNumber("count", continued.Continuations.Length);
+        w.WriteStartArray("points");
+        foreach (var p in continued.Continuations)
+        {
+            w.WriteStartObject();
+            w.WriteString("model", p.Model);
+            w.WriteString("reason", p.Reason);
+            w.WriteNumber("at_chars", p.AtChars);
+            w.WriteString("continued_with", p.ContinuedWith);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     public void Dispose() => _w.Dispose();

@@ -26,4 +26,10 @@ public static class DurarHeaders
     /// <c>timeout</c>, ...). The error body keeps the provider's own <c>type</c>, <c>code</c> and <c>param</c>.
     /// </summary>
     public const string FailureReason = "x-durar-failure-reason";
+
+    /// <summary>
+    /// Request: <c>true</c> or <c>false</c>, overriding <c>gateway.failover.continueStreams</c> for this request (a stream
+    /// that breaks after output goes on with the next key or candidate).
+    /// </summary>
+    public const string Continue = "x-durar-continue";
 }
