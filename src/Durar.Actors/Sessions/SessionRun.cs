@@ -54,7 +54,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
             if (result.Failure is { } f)
                 return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter)
-                    { Param = f.Param, Reason = f.Reason });
+                    { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
             model = result.Value!.Model.ToString();
             keyId = result.Value.KeyId;
             await Fanout.OfferAsync(new RunModel(model)).ConfigureAwait(false);

@@ -13,6 +13,9 @@ public sealed record SessionRunError(int Status, string Message, string Type, st
 
     /// <summary>The gateway's classification of the failure (<c>x-durar-failure-reason</c>); empty when it is the gateway's own error.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The provider's error answer headers a client reads (its request id, rate-limit figures), passed on with the error.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
 /// <summary>The model that answered this turn (first event of a committed run).</summary>

@@ -84,6 +84,8 @@ internal static partial class SessionTurnResponder
         }
         if (events.Current is SessionRunError error)
         {
+            // The provider's request id and rate-limit figures, as on a stateless error answer.
+            foreach (var (name, value) in error.Headers.Values) context.Response.Headers[name] = value;
             if (error.Reason is { Length: > 0 } reason) context.Response.Headers[DurarHeaders.FailureReason] = reason;
             await ToApiError(error).WriteAsync(context.Response);
             return;

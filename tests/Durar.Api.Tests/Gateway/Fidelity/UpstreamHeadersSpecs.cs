@@ -8,7 +8,8 @@ namespace Durar.Api.Tests.Gateway.Fidelity;
 /// <summary>
 /// The upstream's response headers a client reads reach it (its request id, processing time, rate-limit figures, on JSON and
 /// SSE answers, and <c>retry-after</c> on a rate limit), and an upstream's client error keeps its own type, code and param
-/// with the gateway's classification beside it (<c>x-durar-failure-reason</c>).
+/// with the gateway's classification beside it (<c>x-durar-failure-reason</c>) and the provider's request id, stateless
+/// and inside a session.
 /// </summary>
 public sealed class UpstreamHeadersSpecs
 {
@@ -60,9 +61,11 @@ public sealed class UpstreamHeadersSpecs
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Should_keep_an_upstream_client_errors_type_code_and_param(bool stream)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Should_keep_an_upstream_client_errors_type_code_and_param(bool stream, bool inSession)
     {
         await using var gw = await GatewayHarness.StartAsync(FidelityConfig.Providers);
         gw.Fake.Enqueue(new FakeResponse
@@ -72,8 +75,10 @@ public sealed class UpstreamHeadersSpecs
             Headers = new Dictionary<string, string> { ["content-type"] = "application/json", ["x-request-id"] = "req_bad_1" },
         });
 
-        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
-            $$"""{"model":"nativeoai/gpt-native","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}"""));
+        var request = gw.Post("v1/chat/completions",
+            $$"""{"model":"nativeoai/gpt-native","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""");
+        if (inSession) request.Headers.Add(DurarHeaders.SessionKey, "headers-1"); // the turn runs in the session's actor
+        using var response = await gw.Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
