@@ -18,5 +18,12 @@ public sealed record SessionRunError(int Status, string Message, string Type, st
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
-/// <summary>The model that answered this turn (first event of a committed run).</summary>
-public sealed record RunModel(string Model) : ChatEvent;
+/// <summary>
+/// The model that answered this turn (first event of a committed run), with what the HTTP answer says about it: the
+/// upstream's headers a client reads and the fields its wire did not send (<c>x-durar-dropped</c>).
+/// </summary>
+public sealed record RunModel(string Model) : ChatEvent
+{
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
+    public System.Collections.Immutable.ImmutableArray<string> Dropped { get; init; } = [];
+}

@@ -131,6 +131,26 @@ public sealed class RequestSurfaceSpecs
         Assert.Equal(string.Join(',', dropped), string.Join(',', response.Headers.GetValues(DurarHeaders.Dropped)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Should_name_the_dropped_fields_on_an_answer_inside_a_session_too(bool stream)
+    {
+        await using var gw = await GatewayHarness.StartAsync(FidelityConfig.Providers);
+        var request = gw.Post("v1/chat/completions",
+            $$"""{"model":"proxyoai/proxy-model","stream":{{(stream ? "true" : "false")}},"store":true,"service_tier":"flex","messages":[{"role":"user","content":"hi"}]}""");
+        request.Headers.Add(DurarHeaders.SessionKey, "dropped-1");
+
+        using var response = await gw.Http.SendAsync(request);
+        await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("store,service_tier", string.Join(',', response.Headers.GetValues(DurarHeaders.Dropped)));
+        var upstream = Assert.Single(gw.Fake.Requests).Json.RootElement;
+        Assert.False(upstream.TryGetProperty("store", out _));
+        Assert.False(upstream.TryGetProperty("service_tier", out _));
+    }
+
     [Fact]
     public async Task Should_forward_the_client_fields_of_a_minimal_request_without_adding_any()
     {

@@ -26,15 +26,19 @@ public sealed class UpstreamHeadersSpecs
     };
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Should_pass_on_the_request_id_processing_time_and_rate_limit_headers(bool stream)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Should_pass_on_the_request_id_processing_time_and_rate_limit_headers(bool stream, bool inSession)
     {
         await using var gw = await GatewayHarness.StartAsync(FidelityConfig.Providers);
         gw.Fake.Enqueue(new FakeResponse { Text = "hello", Headers = UpstreamHeaders });
 
-        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
-            $$"""{"model":"nativeoai/gpt-native","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}"""));
+        var request = gw.Post("v1/chat/completions",
+            $$"""{"model":"nativeoai/gpt-native","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""");
+        if (inSession) request.Headers.Add(DurarHeaders.SessionKey, "headers-ok-1");
+        using var response = await gw.Http.SendAsync(request);
         await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
