@@ -17,11 +17,13 @@ public static class DurarCommandLine
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the SQLite file and other state (env DURAR_DATA_DIR; default ./data)" };
         var clusterPort = new Option<int?>("--cluster-port") { Description = "Akka remoting port of this node (env DURAR_CLUSTER_PORT; default gateway.cluster.port = 0)" };
         var seed = new Option<string[]>("--seed") { Description = "Seed node akka.tcp://durar@host:port; repeat for several (env DURAR_SEED_NODES, comma-separated)", AllowMultipleArgumentsPerToken = true };
-        var root = new RootCommand("Durar.Actors gateway: an OpenAI-compatible LLM gateway on Akka.NET") { config, port, dataDir, clusterPort, seed };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default) or json, one JSON object per line (env DURAR_LOG_FORMAT)" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var root = new RootCommand("Durar.Actors gateway: an OpenAI-compatible LLM gateway on Akka.NET") { config, port, dataDir, clusterPort, seed, logFormat };
         root.SetAction(async (parse, ct) =>
         {
             var options = GatewayOptions.FromEnvironment(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir),
-                parse.GetValue(clusterPort), parse.GetValue(seed));
+                parse.GetValue(clusterPort), parse.GetValue(seed), parse.GetValue(logFormat));
             WebApplication app;
             try
             {
