@@ -24,7 +24,7 @@ internal sealed partial class ChatRunner
     {
         ct.ThrowIfCancellationRequested();
         run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
-            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
+            run.BudgetIsRunLimit is { } limit ? limit.Message : $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
         return (Step.Stop, null);
     }
 

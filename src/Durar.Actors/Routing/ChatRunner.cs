@@ -150,7 +150,7 @@ internal sealed partial class ChatRunner(
     private async Task<RunResult<T>> RunChainAsync<T>(RunPlan plan, ChatRequest request, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt)
         where T : class
     {
-        var run = new RunState(plan, _time, request);
+        var run = new RunState(plan, _time, request) { BudgetIsRunLimit = deadline.Left < _failover.Budget ? deadline : null };
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
         // (agents.defaults.timeoutSeconds) caps it.
@@ -288,6 +288,7 @@ internal sealed partial class ChatRunner(
                     UpstreamType = e.Failure.ErrorType,
                     UpstreamCode = e.Failure.Code,
                     UpstreamParam = e.Failure.Param,
+                    Headers = e.Headers,
                 });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {

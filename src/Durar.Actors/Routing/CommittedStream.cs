@@ -16,12 +16,14 @@ internal static class CommittedStream
     /// The committed stream: what the upstream said about the answer before it (<paramref name="meta"/>), the first output
     /// event, then the rest of the upstream's. Reports the outcome once when it ends (success, a failure after output, or
     /// cancellation) and then releases the upstream call. A stream still running at <paramref name="deadline"/> (the run
-    /// timeout, <c>agents.defaults.timeoutSeconds</c>) ends with a timeout failure at its next event.
+    /// timeout, <c>agents.defaults.timeoutSeconds</c>) ends with a timeout failure: at its next event, or when the limit's
+    /// timer cancels an upstream that sends nothing. The limit says nothing about the key (reported as cancelled).
     /// </summary>
     public static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? meta, ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
         CancellationTokenSource upstream, OutcomeReporter outcome, RunDeadline deadline)
     {
         TokenUsage? usage = null;
+        using var limit = first is null ? null : deadline.CancelAtLimit(upstream);
         try
         {
             if (first is not null)
@@ -35,6 +37,12 @@ internal static class CommittedStream
                     try
                     {
                         more = await events.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (limit?.Fired == true && e is not UpstreamException)
+                    {
+                        // Cancelled at the run's limit: the upstream's read ends as a cancellation (or an I/O error under it).
+                        outcome.Cancelled();
+                        throw deadline.Failure(outcome.ProviderId);
                     }
                     catch (UpstreamException e)
                     {

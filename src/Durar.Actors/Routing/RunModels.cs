@@ -31,6 +31,8 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public string? UpstreamType { get; init; }
     public string? UpstreamCode { get; init; }
     public string? UpstreamParam { get; init; }
+    /// <summary>The error answer's headers a client reads (request id, rate-limit figures), when the provider answered.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
     /// <summary>Time from the start of the run to the end of this attempt (the operator dashboard shows where a run's time went).</summary>
     public TimeSpan Elapsed { get; init; }
     /// <summary>The field the candidate's wire cannot carry (<c>IChatTransport.Unsupported</c>): it was skipped before any upstream call, with no key.</summary>
@@ -64,6 +66,9 @@ public sealed record RunFailure(
 
     /// <summary>The gateway's failover reason for the last attempt (wire name), or the run's own code.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>The last attempt's upstream headers a client reads (its request id above all), passed on with the error.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
 /// <summary>A successful non-streaming run.</summary>

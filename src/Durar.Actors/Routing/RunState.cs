@@ -18,6 +18,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest requ
 
     public RunPlan Plan { get; } = plan;
 
+    /// <summary>The run's own limit when it is shorter than the failover budget (it then caps the budget); null otherwise.</summary>
+    public RunDeadline? BudgetIsRunLimit { get; init; }
+
     /// <summary>When the run started, as a timestamp of its <see cref="TimeProvider"/> (for time to first token).</summary>
     public long Started => _started;
     public IReadOnlyList<AttemptRecord> Attempts => _attempts ?? (IReadOnlyList<AttemptRecord>)[];
@@ -111,7 +114,8 @@ internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest requ
             FailoverReason.Format or FailoverReason.NoErrorDetails when last.Status is 400 or 422 => (400, "invalid_request_error"),
             FailoverReason.ModelNotFound when last.Status is 404 => (404, "not_found_error"),
             FailoverReason.Refusal => (400, "invalid_request_error"),
-            FailoverReason.Timeout when last.Status is null && last.KeyId is not null => (504, "api_error"),
+            // No answer in time (an idle upstream, the failover budget, the run's limit): the gateway timed out.
+            FailoverReason.Timeout when last.Status is null => (504, "api_error"),
             _ when last.NoKeys => (503, "api_error"),
             FailoverReason.Billing or FailoverReason.AuthPermanent or FailoverReason.Auth when last.KeyId is null => (503, "api_error"),
             _ => (502, "api_error"),
@@ -126,7 +130,7 @@ internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest requ
     /// </summary>
     private static RunFailure WithUpstream(RunFailure failure, AttemptRecord last)
     {
-        failure = failure with { Reason = last.Reason.ToWireName() };
+        failure = failure with { Reason = last.Reason.ToWireName(), Headers = last.Headers };
         if (last.Status is not (>= 400 and < 500) || last.Status == 429 || failure.HttpStatus is not (>= 400 and < 500)) return failure;
         return failure with
         {

@@ -54,10 +54,10 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
             if (result.Failure is { } f)
                 return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter)
-                    { Param = f.Param, Reason = f.Reason });
+                    { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
             model = result.Value!.Model.ToString();
             keyId = result.Value.KeyId;
-            await Fanout.OfferAsync(new RunModel(model)).ConfigureAwait(false);
+            await Fanout.OfferAsync(new RunModel(model) { Headers = result.Value.Headers, Dropped = result.Value.Dropped }).ConfigureAwait(false);
             await foreach (var e in result.Value.Events.WithCancellation(Cancel.Token).ConfigureAwait(false))
             {
                 // The transcript keeps the first choice (a turn asking for n > 1 still streams every choice to its client).

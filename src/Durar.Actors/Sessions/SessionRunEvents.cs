@@ -13,7 +13,17 @@ public sealed record SessionRunError(int Status, string Message, string Type, st
 
     /// <summary>The gateway's classification of the failure (<c>x-durar-failure-reason</c>); empty when it is the gateway's own error.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The provider's error answer headers a client reads (its request id, rate-limit figures), passed on with the error.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
 }
 
-/// <summary>The model that answered this turn (first event of a committed run).</summary>
-public sealed record RunModel(string Model) : ChatEvent;
+/// <summary>
+/// The model that answered this turn (first event of a committed run), with what the HTTP answer says about it: the
+/// upstream's headers a client reads and the fields its wire did not send (<c>x-durar-dropped</c>).
+/// </summary>
+public sealed record RunModel(string Model) : ChatEvent
+{
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
+    public System.Collections.Immutable.ImmutableArray<string> Dropped { get; init; } = [];
+}

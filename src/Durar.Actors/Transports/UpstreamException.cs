@@ -12,6 +12,9 @@ internal sealed class UpstreamException(UpstreamFailure failure, RateLimitHints 
     public UpstreamFailure Failure { get; } = failure;
     public RateLimitHints Hints { get; } = hints;
 
+    /// <summary>The error answer's headers a client reads (its request id, rate-limit figures), passed on with the error.</summary>
+    public Chat.UpstreamHeaders Headers { get; init; } = Chat.UpstreamHeaders.None;
+
     /// <summary>True when no output reached the client yet, so the request can move to another key or model.</summary>
     public bool BeforeOutput { get; init; } = true;
 

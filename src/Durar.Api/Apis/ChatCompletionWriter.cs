@@ -92,10 +92,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
         OpenAiWire.WriteTextContent(w, completion.Text, completion.ToolCalls);
+        // refusal and logprobs are null when there are none, as in OpenAI's own answers.
         if (completion.Refusal is not null) w.WriteString("refusal", completion.Refusal);
+        else w.WriteNull("refusal");
         if (completion.Reasoning is not null) w.WriteString("reasoning_content", completion.Reasoning);
         OpenAiWire.WriteToolCalls(w, completion.ToolCalls);
         w.WriteEndObject();
+        w.WriteNull("logprobs");
         w.WriteString("finish_reason", completion.FinishReason);
         w.WriteEndObject();
         w.WriteEndArray();

@@ -100,6 +100,8 @@ public static partial class ChatCompletionsApi
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
         trace.Failed(failure);
+        // The provider's request id and rate-limit figures; the gateway's own Retry-After (the soonest recovery) wins below.
+        foreach (var (name, value) in failure.Headers.Values) context.Response.Headers[name] = value;
         context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
         await ToApiError(failure).WriteAsync(context.Response);

@@ -84,11 +84,21 @@ internal static partial class SessionTurnResponder
         }
         if (events.Current is SessionRunError error)
         {
+            // The provider's request id and rate-limit figures, as on a stateless error answer.
+            foreach (var (name, value) in error.Headers.Values) context.Response.Headers[name] = value;
             if (error.Reason is { Length: > 0 } reason) context.Response.Headers[DurarHeaders.FailureReason] = reason;
             await ToApiError(error).WriteAsync(context.Response);
             return;
         }
-        var model = events.Current is RunModel rm ? rm.Model : "durar";
+        var model = "durar";
+        if (events.Current is RunModel rm)
+        {
+            model = rm.Model;
+            // As on a stateless answer: the upstream's request id and rate-limit figures, and the fields it did not get.
+            foreach (var (name, value) in rm.Headers.Values)
+                if (!context.Response.Headers.ContainsKey(name)) context.Response.Headers[name] = value;
+            if (!rm.Dropped.IsDefaultOrEmpty) context.Response.Headers[DurarHeaders.Dropped] = string.Join(',', rm.Dropped);
+        }
         context.Response.Headers[DurarHeaders.Model] = model;
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         if (stream)

@@ -50,6 +50,7 @@ public static class GatewayHost
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
         builder.Services.AddGatewayTelemetry(settings.Telemetry, builder.Configuration);
         builder.Services.AddGatewayHealth(persistence);
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         // First, so a request refused by the drain or the token is counted and logged too.

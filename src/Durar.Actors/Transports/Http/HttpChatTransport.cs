@@ -171,6 +171,15 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         {
             throw translated;
         }
+        return WholeAnswerEvents(completion);
+    }
+
+    /// <summary>
+    /// A whole answer to a streaming request as the events its stream would have carried; by default the typed first choice
+    /// (a wire whose <see cref="ChatCompletion.Raw"/> holds more, every choice, overrides this).
+    /// </summary>
+    protected virtual List<ChatEvent> WholeAnswerEvents(ChatCompletion completion)
+    {
         var events = new List<ChatEvent>(6);
         if (completion.Reasoning is { Length: > 0 } reasoning) events.Add(new ReasoningDelta(reasoning) { Signature = completion.ReasoningSignature });
         foreach (var redacted in completion.RedactedReasoning) events.Add(new ReasoningDelta("") { Redacted = redacted });
@@ -224,7 +233,10 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         using (response)
         {
             var body = await UpstreamHttp.ReadBoundedAsync(response, upstream.MaxErrorBodyBytes, idle.Token).ConfigureAwait(false);
-            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body));
+            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body))
+            {
+                Headers = UpstreamHttp.PassOn(response),
+            };
         }
     }
 }

@@ -25,6 +25,10 @@ internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients,
 
     protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream) => OpenAiRequestWriter.Write(w, call, stream);
 
+    /// <summary>Every choice of the upstream's own completion object (<see cref="OpenAiWholeAnswer"/>).</summary>
+    protected override List<ChatEvent> WholeAnswerEvents(ChatCompletion completion) =>
+        completion.Raw is { ValueKind: JsonValueKind.Object } raw ? OpenAiWholeAnswer.Events(raw, completion.Usage) : base.WholeAnswerEvents(completion);
+
     public override ImmutableArray<string> Dropped(ChatRequest request, Models.ResolvedModel target) => OpenAiShaping.For(target).Dropped(request);
 
     protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call)
