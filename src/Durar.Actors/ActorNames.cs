@@ -7,6 +7,9 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>Logs other nodes joining and leaving (<see cref="Hosting.Logging.ClusterMembershipLogActor"/>).</summary>
+    public const string ClusterMembershipLog = "cluster-membership-log";
+
     /// <summary>The cluster role of every gateway node: the session shards and cluster-wide actors run on nodes with it.</summary>
     public const string NodeRole = "durar";
 

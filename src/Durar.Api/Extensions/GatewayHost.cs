@@ -30,6 +30,9 @@ public static class GatewayHost
             // Activity for every request just in case; it only logs request start/finish, which the Warning level drops anyway.
             .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Fatal + 1)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            // The ready banner (ReadyBanner) says what these said (the URL), and what Data Protection's warning meant.
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
+            .Filter.ByExcluding(ReadyBanner.IsUnencryptedKeyRingWarning)
             .Enrich.FromLogContext()
             // Written by a background worker: a request thread (with gateway.http.inlineIo, an I/O thread) never waits on a
             // slow stdout. Bounded: past 10,000 waiting events new ones are dropped rather than blocking requests. The
@@ -50,8 +53,10 @@ public static class GatewayHost
         builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
-        builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
+        var secrets = SecretsOptions.FromConfig(config);
+        builder.Services.AddDurarAuthProfiles(options.DataDir, secrets);
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
+        builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyBanner>(sp, options, persistence, secrets));
 
         var app = builder.Build();
         var drain = app.Services.GetRequiredService<GatewayDrain>();
