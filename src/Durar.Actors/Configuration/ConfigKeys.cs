@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using Akka.Configuration.Hocon;
 
 namespace Durar.Actors.Configuration;
@@ -20,8 +21,8 @@ internal abstract record ConfigShape
 
     public static readonly ConfigShape Free = new FreeShape();
 
-    /// <summary>The Durar roots; any other top-level key belongs to someone else (<c>akka</c>, a library's own section).</summary>
-    public static readonly FrozenSet<string> Roots = FrozenSet.Create(StringComparer.Ordinal, "models", "agents", "auth", "gateway", "env");
+    /// <summary>The Durar roots, in the defaults file's order; any other top-level key belongs to someone else (<c>akka</c>, a library's own section).</summary>
+    public static readonly ImmutableArray<string> Roots = ["models", "agents", "auth", "gateway", "env"];
 
     private static readonly ConfigShape Cost = Fixed(["input", "output", "cacheRead", "cacheWrite"]);
 

@@ -77,6 +77,7 @@ public static class DurarHostingExtensions
                 loggers.AddLogger<DurarAkkaLogger>();
                 loggers.LogLevel = AkkaLogLevels.Parse(config.GetString("akka.loglevel", null));
             });
+            builder.AddHocon($"akka.stdout-logger-class = \"{typeof(DurarStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
             builder.WithDurarActors();
             builder.WithDurarCluster(settings);
             builder.WithDurarSessions(settings);
