@@ -19,7 +19,7 @@ internal static class AuthCommand
         var list = ClientCommand.Create("list", "List the auth profiles (secrets masked) and the stored key orders.", io, ListAsync);
 
         var provider = new Option<string>("--provider") { Description = "The provider the credential is for (e.g. openai)", Required = true };
-        var type = new Option<string?>("--type") { Description = "api_key, token or oauth (default: from the secret given: --key, --token, --access/--refresh)" };
+        var type = new Option<string?>("--type") { Description = "api_key, token or oauth (default: from the secret given: --key, --bearer-token, --access/--refresh)" };
         var email = new Option<string?>("--email") { Description = "The account's email: the profile id becomes provider:<email> (default provider:default)" };
         var key = new Option<string?>("--key") { Description = "The API key of an api_key profile (- reads it from standard input)" };
         var token = new Option<string?>("--bearer-token") { Description = "The bearer token of a token profile (- reads it from standard input)" };

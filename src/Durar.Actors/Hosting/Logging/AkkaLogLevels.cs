@@ -19,7 +19,10 @@ public static class AkkaLogLevels
         _ => MelLevel.Error,
     };
 
-    /// <summary>True for a class of Akka itself (namespace <c>Akka</c> or <c>Akka.*</c>).</summary>
+    /// <summary>
+    /// True for a class of Akka itself (namespace <c>Akka</c> or <c>Akka.*</c>), which includes Akka's stand-in class for
+    /// events logged under a plain string source (remoting, the cluster daemon, coordinated shutdown).
+    /// </summary>
     public static bool IsAkkaInternal(Type? logClass) =>
         logClass?.Namespace is { } ns && (ns == "Akka" || ns.StartsWith("Akka.", StringComparison.Ordinal));
 

@@ -10,8 +10,9 @@ namespace Durar.Actors.Hosting.Logging;
 
 /// <summary>
 /// Akka's logger for Durar: every Akka log event into the host's <see cref="ILoggerFactory"/> (the one Akka.Hosting hands
-/// the actor system), under the category of the class that logged it (<c>Akka.Cluster.Cluster</c>,
-/// <c>Durar.Actors.Providers.KeyActor</c>), with the message text alone and the level from <see cref="AkkaLogLevels"/>.
+/// the actor system), under the category of the class that logged it (<c>Akka.Cluster.Tools.Singleton.ClusterSingletonManager</c>,
+/// <c>Durar.Actors.Providers.KeyActor</c>; what Akka logs under a plain string source goes under <c>Akka</c>), with the
+/// message text alone and the level from <see cref="AkkaLogLevels"/>.
 /// It replaces Akka.Hosting's <c>LoggerFactoryLogger</c>, which logs everything under one category at Akka's level with
 /// Akka's own text prefix, so that a host embedding Durar is not handed Akka's start/stop chatter at Information.
 /// </summary>
@@ -43,14 +44,21 @@ public sealed class DurarAkkaLogger : ActorBase, IRequiresMessageQueue<ILoggerMe
 
     private void Write(LogEvent e)
     {
-        var logClass = e.LogClass ?? typeof(ActorSystem);
+        var logClass = e.LogClass ?? typeof(DummyClassForStringSources);
         if (!_loggers.TryGetValue(logClass, out var logger))
-            _loggers[logClass] = logger = _factory.CreateLogger(logClass.FullName ?? logClass.Name);
+            _loggers[logClass] = logger = _factory.CreateLogger(Category(logClass));
         var level = AkkaLogLevels.Map(e.LogLevel(), e.LogClass);
         if (!logger.IsEnabled(level)) return;
         var text = (e.Message is LogMessage m ? m.ToString() : e.Message?.ToString()) ?? "";
         logger.Log(level, default, new State(text, e.LogSource), e.Cause, static (s, _) => s.Text);
     }
+
+    /// <summary>
+    /// The class's full name; events Akka logs under a plain string source (remoting, the cluster daemon, coordinated
+    /// shutdown) have no class of their own and go under <c>Akka</c>.
+    /// </summary>
+    internal static string Category(Type logClass) =>
+        logClass == typeof(DummyClassForStringSources) ? "Akka" : logClass.FullName ?? logClass.Name;
 
     /// <summary>
     /// The event as structured state: the rendered text as a template with no holes (braces escaped, so a provider that
