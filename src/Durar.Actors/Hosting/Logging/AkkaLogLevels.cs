@@ -21,10 +21,11 @@ public static class AkkaLogLevels
 
     /// <summary>
     /// True for a class of Akka itself (namespace <c>Akka</c> or <c>Akka.*</c>), which includes Akka's stand-in class for
-    /// events logged under a plain string source (remoting, the cluster daemon, coordinated shutdown).
+    /// events logged under a plain string source (remoting, the cluster daemon, coordinated shutdown), and an event without
+    /// a class (which only Akka's own string sources produce).
     /// </summary>
     public static bool IsAkkaInternal(Type? logClass) =>
-        logClass?.Namespace is { } ns && (ns == "Akka" || ns.StartsWith("Akka.", StringComparison.Ordinal));
+        logClass is null || (logClass.Namespace is { } ns && (ns == "Akka" || ns.StartsWith("Akka.", StringComparison.Ordinal)));
 
     /// <summary>Akka's level from its HOCON name (<c>akka.loglevel</c>: DEBUG, INFO, WARNING, ERROR, OFF; case-insensitive).</summary>
     public static Akka.Event.LogLevel Parse(string? name) => name?.Trim().ToUpperInvariant() switch
