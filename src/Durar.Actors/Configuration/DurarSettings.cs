@@ -126,7 +126,14 @@ public sealed record FailoverSettings(
     TimeSpan ProbeInterval,
     TimeSpan ProbeMargin,
     bool QueueWhenCooling,
-    TimeSpan QueueMaxWait);
+    TimeSpan QueueMaxWait)
+{
+    /// <summary><c>gateway.failover.continueStreams</c>: a stream that breaks after output goes on with the next key or candidate.</summary>
+    public required bool ContinueStreams { get; init; }
+
+    /// <summary><c>gateway.failover.maxContinuations</c>: how many breaks one stream may go on from.</summary>
+    public required int MaxContinuations { get; init; }
+}
 
 /// <summary><c>auth.profiles.&lt;id&gt;</c>.</summary>
 public sealed record AuthProfileSettings(string Id, string Provider, string Mode, string? Email);

@@ -53,7 +53,8 @@ public static class DurarHostingExtensions
             sp.GetRequiredService<TransportRegistry>(),
             settings.Gateway,
             sp.GetRequiredService<ILogger<ChatRunner>>(),
-            board: sp.GetRequiredService<KeyLeaseBoard>()));
+            board: sp.GetRequiredService<KeyLeaseBoard>(),
+            runTimeoutSeconds: settings.Agents.TimeoutSeconds));
         // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
         services.AddSingleton<DurarChatClient>();
         services.AddSingleton<Microsoft.Extensions.AI.IChatClient>(sp => sp.GetRequiredService<DurarChatClient>());

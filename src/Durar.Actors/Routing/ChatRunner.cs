@@ -26,29 +26,48 @@ namespace Durar.Actors.Routing;
 /// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
 /// </list>
 /// </summary>
+/// <param name="runTimeoutSeconds">The whole run's limit (<c>agents.defaults.timeoutSeconds</c>); 0 = none.</param>
 public sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,
     ILogger<ChatRunner> logger,
     TimeProvider? time = null,
-    KeyLeaseBoard? board = null)
+    KeyLeaseBoard? board = null,
+    int runTimeoutSeconds = 0)
 {
     private readonly FailoverSettings _failover = gateway.Failover;
     private readonly KeyLeaseClient _keys = new(providers, gateway.AskTimeout, board);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, attempts) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
-            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId };
+            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId, Dropped = transport.Dropped(request, candidate) };
         });
 
-    public Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, ct, async (candidate, transport, key, attemptCt, attempts) =>
+    /// <summary>
+    /// A streamed run. With continuation on (<see cref="ChatRequest.ContinueStream"/>, else
+    /// <c>gateway.failover.continueStreams</c>) a break after output goes on with the same plan (<see cref="StreamContinuation"/>).
+    /// </summary>
+    public async Task<RunResult<StreamingRun>> StreamAsync(RunPlan plan, ChatRequest request, CancellationToken ct)
+    {
+        var deadline = RunDeadline.Start(_time, runTimeoutSeconds);
+        var result = await StreamOnceAsync(plan, request, deadline, ct).ConfigureAwait(false);
+        if (result.Value is not { } run || !(request.ContinueStream ?? _failover.ContinueStreams) || _failover.MaxContinuations == 0) return result;
+        return run with
         {
+            Events = StreamContinuation.Run(run, _failover.MaxContinuations,
+                (partial, token) => StreamOnceAsync(plan, request with { ContinueFrom = partial }, deadline, token), ct),
+        };
+    }
+
+    private Task<RunResult<StreamingRun>> StreamOnceAsync(RunPlan plan, ChatRequest original, RunDeadline deadline, CancellationToken ct) =>
+        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        {
+            var request = StreamContinuation.RequestFor(candidate, original);
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
             // writes pace the upstream reads (back-pressure), and cancelling its token aborts the upstream call. That token
             // follows the caller (client disconnect) for the whole stream, and the failover budget only until the first
@@ -56,7 +75,8 @@ public sealed partial class ChatRunner(
             var upstream = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var events = transport.StreamAsync(Call(candidate, key, request), upstream.Token).GetAsyncEnumerator(upstream.Token);
             ChatEvent? first = null;
-            var hints = UpstreamException.NoHints;
+            StreamMeta? meta = null;
+            StreamOpened? opened = null;
             try
             {
                 // Hold back until the upstream produced real output: an error before that can still fail over.
@@ -64,7 +84,9 @@ public sealed partial class ChatRunner(
                 {
                     while (await events.MoveNextAsync().ConfigureAwait(false))
                     {
-                        if (events.Current is StreamOpened opened) { hints = opened.Hints; continue; }
+                        // The upstream accepted the request, or said what the answer will carry: not output yet.
+                        if (events.Current is StreamOpened o) { opened = o; continue; }
+                        if (events.Current is StreamMeta m) { meta = m; continue; }
                         first = events.Current;
                         break;
                     }
@@ -77,8 +99,13 @@ public sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            return new StreamingRun(CommittedStream.Continue(first, events, upstream, new CommittedStream.OutcomeReporter(_keys, key, candidate, hints)), candidate, attempts)
-                { KeyId = key.KeyId };
+            var reporter = new CommittedStream.OutcomeReporter(_keys, key, candidate, opened?.Hints ?? UpstreamException.NoHints);
+            return new StreamingRun(CommittedStream.Continue(meta, first, events, upstream, reporter, deadline), candidate, attempts)
+            {
+                KeyId = key.KeyId,
+                Headers = opened?.Headers ?? UpstreamHeaders.None,
+                Dropped = transport.Dropped(request, candidate),
+            };
         });
 
     private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
@@ -86,12 +113,14 @@ public sealed partial class ChatRunner(
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
     {
         var run = new RunState(plan, _time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer.
-        using var budgetTimer = _time.CreateTimer(CancelBudget, budget, _failover.Budget, Timeout.InfiniteTimeSpan);
+        // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
+        // (agents.defaults.timeoutSeconds) caps it.
+        var budgetSpan = deadline.Left < _failover.Budget ? deadline.Left : _failover.Budget;
+        using var budgetTimer = _time.CreateTimer(CancelBudget, budget, budgetSpan, Timeout.InfiniteTimeSpan);
         // queueWhenCooling: one bounded wait window for the whole request. A key's recovery time can move a little after the
         // wait starts (the node's provisional cooldown is replaced by the key actor's own, computed a moment later), so the
         // request may wait again inside the window rather than answer 429 a few milliseconds early.
@@ -226,7 +255,12 @@ public sealed partial class ChatRunner(
                 var reason = FailureClassifier.Classify(e.Failure);
                 _keys.Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
                 run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
-                    { RetryAfter = e.Hints.RetryAfter });
+                {
+                    RetryAfter = e.Hints.RetryAfter,
+                    UpstreamType = e.Failure.ErrorType,
+                    UpstreamCode = e.Failure.Code,
+                    UpstreamParam = e.Failure.Param,
+                });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {
                     LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);

@@ -13,17 +13,20 @@ namespace Durar.Actors.Routing;
 internal static class CommittedStream
 {
     /// <summary>
-    /// The committed stream: the first output event, then the rest of the upstream's. Reports the outcome once when it ends
-    /// (success, a failure after output, or cancellation) and then releases the upstream call.
+    /// The committed stream: what the upstream said about the answer before it (<paramref name="meta"/>), the first output
+    /// event, then the rest of the upstream's. Reports the outcome once when it ends (success, a failure after output, or
+    /// cancellation) and then releases the upstream call. A stream still running at <paramref name="deadline"/> (the run
+    /// timeout, <c>agents.defaults.timeoutSeconds</c>) ends with a timeout failure at its next event.
     /// </summary>
-    public static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
-        CancellationTokenSource upstream, OutcomeReporter outcome)
+    public static async IAsyncEnumerable<ChatEvent> Continue(ChatEvent? meta, ChatEvent? first, IAsyncEnumerator<ChatEvent> events,
+        CancellationTokenSource upstream, OutcomeReporter outcome, RunDeadline deadline)
     {
         TokenUsage? usage = null;
         try
         {
             if (first is not null)
             {
+                if (meta is not null) yield return meta;
                 if (first is UsageReport u0) usage = u0.Usage;
                 yield return first;
                 while (true)
@@ -39,6 +42,12 @@ internal static class CommittedStream
                         throw new UpstreamException(e.Failure, e.Hints, e) { BeforeOutput = false };
                     }
                     if (!more) break;
+                    if (deadline.Passed)
+                    {
+                        var timedOut = deadline.Failure(outcome.ProviderId);
+                        outcome.Cancelled();
+                        throw timedOut;
+                    }
                     var current = events.Current;
                     if (current is UsageReport u) usage = u.Usage;
                     yield return current;
@@ -65,6 +74,11 @@ internal static class CommittedStream
             Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
 
         public void CancelledIfOpen() => Once(new AttemptOutcome.Cancelled());
+
+        /// <summary>Ended by the gateway (the run timeout): says nothing about the key.</summary>
+        public void Cancelled() => Once(new AttemptOutcome.Cancelled());
+
+        public string ProviderId => model.Provider.Id;
 
         private void Once(AttemptOutcome outcome)
         {

@@ -26,9 +26,18 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public DateTimeOffset? RetryAfterAt { get; init; }
     /// <summary>The provider has no usable credential at all (not configured, or outside <c>auth.order</c>).</summary>
     public bool NoKeys { get; init; }
+    /// <summary>The provider's own error <c>type</c>, <c>code</c> and <c>param</c>, when it answered with an error.</summary>
+    public string? UpstreamType { get; init; }
+    public string? UpstreamCode { get; init; }
+    public string? UpstreamParam { get; init; }
 }
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
+/// <remarks>
+/// When the answer is a client error the provider gave (a 4xx other than a rate limit), <see cref="Type"/>, <see cref="Code"/>
+/// and <see cref="Param"/> are the provider's own, so a client sees what the provider said; <see cref="Reason"/> is always the
+/// gateway's classification (sent as <c>x-durar-failure-reason</c>).
+/// </remarks>
 public sealed record RunFailure(
     int HttpStatus,
     string Message,
@@ -38,12 +47,21 @@ public sealed record RunFailure(
     ImmutableArray<AttemptRecord> Attempts)
 {
     public int AttemptCount => Attempts.Length;
+
+    /// <summary>The field the provider refused, when it named one.</summary>
+    public string? Param { get; init; }
+
+    /// <summary>The gateway's failover reason for the last attempt (wire name), or the run's own code.</summary>
+    public string Reason { get; init; } = "";
 }
 
 /// <summary>A successful non-streaming run.</summary>
 public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
+
+    /// <summary>Fields the client set that the answering model's wire did not send (reported in <c>x-durar-dropped</c>).</summary>
+    public ImmutableArray<string> Dropped { get; init; } = [];
 }
 
 /// <summary>
@@ -53,6 +71,12 @@ public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Mode
 public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
+
+    /// <summary>Upstream response headers to pass on to the client.</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
+
+    /// <inheritdoc cref="CompletionRun.Dropped"/>
+    public ImmutableArray<string> Dropped { get; init; } = [];
 }
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>

@@ -53,7 +53,7 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
                 records.Add(new AttemptRecord(candidate.ToString(), null, answer.Reason, answer.Message, null) { RetryAfterAt = answer.RetryAt });
 
         if (records.Count == 0)
-            return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, []);
+            return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, []) { Reason = "no_candidates" };
 
         var last = records[^1];
         var message = records.Count == 1
@@ -61,8 +61,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
             : $"All models failed ({records.Count}): " + string.Join(" | ", records.Select(a => $"{a.Model}: {a.Message} ({a.Reason.ToWireName()})"));
 
         if (last.Reason == FailoverReason.ContextOverflow)
-            return new RunFailure(400, "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
-                "invalid_request_error", "context_overflow", null, [.. records]);
+            return WithUpstream(new RunFailure(400,
+                "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
+                "invalid_request_error", "context_overflow", null, [.. records]), last);
 
         var rateLimited = records.All(r => r.Reason == FailoverReason.RateLimit);
         if (rateLimited)
@@ -70,7 +71,7 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
             var now = time.GetUtcNow();
             var soonest = records.Select(r => r.RetryAfterAt ?? (r.RetryAfter is { } ra ? now + ra : (DateTimeOffset?)null)).Where(t => t is not null).Min();
             var retryAfter = soonest is { } s && s > now ? s - now : TimeSpan.FromSeconds(1);
-            return new RunFailure(429, message, "rate_limit_error", "rate_limit", retryAfter, [.. records]);
+            return new RunFailure(429, message, "rate_limit_error", "rate_limit", retryAfter, [.. records]) { Reason = "rate_limit" };
         }
 
         var (status, type) = last.Reason switch
@@ -85,6 +86,22 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
             _ => (502, "api_error"),
         };
         var code = last.NoKeys ? "no_api_keys" : last.Reason.ToWireName();
-        return new RunFailure(status, message, type, code, null, [.. records]);
+        return WithUpstream(new RunFailure(status, message, type, code, null, [.. records]), last);
+    }
+
+    /// <summary>
+    /// A client error the provider gave (a 4xx other than a rate limit) keeps the provider's own type, code and param: the
+    /// client sees what the provider said, and the gateway's reason goes beside it (<see cref="RunFailure.Reason"/>).
+    /// </summary>
+    private static RunFailure WithUpstream(RunFailure failure, AttemptRecord last)
+    {
+        failure = failure with { Reason = last.Reason.ToWireName() };
+        if (last.Status is not (>= 400 and < 500) || last.Status == 429 || failure.HttpStatus is not (>= 400 and < 500)) return failure;
+        return failure with
+        {
+            Type = last.UpstreamType ?? failure.Type,
+            Code = last.UpstreamCode ?? failure.Code,
+            Param = last.UpstreamParam,
+        };
     }
 }

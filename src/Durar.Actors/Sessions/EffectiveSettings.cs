@@ -27,6 +27,35 @@ public static class EffectiveSettings
     public static FastMode Fast(FastMode? inline, FastMode? session, FastMode? agentDefault, JsonObject? modelParams) =>
         inline ?? session ?? agentDefault ?? FastFromParams(modelParams) ?? FastMode.Off;
 
+    /// <summary>
+    /// The effective thinking level and fast mode as the request fields of <paramref name="target"/>'s wire. The client's
+    /// own <c>reasoning_effort</c> and <c>service_tier</c> are the request's and win over <c>/think</c>, <c>/fast</c> and the
+    /// defaults; a request without them (stateless or a session turn) gets the configured ones. Anthropic gets a thinking
+    /// budget only when the client set no <c>reasoning_effort</c> (its wire translates the client's own).
+    /// </summary>
+    public static ChatRequest ApplyTo(ChatRequest request, SessionOverrides inline, SessionOverrides session, Configuration.AgentDefaults agents,
+        Models.ResolvedModel target)
+    {
+        var prms = target.Entry?.Params;
+        var thinking = Thinking(inline.Thinking, session.Thinking, AgentThinking(agents), prms, target.Model.Reasoning);
+        var fast = Fast(inline.Fast, session.Fast, AgentFast(agents), prms);
+        var anthropic = target.Provider.Api == Configuration.ApiKinds.AnthropicMessages;
+        var clientEffort = request.ReasoningEffort;
+        return request with
+        {
+            ReasoningEffort = clientEffort ?? (anthropic ? null : ToReasoningEffort(thinking)),
+            ThinkingBudgetTokens = anthropic && clientEffort is null ? ToAnthropicBudgetTokens(thinking) : null,
+            FastMode = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, DefaultFastAutoOnFor) : null,
+        };
+    }
+
+    /// <summary><c>agents.defaults.thinkingDefault</c>, when it names a level.</summary>
+    public static ThinkingLevel? AgentThinking(Configuration.AgentDefaults agents) =>
+        WireNames.TryParseThinking(agents.ThinkingDefault, out var v) ? v : null;
+
+    /// <summary><c>agents.defaults.fastModeDefault</c>, when it names a mode.</summary>
+    public static FastMode? AgentFast(Configuration.AgentDefaults agents) => WireNames.TryParseFast(agents.FastModeDefault, out var v) ? v : null;
+
     /// <summary>inline → session → <c>agents.defaults.responseUsageDefault</c> → <c>off</c>.</summary>
     public static ResponseUsageMode ResponseUsage(ResponseUsageMode? inline, ResponseUsageMode? session, ResponseUsageMode? agentDefault) =>
         inline ?? session ?? agentDefault ?? ResponseUsageMode.Off;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Durar.Actors.Models;
 using Durar.Actors.Chat;
 
@@ -18,6 +19,12 @@ public interface IChatTransport
     /// before the first element) throw <see cref="UpstreamException"/>. Cancelling the token aborts the upstream request.
     /// </summary>
     IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The fields the client set that this wire does not send to <paramref name="target"/> (compat rules), reported to the
+    /// client in <c>x-durar-dropped</c>. A wire that cannot carry a field refuses the request instead (a 400 naming it).
+    /// </summary>
+    ImmutableArray<string> Dropped(ChatRequest request, ResolvedModel target) => [];
 }
 
 /// <summary>Everything one upstream attempt needs: the target, the credential (null for keyless providers) and the request.</summary>

@@ -4,16 +4,18 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Durar.Actors.Transports;
-using Durar.Actors.Transports.OpenAi;
 using Durar.Actors.Chat;
+using Durar.Actors.Transports.OpenAi;
 
 namespace Durar.Api.Apis;
 
 /// <summary>
 /// Writes chat completions in OpenAI's exact wire shapes: one <c>chat.completion</c> JSON object, or the SSE chunk
-/// sequence (role delta first, content and tool-call deltas, a final chunk with <c>finish_reason</c>, the usage chunk when
-/// asked for, then <c>data: [DONE]</c>). JSON is written straight into the response pipe; nothing is built as a string.
+/// sequence (the role first, content, reasoning, refusal and tool-call deltas per choice, a chunk with each choice's
+/// <c>finish_reason</c>, the usage chunk when asked for, then <c>data: [DONE]</c>). JSON is written straight into the
+/// response pipe; nothing is built as a string. An upstream of the same dialect is passed on with minimal edits: its
+/// completion object as it answered with only <c>model</c> renamed, and in a stream its <c>system_fingerprint</c>,
+/// <c>service_tier</c>, logprobs, usage details and unknown fields verbatim.
 /// </summary>
 public sealed class ChatCompletionWriter(string id, long created, string model)
 {
@@ -51,12 +53,33 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         var buffer = _completionBuffer ??= new ArrayBufferWriter<byte>(1024);
         // Filled and copied into the response pipe synchronously: no await in between, so the per-thread buffer is safe.
         using (var w = new Utf8JsonWriter(buffer, Options))
-            WriteCompletion(w, completion);
+        {
+            if (completion.Raw is { ValueKind: JsonValueKind.Object } raw) WriteUpstreamCompletion(w, raw);
+            else WriteCompletion(w, completion);
+        }
         response.ContentLength = buffer.WrittenCount;
         response.BodyWriter.Write(buffer.WrittenSpan);
         if (buffer.Capacity > MaxRetainedCompletionBuffer) _completionBuffer = null; // an unusually large answer: let it go
         else buffer.ResetWrittenCount();
         await response.BodyWriter.FlushAsync();
+    }
+
+    /// <summary>The upstream's own completion object, every field as it answered, with the gateway's name for the model.</summary>
+    private void WriteUpstreamCompletion(Utf8JsonWriter w, JsonElement raw)
+    {
+        w.WriteStartObject();
+        var named = false;
+        foreach (var p in raw.EnumerateObject())
+        {
+            if (p.NameEquals("model"))
+            {
+                w.WriteString("model", model);
+                named = true;
+            }
+            else p.WriteTo(w);
+        }
+        if (!named) w.WriteString("model", model);
+        w.WriteEndObject();
     }
 
     private void WriteCompletion(Utf8JsonWriter w, ChatCompletion completion)
@@ -69,12 +92,14 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
         OpenAiWire.WriteTextContent(w, completion.Text, completion.ToolCalls);
+        if (completion.Refusal is not null) w.WriteString("refusal", completion.Refusal);
+        if (completion.Reasoning is not null) w.WriteString("reasoning_content", completion.Reasoning);
         OpenAiWire.WriteToolCalls(w, completion.ToolCalls);
         w.WriteEndObject();
         w.WriteString("finish_reason", completion.FinishReason);
         w.WriteEndObject();
         w.WriteEndArray();
-        WriteUsage(w, completion.Usage ?? TokenUsage.Zero);
+        WriteUsage(w, completion.Usage ?? TokenUsage.Zero, null);
         w.WriteEndObject();
     }
 
@@ -82,9 +107,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     /// Streams <paramref name="events"/> as SSE. Returns normally at the end; mid-stream upstream failures propagate.
     /// Frames are written to the pipe as events arrive and flushed whenever the next event is not ready yet (or
     /// <see cref="MaxUnflushedBytes"/> are waiting): a token is never held back while the upstream is quiet, and frames that
-    /// arrive together (the first content with the role frame, the finish, usage and <c>[DONE]</c>) leave in one write.
-    /// The flush also applies the client's back-pressure to the upstream reads.
+    /// arrive together (the first content with the role, the finish, usage and <c>[DONE]</c>) leave in one write. The flush
+    /// also applies the client's back-pressure to the upstream reads.
     /// </summary>
+    /// <param name="includeUsage">
+    /// The client asked for usage (<c>stream_options.include_usage</c>): every chunk carries <c>"usage": null</c> and a last
+    /// chunk the usage, as OpenAI's do; otherwise neither (the gateway asks the upstream for usage either way).
+    /// </param>
     /// <param name="flushAtEnd">
     /// false when the caller returns right after: the closing frames then go out with the server's end of the response
     /// (the chunked terminator) in one write instead of two.
@@ -92,18 +121,11 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     public async Task WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
         bool flushAtEnd = true)
     {
-        using var w = new Utf8JsonWriter(pipe, Options);
-        long unflushed = WriteChunk(pipe, w, static (w, _) =>
-        {
-            w.WriteStartObject("delta");
-            w.WriteString("role", "assistant");
-            w.WriteString("content", "");
-            w.WriteEndObject();
-            w.WriteNull("finish_reason");
-        }, (object?)null);
-
-        TokenUsage? usage = null;
+        using var chunks = new ChunkWriter(pipe, id, created, model, includeUsage);
+        UsageReport? usage = null;
+        StreamContinued? continued = null;
         var finished = false;
+        var unflushed = 0L;
         var e = events.GetAsyncEnumerator(ct);
         var next = default(ValueTask<bool>);
         var pending = false;
@@ -123,34 +145,18 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
                 if (!await next.ConfigureAwait(false)) break;
                 switch (e.Current)
                 {
-                    case TextDelta text:
-                        unflushed += WriteContentChunk(pipe, w, text.Text);
-                        break;
-                    case ToolCallDelta tool:
-                        unflushed += WriteChunk(pipe, w, static (w, t) =>
-                        {
-                            w.WriteStartObject("delta");
-                            w.WriteStartArray("tool_calls");
-                            w.WriteStartObject();
-                            w.WriteNumber("index", t.Index);
-                            if (t.Id is not null) w.WriteString("id", t.Id);
-                            if (t.Id is not null || t.Name is not null) w.WriteString("type", "function");
-                            w.WriteStartObject("function");
-                            if (t.Name is not null) w.WriteString("name", t.Name);
-                            w.WriteString("arguments", t.Arguments ?? "");
-                            w.WriteEndObject();
-                            w.WriteEndObject();
-                            w.WriteEndArray();
-                            w.WriteEndObject();
-                            w.WriteNull("finish_reason");
-                        }, tool);
-                        break;
-                    case Finished done when !finished:
-                        finished = true;
-                        WriteFinish(pipe, w, done.Reason);
-                        break;
                     case UsageReport u:
-                        usage = u.Usage;
+                        usage = u;
+                        break;
+                    case StreamContinued c:
+                        continued = c;
+                        break;
+                    case Finished f:
+                        finished = true;
+                        unflushed += chunks.Write(f);
+                        break;
+                    default:
+                        unflushed += chunks.Write(e.Current);
                         break;
                 }
             }
@@ -163,14 +169,10 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         }
         // A cancelled Akka stream (RunAsAsyncEnumerable) just ends: a stream cut that way must not look finished.
         ct.ThrowIfCancellationRequested();
-        if (!finished) WriteFinish(pipe, w, "stop");
-        if (includeUsage)
-            WriteChunk(pipe, w, static (w, u) =>
-            {
-                w.WriteStartArray("choices");
-                w.WriteEndArray();
-                WriteUsage(w, u);
-            }, usage ?? TokenUsage.Zero, choicesWritten: true);
+        if (!finished) chunks.Write(new Finished("stop"));
+        // The last chunk notes a continuation (x-durar-continued): the usage chunk when the client asked for usage, else its own.
+        if (includeUsage) chunks.WriteUsage(usage, continued);
+        else if (continued is not null) chunks.WriteContinued(continued);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
     }
@@ -187,81 +189,19 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         }
     }
 
-    /// <summary>After output started, an upstream failure is reported in-band as an error frame and the stream ends.</summary>
+    /// <summary>
+    /// The one contract for a stream that cannot finish (an upstream break after output, the run timeout, a lost session, a
+    /// draining node): an error frame <c>data: {"error":{...}}</c>, the shape of an OpenAI error, and then the stream ends
+    /// without <c>[DONE]</c>. The official SDKs (openai-python, openai-node, the AI SDK's OpenAI provider) raise an error on
+    /// that frame, and a reader of the raw stream never mistakes it for a complete answer: only a complete answer ends
+    /// with <c>[DONE]</c>.
+    /// </summary>
     public static async Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct)
     {
         pipe.Write("data: "u8);
         using (var w = new Utf8JsonWriter(pipe, Options)) error.Write(w);
         pipe.Write("\n\n"u8);
         await pipe.FlushAsync(ct);
-    }
-
-    private void WriteFinish(PipeWriter pipe, Utf8JsonWriter w, string reason) =>
-        WriteChunk(pipe, w, static (w, r) =>
-        {
-            w.WriteStartObject("delta");
-            w.WriteEndObject();
-            w.WriteString("finish_reason", r);
-        }, reason);
-
-    /// <summary>Writes one <c>data: {chunk}</c> frame into the pipe (not flushed); returns the bytes written.</summary>
-    private long WriteChunk<T>(PipeWriter pipe, Utf8JsonWriter w, Action<Utf8JsonWriter, T> body, T state, bool choicesWritten = false)
-    {
-        var prefix = ChunkPrefix;
-        pipe.Write(prefix);
-        // The writer continues inside the object the prefix opened (no validation, so it starts at its top level).
-        w.Reset(pipe);
-        if (choicesWritten) body(w, state);
-        else
-        {
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            body(w, state);
-            w.WriteEndObject();
-            w.WriteEndArray();
-        }
-        w.Flush();
-        pipe.Write("}\n\n"u8);
-        return prefix.Length + w.BytesCommitted + 3;
-    }
-
-    /// <summary>The frame of one text delta, the one written per token: only the text itself goes through the JSON writer.</summary>
-    private long WriteContentChunk(PipeWriter pipe, Utf8JsonWriter w, string text)
-    {
-        var prefix = ChunkPrefix;
-        pipe.Write(prefix);
-        pipe.Write(ContentOpen);
-        w.Reset(pipe);
-        w.WriteStringValue(text);
-        w.Flush();
-        pipe.Write(ContentClose);
-        return prefix.Length + ContentOpen.Length + w.BytesCommitted + ContentClose.Length;
-    }
-
-    private static ReadOnlySpan<byte> ContentOpen => "\"choices\":[{\"index\":0,\"delta\":{\"content\":"u8;
-
-    private static ReadOnlySpan<byte> ContentClose => "},\"finish_reason\":null}]}\n\n"u8;
-
-    /// <summary>
-    /// <c>data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,</c>: the same for every frame of a stream, so
-    /// it is encoded once instead of once per token.
-    /// </summary>
-    private byte[] ChunkPrefix => _chunkPrefix ??= BuildChunkPrefix();
-
-    private byte[]? _chunkPrefix;
-
-    private byte[] BuildChunkPrefix()
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer, Options))
-        {
-            w.WriteStartObject();
-            WriteHeader(w, "chat.completion.chunk");
-        }
-        buffer.Write(","u8);
-        return buffer.WrittenSpan.ToArray();
     }
 
     private void WriteHeader(Utf8JsonWriter w, string objectType)
@@ -272,16 +212,30 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteString("model", model);
     }
 
-    private static void WriteUsage(Utf8JsonWriter w, TokenUsage usage)
+    /// <summary>The usage object: the upstream's own (every detail field) when it sent one, else the normalized buckets.</summary>
+    internal static void WriteUsage(Utf8JsonWriter w, TokenUsage usage, JsonElement? raw)
     {
-        w.WriteStartObject("usage");
+        w.WritePropertyName("usage");
+        if (raw is { ValueKind: JsonValueKind.Object } upstream)
+        {
+            upstream.WriteTo(w);
+            return;
+        }
+        w.WriteStartObject();
         w.WriteNumber("prompt_tokens", usage.Input);
         w.WriteNumber("completion_tokens", usage.Output);
         w.WriteNumber("total_tokens", usage.Total);
-        if (usage.CacheRead > 0)
+        if (usage.CacheRead > 0 || usage.CacheWrite > 0)
         {
             w.WriteStartObject("prompt_tokens_details");
             w.WriteNumber("cached_tokens", usage.CacheRead);
+            if (usage.CacheWrite > 0) w.WriteNumber("cache_creation_tokens", usage.CacheWrite);
+            w.WriteEndObject();
+        }
+        if (usage.Reasoning > 0)
+        {
+            w.WriteStartObject("completion_tokens_details");
+            w.WriteNumber("reasoning_tokens", usage.Reasoning);
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Akka.Hosting;
 using Akka.Streams;
 using Durar.Actors.Chat;
@@ -23,58 +24,71 @@ public static partial class ChatCompletionsApi
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger,
-        IServiceProvider services)
+    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
+        ILogger<ChatRunner> logger, IServiceProvider services)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
         RunPlan plan;
         var sessionKey = context.Request.Headers[DurarHeaders.SessionKey].ToString();
+        // The body stays parsed until the answer is written: the request forwards it to the upstream field for field.
+        JsonDocument? doc = null;
         try
         {
-            if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
-                throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
-            using var doc = await JsonBody.ReadAsync(context);
-            parsed = ChatRequestParser.Parse(doc.RootElement);
-            plan = Plan(resolver, parsed);
-        }
-        catch (ApiErrorException e)
-        {
-            await e.Error.WriteAsync(context.Response);
-            return;
-        }
-
-        if (sessionKey.Length > 0)
-        {
-            // Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn;
-            // a client that sends the whole conversation keeps managing history itself.
-            var request = parsed.Request;
-            var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
-            var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
-            IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
-            var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
             try
             {
-                await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
-                    services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
-                    send, request.Stream, request.IncludeUsage);
+                if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
+                    throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
+                var continueStream = ContinueHeader(context.Request);
+                doc = await JsonBody.ReadAsync(context);
+                parsed = ChatRequestParser.Parse(doc.RootElement);
+                if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
+                plan = Plan(resolver, parsed);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (ApiErrorException e)
             {
-                LogClientGone(logger, context.TraceIdentifier);
+                await e.Error.WriteAsync(context.Response);
+                return;
             }
-            return;
-        }
 
-        try
-        {
-            if (parsed.Request.Stream) await StreamAsync(context, runner, plan, parsed.Request, ct);
-            else await CompleteAsync(context, runner, plan, parsed.Request, ct);
+            if (sessionKey.Length > 0)
+            {
+                // The session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
+                var own = ChatRequestParser.Parse(doc.RootElement.Clone());
+                await RunInSessionAsync(context, sessionKey, own with { Request = own.Request with { ContinueStream = parsed.Request.ContinueStream } }, services);
+                return;
+            }
+
+            // A stateless request gets the configured thinking and fast mode, exactly as a session turn does (its own
+            // reasoning_effort and service_tier win).
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            if (request.Stream) await StreamAsync(context, runner, plan, request, ct);
+            else await CompleteAsync(context, runner, plan, request, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             LogClientGone(logger, context.TraceIdentifier);
         }
+        finally
+        {
+            doc?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn; a client
+    /// that sends the whole conversation keeps managing history itself.
+    /// </summary>
+    private static async Task RunInSessionAsync(HttpContext context, string sessionKey, ParsedChatRequest parsed, IServiceProvider services)
+    {
+        var request = parsed.Request;
+        var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
+        var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
+        IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
+        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
+        await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
+            services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
+            send, request.Stream, request.IncludeUsage);
     }
 
     /// <summary>The run's value, or null once its failure has been written (with the number of attempts it took).</summary>
@@ -83,6 +97,7 @@ public static partial class ChatCompletionsApi
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
         context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
         await ToApiError(failure).WriteAsync(context.Response);
         return null;
     }
@@ -91,7 +106,7 @@ public static partial class ChatCompletionsApi
     {
         if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct)) is not { } run) return;
         var model = run.Model.ToString();
-        SetRunHeaders(context.Response, model, run.Attempts);
+        SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
     }
@@ -101,7 +116,7 @@ public static partial class ChatCompletionsApi
         if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct)) is not { } run) return;
         var response = context.Response;
         var model = run.Model.ToString();
-        SetRunHeaders(response, model, run.Attempts);
+        SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
         SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         try
@@ -114,6 +129,16 @@ public static partial class ChatCompletionsApi
             var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
             await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
         }
+    }
+
+    /// <summary><c>x-durar-continue</c>: true, false, or absent (the node's setting).</summary>
+    private static bool? ContinueHeader(HttpRequest request)
+    {
+        var value = request.Headers[DurarHeaders.Continue].ToString();
+        if (value.Length == 0) return null;
+        if (bool.TryParse(value, out var on)) return on;
+        throw new ApiErrorException(ApiError.BadRequest($"{DurarHeaders.Continue} must be true or false, not \"{value}\".", "invalid_header",
+            DurarHeaders.Continue));
     }
 
     /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>), mapping planning errors to API errors.</summary>
@@ -130,14 +155,22 @@ public static partial class ChatCompletionsApi
         }
     }
 
-    private static void SetRunHeaders(HttpResponse response, string model, int attempts)
+    /// <summary>
+    /// The gateway's headers, then the upstream's that a client reads (its request id, processing time, rate-limit
+    /// figures); an upstream header never replaces one of the gateway's.
+    /// </summary>
+    internal static void SetRunHeaders(HttpResponse response, string model, int attempts, UpstreamHeaders upstream,
+        System.Collections.Immutable.ImmutableArray<string> dropped)
     {
+        foreach (var (name, value) in upstream.Values)
+            if (!response.Headers.ContainsKey(name)) response.Headers[name] = value;
         response.Headers[DurarHeaders.Model] = model;
         response.Headers[DurarHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!dropped.IsDefaultOrEmpty) response.Headers[DurarHeaders.Dropped] = string.Join(',', dropped);
     }
 
     internal static ApiError ToApiError(RunFailure failure) =>
-        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code) { RetryAfter = failure.RetryAfter };
+        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code, failure.Param) { RetryAfter = failure.RetryAfter };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during request {TraceId}")]
     private static partial void LogClientGone(ILogger logger, string traceId);

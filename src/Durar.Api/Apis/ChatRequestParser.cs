@@ -9,8 +9,11 @@ public sealed record ParsedChatRequest(string Model, ChatRequest Request, Immuta
 
 /// <summary>
 /// Parses and validates a <c>POST /v1/chat/completions</c> body. Out-of-range or mistyped fields are a 400 with the
-/// field named in <c>param</c>, as OpenAI does; unknown fields are ignored.
+/// field named in <c>param</c>, as OpenAI does. The body itself is kept (<see cref="ChatRequest.Original"/>): an OpenAI-family
+/// upstream gets every field as written, unknown and future ones included; the typed fields read here serve validation and
+/// the translation to other wires.
 /// </summary>
+/// <remarks>The element passed in must outlive the request (the caller keeps its document until the answer is written).</remarks>
 public static class ChatRequestParser
 {
     private static readonly ImmutableHashSet<string> Roles = ["system", "developer", "user", "assistant", "tool", "function"];
@@ -32,11 +35,21 @@ public static class ChatRequestParser
         if (!messages.Any(x => x.Role is "user" or "tool" or "function"))
             throw Bad("Missing user message in `messages`.", "missing_user_message", "messages");
 
+        var parsed = messages.MoveToImmutable();
         var request = new ChatRequest
         {
-            Messages = messages.MoveToImmutable(),
+            Messages = parsed,
+            OriginalMessages = parsed,
+            Original = root,
             Tools = Tools(root),
             ToolChoice = ToolChoice(root),
+            ParallelToolCalls = Bool(root, "parallel_tool_calls"),
+            ResponseFormat = ResponseFormat(root),
+            Metadata = Object(root, "metadata"),
+            N = Int(root, "n", 1, 128),
+            Logprobs = Bool(root, "logprobs"),
+            TopLogprobs = Int(root, "top_logprobs", 0, 20),
+            ServiceTier = String(root, "service_tier"),
             MaxTokens = Int(root, "max_completion_tokens", 1, int.MaxValue) ?? Int(root, "max_tokens", 1, int.MaxValue),
             Temperature = Number(root, "temperature", 0, 2),
             TopP = Number(root, "top_p", 0, 1),
@@ -87,6 +100,8 @@ public static class ChatRequestParser
             }
         }
 
+        var refusal = role == "assistant" ? String(msg, "refusal") : null;
+        var reasoning = role == "assistant" ? String(msg, "reasoning_content") : null;
         var calls = ImmutableArray<ToolCall>.Empty;
         if (msg.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
         {
@@ -106,6 +121,8 @@ public static class ChatRequestParser
             ToolCalls = calls,
             ToolCallId = String(msg, "tool_call_id"),
             Name = String(msg, "name"),
+            Refusal = refusal,
+            Reasoning = reasoning,
         };
     }
 
@@ -114,10 +131,11 @@ public static class ChatRequestParser
         var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) ? t.GetString() : null;
         switch (type)
         {
-            case "text":
-                return new ContentPart("text", Text: part.TryGetProperty("text", out var tx) && tx.ValueKind == JsonValueKind.String
-                    ? tx.GetString() : throw Bad($"`{path}.text` must be a string.", "invalid_type", $"{path}.text"));
-            case "image_url":
+            case ContentPartTypes.Text or ContentPartTypes.Refusal:
+                var field = type == ContentPartTypes.Text ? "text" : "refusal";
+                return new ContentPart(type, Text: part.TryGetProperty(field, out var tx) && tx.ValueKind == JsonValueKind.String
+                    ? tx.GetString() : throw Bad($"`{path}.{field}` must be a string.", "invalid_type", $"{path}.{field}"));
+            case ContentPartTypes.ImageUrl:
                 var image = part.TryGetProperty("image_url", out var iu) ? iu : default;
                 var url = image.ValueKind switch
                 {
@@ -125,11 +143,50 @@ public static class ChatRequestParser
                     JsonValueKind.Object when image.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String => u.GetString(),
                     _ => null,
                 } ?? throw Bad($"`{path}.image_url.url` is required.", "invalid_value", $"{path}.image_url");
-                return new ContentPart("image_url", ImageUrl: url,
+                return new ContentPart(ContentPartTypes.ImageUrl, ImageUrl: url,
                     Detail: image.ValueKind == JsonValueKind.Object ? String(image, "detail") : null);
+            case ContentPartTypes.InputAudio:
+                var audio = part.TryGetProperty("input_audio", out var ia) && ia.ValueKind == JsonValueKind.Object
+                    ? ia : throw Bad($"`{path}.input_audio` must be an object with data and format.", "invalid_value", $"{path}.input_audio");
+                return new ContentPart(ContentPartTypes.InputAudio)
+                {
+                    Data = String(audio, "data") ?? throw Bad($"`{path}.input_audio.data` is required.", "invalid_value", $"{path}.input_audio.data"),
+                    Format = String(audio, "format") ?? throw Bad($"`{path}.input_audio.format` is required.", "invalid_value", $"{path}.input_audio.format"),
+                };
+            case ContentPartTypes.File:
+                var file = part.TryGetProperty("file", out var fi) && fi.ValueKind == JsonValueKind.Object
+                    ? fi : throw Bad($"`{path}.file` must be an object with file_data or file_id.", "invalid_value", $"{path}.file");
+                var filePart = new ContentPart(ContentPartTypes.File)
+                    { Data = String(file, "file_data"), FileId = String(file, "file_id"), FileName = String(file, "filename") };
+                return filePart.Data is null && filePart.FileId is null
+                    ? throw Bad($"`{path}.file` needs file_data or file_id.", "invalid_value", $"{path}.file")
+                    : filePart;
             default:
-                throw Bad($"`{path}.type` must be text or image_url.", "invalid_value", $"{path}.type");
+                throw Bad($"`{path}.type` must be one of text, image_url, input_audio, file, refusal (got {(type is null ? "none" : $"\"{type}\"")}).",
+                    "invalid_value", $"{path}.type");
         }
+    }
+
+    private static JsonElement? ResponseFormat(JsonElement root)
+    {
+        if (Object(root, "response_format") is not { } format) return null;
+        switch (String(format, "type"))
+        {
+            case "text" or "json_object":
+                return format;
+            case "json_schema":
+                if (Object(format, "json_schema") is not { } schema || String(schema, "name") is not { Length: > 0 })
+                    throw Bad("`response_format.json_schema` must be an object with a name.", "invalid_value", "response_format.json_schema");
+                return format;
+            default:
+                throw Bad("`response_format.type` must be text, json_object or json_schema.", "invalid_value", "response_format.type");
+        }
+    }
+
+    private static JsonElement? Object(JsonElement o, string name)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.Object ? v : throw Bad($"`{name}` must be an object.", "invalid_type", name);
     }
 
     private static JsonElement? Tools(JsonElement root)
@@ -145,16 +202,16 @@ public static class ChatRequestParser
                 throw Bad($"`tools[{i}]` must be {{\"type\":\"function\",\"function\":{{\"name\":...}}}}.", "invalid_value", $"tools[{i}]");
             i++;
         }
-        return tools.Clone();
+        return tools;
     }
 
     private static JsonElement? ToolChoice(JsonElement root)
     {
         if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null) return null;
-        if (choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none" or "required") return choice.Clone();
+        if (choice.ValueKind == JsonValueKind.String && choice.GetString() is "auto" or "none" or "required") return choice;
         if (choice.ValueKind == JsonValueKind.Object && String(choice, "type") == "function"
             && choice.TryGetProperty("function", out var fn) && fn.ValueKind == JsonValueKind.Object && String(fn, "name") is { Length: > 0 })
-            return choice.Clone();
+            return choice;
         throw Bad("`tool_choice` must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}.", "invalid_value", "tool_choice");
     }
 

@@ -59,6 +59,7 @@ public static class GatewayHost
         builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyBanner>(sp, options, persistence, secrets));
 
         var app = builder.Build();
+        app.UseJsonErrors();
         var drain = app.Services.GetRequiredService<GatewayDrain>();
         app.Use(drain.InvokeAsync);
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());

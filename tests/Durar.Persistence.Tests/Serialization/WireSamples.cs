@@ -34,6 +34,8 @@ public static class WireSamples
 
     public static JsonElement Tools => JsonDocument.Parse(ToolsJson).RootElement.Clone();
 
+    private static JsonElement Element(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
     public static ChatRequest FullRequest => new()
     {
         Messages =
@@ -43,7 +45,19 @@ public static class WireSamples
             {
                 Parts = [new ContentPart("text", "What is this?"), new ContentPart("image_url", ImageUrl: "data:image/png;base64,iVBORw0KGgo=", Detail: "low")],
             },
-            new ChatMessage("assistant", null) { ToolCalls = [new ToolCall("call_1", "get_weather", """{"city":"Köln"}""")] },
+            new ChatMessage("assistant", null)
+            {
+                ToolCalls = [new ToolCall("call_1", "get_weather", """{"city":"Köln"}""")], Refusal = "partly", Reasoning = "because", ReasoningSignature = "sig",
+            },
+            new ChatMessage("user", null)
+            {
+                Parts =
+                [
+                    new ContentPart(ContentPartTypes.InputAudio) { Data = "UklGRg==", Format = "wav" },
+                    new ContentPart(ContentPartTypes.File) { Data = "data:application/pdf;base64,JVBERi0=", FileName = "a.pdf" },
+                    new ContentPart(ContentPartTypes.File) { FileId = "file-1" },
+                ],
+            },
             new ChatMessage("tool", "{\"temp\":21.5}") { ToolCallId = "call_1", Name = "get_weather" },
         ],
         Tools = Tools,
@@ -61,6 +75,15 @@ public static class WireSamples
         ReasoningEffort = "high",
         ThinkingBudgetTokens = 16_000,
         FastMode = false,
+        ParallelToolCalls = false,
+        ResponseFormat = Element("""{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object"},"strict":true}}"""),
+        Metadata = Element("""{"user_id":"u-1"}"""),
+        N = 2,
+        Logprobs = true,
+        TopLogprobs = 3,
+        ServiceTier = "flex",
+        Original = Element("""{"model":"m","messages":[],"future_field":{"x":1.50}}"""),
+        Extra = ImmutableDictionary<string, JsonElement>.Empty.Add("verbosity", Element("\"low\"")),
     };
 
     public static SessionOverrides FullOverrides => new()
@@ -148,6 +171,16 @@ public static class WireSamples
         new ToolCallDelta(1, null, null, null),
         new UsageReport(new TokenUsage(1200, 340, 100, 7)),
         new Finished("tool_calls"),
+        new Finished("stop") { Choice = 2 },
+        new TextDelta("two") { Choice = 1, Logprobs = Element("""{"content":[{"token":"two","logprob":-0.25}]}""") },
+        new ReasoningDelta("thinking") { Signature = "sig-1" },
+        new ReasoningDelta("") { Redacted = "opaque" },
+        new RefusalDelta("no") { Choice = 1 },
+        new DeltaExtra(Element("""{"annotations":[{"type":"url_citation"}]}""")) { ChoiceFields = Element("""{"native_finish_reason":"STOP"}""") },
+        new StreamMeta(null, null, "fp_1", "default") { Extra = Element("""{"provider":"x"}""") },
+        new StreamOpened(RateLimitHints.None) { Headers = new UpstreamHeaders([new("x-request-id", "req_1")]) },
+        new UpstreamHeaders([new("x-ratelimit-remaining-requests", "9")]),
+        new UsageReport(new TokenUsage(1, 2) { Reasoning = 1 }) { Raw = Element("""{"prompt_tokens":1,"completion_tokens":2}""") },
         new SessionRunError(429, "Rate limited.", "rate_limit_error", "rate_limited", TimeSpan.FromSeconds(30)),
         new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"),
         new RunModel("openai/gpt-5.4"),

@@ -17,7 +17,11 @@ public sealed record UpstreamFailure(
     string? Code = null,
     string? ErrorType = null,
     string? ProviderId = null,
-    UpstreamTransportError? Transport = null);
+    UpstreamTransportError? Transport = null)
+{
+    /// <summary>The provider's <c>error.param</c> (the field it refused), passed on to the client as the provider said it.</summary>
+    public string? Param { get; init; }
+}
 
 /// <summary>
 /// Transport-level faults, reported by the provider client when no (complete) HTTP answer arrived. They all

@@ -18,6 +18,10 @@ public static class SessionEvents
     {
         /// <summary>The seq of the (last) user message this reply answers: queued messages can sit between the two in the journal.</summary>
         public long? ReplyTo { get; init; }
+
+        /// <summary>The reply's reasoning and its signature (Anthropic thinking), sent back with the next turn.</summary>
+        public string? Reasoning { get; init; }
+        public string? ReasoningSignature { get; init; }
     }
 
     /// <summary>A run failed; the error text is kept in the transcript so the conversation stays readable.</summary>

@@ -67,6 +67,9 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     protected virtual UpstreamFailure ErrorFailure(HttpResponseMessage response, string body, string providerId) =>
         UpstreamErrors.FromResponse(response, body, providerId);
 
+    /// <inheritdoc cref="IChatTransport.Dropped"/>
+    public virtual System.Collections.Immutable.ImmutableArray<string> Dropped(ChatRequest request, Models.ResolvedModel target) => [];
+
     public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
         var providerId = call.Target.Provider.Id;
@@ -77,7 +80,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
             await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            return ParseCompletion(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null) };
+            return ParseCompletion(doc.RootElement, providerId) with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) };
         }
         catch (JsonException e)
         {
@@ -95,7 +98,14 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
         using var request = BuildRequest(call, stream: true);
         using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
-        yield return new StreamOpened(UpstreamHttp.ReadHints(response, null));
+        yield return new StreamOpened(UpstreamHttp.ReadHints(response, null)) { Headers = UpstreamHttp.PassOn(response) };
+        if (AnsweredWithJson(response))
+        {
+            // Some OpenAI-compatible servers ignore "stream": true and answer with the whole completion: that is the answer,
+            // streamed on to the client as events (not a cut stream to fail over from).
+            foreach (var e in await ReadWholeAnswerAsync(response, providerId, idle, cancellationToken).ConfigureAwait(false)) yield return e;
+            yield break;
+        }
         var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
         var decoder = NewStreamDecoder(call);
         var frames = Framing.Open(body, idle.Token);
@@ -130,6 +140,43 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         }
         if (!complete)
             throw UpstreamErrors.Transport(providerId, UpstreamTransportError.StreamCut, "upstream stream was cut before it finished");
+    }
+
+    private bool AnsweredWithJson(HttpResponseMessage response) =>
+        Framing.MediaType is not null && response.Content.Headers.ContentType?.MediaType is { } type
+        && type.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A whole JSON answer to a streaming request, as the events a stream of it would have carried.</summary>
+    private async Task<List<ChatEvent>> ReadWholeAnswerAsync(HttpResponseMessage response, string providerId, IdleTimer idle,
+        CancellationToken cancellationToken)
+    {
+        ChatCompletion completion;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+            completion = ParseCompletion(doc.RootElement, providerId);
+        }
+        catch (JsonException e)
+        {
+            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+        }
+        catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+        var events = new List<ChatEvent>(6);
+        if (completion.Reasoning is { Length: > 0 } reasoning) events.Add(new ReasoningDelta(reasoning) { Signature = completion.ReasoningSignature });
+        if (completion.Refusal is { Length: > 0 } refusal) events.Add(new RefusalDelta(refusal));
+        if (completion.Text is { Length: > 0 } text) events.Add(new TextDelta(text));
+        for (var i = 0; i < completion.ToolCalls.Length; i++)
+        {
+            var call = completion.ToolCalls[i];
+            events.Add(new ToolCallDelta(i, call.Id, call.Name, call.Arguments));
+        }
+        events.Add(new Finished(completion.FinishReason));
+        if (completion.Usage is { } usage) events.Add(new UsageReport(usage));
+        return events;
     }
 
     private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)

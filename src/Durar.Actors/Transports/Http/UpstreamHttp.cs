@@ -1,3 +1,4 @@
+using Durar.Actors.Chat;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
@@ -114,5 +115,31 @@ internal static class UpstreamHttp
 
         static string? Header(HttpHeaders headers, string name) =>
             headers.NonValidated.TryGetValues(name, out var values) && values.Count > 0 ? values.First() : null;
+    }
+
+    /// <summary>Response headers a client reads, passed on as the upstream sent them (exact names, and the families by prefix).</summary>
+    private static readonly FrozenSet<string> PassedHeaders = new[]
+    {
+        "x-request-id", "request-id", "openai-processing-ms", "openai-version", "retry-after", "retry-after-ms",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsPassed(string name) =>
+        PassedHeaders.Contains(name) || name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("anthropic-ratelimit-", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The headers of <paramref name="response"/> the client should see (the request id the SDKs expose, the processing time,
+    /// the rate-limit family): nothing is allocated for an answer that has none.
+    /// </summary>
+    public static UpstreamHeaders PassOn(HttpResponseMessage response)
+    {
+        System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>>.Builder? found = null;
+        foreach (var header in response.Headers.NonValidated)
+        {
+            if (!IsPassed(header.Key) || header.Value.Count == 0) continue;
+            (found ??= System.Collections.Immutable.ImmutableArray.CreateBuilder<KeyValuePair<string, string>>()).Add(
+                new(header.Key.ToLowerInvariant(), header.Value.ToString()));
+        }
+        return found is null ? UpstreamHeaders.None : new UpstreamHeaders(found.ToImmutable());
     }
 }

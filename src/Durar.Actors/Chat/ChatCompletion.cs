@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Durar.Actors.Resilience;
+
+namespace Durar.Actors.Chat;
+
+/// <summary>A whole, non-streamed answer (its first choice, typed), and the upstream's own body when it has the OpenAI shape.</summary>
+public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolCalls, string FinishReason, TokenUsage? Usage, string? UpstreamModel)
+{
+    /// <summary>The upstream's rate-limit headers on this answer (for pre-emptive cooldowns).</summary>
+    public RateLimitHints Hints { get; init; } = RateLimitHints.None;
+
+    /// <summary>The first choice's reasoning (Anthropic thinking, <c>reasoning_content</c> of OpenAI-compatible servers).</summary>
+    public string? Reasoning { get; init; }
+    public string? ReasoningSignature { get; init; }
+    public string? Refusal { get; init; }
+
+    /// <summary>
+    /// The upstream's <c>chat.completion</c> object as it answered (every choice, logprobs, annotations, usage details,
+    /// unknown fields): a client of the same dialect gets it back with only the model renamed. Null from other wires.
+    /// </summary>
+    public JsonElement? Raw { get; init; }
+
+    /// <summary>Upstream response headers a client reads (request id, processing time, rate-limit state).</summary>
+    public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
+}
+
+/// <summary>
+/// The upstream response headers passed on to the client: the request id the SDKs expose, the processing time, the
+/// <c>x-ratelimit-*</c> family and the like. Names as the upstream sent them (lower case).
+/// </summary>
+public sealed record UpstreamHeaders(ImmutableArray<KeyValuePair<string, string>> Values) : IDurarWireMessage
+{
+    public static readonly UpstreamHeaders None = new(ImmutableArray<KeyValuePair<string, string>>.Empty);
+}
