@@ -25,7 +25,7 @@ namespace Durar.Actors.AuthProfiles;
 /// and receives the whole credential set (<see cref="AuthProfileCredentials"/>) then and after every change.
 /// </para>
 /// </summary>
-public sealed class AuthProfileStoreActor : ReceivePersistentActor
+internal sealed class AuthProfileStoreActor : ReceivePersistentActor
 {
     /// <summary>The store's persistence id: one store per actor system, or one per cluster (a singleton).</summary>
     public const string StorePersistenceId = "auth-profiles";

@@ -15,7 +15,7 @@ namespace Durar.Actors.AuthProfiles;
 /// (<see cref="CredentialRefreshed"/>) reach the store wherever it runs. The first set also opens the registry
 /// (<see cref="ProviderCommands.CredentialsLoaded"/>).
 /// </summary>
-public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
+internal sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
 {
     private const string SubscribeTimer = "subscribe";
 

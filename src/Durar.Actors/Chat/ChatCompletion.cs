@@ -8,7 +8,7 @@ namespace Durar.Actors.Chat;
 public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolCalls, string FinishReason, TokenUsage? Usage, string? UpstreamModel)
 {
     /// <summary>The upstream's rate-limit headers on this answer (for pre-emptive cooldowns).</summary>
-    public RateLimitHints Hints { get; init; } = RateLimitHints.None;
+    internal RateLimitHints Hints { get; init; } = RateLimitHints.None;
 
     /// <summary>The first choice's reasoning (Anthropic thinking, <c>reasoning_content</c> of OpenAI-compatible servers).</summary>
     public string? Reasoning { get; init; }

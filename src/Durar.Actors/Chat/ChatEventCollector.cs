@@ -8,7 +8,7 @@ namespace Durar.Actors.Chat;
 /// closed it), refusal, tool calls, finish reason and usage. Used where a streamed run is answered as one JSON completion
 /// (a non-streaming turn of a session).
 /// </summary>
-public sealed class ChatEventCollector
+internal sealed class ChatEventCollector
 {
     private readonly StringBuilder _text = new();
     private StringBuilder? _reasoning, _refusal;

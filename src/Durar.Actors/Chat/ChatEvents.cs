@@ -12,8 +12,11 @@ namespace Durar.Actors.Chat;
 /// </summary>
 public abstract record ChatEvent : IDurarWireMessage;
 
-/// <summary>First event of every stream: the upstream accepted the request (headers received).</summary>
-public sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
+/// <summary>
+/// First event of every upstream stream: the upstream accepted the request (headers received). Internal: the run reads it
+/// (rate-limit hints, headers); a reader of a reply has nothing to do with it.
+/// </summary>
+internal sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
 {
     /// <summary>Response headers to pass on to the client.</summary>
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;

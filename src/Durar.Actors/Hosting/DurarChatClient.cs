@@ -21,7 +21,7 @@ public sealed class DurarRunException(RunFailure failure) : Exception(failure.Me
 /// failover as the HTTP gateway, in-process. <see cref="ChatOptions.ModelId"/> is a <c>provider/model</c> ref, an alias or
 /// <c>durar</c> (the default); <c>AdditionalProperties["fallbacks"]</c> (string[]) lists fallbacks for an explicit model.
 /// </summary>
-public sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) : IChatClient
+internal sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver) : IChatClient
 {
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<AI.ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)

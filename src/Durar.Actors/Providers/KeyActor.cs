@@ -32,7 +32,7 @@ namespace Durar.Actors.Providers;
 /// handlers); what is not protocol already lives elsewhere: every decision in <see cref="KeyHealthPolicy"/>, and the parts in
 /// <c>Providers/Keys/</c> (<see cref="MinuteWindow"/>, <see cref="OAuthRefresh"/>, <see cref="KeyUsageLedger"/>, the view).
 /// </remarks>
-public sealed class KeyActor : ReceivePersistentActor, IWithTimers
+internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
     private const string ExpiryTimer = "expiry";
     private const string FlushTimer = "flush-last-used";

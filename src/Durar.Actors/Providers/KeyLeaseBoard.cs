@@ -17,7 +17,7 @@ namespace Durar.Actors.Providers;
 /// Concurrent leases may read the same view; the least-recently-used order is kept with a compare-and-swap on the chosen
 /// key's last-lease time, so two concurrent requests rotate over two keys as the actor would have.
 /// </remarks>
-public sealed class KeyLeaseBoard
+internal sealed class KeyLeaseBoard
 {
     private const int LeaseAttempts = 4;
 

@@ -25,7 +25,7 @@ namespace Durar.Actors.Providers;
 /// A little over the house's ~300 lines: it is the provider's protocol (leases, pushes, outcomes, resets, key-set changes,
 /// usage batches); the decisions are <see cref="ProviderKeys"/>' and the children's bookkeeping is <see cref="KeyRoutes"/>'.
 /// </remarks>
-public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+internal sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string RecoveryTimer = "keys-recovered";
     private const string FlushTimer = "flush-usage";

@@ -27,7 +27,7 @@ namespace Durar.Actors.Routing;
 /// </list>
 /// </summary>
 /// <param name="runTimeoutSeconds">The whole run's limit (<c>agents.defaults.timeoutSeconds</c>); 0 = none.</param>
-public sealed partial class ChatRunner(
+internal sealed partial class ChatRunner(
     IActorRef providers,
     TransportRegistry transports,
     GatewaySettings gateway,

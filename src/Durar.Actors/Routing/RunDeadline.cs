@@ -8,7 +8,7 @@ namespace Durar.Actors.Routing;
 /// attempts, and at each streamed event) instead of arming a timer per request. The failover budget bounds the wait for the
 /// first output; this bounds everything, a committed stream included. A stalled stream is ended earlier by the idle timeout.
 /// </summary>
-public readonly struct RunDeadline(TimeProvider time, long started, TimeSpan limit)
+internal readonly struct RunDeadline(TimeProvider time, long started, TimeSpan limit)
 {
     /// <summary>No limit.</summary>
     public static RunDeadline None => default;

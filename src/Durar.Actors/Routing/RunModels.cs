@@ -9,7 +9,7 @@ namespace Durar.Actors.Routing;
 /// What one request may run on: the candidate models in order. A plan with one candidate is strict: only that model's
 /// provider keys may be tried (an explicit model without fallbacks, or a user override).
 /// </summary>
-public sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
+internal sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
 {
     public ResolvedModel Requested => Candidates[0];
 
@@ -56,7 +56,7 @@ public sealed record RunFailure(
 }
 
 /// <summary>A successful non-streaming run.</summary>
-public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts)
+internal sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
 
@@ -68,7 +68,7 @@ public sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Mode
 /// A committed streaming run: the upstream produced output, so the client can be answered. <see cref="Events"/> yields the
 /// whole stream (the buffered head, then the rest) and reports the outcome to the key actor when it ends.
 /// </summary>
-public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts)
+internal sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedModel Model, int Attempts)
 {
     public string? KeyId { get; init; }
 
@@ -80,7 +80,7 @@ public sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, ResolvedMo
 }
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>
-public readonly record struct RunResult<T>(T? Value, RunFailure? Failure) where T : class
+internal readonly record struct RunResult<T>(T? Value, RunFailure? Failure) where T : class
 {
     public static implicit operator RunResult<T>(T value) => new(value, null);
     public static implicit operator RunResult<T>(RunFailure failure) => new(null, failure);

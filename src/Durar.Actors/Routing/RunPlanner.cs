@@ -4,7 +4,7 @@ using Durar.Actors.Models;
 namespace Durar.Actors.Routing;
 
 /// <summary>Why a plan could not be built, with the HTTP status the gateway answers.</summary>
-public sealed class PlanException(int status, string message, string code, string? param) : Exception(message)
+internal sealed class PlanException(int status, string message, string code, string? param) : Exception(message)
 {
     public int Status { get; } = status;
     public string Code { get; } = code;
@@ -16,7 +16,7 @@ public sealed class PlanException(int status, string message, string code, strin
 /// <c>durar</c>), then the request's own fallbacks, or for <c>durar</c> the configured fallbacks and primary. An explicit
 /// model without fallbacks is strict. Shared by the HTTP API and the <c>IChatClient</c>.
 /// </summary>
-public static class RunPlanner
+internal static class RunPlanner
 {
     public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks)
     {

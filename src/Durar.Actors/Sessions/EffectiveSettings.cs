@@ -11,7 +11,7 @@ namespace Durar.Actors.Sessions;
 /// Order: inline directive (this message only) → session override → <c>agents.defaults.*Default</c> → the model's
 /// <c>agents.defaults.models["p/m"].params</c> → provider default. The first non-null value wins.
 /// </summary>
-public static class EffectiveSettings
+internal static class EffectiveSettings
 {
     /// <summary><c>params.fastAutoOnSeconds</c> default: <c>/fast auto</c> is on for calls started in the first 60 s of a run.</summary>
     public static readonly TimeSpan DefaultFastAutoOnFor = TimeSpan.FromSeconds(60);

@@ -9,10 +9,10 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions;
 
 /// <summary>What a session actor needs from the node: the request run, model resolution and the settings.</summary>
-public sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings);
+internal sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings);
 
 /// <summary>A rejected directive or patch, mapped to an HTTP status and code.</summary>
-public readonly record struct SessionError(int Status, string Message, string Code);
+internal readonly record struct SessionError(int Status, string Message, string Code);
 
 /// <summary>
 /// The session rules that need the node's model catalog: applying directives and patches to overrides (with the

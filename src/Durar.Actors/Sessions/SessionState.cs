@@ -7,7 +7,7 @@ namespace Durar.Actors.Sessions;
 /// A session's state: transcript, overrides, usage totals and the last model that answered. Pure; the session actor
 /// persists events and applies them here.
 /// </summary>
-public sealed record SessionState(
+internal sealed record SessionState(
     ImmutableList<TranscriptEntry> Transcript,
     SessionOverrides Overrides,
     UsageTotals Usage,

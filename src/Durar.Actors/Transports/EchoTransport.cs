@@ -8,7 +8,7 @@ namespace Durar.Actors.Transports;
 /// The built-in <c>echo</c> provider: answers with the last user message, word by word, in-process. It makes a fresh
 /// install answer its first request with no credentials and no network, and lets users test their clients end to end.
 /// </summary>
-public sealed class EchoTransport : IChatTransport
+internal sealed class EchoTransport : IChatTransport
 {
     public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace Durar.Actors.Transports;
 /// stateless and thread-safe: it turns a <see cref="UpstreamCall"/> into one HTTP exchange and maps the wire format onto the
 /// neutral model. Keys, retries and failover are decided by the actors, never here.
 /// </summary>
-public interface IChatTransport
+internal interface IChatTransport
 {
     /// <summary>Non-streaming call. Failures throw <see cref="UpstreamException"/>.</summary>
     Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken);
@@ -28,4 +28,4 @@ public interface IChatTransport
 }
 
 /// <summary>Everything one upstream attempt needs: the target, the credential (null for keyless providers) and the request.</summary>
-public sealed record UpstreamCall(ResolvedModel Target, string? ApiKey, ChatRequest Request, TimeSpan IdleTimeout);
+internal sealed record UpstreamCall(ResolvedModel Target, string? ApiKey, ChatRequest Request, TimeSpan IdleTimeout);

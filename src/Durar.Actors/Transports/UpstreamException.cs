@@ -6,7 +6,7 @@ namespace Durar.Actors.Transports;
 /// An upstream call failed: a non-2xx answer, a connection or idle-timeout failure, a cut or malformed stream, or an error
 /// event inside a stream. It carries what classification and cooldowns need, never a secret.
 /// </summary>
-public sealed class UpstreamException(UpstreamFailure failure, RateLimitHints hints, Exception? inner = null)
+internal sealed class UpstreamException(UpstreamFailure failure, RateLimitHints hints, Exception? inner = null)
     : Exception(failure.Message ?? $"upstream failed with status {failure.Status}", inner)
 {
     public UpstreamFailure Failure { get; } = failure;

@@ -3,12 +3,12 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions.Messages;
 
 /// <summary>Persisted facts of a session (journal <c>session-&lt;key&gt;</c>). Each is applied by <see cref="SessionState.Apply"/>.</summary>
-public interface ISessionEvent : IDurarPersistable
+internal interface ISessionEvent : IDurarPersistable
 {
     DateTimeOffset At { get; }
 }
 
-public static class SessionEvents
+internal static class SessionEvents
 {
     /// <summary>A user message was accepted (persisted before the client is acknowledged).</summary>
     public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent;
@@ -35,4 +35,4 @@ public static class SessionEvents
 }
 
 /// <summary>The persisted snapshot of a session.</summary>
-public sealed record SessionSnapshot(SessionState State) : IDurarPersistable;
+internal sealed record SessionSnapshot(SessionState State) : IDurarPersistable;
