@@ -7,7 +7,7 @@ namespace Durar.Actors.Configuration;
 
 /// <summary>A configuration mistake that does not stop the gateway but would otherwise pass without a word.</summary>
 /// <param name="Path">The key path, as configuration errors name it (<c>models.providers.local.apiKey</c>).</param>
-public sealed record ConfigProblem(string Path, string Message)
+internal sealed record ConfigProblem(string Path, string Message)
 {
     public override string ToString() => $"{Path}: {Message}";
 }
@@ -20,7 +20,7 @@ public sealed record ConfigProblem(string Path, string Message)
 /// <c>durar config check</c> reports each as an error. Top-level keys that are not Durar's are someone else's
 /// (<c>akka</c>, a library's section) and pass, unless they are one typo away from a Durar root.
 /// </summary>
-public static class ConfigLint
+internal static class ConfigLint
 {
     private const int ListKnownUpTo = 12;
 

@@ -9,7 +9,7 @@ namespace Durar.Actors.Configuration;
 /// connection string. A secret is shown as its last four characters (<c>…abcd</c>, as the admin API shows keys), or as
 /// <c>…</c> alone when it is too short to give four away.
 /// </summary>
-public static partial class ConfigSecrets
+internal static partial class ConfigSecrets
 {
     private static readonly string[] SecretSuffixes = ["key", "token", "secret", "password"];
 

@@ -6,7 +6,7 @@ using static Durar.Actors.Configuration.HoconReader;
 namespace Durar.Actors.Configuration;
 
 /// <summary>Where an effective configuration value comes from.</summary>
-public enum ConfigOrigin
+internal enum ConfigOrigin
 {
     /// <summary>The built-in defaults (<c>config/hocon/durar.conf</c>).</summary>
     Default,
@@ -18,10 +18,10 @@ public enum ConfigOrigin
 
 /// <summary>One leaf of the effective configuration as an operator may see it (secrets already masked).</summary>
 /// <param name="Variable">The environment variable the value came from, when it came from one.</param>
-public sealed record ConfigEntry(string Path, string Value, ConfigOrigin Origin, string? Variable = null);
+internal sealed record ConfigEntry(string Path, string Value, ConfigOrigin Origin, string? Variable = null);
 
 /// <summary>A value an environment variable puts in place of a configuration key (<c>DURAR_PORT</c> → <c>gateway.port</c>).</summary>
-public sealed record EnvOverride(string Path, string Variable, string Value);
+internal sealed record EnvOverride(string Path, string Variable, string Value);
 
 /// <summary>
 /// The effective Durar configuration, leaf by leaf, with each value's origin and every secret masked
@@ -29,7 +29,7 @@ public sealed record EnvOverride(string Path, string Variable, string Value);
 /// (<c>[30s, 60s, 5m]</c>), lists of objects are indexed (<c>models.providers.local.models[0].id</c>), empty sections
 /// show as <c>{}</c>. A provider's <c>apiKey</c> that names a <c>${VAR}</c> shows the variable and its (masked) value.
 /// </summary>
-public static class EffectiveConfig
+internal static class EffectiveConfig
 {
     /// <param name="effective">The configuration the gateway runs with (user layers over the defaults).</param>
     /// <param name="file">The user's file alone (no defaults underneath), or null when there is none.</param>

@@ -5,7 +5,7 @@ namespace Durar.Actors.Configuration;
 /// (insertions, deletions, substitutions and swaps of two neighbouring letters, case ignored), offered only when it is
 /// close enough to be the likely intent: one edit for keys of up to five letters, two up to eight, three beyond.
 /// </summary>
-public static class KeySuggestion
+internal static class KeySuggestion
 {
     /// <summary>The known key <paramref name="key"/> was most likely meant to be, or null when none is close.</summary>
     public static string? Closest(string key, IEnumerable<string> known)

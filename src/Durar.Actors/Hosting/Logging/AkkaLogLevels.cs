@@ -9,7 +9,7 @@ namespace Durar.Actors.Hosting.Logging;
 /// errors keep their level. Durar's own actors (and any actor of the host) keep Information. A host that wants Akka's
 /// lines back enables Debug for the <c>Akka</c> category.
 /// </summary>
-public static class AkkaLogLevels
+internal static class AkkaLogLevels
 {
     public static MelLevel Map(Akka.Event.LogLevel level, Type? logClass) => level switch
     {

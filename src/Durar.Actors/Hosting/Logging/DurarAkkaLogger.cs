@@ -16,7 +16,7 @@ namespace Durar.Actors.Hosting.Logging;
 /// It replaces Akka.Hosting's <c>LoggerFactoryLogger</c>, which logs everything under one category at Akka's level with
 /// Akka's own text prefix, so that a host embedding Durar is not handed Akka's start/stop chatter at Information.
 /// </summary>
-public sealed class DurarAkkaLogger : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+internal sealed class DurarAkkaLogger : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     private readonly ILoggerFactory _factory;
     private readonly Dictionary<Type, ILogger> _loggers = [];

@@ -9,7 +9,7 @@ namespace Durar.Actors.Hosting.Logging;
 /// words of a healthy stop. This one prints only what would be a warning or an error in the host's logging
 /// (<see cref="AkkaLogLevels"/>, Akka's default <c>stdout-loglevel</c>), in Akka's own format.
 /// </summary>
-public sealed class DurarStdoutLogger : MinimalLogger
+internal sealed class DurarStdoutLogger : MinimalLogger
 {
     protected override void Log(object message)
     {
