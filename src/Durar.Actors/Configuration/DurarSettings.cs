@@ -21,6 +21,11 @@ public sealed record DurarSettings(
 
     /// <summary><c>gateway.upstream</c>: the upstream HTTP client's connection and error-body settings.</summary>
     public required UpstreamSettings Upstream { get; init; }
+
+    /// <summary><c>gateway.dashboard</c>: the operator dashboard's memory (recent requests, totals history) and sampling.</summary>
+    public required DashboardSettings Dashboard { get; init; }
+    /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
+    public required TelemetrySettings Telemetry { get; init; }
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>

@@ -10,6 +10,8 @@ using Durar.Actors.Models;
 using Durar.Actors.Providers;
 using Durar.Actors.Routing;
 using Durar.Actors.Sessions;
+using Durar.Actors.Telemetry;
+using System.Diagnostics.Metrics;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,13 +50,18 @@ public static class DurarHostingExtensions
         services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();
+        // The meter "Durar" comes from the host's meter factory; an OpenTelemetry SDK (the gateway's, or the embedder's
+        // AddMeter(TelemetryNames.Source)) collects it. Nothing is recorded while nobody listens.
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new DurarTelemetry(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<KeyLeaseBoard>()));
         services.AddSingleton(sp => new ChatRunner(
             sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
             sp.GetRequiredService<TransportRegistry>(),
             settings.Gateway,
             sp.GetRequiredService<ILogger<ChatRunner>>(),
             board: sp.GetRequiredService<KeyLeaseBoard>(),
-            runTimeoutSeconds: settings.Agents.TimeoutSeconds));
+            runTimeoutSeconds: settings.Agents.TimeoutSeconds,
+            telemetry: sp.GetRequiredService<DurarTelemetry>()));
         // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
         services.AddSingleton<DurarChatClient>();
         services.AddSingleton<Microsoft.Extensions.AI.IChatClient>(sp => sp.GetRequiredService<DurarChatClient>());
@@ -94,6 +101,12 @@ public static class DurarHostingExtensions
     public static AkkaConfigurationBuilder WithDurarActors(this AkkaConfigurationBuilder builder) =>
         builder.WithActors((system, registry, resolver) =>
         {
+            // Before any key actor starts: they find the telemetry through the actor system.
+            if (resolver.GetService<DurarTelemetry>() is { } telemetry)
+            {
+                telemetry.Attach(system);
+                system.ActorOf(DeadLetterMeterActor.Props(telemetry), ActorNames.DeadLetterMeter);
+            }
             var catalog = resolver.GetService<ProviderCatalog>();
             var keys = resolver.GetService<KeySources>();
             var settings = resolver.GetService<DurarSettings>();

@@ -57,6 +57,12 @@ internal sealed class KeyLeaseBoard
 
     internal void Publish(ProviderLeaseView view) => _views[view.Keys.ProviderId] = view;
 
+    /// <summary>Every provider's keys as last published, each with its clock's now (read by the <c>durar.keys</c> gauge).</summary>
+    public IEnumerable<(ProviderKeys Keys, DateTimeOffset Now)> PublishedKeys()
+    {
+        foreach (var view in _views.Values) yield return (view.Keys, view.Now);
+    }
+
     internal void Withdraw(string providerId, IActorRef provider)
     {
         // Only the publisher's own view: a restarted provider may have published a new one already.

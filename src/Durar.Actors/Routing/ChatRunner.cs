@@ -9,6 +9,7 @@ using Durar.Actors.Resilience;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.Logging;
 using Durar.Actors.Chat;
+using Durar.Actors.Telemetry;
 
 namespace Durar.Actors.Routing;
 
@@ -34,18 +35,26 @@ internal sealed partial class ChatRunner(
     ILogger<ChatRunner> logger,
     TimeProvider? time = null,
     KeyLeaseBoard? board = null,
-    int runTimeoutSeconds = 0)
+    int runTimeoutSeconds = 0,
+    DurarTelemetry? telemetry = null)
 {
     private readonly FailoverSettings _failover = gateway.Failover;
     private readonly KeyLeaseClient _keys = new(providers, gateway.AskTimeout, board);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
-            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = ModelPricing.Cost(completion.Usage, candidate) });
-            return new CompletionRun(completion, candidate, attempts) { KeyId = key.KeyId, Dropped = transport.Dropped(request, candidate) };
+            var cost = ModelPricing.Cost(completion.Usage, candidate);
+            _keys.Report(key, candidate, new AttemptOutcome.Succeeded(completion.Hints, completion.Usage) { Cost = cost });
+            trace.Succeeded(completion.Usage, cost, completion.UpstreamModel);
+            return new CompletionRun(completion, candidate, run.Attempts.Count + 1)
+            {
+                KeyId = key.KeyId,
+                Dropped = transport.Dropped(request, candidate),
+                Failures = run.Failures,
+            };
         });
 
     /// <summary>
@@ -65,7 +74,7 @@ internal sealed partial class ChatRunner(
     }
 
     private Task<RunResult<StreamingRun>> StreamOnceAsync(RunPlan plan, ChatRequest original, RunDeadline deadline, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, attempts) =>
+        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             var request = StreamContinuation.RequestFor(candidate, original);
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
@@ -99,21 +108,42 @@ internal sealed partial class ChatRunner(
                 upstream.Dispose();
                 throw;
             }
-            var reporter = new CommittedStream.OutcomeReporter(_keys, key, candidate, opened?.Hints ?? UpstreamException.NoHints);
-            return new StreamingRun(CommittedStream.Continue(meta, first, events, upstream, reporter, deadline), candidate, attempts)
+            trace.FirstOutput(run.Started, run.Plan.Requested);
+            var reporter = new CommittedStream.OutcomeReporter(_keys, key, candidate, opened?.Hints ?? UpstreamException.NoHints, trace);
+            return new StreamingRun(CommittedStream.Continue(meta, first, events, upstream, reporter, deadline), candidate, run.Attempts.Count + 1)
             {
                 KeyId = key.KeyId,
                 Headers = opened?.Headers ?? UpstreamHeaders.None,
                 Dropped = transport.Dropped(request, candidate),
+                Failures = run.Failures,
             };
         });
 
-    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, int attemptNumber);
+    /// <summary>One attempt; <paramref name="run"/> holds the attempts that failed before it (its answer carries them).</summary>
+    private delegate Task<T> Attempt<T>(ResolvedModel candidate, IChatTransport transport, KeyLease key, CancellationToken attemptCt, RunState run,
+        AttemptTelemetry trace);
 
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
+    /// <summary>
+    /// A run inside a span (the HTTP request's) adds its attempts to it; a run outside any (a session turn on its actor, an
+    /// embedder's <c>IChatClient</c> call) opens its own when traced, so its attempts share one trace.
+    /// </summary>
+    private Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class =>
+        Activity.Current is null && DurarTelemetry.ActivitySource.HasListeners()
+            ? RunInSpanAsync(plan, deadline, ct, attempt)
+            : RunChainAsync(plan, deadline, ct, attempt);
+
+    private async Task<RunResult<T>> RunInSpanAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
+    {
+        using var span = AttemptTelemetry.StartRun(plan);
+        var result = await RunChainAsync(plan, deadline, ct, attempt).ConfigureAwait(false);
+        AttemptTelemetry.EndRun(span, result.Failure);
+        return result;
+    }
+
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunChainAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
     {
         var run = new RunState(plan, _time);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -170,20 +200,6 @@ internal sealed partial class ChatRunner(
         }
     }
 
-    private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
-
-    private static void CancelBudget(object? budget)
-    {
-        try
-        {
-            ((CancellationTokenSource)budget!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The run ended while the timer was due.
-        }
-    }
-
     private async Task<(Step, T?)> TryCandidateAsync<T>(RunState run, ResolvedModel candidate, int index, ProbeMode probe, Attempt<T> attempt,
         CancellationToken budgetToken, CancellationToken ct) where T : class
     {
@@ -237,9 +253,10 @@ internal sealed partial class ChatRunner(
                 key = (KeyLease)lease;
             }
 
+            var trace = AttemptTelemetry.Begin(telemetry, _time, candidate, key, run.Attempts.Count + 1);
             try
             {
-                var result = await attempt(candidate, transport, key, budgetToken, run.Attempts.Count + 1).ConfigureAwait(false);
+                var result = await attempt(candidate, transport, key, budgetToken, run, trace).ConfigureAwait(false);
                 if (run.Attempts.Count > 0)
                 {
                     // A model fallback is news; another key or a retry of the same model is routine (the key actors log
@@ -263,12 +280,14 @@ internal sealed partial class ChatRunner(
                 });
                 if (reason == FailoverReason.ContextOverflow || !FailoverReasons.IsFailover(reason))
                 {
+                    trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.Stop, e.Failure.Message);
                     LogStep(logger, candidate.ToString(), "(stop)", reason.ToWireName(), e.Failure.Message);
                     return (Step.Stop, null);
                 }
                 // Classified once: a rate limit always rotates; only the rarer reasons need the rotation rules' second look.
                 if (reason == FailoverReason.RateLimit || (reason != FailoverReason.Overloaded && FailureClassifier.IsKeyRotationTrigger(e.Failure)))
                 {
+                    trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.NextKey, e.Failure.Message);
                     LogKeyRotation(logger, candidate.ToString(), key.KeyId, reason.ToWireName(), e.Failure.Message);
                     continue; // next key at once
                 }
@@ -281,42 +300,30 @@ internal sealed partial class ChatRunner(
                     if (!longWait && transientRetries < allowed && delay < run.BudgetLeft(_failover.Budget))
                     {
                         transientRetries++;
+                        trace.Failed(reason, e.Failure.Status, TelemetryNames.Steps.Retry, e.Failure.Message);
                         LogRetry(logger, candidate.ToString(), reason.ToWireName(), transientRetries, delay.TotalMilliseconds);
                         retryDelay = delay;
                         retryKey = key;
                         continue;
                     }
                 }
+                trace.Failed(reason, e.Failure.Status, laterCandidates ? TelemetryNames.Steps.NextModel : TelemetryNames.Steps.Exhausted, e.Failure.Message);
                 LogStep(logger, candidate.ToString(), laterCandidates ? run.Plan.Candidates[index + 1].ToString() : "(exhausted)", reason.ToWireName(), e.Failure.Message);
                 return (Step.NextCandidate, null);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
+                trace.Cancelled();
                 throw;
             }
             catch (OperationCanceledException) when (budgetToken.IsCancellationRequested)
             {
                 _keys.Report(key, candidate, new AttemptOutcome.Cancelled());
+                trace.Cancelled();
                 return BudgetSpent<T>(run, candidate, ct);
             }
         }
-    }
-
-    private (Step, T?) BudgetSpent<T>(RunState run, ResolvedModel candidate, CancellationToken ct) where T : class
-    {
-        ct.ThrowIfCancellationRequested();
-        run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Timeout,
-            $"LLM request timed out: the failover budget of {_failover.Budget.TotalSeconds:0} s was spent.", null));
-        return (Step.Stop, null);
-    }
-
-    /// <summary>min(max, base·2^n) with jitter ×(0.5–1.5), floored by the provider's Retry-After.</summary>
-    private TimeSpan BackoffDelay(int retry, TimeSpan? retryAfter)
-    {
-        var exp = Math.Min(_failover.RetryMaxDelay.TotalMilliseconds, _failover.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, retry));
-        var jittered = TimeSpan.FromMilliseconds(exp * (0.5 + Random.Shared.NextDouble()));
-        return retryAfter is { } ra && ra > jittered ? ra : jittered;
     }
 
     private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request)

@@ -64,27 +64,39 @@ internal static class CommittedStream
     }
 
     /// <summary>Reports a committed stream's outcome exactly once.</summary>
-    public sealed class OutcomeReporter(KeyLeaseClient keys, KeyLease key, ResolvedModel model, RateLimitHints hints)
+    /// <remarks>The attempt's telemetry (its span and duration) ends with the same report.</remarks>
+    internal sealed class OutcomeReporter(KeyLeaseClient keys, KeyLease key, ResolvedModel model, RateLimitHints hints, AttemptTelemetry trace)
     {
         private bool _done;
 
-        public void Succeeded(TokenUsage? usage) => Once(new AttemptOutcome.Succeeded(hints, usage) { Cost = ModelPricing.Cost(usage, model) });
-
-        public void Failed(UpstreamException e) =>
-            Once(new AttemptOutcome.Failed(FailureClassifier.Classify(e.Failure), e.Hints, e.Failure.Message ?? ""));
-
-        public void CancelledIfOpen() => Once(new AttemptOutcome.Cancelled());
-
-        /// <summary>Ended by the gateway (the run timeout): says nothing about the key.</summary>
-        public void Cancelled() => Once(new AttemptOutcome.Cancelled());
-
         public string ProviderId => model.Provider.Id;
 
-        private void Once(AttemptOutcome outcome)
+        public void Succeeded(TokenUsage? usage)
         {
-            if (_done) return;
+            var cost = ModelPricing.Cost(usage, model);
+            if (Once(new AttemptOutcome.Succeeded(hints, usage) { Cost = cost })) trace.Succeeded(usage, cost, null);
+        }
+
+        public void Failed(UpstreamException e)
+        {
+            var reason = FailureClassifier.Classify(e.Failure);
+            if (Once(new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""))) trace.Failed(reason, e.Failure.Status, null, e.Failure.Message);
+        }
+
+        public void CancelledIfOpen()
+        {
+            if (Once(new AttemptOutcome.Cancelled())) trace.Cancelled();
+        }
+
+        /// <summary>Ended by the gateway (the run timeout): says nothing about the key.</summary>
+        public void Cancelled() => CancelledIfOpen();
+
+        private bool Once(AttemptOutcome outcome)
+        {
+            if (_done) return false;
             _done = true;
             keys.Report(key, model, outcome);
+            return true;
         }
     }
 }

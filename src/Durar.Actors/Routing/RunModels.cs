@@ -30,6 +30,8 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public string? UpstreamType { get; init; }
     public string? UpstreamCode { get; init; }
     public string? UpstreamParam { get; init; }
+    /// <summary>Time from the start of the run to the end of this attempt (the operator dashboard shows where a run's time went).</summary>
+    public TimeSpan Elapsed { get; init; }
 }
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
@@ -62,6 +64,8 @@ internal sealed record CompletionRun(ChatCompletion Completion, ResolvedModel Mo
 
     /// <summary>Fields the client set that the answering model's wire did not send (reported in <c>x-durar-dropped</c>).</summary>
     public ImmutableArray<string> Dropped { get; init; } = [];
+    /// <summary>The attempts that failed before the one that answered, in order (empty when the first attempt answered).</summary>
+    public ImmutableArray<AttemptRecord> Failures { get; init; } = [];
 }
 
 /// <summary>
@@ -77,6 +81,8 @@ internal sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, Resolved
 
     /// <inheritdoc cref="CompletionRun.Dropped"/>
     public ImmutableArray<string> Dropped { get; init; } = [];
+    /// <summary>The attempts that failed before the one that answered, in order (empty when the first attempt answered).</summary>
+    public ImmutableArray<AttemptRecord> Failures { get; init; } = [];
 }
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>

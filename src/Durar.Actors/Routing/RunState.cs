@@ -15,9 +15,15 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
     private List<(ResolvedModel Candidate, NoKeyAvailable Answer)>? _cooling;
 
     public RunPlan Plan { get; } = plan;
+
+    /// <summary>When the run started, as a timestamp of its <see cref="TimeProvider"/> (for time to first token).</summary>
+    public long Started => _started;
     public IReadOnlyList<AttemptRecord> Attempts => _attempts ?? (IReadOnlyList<AttemptRecord>)[];
 
-    public void Add(AttemptRecord attempt) => (_attempts ??= []).Add(attempt);
+    public void Add(AttemptRecord attempt) => (_attempts ??= []).Add(attempt with { Elapsed = time.GetElapsedTime(_started) });
+
+    /// <summary>The failed attempts so far, for a run that then succeeded (no allocation when there were none).</summary>
+    public ImmutableArray<AttemptRecord> Failures => _attempts is null ? [] : [.. _attempts];
 
     public void NoteCooling(ResolvedModel candidate, NoKeyAvailable answer)
     {
@@ -50,7 +56,7 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
         var records = Attempts.ToList();
         foreach (var (candidate, answer) in _cooling ?? [])
             if (!records.Any(r => r.Model == candidate.ToString()))
-                records.Add(new AttemptRecord(candidate.ToString(), null, answer.Reason, answer.Message, null) { RetryAfterAt = answer.RetryAt });
+                records.Add(new AttemptRecord(candidate.ToString(), null, answer.Reason, answer.Message, null) { RetryAfterAt = answer.RetryAt, Elapsed = time.GetElapsedTime(_started) });
 
         if (records.Count == 0)
             return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, []) { Reason = "no_candidates" };

@@ -118,7 +118,8 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     /// false when the caller returns right after: the closing frames then go out with the server's end of the response
     /// (the chunked terminator) in one write instead of two.
     /// </param>
-    public async Task WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
+    /// <returns>The usage the upstream reported, if any.</returns>
+    public async Task<TokenUsage?> WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
         bool flushAtEnd = true)
     {
         using var chunks = new ChunkWriter(pipe, id, created, model, includeUsage);
@@ -175,6 +176,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         else if (continued is not null) chunks.WriteContinued(continued);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
+        return usage?.Usage;
     }
 
     private static async ValueTask Settle(ValueTask<bool> next)

@@ -8,6 +8,7 @@ using Durar.Actors.Routing;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
+using Durar.Api.Dashboard;
 
 namespace Durar.Api.Apis;
 
@@ -25,7 +26,7 @@ public static partial class ChatCompletionsApi
     }
 
     private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
-        ILogger<ChatRunner> logger, IServiceProvider services)
+        ILogger<ChatRunner> logger, IServiceProvider services, DashboardFeed dashboard)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
@@ -42,6 +43,7 @@ public static partial class ChatCompletionsApi
                 var continueStream = ContinueHeader(context.Request);
                 doc = await JsonBody.ReadAsync(context);
                 parsed = ChatRequestParser.Parse(doc.RootElement);
+                Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
             }
@@ -62,8 +64,9 @@ public static partial class ChatCompletionsApi
             // A stateless request gets the configured thinking and fast mode, exactly as a session turn does (its own
             // reasoning_effort and service_tier win).
             var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
-            if (request.Stream) await StreamAsync(context, runner, plan, request, ct);
-            else await CompleteAsync(context, runner, plan, request, ct);
+            var trace = RequestTrace.Start(dashboard, parsed.Model, request.Stream);
+            if (request.Stream) await StreamAsync(context, runner, plan, request, trace, ct);
+            else await CompleteAsync(context, runner, plan, request, trace, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -92,42 +95,57 @@ public static partial class ChatCompletionsApi
     }
 
     /// <summary>The run's value, or null once its failure has been written (with the number of attempts it took).</summary>
-    private static async Task<T?> AnsweredAsync<T>(HttpContext context, Task<RunResult<T>> running) where T : class
+    private static async Task<T?> AnsweredAsync<T>(HttpContext context, Task<RunResult<T>> running, RequestTrace trace) where T : class
     {
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
+        trace.Failed(failure);
         context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
         await ToApiError(failure).WriteAsync(context.Response);
         return null;
     }
 
-    private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,
+        CancellationToken ct)
     {
-        if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct)) is not { } run) return;
+        if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct), trace) is not { } run) return;
         var model = run.Model.ToString();
         SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
+        trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,
+        CancellationToken ct)
     {
-        if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct)) is not { } run) return;
+        if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct), trace) is not { } run) return;
+        var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
         SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
         SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        TokenUsage? usage = null;
+        var outcome = "cancelled";
+        ApiError? failed = null;
         try
         {
             // The handler returns right after: the closing frames leave with the end of the response.
-            await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
+            usage = await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
+            outcome = "ok";
         }
         catch (UpstreamException e) when (!ct.IsCancellationRequested)
         {
-            var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
-            await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
+            outcome = "stream_error";
+            failed = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
+            Telemetry.RequestFacts.Of(context)?.Failed(failed.Code);
+            await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, failed, ct);
+        }
+        finally
+        {
+            trace.Answered(run.Model, run.KeyId, run.Failures, usage, committed, outcome, failed?.Code, failed?.Message);
         }
     }
 

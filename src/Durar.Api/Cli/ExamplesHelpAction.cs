@@ -13,7 +13,7 @@ internal sealed class ExamplesHelpAction(HelpAction inner) : SynchronousCommandL
     private static readonly Dictionary<string, string[]> Examples = new(StringComparer.Ordinal)
     {
         ["durar"] = ["durar --config durar.conf", "durar status", "durar models list --offline --provider anthropic", "durar config check --config durar.conf"],
-        ["durar serve"] = ["durar serve --config durar.conf --port 18789 --data-dir data",
+        ["durar serve"] = ["durar serve --config durar.conf --port 18789 --data-dir data", "durar serve --log-format json > durar.log",
             "durar serve --config cluster.conf --cluster-port 4053 --seed akka.tcp://durar@127.0.0.1:4053"],
         ["durar status"] = ["durar status", "DURAR_GATEWAY_TOKEN=secret durar status --url http://gateway:18789", "durar status --json | jq '.providers[].keys[]'"],
         ["durar models"] = ["durar models list", "durar models list --offline --config durar.conf"],

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Durar.Actors.Configuration;
 using Durar.Api.Extensions;
+using Durar.Api.Telemetry;
 
 namespace Durar.Api.Cli;
 
@@ -19,15 +20,18 @@ internal static class ServeCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the SQLite file and other state (env DURAR_DATA_DIR; default ./data)" };
         var clusterPort = new Option<int?>("--cluster-port") { Description = "Akka remoting port of this node (env DURAR_CLUSTER_PORT; default gateway.cluster.port = 0)" };
         var seed = new Option<string[]>("--seed") { Description = "Seed node akka.tcp://durar@host:port; repeat for several (env DURAR_SEED_NODES, comma-separated)", AllowMultipleArgumentsPerToken = true };
+        var logFormat = new Option<string?>("--log-format") { Description = "Console log format: text (default) or json, one JSON object per line (env DURAR_LOG_FORMAT)" };
+        logFormat.AcceptOnlyFromAmong(GatewayLogging.Text, GatewayLogging.Json);
         command.Add(config);
         command.Add(port);
         command.Add(dataDir);
         command.Add(clusterPort);
         command.Add(seed);
+        command.Add(logFormat);
         command.SetAction(async (parse, ct) =>
         {
             var options = GatewayOptions.FromEnvironment(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir),
-                parse.GetValue(clusterPort), parse.GetValue(seed));
+                parse.GetValue(clusterPort), parse.GetValue(seed), parse.GetValue(logFormat));
             WebApplication app;
             try
             {

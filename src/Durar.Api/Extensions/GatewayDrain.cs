@@ -97,7 +97,8 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
         Interlocked.Increment(ref _inFlight);
         try
         {
-            if (IsDraining)
+            // The health probes answer for themselves while draining: ready reports the drain, live that the process runs.
+            if (IsDraining && !Health.GatewayHealth.IsProbe(context.Request.Path))
             {
                 context.Response.Headers.Connection = "close";
                 await ShuttingDown.WriteAsync(context.Response);

@@ -72,6 +72,41 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task Should_carry_the_failed_attempts_and_when_each_ended_in_a_successful_answer()
+    {
+        // alpha's only key: a 503, the same-model retry after its backoff, another 503, then beta answers.
+        var rig = Start(Provider("alpha", "m1", KeyA1) + Provider("beta", "m2", KeyB));
+        _fake.Script = r => r.Model == "m1" ? FakeResponse.Overloaded() : null;
+
+        var run = rig.CompleteAsync("alpha/m1", "beta/m2");
+        Assert.Equal(TimeSpan.FromSeconds(90), await _clock.NextTimerAsync()); // the budget
+        var backoff = await _clock.NextTimerAsync();
+        _clock.Advance(backoff);
+        var answer = Succeeded(await run.WaitAsync(RunBound));
+
+        Assert.Equal("beta/m2", answer.Model.ToString());
+        Assert.Equal(ApiKeyCredential.For("beta", KeyB, "env").Id, answer.KeyId);
+        Assert.Equal(3, answer.Attempts);
+        Assert.Equal(2, answer.Failures.Length);
+        Assert.All(answer.Failures, f =>
+        {
+            Assert.Equal("alpha/m1", f.Model);
+            Assert.Equal(FailoverReason.Overloaded, f.Reason);
+            Assert.Equal(503, f.Status);
+            Assert.Equal(ApiKeyCredential.For("alpha", KeyA1, "env").Id, f.KeyId);
+        });
+        // Each failure is stamped on the runner's clock: the first at once, the retry's after the backoff.
+        Assert.Equal(TimeSpan.Zero, answer.Failures[0].Elapsed);
+        Assert.Equal(backoff, answer.Failures[1].Elapsed);
+
+        // A first attempt that answers carries no failures (and allocates none).
+        _fake.Script = null;
+        var direct = Succeeded(await rig.CompleteAsync("beta/m2").WaitAsync(RunBound));
+        Assert.Equal(1, direct.Attempts);
+        Assert.True(direct.Failures.IsEmpty);
+    }
+
+    [Fact]
     public async Task Should_fail_over_at_once_when_the_retry_after_is_longer_than_max_retry_after()
     {
         // maxRetryAfter is 60 s by default: a 503 asking for 120 s goes to the next candidate without waiting. The budget is
