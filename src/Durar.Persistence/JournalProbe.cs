@@ -8,7 +8,7 @@ namespace Durar.Persistence;
 /// check. It exists because Akka.Persistence only notices an unreachable database when an actor next writes or recovers;
 /// a load balancer should stop sending traffic before that.
 /// </summary>
-public static class JournalProbe
+internal static class JournalProbe
 {
     /// <summary>Opens a connection to the journal's database and runs <c>SELECT 1</c>; returns where it looked.</summary>
     /// <exception cref="Exception">The database cannot be reached or refused the query (the provider's own exception).</exception>

@@ -13,6 +13,8 @@ public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolC
     /// <summary>The first choice's reasoning (Anthropic thinking, <c>reasoning_content</c> of OpenAI-compatible servers).</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+    /// <summary>Redacted reasoning blocks (Anthropic <c>redacted_thinking</c> data), opaque, in the order they came.</summary>
+    public ImmutableArray<string> RedactedReasoning { get; init; } = [];
     public string? Refusal { get; init; }
 
     /// <summary>

@@ -152,9 +152,9 @@ internal sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver)
 
     private static UsageDetails? Usage(TokenUsage? usage) => usage is null ? null : new UsageDetails
     {
-        InputTokenCount = usage.Input,
+        InputTokenCount = usage.Prompt,
         OutputTokenCount = usage.Output,
-        TotalTokenCount = usage.Total,
+        TotalTokenCount = usage.Prompt + usage.Output,
         CachedInputTokenCount = usage.CacheRead,
     };
 }

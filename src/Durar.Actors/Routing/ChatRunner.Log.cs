@@ -28,4 +28,8 @@ internal sealed partial class ChatRunner
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, EventName = "queued_while_cooling",
         Message = "Every candidate for {Model} is cooling; waiting {WaitMs:0} ms for the first key to recover")]
     private static partial void LogQueued(ILogger logger, string model, double waitMs);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, EventName = "candidate_unsupported",
+        Message = "Skipping {Model}: its wire cannot carry {Param} (no upstream call)")]
+    private static partial void LogUnsupported(ILogger logger, string model, string param);
 }

@@ -23,6 +23,8 @@ namespace Durar.Actors.Routing;
 /// <item>rate limit → the provider's next key at once (no sleep);</item>
 /// <item>overloaded / server error / timeout → same-model retry with jittered backoff (1 s doubling to 30 s), bounded;</item>
 /// <item>other failover reasons → the next candidate; context overflow and refusals stop the chain;</item>
+/// <item>a candidate whose wire cannot carry a field of the request is skipped before any key is leased (next candidate; 400
+/// naming the field when none can carry it);</item>
 /// <item>candidates whose keys are all cooling go after runnable ones and are then probed (throttled);</item>
 /// <item>everything before the first token fits the failover budget (default 90 s), never retries × timeout.</item>
 /// </list>
@@ -43,7 +45,7 @@ internal sealed partial class ChatRunner(
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<RunResult<CompletionRun>> CompleteAsync(RunPlan plan, ChatRequest request, CancellationToken ct) =>
-        RunAsync<CompletionRun>(plan, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, run, trace) =>
+        RunAsync<CompletionRun>(plan, request, RunDeadline.Start(_time, runTimeoutSeconds), ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             var completion = await transport.CompleteAsync(Call(candidate, key, request), attemptCt).ConfigureAwait(false);
             var cost = ModelPricing.Cost(completion.Usage, candidate);
@@ -74,7 +76,7 @@ internal sealed partial class ChatRunner(
     }
 
     private Task<RunResult<StreamingRun>> StreamOnceAsync(RunPlan plan, ChatRequest original, RunDeadline deadline, CancellationToken ct) =>
-        RunAsync<StreamingRun>(plan, deadline, ct, async (candidate, transport, key, attemptCt, run, trace) =>
+        RunAsync<StreamingRun>(plan, original, deadline, ct, async (candidate, transport, key, attemptCt, run, trace) =>
         {
             var request = StreamContinuation.RequestFor(candidate, original);
             // The transport's async stream is read directly, with no graph in between: it is pull-based, so the client's
@@ -129,23 +131,26 @@ internal sealed partial class ChatRunner(
     /// A run inside a span (the HTTP request's) adds its attempts to it; a run outside any (a session turn on its actor, an
     /// embedder's <c>IChatClient</c> call) opens its own when traced, so its attempts share one trace.
     /// </summary>
-    private Task<RunResult<T>> RunAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class =>
+    private Task<RunResult<T>> RunAsync<T>(RunPlan plan, ChatRequest request, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt)
+        where T : class =>
         Activity.Current is null && DurarTelemetry.ActivitySource.HasListeners()
-            ? RunInSpanAsync(plan, deadline, ct, attempt)
-            : RunChainAsync(plan, deadline, ct, attempt);
+            ? RunInSpanAsync(plan, request, deadline, ct, attempt)
+            : RunChainAsync(plan, request, deadline, ct, attempt);
 
-    private async Task<RunResult<T>> RunInSpanAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunInSpanAsync<T>(RunPlan plan, ChatRequest request, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt)
+        where T : class
     {
         using var span = AttemptTelemetry.StartRun(plan);
-        var result = await RunChainAsync(plan, deadline, ct, attempt).ConfigureAwait(false);
+        var result = await RunChainAsync(plan, request, deadline, ct, attempt).ConfigureAwait(false);
         AttemptTelemetry.EndRun(span, result.Failure);
         return result;
     }
 
     /// <summary>The chain: runnable candidates first in plan order, cooling ones probed after, then exhaustion.</summary>
-    private async Task<RunResult<T>> RunChainAsync<T>(RunPlan plan, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt) where T : class
+    private async Task<RunResult<T>> RunChainAsync<T>(RunPlan plan, ChatRequest request, RunDeadline deadline, CancellationToken ct, Attempt<T> attempt)
+        where T : class
     {
-        var run = new RunState(plan, _time);
+        var run = new RunState(plan, _time, request);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
         // (agents.defaults.timeoutSeconds) caps it.
@@ -208,6 +213,12 @@ internal sealed partial class ChatRunner(
         {
             run.Add(new AttemptRecord(candidate.ToString(), null, FailoverReason.Format,
                 $"Provider \"{candidate.Provider.Id}\" uses api \"{candidate.Provider.Api}\", which this build has no transport for.", null));
+            return (Step.NextCandidate, null);
+        }
+        if (run.Unsupported(candidate, transport) is { } unsupported)
+        {
+            // Not an upstream failure: no key is leased or reported, no other key of this provider is tried.
+            LogUnsupported(logger, candidate.ToString(), unsupported.Param);
             return (Step.NextCandidate, null);
         }
         var laterCandidates = index < run.Plan.Candidates.Length - 1;

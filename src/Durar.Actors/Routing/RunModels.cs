@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Durar.Actors.Models;
 using Durar.Actors.Resilience;
 using Durar.Actors.Chat;
+using Durar.Actors.Transports;
 
 namespace Durar.Actors.Routing;
 
@@ -32,6 +33,11 @@ public sealed record AttemptRecord(string Model, string? KeyId, FailoverReason R
     public string? UpstreamParam { get; init; }
     /// <summary>Time from the start of the run to the end of this attempt (the operator dashboard shows where a run's time went).</summary>
     public TimeSpan Elapsed { get; init; }
+    /// <summary>The field the candidate's wire cannot carry (<c>IChatTransport.Unsupported</c>): it was skipped before any upstream call, with no key.</summary>
+    public string? Unsupported { get; init; }
+
+    /// <summary>The reason as the exhaustion message names it.</summary>
+    public string ReasonName => Unsupported is not null ? RunFailure.UnsupportedParameter : Reason.ToWireName();
 }
 
 /// <summary>Why a run produced no answer, already mapped to the HTTP shape the gateway returns.</summary>
@@ -48,9 +54,12 @@ public sealed record RunFailure(
     TimeSpan? RetryAfter,
     ImmutableArray<AttemptRecord> Attempts)
 {
+    /// <summary>The <c>code</c> of a run no candidate could carry (a field refused before any upstream call).</summary>
+    public const string UnsupportedParameter = UnsupportedField.Code;
+
     public int AttemptCount => Attempts.Length;
 
-    /// <summary>The field the provider refused, when it named one.</summary>
+    /// <summary>The field the provider refused, or the first field no candidate's wire could carry, when there is one.</summary>
     public string? Param { get; init; }
 
     /// <summary>The gateway's failover reason for the last attempt (wire name), or the run's own code.</summary>

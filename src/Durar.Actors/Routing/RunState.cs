@@ -2,11 +2,13 @@ using System.Collections.Immutable;
 using Durar.Actors.Models;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
+using Durar.Actors.Chat;
+using Durar.Actors.Transports;
 
 namespace Durar.Actors.Routing;
 
 /// <summary>The attempts of one run so far, and the exhaustion error they add up to.</summary>
-internal sealed class RunState(RunPlan plan, TimeProvider time)
+internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest request)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -25,6 +27,19 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
     /// <summary>The failed attempts so far, for a run that then succeeded (no allocation when there were none).</summary>
     public ImmutableArray<AttemptRecord> Failures => _attempts is null ? [] : [.. _attempts];
 
+    /// <summary>
+    /// The field <paramref name="candidate"/>'s wire cannot carry, recorded once as an attempt that never reached the upstream;
+    /// null when it can carry the whole request.
+    /// </summary>
+    public UnsupportedField? Unsupported(ResolvedModel candidate, IChatTransport transport)
+    {
+        if (transport.Unsupported(request, candidate) is not { } unsupported) return null;
+        var model = candidate.ToString();
+        if (!Attempts.Any(a => a.Unsupported is not null && a.Model == model))
+            Add(new AttemptRecord(model, null, FailoverReason.Format, unsupported.Message, 400) { Unsupported = unsupported.Param });
+        return unsupported;
+    }
+
     public void NoteCooling(ResolvedModel candidate, NoKeyAvailable answer)
     {
         _cooling ??= [];
@@ -32,10 +47,13 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
         _cooling.Add((candidate, answer));
     }
 
-    /// <summary>Every candidate is unavailable because of rate-limit cooldowns (no other kind of failure).</summary>
+    /// <summary>
+    /// Every candidate that could serve is unavailable because of rate-limit cooldowns (no other kind of failure; candidates
+    /// that cannot carry the request never could, so they do not count).
+    /// </summary>
     public bool AllCooling =>
         _cooling is { Count: > 0 } && _cooling.All(c => c.Answer.Reason == FailoverReason.RateLimit)
-        && Attempts.All(a => a.Reason == FailoverReason.RateLimit);
+        && Attempts.All(a => a.Unsupported is not null || a.Reason == FailoverReason.RateLimit);
 
     public DateTimeOffset? SoonestRecovery => _cooling?.Select(c => c.Answer.RetryAt).Where(t => t is not null).Min();
 
@@ -49,7 +67,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
 
     /// <summary>
     /// The error for a run that produced nothing: one attempt → its own error; several → every attempt listed; every
-    /// candidate rate-limited or cooling → 429 with <c>Retry-After</c> = the soonest recovery.
+    /// candidate rate-limited or cooling → 429 with <c>Retry-After</c> = the soonest recovery; no candidate able to carry the
+    /// request → 400 <c>unsupported_parameter</c> naming the first candidate's field. Candidates skipped for a field they
+    /// cannot carry are listed but do not decide the status when another candidate was tried.
     /// </summary>
     public RunFailure Exhausted()
     {
@@ -61,21 +81,26 @@ internal sealed class RunState(RunPlan plan, TimeProvider time)
         if (records.Count == 0)
             return new RunFailure(502, "No candidate model could be tried.", "api_error", "no_candidates", null, []) { Reason = "no_candidates" };
 
-        var last = records[^1];
+        var tried = records.Where(r => r.Unsupported is null).ToList();
         var message = records.Count == 1
-            ? last.Message
-            : $"All models failed ({records.Count}): " + string.Join(" | ", records.Select(a => $"{a.Model}: {a.Message} ({a.Reason.ToWireName()})"));
+            ? records[0].Message
+            : (tried.Count == 0 ? $"No model can carry this request ({records.Count}): " : $"All models failed ({records.Count}): ")
+              + string.Join(" | ", records.Select(a => $"{a.Model}: {a.Message} ({a.ReasonName})"));
+        if (tried.Count == 0)
+            return new RunFailure(400, message, "invalid_request_error", RunFailure.UnsupportedParameter, null, [.. records])
+                { Param = records[0].Unsupported, Reason = RunFailure.UnsupportedParameter };
+        var last = tried[^1];
 
         if (last.Reason == FailoverReason.ContextOverflow)
             return WithUpstream(new RunFailure(400,
                 "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
                 "invalid_request_error", "context_overflow", null, [.. records]), last);
 
-        var rateLimited = records.All(r => r.Reason == FailoverReason.RateLimit);
+        var rateLimited = tried.All(r => r.Reason == FailoverReason.RateLimit);
         if (rateLimited)
         {
             var now = time.GetUtcNow();
-            var soonest = records.Select(r => r.RetryAfterAt ?? (r.RetryAfter is { } ra ? now + ra : (DateTimeOffset?)null)).Where(t => t is not null).Min();
+            var soonest = tried.Select(r => r.RetryAfterAt ?? (r.RetryAfter is { } ra ? now + ra : (DateTimeOffset?)null)).Where(t => t is not null).Min();
             var retryAfter = soonest is { } s && s > now ? s - now : TimeSpan.FromSeconds(1);
             return new RunFailure(429, message, "rate_limit_error", "rate_limit", retryAfter, [.. records]) { Reason = "rate_limit" };
         }

@@ -107,23 +107,8 @@ internal static class EffectiveSettings
         _ => throw new ArgumentOutOfRangeException(nameof(level), level, null),
     };
 
-    /// <summary>
-    /// Anthropic <c>thinking.budget_tokens</c>; off → null (thinking not enabled). These budgets are <b>our choice</b> (the
-    /// reference names the levels, not token counts): minimal 1024 (Anthropic's minimum), low 2048, medium/adaptive 8192,
-    /// high 16384, xhigh 24576, max 32000, ultra 64000.
-    /// </summary>
-    public static int? ToAnthropicBudgetTokens(ThinkingLevel level) => level switch
-    {
-        ThinkingLevel.Off => null,
-        ThinkingLevel.Minimal => 1024,
-        ThinkingLevel.Low => 2048,
-        ThinkingLevel.Medium or ThinkingLevel.Adaptive => 8192,
-        ThinkingLevel.High => 16384,
-        ThinkingLevel.XHigh => 24576,
-        ThinkingLevel.Max => 32000,
-        ThinkingLevel.Ultra => 64000,
-        _ => throw new ArgumentOutOfRangeException(nameof(level), level, null),
-    };
+    /// <summary>Anthropic <c>thinking.budget_tokens</c> by <see cref="ReasoningBudgets"/> (the one table); off → null (thinking not enabled).</summary>
+    public static int? ToAnthropicBudgetTokens(ThinkingLevel level) => ReasoningBudgets.AnthropicBudgetTokens(WireNames.ToWire(level));
 
     /// <summary>
     /// <see cref="Chat.ChatRequest.FastMode"/> for one upstream call: on → true, off → false, auto → true only for calls

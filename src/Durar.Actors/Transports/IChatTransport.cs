@@ -25,6 +25,13 @@ internal interface IChatTransport
     /// client in <c>x-durar-dropped</c>. A wire that cannot carry a field refuses the request instead (a 400 naming it).
     /// </summary>
     ImmutableArray<string> Dropped(ChatRequest request, ResolvedModel target) => [];
+
+    /// <summary>
+    /// The first field of <paramref name="request"/> this wire cannot carry to <paramref name="target"/>, or null. The run asks
+    /// before it leases a key and skips a candidate that refuses (no upstream call, nothing counted against a key); a transport
+    /// never sends a request this refuses.
+    /// </summary>
+    UnsupportedField? Unsupported(ChatRequest request, ResolvedModel target) => null;
 }
 
 /// <summary>Everything one upstream attempt needs: the target, the credential (null for keyless providers) and the request.</summary>

@@ -224,9 +224,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
             return;
         }
         w.WriteStartObject();
-        w.WriteNumber("prompt_tokens", usage.Input);
+        w.WriteNumber("prompt_tokens", usage.Prompt);
         w.WriteNumber("completion_tokens", usage.Output);
-        w.WriteNumber("total_tokens", usage.Total);
+        w.WriteNumber("total_tokens", usage.Prompt + usage.Output);
         if (usage.CacheRead > 0 || usage.CacheWrite > 0)
         {
             w.WriteStartObject("prompt_tokens_details");

@@ -130,7 +130,7 @@ public sealed class NdjsonFramingSpecs
 
         protected override IStreamDecoder<ProbeLine> NewStreamDecoder(UpstreamCall call) => ProbeDecoder.Instance;
 
-        protected override ChatCompletion ParseCompletion(JsonElement root, string providerId) =>
+        protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call) =>
             new(root.GetProperty("message").GetProperty("content").GetString(), [], "stop", null, null);
     }
 
