@@ -7,6 +7,9 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>Logs other nodes joining and leaving (<see cref="Hosting.Logging.ClusterMembershipLogActor"/>).</summary>
+    public const string ClusterMembershipLog = "cluster-membership-log";
+
     /// <summary>The operator dashboard's feed on each gateway node (key changes, totals samples, cluster membership).</summary>
     public const string DashboardFeed = "dashboard-feed";
 

@@ -121,7 +121,9 @@ internal sealed class AuthProfileStoreActor : ReceivePersistentActor
             foreach (var (provider, order) in _state.Orders) ToProviders(new ProviderCommands.SetOrder(provider, order));
             _providers.Tell(ProviderCommands.CredentialsLoaded.Instance);
         }
-        _log.Info("Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", _state.Profiles.Count, _state.Orders.Count);
+        // An empty store is the usual start: said at Debug, so that a healthy start stays quiet.
+        _log.Log(_state.Profiles.Count + _state.Orders.Count == 0 ? LogLevel.DebugLevel : LogLevel.InfoLevel,
+            "Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", [_state.Profiles.Count, _state.Orders.Count]);
         Announce();
     }
 

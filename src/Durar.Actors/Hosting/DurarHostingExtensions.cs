@@ -5,6 +5,7 @@ using Akka.Streams;
 using Durar.Actors.AuthProfiles;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
+using Durar.Actors.Hosting.Logging;
 using Durar.Actors.Models;
 using Durar.Actors.Providers;
 using Durar.Actors.Routing;
@@ -38,6 +39,7 @@ public static class DurarHostingExtensions
         ValidateAgentRefs(settings, resolver);
 
         services.AddSingleton(config);
+        services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
         services.AddSingleton(settings);
         services.AddSingleton(settings.Gateway);
         services.AddSingleton(catalog);
@@ -75,11 +77,15 @@ public static class DurarHostingExtensions
         services.AddAkka("durar", (builder, sp) =>
         {
             builder.AddHocon(config, HoconAddMode.Prepend);
+            // Akka's events into the host's logging, Akka's own start/stop chatter at Debug (DurarAkkaLogger), at the
+            // level akka.loglevel names (Akka.Hosting would otherwise replace it with INFO).
             builder.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
+                loggers.AddLogger<DurarAkkaLogger>();
+                loggers.LogLevel = AkkaLogLevels.Parse(config.GetString("akka.loglevel", null));
             });
+            builder.AddHocon($"akka.stdout-logger-class = \"{typeof(DurarStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
             builder.WithDurarActors();
             builder.WithDurarCluster(settings);
             builder.WithDurarSessions(settings);

@@ -46,8 +46,10 @@ public static class GatewayHost
         builder.Services.AddSingleton(new DashboardFeed(settings.Dashboard, TimeProvider.System));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
-        builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
+        var secrets = SecretsOptions.FromConfig(config);
+        builder.Services.AddDurarAuthProfiles(options.DataDir, secrets);
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
+        builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyBanner>(sp, options, persistence, secrets));
         builder.Services.AddGatewayTelemetry(settings.Telemetry, builder.Configuration);
         builder.Services.AddGatewayHealth(persistence);
         options.ConfigureServices?.Invoke(builder.Services);

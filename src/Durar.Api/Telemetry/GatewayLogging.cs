@@ -1,4 +1,5 @@
 using Durar.Actors.Configuration;
+using Durar.Api.Extensions;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -34,6 +35,9 @@ public static class GatewayLogging
             // anyway. The gateway writes its own line per request (RequestTelemetry).
             .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Fatal + 1)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            // The ready banner (ReadyBanner) says what these said (the URL), and what Data Protection's warning meant.
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
+            .Filter.ByExcluding(ReadyBanner.IsUnencryptedKeyRingWarning)
             .Enrich.FromLogContext();
         // Bounded: past 10,000 waiting events new ones are dropped rather than blocking requests. The logger is disposed
         // with the host, which writes out what is still queued.
