@@ -24,9 +24,15 @@ public class ClassifierBenchmarks
     [ArgumentsSource(nameof(Failures))]
     public bool IsKeyRotationTrigger(Named failure) => FailureClassifier.IsKeyRotationTrigger(failure.Failure);
 
-    /// <summary>Names the case in the results table.</summary>
-    public sealed record Named(string Name, UpstreamFailure Failure)
+    /// <summary>Names the case in the results table (public for BenchmarkDotNet; the failure it carries is internal to Durar.Actors).</summary>
+    public sealed class Named
     {
+        internal Named(string name, UpstreamFailure failure) => (Name, Failure) = (name, failure);
+
+        public string Name { get; }
+
+        internal UpstreamFailure Failure { get; }
+
         public override string ToString() => Name;
     }
 }

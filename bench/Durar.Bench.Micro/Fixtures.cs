@@ -10,7 +10,7 @@ using Durar.Actors.Chat;
 namespace Durar.Bench.Micro;
 
 /// <summary>The shapes the benchmarks share: the bench upstream's exact bytes, a request, and an in-memory HTTP client.</summary>
-public static class Fixtures
+internal static class Fixtures
 {
     public const string RequestJson =
         "{\"model\":\"bench/m\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"temperature\":0.7,\"max_tokens\":256," +

@@ -8,6 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Durar.Actors.Chat;
+using Durar.Actors.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Durar.Bench.Micro;
 
@@ -16,9 +20,19 @@ namespace Durar.Bench.Micro;
 /// actors with an in-memory journal, the key lease Ask, the upstream HttpClient from the factory), and the upstream answered
 /// in memory: what the gateway adds around the transport, without sockets, Kestrel or the response writing.
 /// </summary>
+/// <remarks>
+/// <see cref="Telemetry"/> runs each case with nobody listening (<c>off</c>, the cost every request pays), with the
+/// OpenTelemetry SDK collecting the meter "Durar" (<c>metrics</c>, what <c>gateway.telemetry.metrics = on</c> costs), and
+/// with spans recorded too (<c>metrics+traces</c>, what an OTLP endpoint adds; spans go to a processor that drops them).
+/// </remarks>
 [MemoryDiagnoser]
 public class RunnerBenchmarks
 {
+    [Params("off", "metrics", "metrics+traces")]
+    public string Telemetry { get; set; } = "off";
+
+    private MeterProvider? _meters;
+    private TracerProvider? _tracer;
     private IHost _host = null!;
     private ChatRunner _runner = null!;
     private RunPlan _plan = null!;
@@ -28,6 +42,10 @@ public class RunnerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        if (Telemetry.StartsWith("metrics", StringComparison.Ordinal))
+            _meters = Sdk.CreateMeterProviderBuilder().AddMeter(TelemetryNames.Source).AddInMemoryExporter(new List<Metric>()).Build();
+        if (Telemetry.EndsWith("traces", StringComparison.Ordinal))
+            _tracer = Sdk.CreateTracerProviderBuilder().AddSource(TelemetryNames.Source).AddProcessor(new DroppingProcessor()).Build();
         var config = DurarSettingsLoader.FromText("""
             models { providers { bench { baseUrl = "http://127.0.0.1:9/v1", apiKey = "sk-bench", api = "openai-completions", models = [{ id = "m" }] } } }
             """);
@@ -58,6 +76,8 @@ public class RunnerBenchmarks
     {
         _host.StopAsync().GetAwaiter().GetResult();
         _host.Dispose();
+        _meters?.Dispose();
+        _tracer?.Dispose();
     }
 
     /// <summary>Non-streaming: lease, upstream call (in memory), outcome report.</summary>
@@ -77,6 +97,9 @@ public class RunnerBenchmarks
         await foreach (var _ in result.Value!.Events) n++;
         return n;
     }
+
+    /// <summary>Receives every ended span and keeps none: the cost of recording spans without an exporter's.</summary>
+    private sealed class DroppingProcessor : BaseProcessor<System.Diagnostics.Activity>;
 }
 
 /// <summary>Answers SSE requests (<c>Accept: text/event-stream</c>) with <paramref name="sse"/>, others with <paramref name="json"/>.</summary>

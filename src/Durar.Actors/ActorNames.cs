@@ -7,6 +7,15 @@ public static class ActorNames
 
     public const string AuthProfiles = "auth-profiles";
 
+    /// <summary>Logs other nodes joining and leaving (<see cref="Hosting.Logging.ClusterMembershipLogActor"/>).</summary>
+    public const string ClusterMembershipLog = "cluster-membership-log";
+
+    /// <summary>The operator dashboard's feed on each gateway node (key changes, totals samples, cluster membership).</summary>
+    public const string DashboardFeed = "dashboard-feed";
+
+    /// <summary>The actor that counts this node's dead letters for the <c>akka.dead_letters</c> metric.</summary>
+    public const string DeadLetterMeter = "dead-letter-meter";
+
     /// <summary>The cluster role of every gateway node: the session shards and cluster-wide actors run on nodes with it.</summary>
     public const string NodeRole = "durar";
 

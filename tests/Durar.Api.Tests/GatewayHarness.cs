@@ -14,7 +14,9 @@ namespace Durar.Api.Tests;
 /// <summary>
 /// A real gateway (Kestrel on 127.0.0.1, a free port, the production wiring from <see cref="GatewayHost"/>) in front of a
 /// real fake provider. Each test builds the HOCON it needs; <c>{fake-openai}</c> and <c>{fake-anthropic}</c> in it are
-/// replaced by the fake provider's base URLs.
+/// replaced by the fake provider's base URLs, and <c>{fake-openai-native}</c> by <c>http://api.openai.com:PORT/v1</c>, whose
+/// connections the gateway's upstream client makes to the fake: a provider there is native OpenAI by the production rule
+/// (its host), not by a test switch.
 /// </summary>
 public sealed class GatewayHarness : IAsyncDisposable
 {
@@ -59,13 +61,36 @@ public sealed class GatewayHarness : IAsyncDisposable
         {
             Port = 0,
             DataDir = dataDir,
-            ExtraHocon = hocon.Replace("{fake-openai}", fake.OpenAiBaseUrl).Replace("{fake-anthropic}", fake.AnthropicBaseUrl),
+            ExtraHocon = hocon.Replace("{fake-openai}", fake.OpenAiBaseUrl).Replace("{fake-anthropic}", fake.AnthropicBaseUrl)
+                .Replace("{fake-openai-native}", $"http://{NativeOpenAiHost}:{fake.BaseUri.Port}/v1"),
+            ConfigureServices = hocon.Contains("{fake-openai-native}", StringComparison.Ordinal) ? ConnectNativeHostToFake : null,
         };
         var app = GatewayHost.Build(options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayHarness(app, fake, new Uri(address.Replace("[::]", "127.0.0.1") + "/"), dataDir, hocon);
     }
+
+    private const string NativeOpenAiHost = "api.openai.com";
+
+    /// <summary>The upstream client connects to 127.0.0.1 when it is asked for <see cref="NativeOpenAiHost"/>; nothing else changes.</summary>
+    private static void ConnectNativeHostToFake(IServiceCollection services) =>
+        services.AddHttpClient(Durar.Actors.Transports.UpstreamHttp.ClientName).ConfigurePrimaryHttpMessageHandler((handler, _) =>
+            ((SocketsHttpHandler)handler).ConnectCallback = async (context, ct) =>
+            {
+                var host = context.DnsEndPoint.Host == NativeOpenAiHost ? "127.0.0.1" : context.DnsEndPoint.Host;
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(host, context.DnsEndPoint.Port, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            });
 
     /// <summary>Stops this gateway gracefully and starts a new one on the same data directory and fake provider.</summary>
     public async Task<GatewayHarness> RestartAsync()

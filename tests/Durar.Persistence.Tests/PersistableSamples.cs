@@ -13,7 +13,7 @@ namespace Durar.Persistence.Tests;
 /// At least one sample of every <see cref="IDurarPersistable"/> type, with every field set to a non-default value where the
 /// type allows it (plus the all-null shapes). A reflection spec fails when a persistable type has no sample here.
 /// </summary>
-public static class PersistableSamples
+internal static class PersistableSamples
 {
     // Non-UTC offsets and sub-millisecond ticks: both must survive the round trip.
     private static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234567);

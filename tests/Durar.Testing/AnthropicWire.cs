@@ -6,7 +6,7 @@ namespace Durar.Testing;
 /// Anthropic messages (<c>POST /v1/messages</c>): JSON messages with content blocks, named SSE events
 /// (<c>message_start</c> … <c>message_stop</c>), and <c>{"type":"error","error":{...}}</c> errors.
 /// </summary>
-internal sealed class AnthropicWire : WireFormat
+internal sealed partial class AnthropicWire : WireFormat
 {
     public static readonly AnthropicWire Instance = new();
 
@@ -34,6 +34,24 @@ internal sealed class AnthropicWire : WireFormat
         {
             WriteMessageHeader(w, exchange);
             w.WriteStartArray("content");
+            var scripted = exchange.Response;
+            if (scripted.Reasoning is { } reasoning)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "thinking");
+                w.WriteString("thinking", reasoning);
+                w.WriteString("signature", Signature(scripted));
+                w.WriteEndObject();
+            }
+
+            if (scripted.RedactedReasoning is { } redacted)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", "redacted_thinking");
+                w.WriteString("data", redacted);
+                w.WriteEndObject();
+            }
+
             if (reply.ToolCall is { } call)
             {
                 w.WriteStartObject();
@@ -57,7 +75,7 @@ internal sealed class AnthropicWire : WireFormat
             w.WriteNull("stop_sequence");
             if (!exchange.Response.OmitUsage)
             {
-                WriteUsage(w, reply.PromptTokens, reply.CompletionTokens);
+                WriteUsage(w, exchange.Response, reply.PromptTokens, reply.CompletionTokens);
             }
 
             w.WriteEndObject();
@@ -80,18 +98,20 @@ internal sealed class AnthropicWire : WireFormat
             if (!exchange.Response.OmitUsage)
             {
                 // Like Anthropic: the start event reports the input and a token or so of output.
-                WriteUsage(w, reply.PromptTokens, Math.Min(1, reply.CompletionTokens));
+                WriteUsage(w, exchange.Response, reply.PromptTokens, Math.Min(1, reply.CompletionTokens));
             }
 
             w.WriteEndObject();
             w.WriteEndObject();
         }));
 
+        await WriteThinkingBlocksAsync(exchange);
+        var main = MainIndex(exchange);
         await exchange.WriteFrameAsync("content_block_start", JsonBytes.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("type", "content_block_start");
-            w.WriteNumber("index", 0);
+            w.WriteNumber("index", main);
             w.WriteStartObject("content_block");
             if (reply.ToolCall is { } call)
             {
@@ -118,11 +138,12 @@ internal sealed class AnthropicWire : WireFormat
     {
         var piece = exchange.Reply.Pieces[index];
         var isTool = exchange.Reply.ToolCall is not null;
+        var main = MainIndex(exchange);
         return exchange.WriteFrameAsync("content_block_delta", JsonBytes.Write(w =>
         {
             w.WriteStartObject();
             w.WriteString("type", "content_block_delta");
-            w.WriteNumber("index", 0);
+            w.WriteNumber("index", main);
             w.WriteStartObject("delta");
             w.WriteString("type", isTool ? "input_json_delta" : "text_delta");
             w.WriteString(isTool ? "partial_json" : "text", piece);
@@ -133,7 +154,7 @@ internal sealed class AnthropicWire : WireFormat
 
     protected override async Task WriteStreamEndAsync(Exchange exchange)
     {
-        await exchange.WriteFrameAsync("content_block_stop", """{"type":"content_block_stop","index":0}"""u8.ToArray());
+        await exchange.WriteFrameAsync("content_block_stop", BlockStop(MainIndex(exchange)));
         await exchange.WriteFrameAsync("message_delta", JsonBytes.Write(w =>
         {
             w.WriteStartObject();
@@ -169,13 +190,13 @@ internal sealed class AnthropicWire : WireFormat
         w.WriteString("model", exchange.Model);
     }
 
-    private static void WriteUsage(Utf8JsonWriter w, int inputTokens, int outputTokens)
+    private static void WriteUsage(Utf8JsonWriter w, FakeResponse scripted, int inputTokens, int outputTokens)
     {
         w.WriteStartObject("usage");
         w.WriteNumber("input_tokens", inputTokens);
         w.WriteNumber("output_tokens", outputTokens);
-        w.WriteNumber("cache_read_input_tokens", 0);
-        w.WriteNumber("cache_creation_input_tokens", 0);
+        w.WriteNumber("cache_read_input_tokens", scripted.CacheReadTokens ?? 0);
+        w.WriteNumber("cache_creation_input_tokens", scripted.CacheWriteTokens ?? 0);
         w.WriteEndObject();
     }
 

@@ -105,6 +105,24 @@ public sealed record FakeResponse
     /// <summary>Embeddings: the vector length when the request sets no <c>dimensions</c>; null = <see cref="FakeEmbeddings.DefaultDimensions"/>.</summary>
     public int? EmbeddingDimensions { get; init; }
 
+    /// <summary>
+    /// Anthropic wire only: a thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split
+    /// on spaces) and <see cref="ReasoningSignature"/> (a <c>signature_delta</c> just before the block ends).
+    /// </summary>
+    public string? Reasoning { get; init; }
+
+    /// <summary>Anthropic wire only: the thinking block's signature (default <c>sig-fake</c> when <see cref="Reasoning"/> is set).</summary>
+    public string? ReasoningSignature { get; init; }
+
+    /// <summary>Anthropic wire only: a <c>redacted_thinking</c> block with this opaque data, after the thinking block.</summary>
+    public string? RedactedReasoning { get; init; }
+
+    /// <summary>Anthropic wire only: <c>cache_read_input_tokens</c> (default 0).</summary>
+    public int? CacheReadTokens { get; init; }
+
+    /// <summary>Anthropic wire only: <c>cache_creation_input_tokens</c> (default 0).</summary>
+    public int? CacheWriteTokens { get; init; }
+
     /// <summary>A 200 reply with the given text.</summary>
     public static FakeResponse Ok(string text) => new() { Text = text };
 

@@ -14,7 +14,7 @@ namespace Durar.Actors.AuthProfiles;
 /// Protection output (base64url, no <c>:</c>), so a store written before the key was set still decrypts through
 /// the legacy protector (the Data Protection key ring in the data directory), chosen per secret by its prefix.
 /// </remarks>
-public sealed class AesGcmSecretProtector : ISecretProtector
+internal sealed class AesGcmSecretProtector : ISecretProtector
 {
     /// <summary>Marks (and versions) this protector's ciphertext.</summary>
     public const string Prefix = "aesgcm.v1:";

@@ -8,7 +8,7 @@ using Durar.Actors.Providers;
 namespace Durar.Actors.AuthProfiles;
 
 /// <summary>The plaintext secrets of one profile. In memory only, never persisted; <see cref="ToString"/> masks them.</summary>
-public sealed record ProfileSecrets(string? Key, string? Token, string? Access, string? Refresh)
+internal sealed record ProfileSecrets(string? Key, string? Token, string? Access, string? Refresh)
 {
     public override string ToString() =>
         $"ProfileSecrets(key {Mask(Key)}, token {Mask(Token)}, access {Mask(Access)}, refresh {Mask(Refresh)})";
@@ -20,7 +20,7 @@ public sealed record ProfileSecrets(string? Key, string? Token, string? Access, 
 /// The store's state: every profile (secrets as ciphertext) and every provider's stored order override. Pure data with a
 /// pure <see cref="Apply"/>; <see cref="AuthProfileRules"/> decides.
 /// </summary>
-public sealed record AuthProfileState(
+internal sealed record AuthProfileState(
     ImmutableSortedDictionary<string, StoredProfile> Profiles,
     ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)
 {
@@ -59,7 +59,7 @@ public sealed record AuthProfileState(
 }
 
 /// <summary>A profile that passed validation: normalized provider and id, plaintext secrets (not yet encrypted).</summary>
-public sealed record ValidatedProfile(
+internal sealed record ValidatedProfile(
     string Id,
     string Provider,
     string Type,
@@ -76,7 +76,7 @@ public sealed record ValidatedProfile(
 /// The reference's auth-profile rules (items 18–24) as pure functions: profile ids, input validation, eligibility, and the
 /// credential a profile's key actor serves.
 /// </summary>
-public static partial class AuthProfileRules
+internal static partial class AuthProfileRules
 {
     /// <summary>Probe reason codes of the reference (item 24).</summary>
     public const string MissingCredential = "missing_credential";

@@ -25,7 +25,7 @@ namespace Durar.Actors.AuthProfiles;
 /// and receives the whole credential set (<see cref="AuthProfileCredentials"/>) then and after every change.
 /// </para>
 /// </summary>
-public sealed class AuthProfileStoreActor : ReceivePersistentActor
+internal sealed class AuthProfileStoreActor : ReceivePersistentActor
 {
     /// <summary>The store's persistence id: one store per actor system, or one per cluster (a singleton).</summary>
     public const string StorePersistenceId = "auth-profiles";
@@ -121,7 +121,9 @@ public sealed class AuthProfileStoreActor : ReceivePersistentActor
             foreach (var (provider, order) in _state.Orders) ToProviders(new ProviderCommands.SetOrder(provider, order));
             _providers.Tell(ProviderCommands.CredentialsLoaded.Instance);
         }
-        _log.Info("Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", _state.Profiles.Count, _state.Orders.Count);
+        // An empty store is the usual start: said at Debug, so that a healthy start stays quiet.
+        _log.Log(_state.Profiles.Count + _state.Orders.Count == 0 ? LogLevel.DebugLevel : LogLevel.InfoLevel,
+            "Auth-profile store recovered: {ProfileCount} profile(s), {OrderCount} stored order(s)", [_state.Profiles.Count, _state.Orders.Count]);
         Announce();
     }
 

@@ -15,7 +15,7 @@ namespace Durar.Actors.AuthProfiles;
 /// (<see cref="CredentialRefreshed"/>) reach the store wherever it runs. The first set also opens the registry
 /// (<see cref="ProviderCommands.CredentialsLoaded"/>).
 /// </summary>
-public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
+internal sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
 {
     private const string SubscribeTimer = "subscribe";
 
@@ -77,8 +77,10 @@ public sealed class AuthProfileSubscriberActor : ReceiveActor, IWithTimers
         if (first)
         {
             _registry.Tell(ProviderCommands.CredentialsLoaded.Instance);
-            _log.Info("Auth profiles loaded from the store [{Revision}]: {CredentialCount} credential(s), {OrderCount} stored order(s)",
-                set.Revision, next.Served.Count, next.Orders.Count);
+            // Nothing stored is the usual start: said at Debug, so that a healthy start stays quiet.
+            _log.Log(next.Served.Count + next.Orders.Count == 0 ? LogLevel.DebugLevel : LogLevel.InfoLevel,
+                "Auth profiles loaded from the store [{Revision}]: {CredentialCount} credential(s), {OrderCount} stored order(s)",
+                [set.Revision, next.Served.Count, next.Orders.Count]);
         }
         else if (commands.Length > 0)
             _log.Info("Auth profiles changed [{Revision}]: {CommandCount} change(s) handed to the providers", set.Revision, commands.Length);

@@ -10,7 +10,7 @@ namespace Durar.Actors.AuthProfiles;
 /// it, and the revision they came from. <see cref="Apply"/> turns a whole credential set into the provider commands that
 /// bring the registry from this state to that set (only the differences, so a repeated set changes nothing).
 /// </summary>
-public sealed record AuthProfileSubscriberState(
+internal sealed record AuthProfileSubscriberState(
     AuthProfileRevision? Applied,
     ImmutableDictionary<string, ApiKeyCredential> Served,
     ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)

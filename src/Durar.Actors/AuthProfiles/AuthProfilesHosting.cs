@@ -15,12 +15,12 @@ namespace Durar.Actors.AuthProfiles;
 /// Marker type for the auth-profile store in Akka.Hosting's <see cref="ActorRegistry"/>: the store itself, or in a cluster
 /// its singleton proxy (which reaches the store on whichever node it runs).
 /// </summary>
-public sealed class AuthProfileStoreKey;
+internal sealed class AuthProfileStoreKey;
 
 /// <summary>Marker type for this node's <see cref="AuthProfileSubscriberActor"/> (registered in a cluster only).</summary>
-public sealed class AuthProfileSubscriberKey;
+internal sealed class AuthProfileSubscriberKey;
 
-public static class AuthProfileStoreHostingExtensions
+internal static class AuthProfileStoreHostingExtensions
 {
     /// <summary>The singleton proxy's actor name (the manager is <see cref="ActorNames.AuthProfiles"/>).</summary>
     public const string ProxyName = "auth-profiles-proxy";

@@ -25,7 +25,7 @@ public interface ISecretProtector
 /// On Linux and macOS Data Protection stores the key ring unencrypted (it warns about it once at start): protect the data
 /// directory's <c>keys</c> folder with file permissions, or configure a key encryptor on the <see cref="IDataProtectionBuilder"/>.
 /// </remarks>
-public sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+internal sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
 {
     /// <summary>The Data Protection application name: every Durar node sharing a key ring must use it.</summary>
     public const string ApplicationName = "Durar";

@@ -11,7 +11,7 @@ namespace Durar.Actors.Catalog;
 /// names, with its API family, base URL, auth env vars and example models. Kept as data so adding a provider is an edit to
 /// that file, not a code branch.
 /// </summary>
-public static class BuiltInCatalog
+internal static class BuiltInCatalog
 {
     private const string Resource = "Durar.Actors.Catalog.catalog.conf";
     private static readonly Lazy<Loaded> Data = new(Load);

@@ -9,7 +9,7 @@ namespace Durar.Actors.Catalog;
 /// configured providers alone (mode <c>replace</c>). In both modes a configured id that the catalog knows starts from the
 /// catalog entry, so <c>models.providers.openai-codex.models[0].contextTokens</c> alone is a valid override.
 /// </summary>
-public sealed class ProviderCatalog
+internal sealed class ProviderCatalog
 {
     public ImmutableDictionary<string, ProviderDefinition> Providers { get; }
 

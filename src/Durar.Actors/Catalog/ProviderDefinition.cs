@@ -9,7 +9,7 @@ namespace Durar.Actors.Catalog;
 /// A provider as the runtime uses it: the built-in catalog entry with the user's <c>models.providers.&lt;id&gt;</c> overlay
 /// applied and every default filled in. Immutable; built once at start-up.
 /// </summary>
-public sealed record ProviderDefinition
+internal sealed record ProviderDefinition
 {
     public required string Id { get; init; }
     public required string Name { get; init; }
@@ -59,7 +59,7 @@ public sealed record ProviderDefinition
 /// actor counts them); null = unlimited. Tokens are counted after each answer, so a request is admitted while the window
 /// is below <see cref="Tpm"/> (the same pre-call check LiteLLM makes).
 /// </summary>
-public sealed record KeyLimits(int? Rpm, long? Tpm)
+internal sealed record KeyLimits(int? Rpm, long? Tpm)
 {
     public static readonly KeyLimits None = new(null, null);
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
@@ -67,7 +67,7 @@ public sealed record KeyLimits(int? Rpm, long? Tpm)
 }
 
 /// <summary>A model with the documented defaults applied (reasoning false, input text, cost 0, 200k window, 8192 output).</summary>
-public sealed record ModelDefinition(
+internal sealed record ModelDefinition(
     string Id,
     string Name,
     bool Reasoning,

@@ -8,11 +8,13 @@ namespace Durar.Actors.Chat;
 public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolCalls, string FinishReason, TokenUsage? Usage, string? UpstreamModel)
 {
     /// <summary>The upstream's rate-limit headers on this answer (for pre-emptive cooldowns).</summary>
-    public RateLimitHints Hints { get; init; } = RateLimitHints.None;
+    internal RateLimitHints Hints { get; init; } = RateLimitHints.None;
 
     /// <summary>The first choice's reasoning (Anthropic thinking, <c>reasoning_content</c> of OpenAI-compatible servers).</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+    /// <summary>Redacted reasoning blocks (Anthropic <c>redacted_thinking</c> data), opaque, in the order they came.</summary>
+    public ImmutableArray<string> RedactedReasoning { get; init; } = [];
     public string? Refusal { get; init; }
 
     /// <summary>

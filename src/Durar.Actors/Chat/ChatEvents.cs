@@ -12,8 +12,11 @@ namespace Durar.Actors.Chat;
 /// </summary>
 public abstract record ChatEvent : IDurarWireMessage;
 
-/// <summary>First event of every stream: the upstream accepted the request (headers received).</summary>
-public sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
+/// <summary>
+/// First event of every upstream stream: the upstream accepted the request (headers received). Internal: the run reads it
+/// (rate-limit hints, headers); a reader of a reply has nothing to do with it.
+/// </summary>
+internal sealed record StreamOpened(RateLimitHints Hints) : ChatEvent
 {
     /// <summary>Response headers to pass on to the client.</summary>
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
@@ -90,3 +93,12 @@ public sealed record Finished(string Reason) : ChatEvent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] // choice 0, every token: not written between nodes
     public int Choice { get; init; }
 }
+
+/// <summary>
+/// Last event of a stream the gateway continued (<c>gateway.failover.continueStreams</c>): the upstream broke after output
+/// <see cref="Continuations"/> times, and each time the answer went on from where it stopped.
+/// </summary>
+public sealed record StreamContinued(System.Collections.Immutable.ImmutableArray<ContinuationPoint> Continuations) : ChatEvent;
+
+/// <summary>One break of a continued stream: the model that broke, why, and how many characters of text had been sent.</summary>
+public sealed record ContinuationPoint(string Model, string Reason, int AtChars, string ContinuedWith);

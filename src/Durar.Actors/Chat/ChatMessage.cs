@@ -14,6 +14,8 @@ public sealed record ChatMessage(string Role, string? Text) : IDurarWireMessage
     /// <summary>An assistant message's reasoning (Anthropic thinking), with the signature that lets it be sent back.</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+    /// <summary>An assistant message's redacted reasoning (Anthropic <c>redacted_thinking</c> data), opaque, sent back as it came.</summary>
+    public ImmutableArray<string> RedactedReasoning { get; init; } = [];
 
     /// <summary>All text of the message, parts joined.</summary>
     public string AllText => Parts.IsDefaultOrEmpty ? Text ?? "" : string.Concat(Parts.Where(p => p.Type == ContentPartTypes.Text).Select(p => p.Text));

@@ -66,6 +66,18 @@ public sealed record ChatRequest : IDurarWireMessage
     /// </summary>
     public ImmutableDictionary<string, JsonElement> Extra { get; init; } = ImmutableDictionary<string, JsonElement>.Empty;
 
+    /// <summary>
+    /// Continue the stream on the next key or candidate when the upstream breaks after output (<c>x-durar-continue</c>);
+    /// null = the node's <c>gateway.failover.continueStreams</c>.
+    /// </summary>
+    public bool? ContinueStream { get; init; }
+
+    /// <summary>
+    /// The answer text already sent to the client when this request continues a broken stream: the upstream is asked to go on
+    /// from exactly there (see <see cref="Routing.StreamContinuation"/>). Null for an ordinary request.
+    /// </summary>
+    public string? ContinueFrom { get; init; }
+
     /// <summary>True while the messages are still the client's own (<see cref="OriginalMessages"/>).</summary>
     public bool MessagesAreOriginal => Original is not null && !OriginalMessages.IsDefault && Messages == OriginalMessages;
 }

@@ -21,6 +21,11 @@ public sealed record DurarSettings(
 
     /// <summary><c>gateway.upstream</c>: the upstream HTTP client's connection and error-body settings.</summary>
     public required UpstreamSettings Upstream { get; init; }
+
+    /// <summary><c>gateway.dashboard</c>: the operator dashboard's memory (recent requests, totals history) and sampling.</summary>
+    public required DashboardSettings Dashboard { get; init; }
+    /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
+    public required TelemetrySettings Telemetry { get; init; }
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>
@@ -130,7 +135,14 @@ public sealed record FailoverSettings(
     TimeSpan ProbeInterval,
     TimeSpan ProbeMargin,
     bool QueueWhenCooling,
-    TimeSpan QueueMaxWait);
+    TimeSpan QueueMaxWait)
+{
+    /// <summary><c>gateway.failover.continueStreams</c>: a stream that breaks after output goes on with the next key or candidate.</summary>
+    public required bool ContinueStreams { get; init; }
+
+    /// <summary><c>gateway.failover.maxContinuations</c>: how many breaks one stream may go on from.</summary>
+    public required int MaxContinuations { get; init; }
+}
 
 /// <summary><c>auth.profiles.&lt;id&gt;</c>.</summary>
 public sealed record AuthProfileSettings(string Id, string Provider, string Mode, string? Email);

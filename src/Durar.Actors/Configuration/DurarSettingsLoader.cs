@@ -64,7 +64,8 @@ public static class DurarSettingsLoader
             ReadAgents(config, Child(root, "agents")),
             ReadAuth(Child(root, "auth"), config),
             GatewaySettingsReader.Read(config),
-            StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config) };
+            StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
+                Telemetry = TelemetrySettings.Read(config) };
     }
 
     private static ModelsSettings ReadModels(Config config, HoconValue? models)

@@ -44,7 +44,11 @@ internal static class GatewaySettingsReader
             Duration(config, $"{f}.probeInterval"),
             Duration(config, $"{f}.probeMargin"),
             RequiredBool(config, "gateway.queueWhenCooling.enabled"),
-            Duration(config, "gateway.queueWhenCooling.maxWait"));
+            Duration(config, "gateway.queueWhenCooling.maxWait"))
+        {
+            ContinueStreams = RequiredBool(config, $"{f}.continueStreams"),
+            MaxContinuations = (int)RequiredLong(config, $"{f}.maxContinuations", 0, 10),
+        };
     }
 
     private static ClusterSettings ReadCluster(Config config)

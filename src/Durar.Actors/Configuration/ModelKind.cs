@@ -15,7 +15,7 @@ public enum ModelKind
 }
 
 /// <summary>The wire names of <see cref="ModelKind"/> and their reader.</summary>
-public static class ModelKinds
+internal static class ModelKinds
 {
     public const string Chat = "chat";
     public const string Embedding = "embedding";

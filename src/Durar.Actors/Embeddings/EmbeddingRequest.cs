@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Durar.Actors.Embeddings;
 
 /// <summary>How the client wants each vector written: a JSON array of numbers, or base64 of the little-endian float32 bytes.</summary>
-public enum EmbeddingEncoding
+internal enum EmbeddingEncoding
 {
     Float,
     Base64,
@@ -16,7 +16,7 @@ public enum EmbeddingEncoding
 /// dialect (<see cref="Original"/>). An OpenAI-compatible upstream gets that body field for field with only <c>model</c>
 /// rewritten; a native wire translates the typed fields and refuses, by name, what it cannot carry.
 /// </summary>
-public sealed record EmbeddingRequest
+internal sealed record EmbeddingRequest
 {
     /// <summary>The inputs as text (a string or an array of strings); default when the inputs are token arrays.</summary>
     public ImmutableArray<string> Texts { get; init; }

@@ -13,7 +13,7 @@ namespace Durar.Actors.Embeddings;
 /// <param name="Vectors">The vectors in input order; default when they are only in <see cref="Raw"/> (read them with <see cref="ReadVectors"/>).</param>
 /// <param name="Usage">Input tokens (<c>prompt_tokens</c>); null when the upstream reported none.</param>
 /// <param name="UpstreamModel">The model the upstream says answered.</param>
-public sealed record EmbeddingResult(ImmutableArray<ReadOnlyMemory<float>> Vectors, TokenUsage? Usage, string? UpstreamModel)
+internal sealed record EmbeddingResult(ImmutableArray<ReadOnlyMemory<float>> Vectors, TokenUsage? Usage, string? UpstreamModel)
 {
     /// <summary>The upstream's OpenAI-shaped <c>{object: "list", data, model, usage}</c> object, as it answered.</summary>
     public JsonElement? Raw { get; init; }

@@ -9,7 +9,7 @@ namespace Durar.Actors.Embeddings;
 /// the little-endian float32 bytes (<c>base64</c>, what the official SDKs ask for). Used to give a client the encoding it asked
 /// for when an upstream answered in the other one (many OpenAI-compatible servers ignore <c>encoding_format</c>).
 /// </summary>
-public static class EmbeddingVectors
+internal static class EmbeddingVectors
 {
     /// <summary>A vector as either encoding.</summary>
     /// <exception cref="FormatException">Neither an array of numbers nor base64 of a whole number of float32s.</exception>

@@ -33,6 +33,7 @@ public static class ClusterHosting
             SeedNodes = [.. cluster.SeedNodes],
             SplitBrainResolver = Akka.Cluster.Hosting.SBR.SplitBrainResolverOption.Default,
         });
+        builder.WithActors((system, _) => system.ActorOf(Props.Create<Logging.ClusterMembershipLogActor>(), ActorNames.ClusterMembershipLog));
         if (cluster.SeedNodes.IsEmpty && cluster.Discovery is { } discovery)
         {
             if (discovery.Method == "config")

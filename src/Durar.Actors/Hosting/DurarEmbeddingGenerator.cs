@@ -15,7 +15,7 @@ namespace Durar.Actors.Hosting;
 /// (string[]) lists fallbacks, and every other additional property goes upstream as a body field of that name. Each
 /// embedding carries the model that answered; <see cref="GeneratedEmbeddings{TEmbedding}.Usage"/> the input tokens.
 /// </summary>
-public sealed class DurarEmbeddingGenerator(EmbeddingRunner runner, ModelResolver resolver) : IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class DurarEmbeddingGenerator(EmbeddingRunner runner, ModelResolver resolver) : IEmbeddingGenerator<string, Embedding<float>>
 {
     /// <exception cref="PlanException">The model or a fallback cannot embed (its status and message are the gateway's 400/403/404).</exception>
     /// <exception cref="DurarRunException">No candidate answered; carries the status, code and every attempt.</exception>
@@ -39,7 +39,7 @@ public sealed class DurarEmbeddingGenerator(EmbeddingRunner runner, ModelResolve
             Encoding = EmbeddingEncoding.Float,
             Extra = extra.ToImmutable(),
         };
-        var plan = runner.Plan(resolver, options?.ModelId ?? ModelResolver.DefaultTarget, fallbacks, request);
+        var plan = runner.Plan(resolver, options?.ModelId ?? ModelResolver.DefaultTarget, fallbacks);
         var result = await runner.EmbedAsync(plan, request, cancellationToken).ConfigureAwait(false);
         if (result.Failure is { } failure) throw new DurarRunException(failure);
         var run = result.Value!;

@@ -5,10 +5,13 @@ using Akka.Streams;
 using Durar.Actors.AuthProfiles;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
+using Durar.Actors.Hosting.Logging;
 using Durar.Actors.Models;
 using Durar.Actors.Providers;
 using Durar.Actors.Routing;
 using Durar.Actors.Sessions;
+using Durar.Actors.Telemetry;
+using System.Diagnostics.Metrics;
 using Durar.Actors.Transports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +39,7 @@ public static class DurarHostingExtensions
         ValidateAgentRefs(settings, resolver);
 
         services.AddSingleton(config);
+        services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
         services.AddSingleton(settings);
         services.AddSingleton(settings.Gateway);
         services.AddSingleton(catalog);
@@ -46,12 +50,19 @@ public static class DurarHostingExtensions
         services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();
-        // One run loop: chat and embeddings are two kinds of attempt of the same run (leases, rotation, failover, usage).
+        // The meter "Durar" comes from the host's meter factory; an OpenTelemetry SDK (the gateway's, or the embedder's
+        // AddMeter(TelemetryNames.Source)) collects it. Nothing is recorded while nobody listens.
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new DurarTelemetry(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<KeyLeaseBoard>()));
+        // One run loop: chat and embeddings are two kinds of attempt of the same run (leases, rotation, failover, the run's
+        // time limit, telemetry, usage).
         services.AddSingleton(sp => new RunLoop(
             sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
             settings.Gateway,
             sp.GetRequiredService<ILogger<RunLoop>>(),
-            board: sp.GetRequiredService<KeyLeaseBoard>()));
+            board: sp.GetRequiredService<KeyLeaseBoard>(),
+            runTimeoutSeconds: settings.Agents.TimeoutSeconds,
+            telemetry: sp.GetRequiredService<DurarTelemetry>()));
         services.AddSingleton(sp => new ChatRunner(sp.GetRequiredService<RunLoop>(), sp.GetRequiredService<TransportRegistry>()));
         services.AddSingleton(sp => new EmbeddingRunner(sp.GetRequiredService<RunLoop>(), sp.GetRequiredService<TransportRegistry>()));
         // The in-process entry points: Microsoft.Extensions.AI's IChatClient and IEmbeddingGenerator over the same run.
@@ -72,11 +83,15 @@ public static class DurarHostingExtensions
         services.AddAkka("durar", (builder, sp) =>
         {
             builder.AddHocon(config, HoconAddMode.Prepend);
+            // Akka's events into the host's logging, Akka's own start/stop chatter at Debug (DurarAkkaLogger), at the
+            // level akka.loglevel names (Akka.Hosting would otherwise replace it with INFO).
             builder.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
+                loggers.AddLogger<DurarAkkaLogger>();
+                loggers.LogLevel = AkkaLogLevels.Parse(config.GetString("akka.loglevel", null));
             });
+            builder.AddHocon($"akka.stdout-logger-class = \"{typeof(DurarStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
             builder.WithDurarActors();
             builder.WithDurarCluster(settings);
             builder.WithDurarSessions(settings);
@@ -92,6 +107,12 @@ public static class DurarHostingExtensions
     public static AkkaConfigurationBuilder WithDurarActors(this AkkaConfigurationBuilder builder) =>
         builder.WithActors((system, registry, resolver) =>
         {
+            // Before any key actor starts: they find the telemetry through the actor system.
+            if (resolver.GetService<DurarTelemetry>() is { } telemetry)
+            {
+                telemetry.Attach(system);
+                system.ActorOf(DeadLetterMeterActor.Props(telemetry), ActorNames.DeadLetterMeter);
+            }
             var catalog = resolver.GetService<ProviderCatalog>();
             var keys = resolver.GetService<KeySources>();
             var settings = resolver.GetService<DurarSettings>();

@@ -6,7 +6,7 @@ namespace Durar.Actors.Models;
 /// The optional allowlist <c>agents.defaults.modelPolicy.allow</c>: exact refs or trailing wildcards (<c>provider/*</c>,
 /// <c>provider/ns/*</c>). Empty allows every model. Explicit fallbacks are not filtered (operator intent).
 /// </summary>
-public sealed class ModelPolicy(ImmutableArray<string> allow)
+internal sealed class ModelPolicy(ImmutableArray<string> allow)
 {
     private readonly ImmutableArray<string> _allow = allow.Select(Normalize).ToImmutableArray();
 

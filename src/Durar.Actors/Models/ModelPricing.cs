@@ -4,7 +4,7 @@ using Durar.Actors.Configuration;
 namespace Durar.Actors.Models;
 
 /// <summary>What tokens cost at a model's prices (reference items 88–89): the catalog side of usage, used by the run and the sessions.</summary>
-public static class ModelPricing
+internal static class ModelPricing
 {
     /// <summary>USD: Σ over input, output, cacheRead, cacheWrite of tokens × USD-per-1M / 1,000,000 (decimal math).</summary>
     public static decimal Cost(TokenUsage usage, ModelCost cost) =>

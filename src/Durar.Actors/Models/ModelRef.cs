@@ -8,7 +8,7 @@ namespace Durar.Actors.Models;
 /// (<c>openrouter/moonshotai/kimi-k2</c>). The provider id is lower-cased and de-aliased (<c>z.ai</c>, <c>z-ai</c> → <c>zai</c>);
 /// the model id keeps the case it was written in (upstreams are case-sensitive) and is compared case-insensitively.
 /// </summary>
-public readonly record struct ModelRef(string Provider, string Model)
+internal readonly record struct ModelRef(string Provider, string Model)
 {
     public static bool TryParse(string? text, out ModelRef value)
     {

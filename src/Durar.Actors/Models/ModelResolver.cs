@@ -5,16 +5,16 @@ using Durar.Actors.Configuration;
 namespace Durar.Actors.Models;
 
 /// <summary>A model ref resolved to its provider and model definition, plus its <c>agents.defaults.models</c> entry if any.</summary>
-public sealed record ResolvedModel(ProviderDefinition Provider, ModelDefinition Model, ModelEntrySettings? Entry)
+internal sealed record ResolvedModel(ProviderDefinition Provider, ModelDefinition Model, ModelEntrySettings? Entry)
 {
     public ModelRef Ref { get; } = new(Provider.Id, Model.Id);
     public override string ToString() => Ref.ToString();
 }
 
 /// <summary>Why a model name did not resolve; <see cref="ResolveResult.Message"/> is user-facing.</summary>
-public enum ResolveFailure { None, UnknownProvider, UnknownModel, Ambiguous, Malformed, NotAllowed }
+internal enum ResolveFailure { None, UnknownProvider, UnknownModel, Ambiguous, Malformed, NotAllowed }
 
-public readonly record struct ResolveResult(ResolvedModel? Model, ResolveFailure Failure, string? Message)
+internal readonly record struct ResolveResult(ResolvedModel? Model, ResolveFailure Failure, string? Message)
 {
     public bool Success => Model is not null;
     public static ResolveResult Ok(ResolvedModel m) => new(m, ResolveFailure.None, null);
@@ -26,7 +26,7 @@ public readonly record struct ResolveResult(ResolvedModel? Model, ResolveFailure
 /// <see cref="ResolvedModel"/>, in the reference's order: alias first, then a unique provider match for a bare id.
 /// Legacy ids are rewritten (<c>google/gemini-3.1-flash-preview</c>); unknown ids of a known provider pass through.
 /// </summary>
-public sealed class ModelResolver
+internal sealed class ModelResolver
 {
     /// <summary>The name that means "the configured primary, with its fallbacks".</summary>
     public const string DefaultTarget = "durar";

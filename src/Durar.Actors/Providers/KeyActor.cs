@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Durar.Actors.Telemetry;
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers.Keys;
@@ -32,7 +33,7 @@ namespace Durar.Actors.Providers;
 /// handlers); what is not protocol already lives elsewhere: every decision in <see cref="KeyHealthPolicy"/>, and the parts in
 /// <c>Providers/Keys/</c> (<see cref="MinuteWindow"/>, <see cref="OAuthRefresh"/>, <see cref="KeyUsageLedger"/>, the view).
 /// </remarks>
-public sealed class KeyActor : ReceivePersistentActor, IWithTimers
+internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
 {
     private const string ExpiryTimer = "expiry";
     private const string FlushTimer = "flush-last-used";
@@ -48,6 +49,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private readonly OAuthRefresh _refresh;
     private readonly KeyUsageLedger _usage = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly DurarTelemetry? _telemetry = DurarTelemetry.Of(Context.System);
     private KeyHealth _health = KeyHealth.Healthy;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -289,6 +291,7 @@ public sealed class KeyActor : ReceivePersistentActor, IWithTimers
         // The providers hear of the new health at once, before the journal write returns: a key that just answered 429 must
         // not be handed out again while its cooldown is being written (a cold database can take hundreds of ms).
         var next = KeyHealthPolicy.Apply(_health, e);
+        if (_telemetry is not null && CooldownStarts.Of(_health, e) is var (kind, reason)) _telemetry.CooldownStarted(_key.ProviderId, kind, reason);
         Notify(new KeyStateChanged(ViewOf(next), next) { LimitedUntil = _window.LimitedUntil(Now) });
         Persist(e, persisted => Applied(persisted, publish: false));
     }

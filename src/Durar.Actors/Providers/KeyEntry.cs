@@ -11,7 +11,7 @@ namespace Durar.Actors.Providers;
 /// apart from <see cref="Counters"/>: the provider actor replaces an entry on every change and publishes the whole set
 /// (<see cref="ProviderKeys"/>) to the <see cref="KeyLeaseBoard"/>, so the actor and the board decide from the same data.
 /// </summary>
-public sealed class KeyEntry
+internal sealed class KeyEntry
 {
     private KeyEntry(ApiKeyCredential credential, KeyHealth health, DateTimeOffset? limitedUntil, bool down, KeyStateView? view,
         LeaseCounters counters, KeyLease lease, KeyLimits limits)
@@ -97,7 +97,7 @@ public sealed class KeyEntry
 /// last leased, how often, and the successes waiting to be sent to its key actor in one usage report. Updated with
 /// interlocked operations (and a lock for the batch) from both sides.
 /// </summary>
-public sealed class LeaseCounters
+internal sealed class LeaseCounters
 {
     private long _lastLeasedTicks; // UTC ticks; 0 = never
     private long _leases;

@@ -5,7 +5,7 @@ using Durar.Actors.Resilience;
 namespace Durar.Actors.Providers;
 
 /// <summary>What a key can do right now: serve, or not until a time (cooling down, or disabled).</summary>
-public enum KeyStatus { Ready, CoolingDown, Disabled }
+internal enum KeyStatus { Ready, CoolingDown, Disabled }
 
 /// <summary>
 /// The cooldown and disable rules of reference section G as pure functions: decide the event for an outcome, apply an
@@ -13,7 +13,7 @@ public enum KeyStatus { Ready, CoolingDown, Disabled }
 /// <see cref="Decide(KeyHealth, string?, AttemptOutcome, DateTimeOffset, CooldownSettings)"/> returns and applies it; the
 /// provider actors and the lease board apply the same events to their copies.
 /// </summary>
-public static class KeyHealthPolicy
+internal static class KeyHealthPolicy
 {
     /// <summary>
     /// The one place where an attempt's outcome becomes a change of key state: the event to persist and apply, or null when

@@ -15,7 +15,7 @@ namespace Durar.Actors.Providers;
 /// deployment: <see cref="LocalKeyHosting"/> (the key actors are the provider's own, under a backoff supervisor) and
 /// <see cref="ShardedKeys"/> (one cluster-wide entity per key, reached through the key shard region).
 /// </summary>
-public interface IKeyHosting
+internal interface IKeyHosting
 {
     /// <summary>The props of the provider's child that stands for the key (named <see cref="ActorNames.Key"/>).</summary>
     Props Handle(ApiKeyCredential credential, IActorRef? owner, KeyLimits limits, IActorRef provider);
@@ -41,7 +41,7 @@ public interface IKeyHosting
 /// <see cref="BackoffSupervisor"/>, which starts it again, with jittered exponential backoff, when it stops on its own
 /// (Akka.Persistence stops an actor whose journal write failed). The supervisor is the key's handle and forwards to it.
 /// </summary>
-public sealed class LocalKeyHosting(KeySettings settings, IOAuthTokenClient? tokens) : IKeyHosting
+internal sealed class LocalKeyHosting(KeySettings settings, IOAuthTokenClient? tokens) : IKeyHosting
 {
     public bool ReachableWhileStopped => false;
 
@@ -63,7 +63,7 @@ public sealed class LocalKeyHosting(KeySettings settings, IOAuthTokenClient? tok
 /// This node's copy of the credentials its providers serve, by key id: a key entity that starts on this node (first use, or
 /// taken over from a node that left) is created with its credential at once instead of waiting for a provider to attach.
 /// </summary>
-public sealed class KeyDirectory
+internal sealed class KeyDirectory
 {
     public sealed record Entry(ApiKeyCredential Credential, IActorRef? Owner, KeyLimits Limits);
 
@@ -84,7 +84,7 @@ public sealed class KeyDirectory
 /// (<see cref="KeyCommands.Stop"/>).
 /// </summary>
 /// <param name="Region">The key shard region (or its proxy).</param>
-public sealed record ShardedKeys(IActorRef Region, KeyDirectory Directory, TimeSpan Resync) : IKeyHosting
+internal sealed record ShardedKeys(IActorRef Region, KeyDirectory Directory, TimeSpan Resync) : IKeyHosting
 {
     public const string ShardTypeName = "keys";
 
@@ -129,7 +129,7 @@ public sealed record ShardedKeys(IActorRef Region, KeyDirectory Directory, TimeS
 /// Key messages travel in a <see cref="ShardingEnvelope"/> (wrapped by <see cref="ShardedKeyHandleActor"/>) whose entity id is
 /// the key id; Akka's extractor adapter unwraps envelopes itself, so nothing else is routable.
 /// </summary>
-public sealed class KeyMessageExtractor(int maxShards) : HashCodeMessageExtractor(maxShards)
+internal sealed class KeyMessageExtractor(int maxShards) : HashCodeMessageExtractor(maxShards)
 {
     public override string? EntityId(object message) => null;
 }
@@ -140,7 +140,7 @@ public sealed class KeyMessageExtractor(int maxShards) : HashCodeMessageExtracto
 /// runs, with the original sender. The provider sends straight to the entity once a push named it, and to this handle while
 /// it does not know where the entity is.
 /// </summary>
-public sealed class ShardedKeyHandleActor : ReceiveActor, IWithTimers
+internal sealed class ShardedKeyHandleActor : ReceiveActor, IWithTimers
 {
     private const string ResyncTimer = "resync";
 

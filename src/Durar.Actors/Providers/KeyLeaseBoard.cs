@@ -17,7 +17,7 @@ namespace Durar.Actors.Providers;
 /// Concurrent leases may read the same view; the least-recently-used order is kept with a compare-and-swap on the chosen
 /// key's last-lease time, so two concurrent requests rotate over two keys as the actor would have.
 /// </remarks>
-public sealed class KeyLeaseBoard
+internal sealed class KeyLeaseBoard
 {
     private const int LeaseAttempts = 4;
 
@@ -56,6 +56,12 @@ public sealed class KeyLeaseBoard
     internal long RequiredEpoch(string providerId) => _required.GetValueOrDefault(providerId);
 
     internal void Publish(ProviderLeaseView view) => _views[view.Keys.ProviderId] = view;
+
+    /// <summary>Every provider's keys as last published, each with its clock's now (read by the <c>durar.keys</c> gauge).</summary>
+    public IEnumerable<(ProviderKeys Keys, DateTimeOffset Now)> PublishedKeys()
+    {
+        foreach (var view in _views.Values) yield return (view.Keys, view.Now);
+    }
 
     internal void Withdraw(string providerId, IActorRef provider)
     {

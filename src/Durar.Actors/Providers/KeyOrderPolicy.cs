@@ -16,7 +16,7 @@ namespace Durar.Actors.Providers;
 /// cannot be refreshed is never picked (reference items 23–24), and the keyless stand-in of an optional-key provider steps
 /// aside once a usable real key is there.
 /// </remarks>
-public static class KeyOrderPolicy
+internal static class KeyOrderPolicy
 {
     /// <summary>The pick for one attempt on <paramref name="model"/>, skipping <paramref name="excluded"/> (keys this request already tried).</summary>
     /// <param name="order">The explicit order in force (entries name a key id or its source); empty = round robin.</param>
@@ -106,4 +106,4 @@ public static class KeyOrderPolicy
 /// The result of <see cref="KeyOrderPolicy.Pick"/>: the key to use (with its last-lease ticks as read, for the board's
 /// compare-and-swap), or, when none can serve, the one that recovers soonest and when.
 /// </summary>
-public readonly record struct KeyPick(KeyEntry? Chosen, long Seen, KeyEntry? Soonest, DateTimeOffset? SoonestAt);
+internal readonly record struct KeyPick(KeyEntry? Chosen, long Seen, KeyEntry? Soonest, DateTimeOffset? SoonestAt);

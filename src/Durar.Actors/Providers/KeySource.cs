@@ -10,7 +10,7 @@ namespace Durar.Actors.Providers;
 /// One credential a provider can use. <see cref="Id"/> is stable across restarts and derived from a hash of the secret, so
 /// persisted cooldowns follow the key, a rotated key starts fresh, and no id ever reveals the secret.
 /// </summary>
-public sealed record ApiKeyCredential(string Id, string ProviderId, string? Secret, string Source)
+internal sealed record ApiKeyCredential(string Id, string ProviderId, string? Secret, string Source)
 {
     /// <summary>
     /// <see cref="CredentialTypes.ApiKey"/> (environment and config keys), <see cref="CredentialTypes.Token"/> or
@@ -50,7 +50,7 @@ public sealed record ApiKeyCredential(string Id, string ProviderId, string? Secr
 }
 
 /// <summary>The credential types of the reference (item 18), as they appear on the wire and in <c>auth.profiles.*.mode</c>.</summary>
-public static class CredentialTypes
+internal static class CredentialTypes
 {
     public const string ApiKey = "api_key";
     public const string Token = "token";
@@ -63,7 +63,7 @@ public static class CredentialTypes
 /// What an OAuth profile needs to refresh its access token (<c>grant_type=refresh_token</c>). Secret material:
 /// <see cref="ToString"/> never shows the refresh token.
 /// </summary>
-public sealed record OAuthGrant(string RefreshToken, string TokenUrl, string? ClientId)
+internal sealed record OAuthGrant(string RefreshToken, string TokenUrl, string? ClientId)
 {
     public override string ToString() => $"OAuthGrant({TokenUrl}, client {ClientId ?? "(none)"}, refresh {ApiKeyCredential.Mask(RefreshToken)})";
 }
@@ -74,7 +74,7 @@ public sealed record OAuthGrant(string RefreshToken, string TokenUrl, string? Cl
 /// (split on whitespace, <c>,</c>, <c>;</c>), <c>&lt;P&gt;_API_KEY</c>, every <c>&lt;P&gt;_API_KEY_*</c>, <c>GOOGLE_API_KEY</c> for
 /// Google, then the catalog's other auth variables. Duplicates are dropped; the first occurrence wins.
 /// </summary>
-public sealed class KeySources(Func<string, string?> lookup, Func<IEnumerable<string>> variableNames)
+internal sealed class KeySources(Func<string, string?> lookup, Func<IEnumerable<string>> variableNames)
 {
     /// <summary>Process environment first, then the config's <c>env { }</c> block.</summary>
     public static KeySources FromEnvironment(IReadOnlyDictionary<string, string> configEnv) =>

@@ -9,7 +9,7 @@ namespace Durar.Actors.Providers;
 /// Exchanges an OAuth refresh token for a new access token. It exists so the key actor that owns an OAuth profile can refresh
 /// it (once, however many requests are waiting) without knowing HTTP, and so specs can count and script refreshes.
 /// </summary>
-public interface IOAuthTokenClient
+internal interface IOAuthTokenClient
 {
     /// <exception cref="OAuthRefreshException">The token endpoint refused or answered something unusable.</exception>
     Task<OAuthTokens> RefreshAsync(OAuthGrant grant, CancellationToken cancellationToken);
@@ -18,7 +18,7 @@ public interface IOAuthTokenClient
 /// <summary>A token endpoint's answer. <see cref="ToString"/> masks both tokens.</summary>
 /// <param name="RefreshToken">A rotated refresh token, or null when the endpoint keeps the old one.</param>
 /// <param name="ExpiresIn">The access token's lifetime (<c>expires_in</c>), or null when the endpoint did not say.</param>
-public sealed record OAuthTokens(string AccessToken, string? RefreshToken, TimeSpan? ExpiresIn)
+internal sealed record OAuthTokens(string AccessToken, string? RefreshToken, TimeSpan? ExpiresIn)
 {
     public override string ToString() =>
         $"OAuthTokens(access {ApiKeyCredential.Mask(AccessToken)}, refresh {(RefreshToken is null ? "(kept)" : ApiKeyCredential.Mask(RefreshToken))}, expires in {ExpiresIn})";
@@ -26,7 +26,7 @@ public sealed record OAuthTokens(string AccessToken, string? RefreshToken, TimeS
 
 /// <summary>A refresh failed. The message names the status and the OAuth error code, never a token.</summary>
 /// <param name="permanent">The grant itself was refused (400/401/403, e.g. <c>invalid_grant</c>): retrying will not help.</param>
-public sealed class OAuthRefreshException(string message, bool permanent) : Exception(message)
+internal sealed class OAuthRefreshException(string message, bool permanent) : Exception(message)
 {
     public bool Permanent { get; } = permanent;
 }
@@ -35,7 +35,7 @@ public sealed class OAuthRefreshException(string message, bool permanent) : Exce
 /// RFC 6749 §6 over the upstream HTTP client: <c>POST tokenUrl</c> with the form
 /// <c>grant_type=refresh_token&amp;refresh_token=…&amp;client_id=…</c>, reading <c>{access_token, refresh_token?, expires_in}</c>.
 /// </summary>
-public sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOAuthTokenClient
+internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOAuthTokenClient
 {
     private const int MaxBodyBytes = 64 * 1024;
 

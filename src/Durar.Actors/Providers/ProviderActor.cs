@@ -25,7 +25,7 @@ namespace Durar.Actors.Providers;
 /// A little over the house's ~300 lines: it is the provider's protocol (leases, pushes, outcomes, resets, key-set changes,
 /// usage batches); the decisions are <see cref="ProviderKeys"/>' and the children's bookkeeping is <see cref="KeyRoutes"/>'.
 /// </remarks>
-public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+internal sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string RecoveryTimer = "keys-recovered";
     private const string FlushTimer = "flush-usage";
@@ -176,11 +176,15 @@ public sealed class ProviderActor : ReceiveActor, IWithUnboundedStash, IWithTime
         if (probe) _log.Info("Probing cooling key [{KeyId}] of provider [{ProviderId}] for model [{ModelId}]", key.Id, _provider.Id, model);
     }
 
-    /// <summary>A key actor's state: the key's entry follows it, and the sender is where this key's messages go from now on.</summary>
+    /// <summary>
+    /// A key actor's state: the key's entry follows it, the sender is where this key's messages go from now on, and the change
+    /// is published on the node's event stream for observers (<see cref="KeyStateObserved"/>).
+    /// </summary>
     private void OnPush(KeyStateChanged changed)
     {
         if (!_routes.TryGet(changed.View.KeyId, out var route)) return;
         Update(_keys.WithPush(changed));
+        if (_keys.Find(changed.View.KeyId) is { } pushed) Context.System.EventStream.Publish(new KeyStateObserved(_provider.Id, pushed.OperatorView()));
         _routes.Pushed(route, Sender);
         foreach (var (reset, replyTo) in route.PendingResets) SendReset(route, reset, replyTo);
         route.PendingResets.Clear();

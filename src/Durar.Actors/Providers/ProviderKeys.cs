@@ -16,7 +16,7 @@ namespace Durar.Actors.Providers;
 /// <param name="ReportTo">The provider actor: every lease names it for outcome reports.</param>
 /// <param name="ConfiguredOrder"><c>auth.order</c> for this provider.</param>
 /// <param name="StoredOrder">The order stored with the auth profiles (reference item 26); when set it wins over <paramref name="ConfiguredOrder"/>.</param>
-public sealed record ProviderKeys(
+internal sealed record ProviderKeys(
     string ProviderId,
     IActorRef ReportTo,
     ImmutableArray<KeyEntry> Entries,
@@ -132,7 +132,7 @@ public sealed record ProviderKeys(
 }
 
 /// <summary>What the provider actor does with a lease request.</summary>
-public abstract record LeaseDecision
+internal abstract record LeaseDecision
 {
     /// <summary>Answer with the key's lease now (a plain key needs no refresh and no count).</summary>
     public sealed record Lease(KeyEntry Key, bool Probe) : LeaseDecision;

@@ -13,7 +13,7 @@ namespace Durar.Actors.Providers;
 /// it holds key leases until the auth-profile store has pushed its recovered profiles (or a timeout passes), so requests
 /// right after a restart do not miss them.
 /// </summary>
-public sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+internal sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string ProfilesTimer = "profiles-loaded";
 

@@ -12,7 +12,7 @@ namespace Durar.Actors.Routing;
 /// <see cref="KeyLeaseBoard"/> when it can decide, else an Ask to the provider actor; the only Ask on the request path, an
 /// edge between a request and the actors), and the attempt's outcome reported back, the way the key state wants it.
 /// </summary>
-public sealed class KeyLeaseClient(IActorRef providers, TimeSpan askTimeout, KeyLeaseBoard? board)
+internal sealed class KeyLeaseClient(IActorRef providers, TimeSpan askTimeout, KeyLeaseBoard? board)
 {
     /// <summary>A key for one attempt on <paramref name="candidate"/>, or why none can serve.</summary>
     public ValueTask<LeaseResult> LeaseAsync(ResolvedModel candidate, ImmutableHashSet<string> tried, ProbeMode probe, string? preferred, CancellationToken ct)

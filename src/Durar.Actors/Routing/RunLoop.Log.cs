@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Durar.Actors.Routing;
 
 /// <summary>The run's structured log events (event names are the reference's, e.g. <c>model_fallback_decision</c>).</summary>
-public sealed partial class RunLoop
+internal sealed partial class RunLoop
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
         Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]
@@ -28,4 +28,8 @@ public sealed partial class RunLoop
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, EventName = "queued_while_cooling",
         Message = "Every candidate for {Model} is cooling; waiting {WaitMs:0} ms for the first key to recover")]
     private static partial void LogQueued(ILogger logger, string model, double waitMs);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, EventName = "candidate_unsupported",
+        Message = "Skipping {Model}: its wire cannot carry {Param} (no upstream call)")]
+    private static partial void LogUnsupported(ILogger logger, string model, string param);
 }

@@ -5,7 +5,7 @@ using Durar.Actors.Models;
 namespace Durar.Actors.Routing;
 
 /// <summary>Why a plan could not be built, with the HTTP status the gateway answers.</summary>
-public sealed class PlanException(int status, string message, string code, string? param) : Exception(message)
+internal sealed class PlanException(int status, string message, string code, string? param) : Exception(message)
 {
     public int Status { get; } = status;
     public string Code { get; } = code;
@@ -19,7 +19,7 @@ public sealed class PlanException(int status, string message, string code, strin
 /// embedding model, or embeddings on a chat model, is a 400 naming it before any call. Shared by the HTTP API, the
 /// <c>IChatClient</c> and the <c>IEmbeddingGenerator</c>.
 /// </summary>
-public static class RunPlanner
+internal static class RunPlanner
 {
     /// <summary>The plan of a chat request.</summary>
     public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks) =>

@@ -11,7 +11,7 @@ namespace Durar.Actors.Serialization;
 /// here. Two types whose derived names collide make the serializer refuse to start; pin one of them.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
-public sealed class WireManifestAttribute(string manifest) : Attribute
+internal sealed class WireManifestAttribute(string manifest) : Attribute
 {
     public string Manifest { get; } = manifest;
 }

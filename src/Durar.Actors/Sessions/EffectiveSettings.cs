@@ -11,7 +11,7 @@ namespace Durar.Actors.Sessions;
 /// Order: inline directive (this message only) → session override → <c>agents.defaults.*Default</c> → the model's
 /// <c>agents.defaults.models["p/m"].params</c> → provider default. The first non-null value wins.
 /// </summary>
-public static class EffectiveSettings
+internal static class EffectiveSettings
 {
     /// <summary><c>params.fastAutoOnSeconds</c> default: <c>/fast auto</c> is on for calls started in the first 60 s of a run.</summary>
     public static readonly TimeSpan DefaultFastAutoOnFor = TimeSpan.FromSeconds(60);
@@ -26,6 +26,35 @@ public static class EffectiveSettings
     /// <summary>inline → session → <c>agents.defaults.fastModeDefault</c> → <c>params.fastMode</c> → <c>off</c>.</summary>
     public static FastMode Fast(FastMode? inline, FastMode? session, FastMode? agentDefault, JsonObject? modelParams) =>
         inline ?? session ?? agentDefault ?? FastFromParams(modelParams) ?? FastMode.Off;
+
+    /// <summary>
+    /// The effective thinking level and fast mode as the request fields of <paramref name="target"/>'s wire. The client's
+    /// own <c>reasoning_effort</c> and <c>service_tier</c> are the request's and win over <c>/think</c>, <c>/fast</c> and the
+    /// defaults; a request without them (stateless or a session turn) gets the configured ones. Anthropic gets a thinking
+    /// budget only when the client set no <c>reasoning_effort</c> (its wire translates the client's own).
+    /// </summary>
+    public static ChatRequest ApplyTo(ChatRequest request, SessionOverrides inline, SessionOverrides session, Configuration.AgentDefaults agents,
+        Models.ResolvedModel target)
+    {
+        var prms = target.Entry?.Params;
+        var thinking = Thinking(inline.Thinking, session.Thinking, AgentThinking(agents), prms, target.Model.Reasoning);
+        var fast = Fast(inline.Fast, session.Fast, AgentFast(agents), prms);
+        var anthropic = target.Provider.Api == Configuration.ApiKinds.AnthropicMessages;
+        var clientEffort = request.ReasoningEffort;
+        return request with
+        {
+            ReasoningEffort = clientEffort ?? (anthropic ? null : ToReasoningEffort(thinking)),
+            ThinkingBudgetTokens = anthropic && clientEffort is null ? ToAnthropicBudgetTokens(thinking) : null,
+            FastMode = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, DefaultFastAutoOnFor) : null,
+        };
+    }
+
+    /// <summary><c>agents.defaults.thinkingDefault</c>, when it names a level.</summary>
+    public static ThinkingLevel? AgentThinking(Configuration.AgentDefaults agents) =>
+        WireNames.TryParseThinking(agents.ThinkingDefault, out var v) ? v : null;
+
+    /// <summary><c>agents.defaults.fastModeDefault</c>, when it names a mode.</summary>
+    public static FastMode? AgentFast(Configuration.AgentDefaults agents) => WireNames.TryParseFast(agents.FastModeDefault, out var v) ? v : null;
 
     /// <summary>inline → session → <c>agents.defaults.responseUsageDefault</c> → <c>off</c>.</summary>
     public static ResponseUsageMode ResponseUsage(ResponseUsageMode? inline, ResponseUsageMode? session, ResponseUsageMode? agentDefault) =>
@@ -78,23 +107,8 @@ public static class EffectiveSettings
         _ => throw new ArgumentOutOfRangeException(nameof(level), level, null),
     };
 
-    /// <summary>
-    /// Anthropic <c>thinking.budget_tokens</c>; off → null (thinking not enabled). These budgets are <b>our choice</b> (the
-    /// reference names the levels, not token counts): minimal 1024 (Anthropic's minimum), low 2048, medium/adaptive 8192,
-    /// high 16384, xhigh 24576, max 32000, ultra 64000.
-    /// </summary>
-    public static int? ToAnthropicBudgetTokens(ThinkingLevel level) => level switch
-    {
-        ThinkingLevel.Off => null,
-        ThinkingLevel.Minimal => 1024,
-        ThinkingLevel.Low => 2048,
-        ThinkingLevel.Medium or ThinkingLevel.Adaptive => 8192,
-        ThinkingLevel.High => 16384,
-        ThinkingLevel.XHigh => 24576,
-        ThinkingLevel.Max => 32000,
-        ThinkingLevel.Ultra => 64000,
-        _ => throw new ArgumentOutOfRangeException(nameof(level), level, null),
-    };
+    /// <summary>Anthropic <c>thinking.budget_tokens</c> by <see cref="ReasoningBudgets"/> (the one table); off → null (thinking not enabled).</summary>
+    public static int? ToAnthropicBudgetTokens(ThinkingLevel level) => ReasoningBudgets.AnthropicBudgetTokens(WireNames.ToWire(level));
 
     /// <summary>
     /// <see cref="Chat.ChatRequest.FastMode"/> for one upstream call: on → true, off → false, auto → true only for calls

@@ -10,7 +10,7 @@ namespace Durar.Actors.Sessions;
 /// allocation per message. The derived actor decides what an idle check means (the session: passivate unless a run is
 /// in flight or a turn waits).
 /// </summary>
-public abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IIdleTracked
+internal abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IIdleTracked
 {
     // The list links, the time of the last message, and Self for the sweeper's thread (Self needs the actor's context).
     private IIdleTracked? _idlePrev;

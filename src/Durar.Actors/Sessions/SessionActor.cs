@@ -27,7 +27,7 @@ namespace Durar.Actors.Sessions;
 /// and directives and model choice are <see cref="SessionDirectives"/>.
 /// </para>
 /// </remarks>
-public sealed class SessionActor : IdleTrackedPersistentActor
+internal sealed class SessionActor : IdleTrackedPersistentActor
 {
     private readonly string _key;
     private readonly SessionServices _services;

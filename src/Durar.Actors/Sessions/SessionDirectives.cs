@@ -9,10 +9,10 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions;
 
 /// <summary>What a session actor needs from the node: the request run, model resolution and the settings.</summary>
-public sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings);
+internal sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings);
 
 /// <summary>A rejected directive or patch, mapped to an HTTP status and code.</summary>
-public readonly record struct SessionError(int Status, string Message, string Code);
+internal readonly record struct SessionError(int Status, string Message, string Code);
 
 /// <summary>
 /// The session rules that need the node's model catalog: applying directives and patches to overrides (with the
@@ -99,10 +99,9 @@ internal static class SessionDirectives
     public static QueueDropPolicy DropPolicy(SessionServices s) =>
         WireNames.TryParseQueueDrop(s.Settings.Gateway.Sessions.QueueDrop, out var policy) ? policy : QueueDropPolicy.Summarize;
 
-    private static ThinkingLevel? AgentThinking(SessionServices s) =>
-        WireNames.TryParseThinking(s.Settings.Agents.ThinkingDefault, out var v) ? v : null;
+    private static ThinkingLevel? AgentThinking(SessionServices s) => EffectiveSettings.AgentThinking(s.Settings.Agents);
 
-    private static FastMode? AgentFast(SessionServices s) => WireNames.TryParseFast(s.Settings.Agents.FastModeDefault, out var v) ? v : null;
+    private static FastMode? AgentFast(SessionServices s) => EffectiveSettings.AgentFast(s.Settings.Agents);
 
     private static ResponseUsageMode? AgentUsage(SessionServices s) =>
         WireNames.TryParseResponseUsage(s.Settings.Agents.ResponseUsageDefault, out var v) ? v : null;
@@ -157,20 +156,8 @@ internal static class SessionDirectives
     }
 
     /// <summary>Thinking and fast mode, resolved inline → session → agents.defaults → model params → provider default.</summary>
-    public static ChatRequest WithSettings(ChatRequest request, SessionOverrides inline, SessionOverrides session, SessionServices s, ResolvedModel? target)
-    {
-        if (target is null) return request;
-        var prms = target.Entry?.Params;
-        var thinking = EffectiveSettings.Thinking(inline.Thinking, session.Thinking, AgentThinking(s), prms, target.Model.Reasoning);
-        var fast = EffectiveSettings.Fast(inline.Fast, session.Fast, AgentFast(s), prms);
-        var anthropic = target.Provider.Api == ApiKinds.AnthropicMessages;
-        return request with
-        {
-            ReasoningEffort = anthropic ? null : request.ReasoningEffort ?? EffectiveSettings.ToReasoningEffort(thinking),
-            ThinkingBudgetTokens = anthropic ? EffectiveSettings.ToAnthropicBudgetTokens(thinking) : null,
-            FastMode = EffectiveSettings.ToFastFlag(fast, TimeSpan.Zero, TimeSpan.FromSeconds(60)),
-        };
-    }
+    public static ChatRequest WithSettings(ChatRequest request, SessionOverrides inline, SessionOverrides session, SessionServices s, ResolvedModel? target) =>
+        target is null ? request : EffectiveSettings.ApplyTo(request, inline, session, s.Settings.Agents, target);
 
     public static (SessionOverrides Overrides, SessionError? Error) Patch(SessionCommands.PatchSession patch, SessionOverrides current, SessionServices s)
     {

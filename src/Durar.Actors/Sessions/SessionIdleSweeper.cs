@@ -68,6 +68,9 @@ internal sealed class SessionIdleSweeper
         get { lock (_gate) return _count; }
     }
 
+    /// <summary>Sessions resident in <paramref name="system"/> (linked into its sweeper); 0 before the first session started.</summary>
+    public static int Resident(ActorSystem system) => Sweepers.TryGetValue(system, out var sweeper) ? sweeper.Count : 0;
+
     /// <summary>How often the sweeper looks: an eighth of the idle timeout, at least 10 ms and at most 15 s.</summary>
     public static TimeSpan IntervalFor(TimeSpan idleTimeout) =>
         TimeSpan.FromTicks(Math.Clamp(idleTimeout.Ticks / 8, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(15).Ticks));

@@ -65,4 +65,8 @@ public sealed record TranscriptEntry(
 {
     /// <summary>For assistant entries: the user message answered.</summary>
     public long? ReplyTo { get; init; }
+
+    /// <summary>For assistant entries: the reply's reasoning and its signature, sent back with later turns.</summary>
+    public string? Reasoning { get; init; }
+    public string? ReasoningSignature { get; init; }
 }

@@ -11,7 +11,7 @@ internal interface IQueuedTurn
 }
 
 /// <summary>What the queue decides for a message that arrives, before the message is journaled.</summary>
-public enum QueueAdmission
+internal enum QueueAdmission
 {
     /// <summary>There is room (or no run is active): the message is journaled and queued.</summary>
     Accept,
@@ -24,7 +24,7 @@ public enum QueueAdmission
 }
 
 /// <summary>What the session does after its queue changed.</summary>
-public enum QueueStep
+internal enum QueueStep
 {
     /// <summary>Nothing now: a run is active, or nothing is waiting.</summary>
     Wait,

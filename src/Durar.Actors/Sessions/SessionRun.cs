@@ -28,7 +28,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     /// <param name="Finish">The finish reason; null on failure.</param>
     /// <param name="Error">Why the run produced no (complete) answer; null on success.</param>
     public sealed record Outcome(SessionRun Run, string Text, string? Model, string? KeyId, TokenUsage? Usage, string? Finish, SessionRunError? Error)
-        : INoSerializationVerificationNeeded;
+        : INoSerializationVerificationNeeded
+    {
+        /// <summary>The reply's reasoning (first choice) and the signature that closed it, kept so the next turn can send them back.</summary>
+        public string? Reasoning { get; init; }
+        public string? ReasoningSignature { get; init; }
+    }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
     public Outcome NotPlanned(SessionRunError? error) => new(this, "", null, null, null, null, error);
@@ -41,32 +46,41 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     public async Task<Outcome> ExecuteAsync(ChatRunner runner, RunPlan plan, ChatRequest request)
     {
         var text = new StringBuilder();
-        string? model = null, keyId = null, finish = null;
+        StringBuilder? reasoning = null;
+        string? model = null, keyId = null, finish = null, signature = null;
         TokenUsage? usage = null;
         try
         {
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
             if (result.Failure is { } f)
-                return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter));
+                return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter)
+                    { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
             model = result.Value!.Model.ToString();
             keyId = result.Value.KeyId;
-            await Fanout.OfferAsync(new RunModel(model)).ConfigureAwait(false);
+            await Fanout.OfferAsync(new RunModel(model) { Headers = result.Value.Headers, Dropped = result.Value.Dropped }).ConfigureAwait(false);
             await foreach (var e in result.Value.Events.WithCancellation(Cancel.Token).ConfigureAwait(false))
             {
+                // The transcript keeps the first choice (a turn asking for n > 1 still streams every choice to its client).
                 switch (e)
                 {
-                    case TextDelta d:
+                    case TextDelta { Choice: 0 } d:
                         text.Append(d.Text);
                         await Fanout.OfferAsync(d).ConfigureAwait(false);
                         break;
-                    case Finished fin: finish = fin.Reason; break;
+                    case ReasoningDelta { Choice: 0 } r:
+                        (reasoning ??= new StringBuilder()).Append(r.Text);
+                        signature = r.Signature ?? signature;
+                        await Fanout.OfferAsync(r).ConfigureAwait(false);
+                        break;
+                    case Finished { Choice: 0 } fin: finish = fin.Reason; break;
                     case UsageReport u: usage = u.Usage; break;
                     default: await Fanout.OfferAsync(e).ConfigureAwait(false); break;
                 }
             }
             // A cancelled stream may simply end: an interrupt still has to be reported as one.
             Cancel.Token.ThrowIfCancellationRequested();
-            return new Outcome(this, text.ToString(), model, keyId, usage, finish ?? "stop", null);
+            return new Outcome(this, text.ToString(), model, keyId, usage, finish ?? "stop", null)
+                { Reasoning = reasoning?.ToString(), ReasoningSignature = signature };
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {

@@ -7,7 +7,7 @@ namespace Durar.Actors.Sessions;
 /// A session's state: transcript, overrides, usage totals and the last model that answered. Pure; the session actor
 /// persists events and applies them here.
 /// </summary>
-public sealed record SessionState(
+internal sealed record SessionState(
     ImmutableList<TranscriptEntry> Transcript,
     SessionOverrides Overrides,
     UsageTotals Usage,
@@ -22,7 +22,7 @@ public sealed record SessionState(
     {
         SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At)) with { CreatedAt = CreatedAt ?? m.At },
         SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
-            { ReplyTo = r.ReplyTo }) with
+            { ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature }) with
         {
             LastModel = SessionInterning.Share(r.Model),
             Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,

@@ -69,7 +69,7 @@ internal static class SessionTurns
         {
             var waitingSeqs = waiting.Select(p => p.Seq).ToHashSet();
             foreach (var entry in state.Conversation(waitingSeqs))
-                messages.Add(new ChatMessage(entry.Role, entry.Content));
+                messages.Add(new ChatMessage(entry.Role, entry.Content) { Reasoning = entry.Reasoning, ReasoningSignature = entry.ReasoningSignature });
         }
         if (!dropped.IsEmpty)
             messages.Insert(messages.Count - 1, new ChatMessage("user",
@@ -93,7 +93,8 @@ internal static class SessionTurns
         if (done.Model is not null && (done.Text.Length > 0 || done.Error is null))
         {
             var cost = done.Usage is { } u && services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
-            events.Add(new SessionEvents.AssistantReplied(now, done.Text, done.Model, done.KeyId, done.Usage, cost) { ReplyTo = last.Seq });
+            events.Add(new SessionEvents.AssistantReplied(now, done.Text, done.Model, done.KeyId, done.Usage, cost)
+                { ReplyTo = last.Seq, Reasoning = done.Reasoning, ReasoningSignature = done.ReasoningSignature });
             var mode = SessionDirectives.UsageMode(last.Inline, state.Overrides, services);
             if (done.Error is null && UsageLine.Format(mode, done.Usage, cost, done.Model) is { } line) tail.Add(new TextDelta("\n\n" + line));
             if (done.Error is null)

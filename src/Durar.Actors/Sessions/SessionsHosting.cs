@@ -24,7 +24,12 @@ public sealed class SessionMessageExtractor(int maxShards) : HashCodeMessageExtr
 /// </summary>
 public static class SessionsHosting
 {
-
+    /// <summary>
+    /// Starts the session shard region and registers it as <see cref="SessionRegionKey"/>. Sessions are hosted on cluster
+    /// members with the role <see cref="ActorNames.NodeRole"/>: <c>WithDurarCluster</c> gives the node that role; a host
+    /// that configures clustering itself adds the role to its own <c>ClusterOptions.Roles</c>. Session entities journal
+    /// through the actor system's default journal (<c>WithDurarPersistence</c>).
+    /// </summary>
     public static AkkaConfigurationBuilder WithDurarSessions(this AkkaConfigurationBuilder builder, DurarSettings settings)
     {
         // Session entities run on a mailbox that holds no queue while empty (an idle session's largest single cost).
@@ -38,7 +43,13 @@ public static class SessionsHosting
                 return _ => props.Value;
             },
             new SessionMessageExtractor(settings.Gateway.SessionHosting.Shards),
-            new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = ActorNames.NodeRole });
+            // Sessions passivate themselves when idle with no run in flight (SessionIdleSweeper); sharding's own idle passivation
+            // would stop one in the middle of a long run. Off here, for this region, so a host's own akka.cluster.sharding
+            // settings (an embedder's actor system, without durar.conf's akka section) cannot switch it back on.
+            new ShardOptions
+            {
+                StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = ActorNames.NodeRole, ShouldPassivateIdleEntities = false,
+            });
         return builder;
     }
 }

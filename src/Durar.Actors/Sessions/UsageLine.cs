@@ -4,7 +4,7 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions;
 
 /// <summary>The usage line <c>/usage tokens|full</c> appends to replies (reference item 78); costs come from <see cref="Models.ModelPricing"/>.</summary>
-public static class UsageLine
+internal static class UsageLine
 {
     private const string Sep = " · ";
 

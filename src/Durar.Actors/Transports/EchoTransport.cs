@@ -9,7 +9,7 @@ namespace Durar.Actors.Transports;
 /// install answer its first request with no credentials and no network, and lets users test their clients end to end. Its
 /// embedding model answers with a deterministic fake (<see cref="EchoEmbeddings"/>) for the same reason.
 /// </summary>
-public sealed class EchoTransport : IChatTransport, IEmbeddingTransport
+internal sealed class EchoTransport : IChatTransport, IEmbeddingTransport
 {
     public Task<Embeddings.EmbeddingResult> EmbedAsync(EmbeddingCall call, CancellationToken cancellationToken) =>
         Task.FromResult(EchoEmbeddings.Embed(call));

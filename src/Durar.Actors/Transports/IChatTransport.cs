@@ -9,7 +9,7 @@ namespace Durar.Actors.Transports;
 /// stateless and thread-safe: it turns a <see cref="UpstreamCall"/> into one HTTP exchange and maps the wire format onto the
 /// neutral model. Keys, retries and failover are decided by the actors, never here.
 /// </summary>
-public interface IChatTransport
+internal interface IChatTransport
 {
     /// <summary>Non-streaming call. Failures throw <see cref="UpstreamException"/>.</summary>
     Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken);
@@ -25,7 +25,14 @@ public interface IChatTransport
     /// client in <c>x-durar-dropped</c>. A wire that cannot carry a field refuses the request instead (a 400 naming it).
     /// </summary>
     ImmutableArray<string> Dropped(ChatRequest request, ResolvedModel target) => [];
+
+    /// <summary>
+    /// The first field of <paramref name="request"/> this wire cannot carry to <paramref name="target"/>, or null. The run asks
+    /// before it leases a key and skips a candidate that refuses (no upstream call, nothing counted against a key); a transport
+    /// never sends a request this refuses.
+    /// </summary>
+    UnsupportedField? Unsupported(ChatRequest request, ResolvedModel target) => null;
 }
 
 /// <summary>Everything one upstream attempt needs: the target, the credential (null for keyless providers) and the request.</summary>
-public sealed record UpstreamCall(ResolvedModel Target, string? ApiKey, ChatRequest Request, TimeSpan IdleTimeout);
+internal sealed record UpstreamCall(ResolvedModel Target, string? ApiKey, ChatRequest Request, TimeSpan IdleTimeout);

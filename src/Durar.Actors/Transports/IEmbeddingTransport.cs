@@ -12,20 +12,21 @@ namespace Durar.Actors.Transports;
 /// headers, idle timer and failure translation as its chat calls. A native wire (Gemini <c>batchEmbedContents</c>, Ollama
 /// <c>/api/embed</c>, Bedrock) is such a mapping from <see cref="EmbeddingRequest"/>'s typed fields.
 /// </summary>
-public interface IEmbeddingTransport
+internal interface IEmbeddingTransport
 {
     /// <summary>One embeddings call. Failures throw <see cref="UpstreamException"/>.</summary>
     Task<EmbeddingResult> EmbedAsync(EmbeddingCall call, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The request field this wire cannot carry to <paramref name="target"/> (e.g. token arrays to a text-only API), or null.
-    /// The gateway refuses such a request with a 400 naming the field before any call.
+    /// The first field of <paramref name="request"/> this wire cannot carry to <paramref name="target"/> (e.g. token arrays to
+    /// a text-only API), or null. The run asks before it leases a key and skips a candidate that refuses (no upstream call,
+    /// nothing counted against a key); with no candidate able to carry it, the answer is a 400 naming the field.
     /// </summary>
-    string? Unsupported(EmbeddingRequest request, ResolvedModel target) => null;
+    UnsupportedField? Unsupported(EmbeddingRequest request, ResolvedModel target) => null;
 }
 
 /// <summary>Everything one embeddings attempt needs: the target, the credential (null for keyless providers) and the request.</summary>
-public sealed record EmbeddingCall(ResolvedModel Target, string? ApiKey, EmbeddingRequest Request, TimeSpan IdleTimeout)
+internal sealed record EmbeddingCall(ResolvedModel Target, string? ApiKey, EmbeddingRequest Request, TimeSpan IdleTimeout)
 {
     private static readonly ChatRequest NoChat = new() { Messages = [] };
 

@@ -9,7 +9,7 @@ namespace Durar.Actors.Transports;
 /// Maps an API family to its transport. A family without one is reported to the client, not thrown. A new HTTP wire is a
 /// <see cref="HttpChatTransport{TFrame}"/> registered here under its <see cref="ApiKinds"/> name.
 /// </summary>
-public sealed class TransportRegistry
+internal sealed class TransportRegistry
 {
     private readonly FrozenDictionary<string, IChatTransport> _transports;
 

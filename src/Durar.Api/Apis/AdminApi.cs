@@ -1,11 +1,9 @@
-using System.Net;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Actors.Providers.Messages;
-using Durar.Actors.Chat;
 
 namespace Durar.Api.Apis;
 
@@ -33,9 +31,7 @@ public static class AdminApi
         app.MapGroup("/v1/admin").AddEndpointFilter(async (ctx, next) =>
         {
             var auth = ctx.HttpContext.RequestServices.GetRequiredService<GatewayAuth>();
-            if (!auth.Enabled && ctx.HttpContext.Connection.RemoteIpAddress is { } ip && !IPAddress.IsLoopback(ip))
-                return new ErrorResult(new ApiError(403, "Admin routes need a gateway token (gateway.auth.token) when called from another host.",
-                    "permission_error", "admin_requires_token"));
+            if (auth.AdminRefusal(ctx.HttpContext) is { } refusal) return new ErrorResult(refusal);
             return await next(ctx);
         });
 
@@ -47,36 +43,7 @@ public static class AdminApi
         await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
         w.WriteStartObject();
         w.WriteStartArray("providers");
-        foreach (var p in states.Providers)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", p.ProviderId);
-            w.WriteString("api", p.Api);
-            if (p.BaseUrl is null) w.WriteNull("baseUrl"); else w.WriteString("baseUrl", p.BaseUrl);
-            w.WriteStartArray("keys");
-            foreach (var k in p.Keys)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", k.KeyId);
-                w.WriteString("key", k.Masked);
-                w.WriteString("source", k.Source);
-                w.WriteString("state", k.State);
-                WriteTime(w, "until", k.Until);
-                if (k.Reason is null) w.WriteNull("reason"); else w.WriteString("reason", k.Reason);
-                w.WriteNumber("errorCount", k.ErrorCount);
-                w.WriteStartObject("failureCounts");
-                foreach (var (reason, count) in k.FailureCounts.OrderBy(x => x.Key, StringComparer.Ordinal)) w.WriteNumber(reason, count);
-                w.WriteEndObject();
-                WriteTime(w, "lastUsed", k.LastUsed);
-                w.WriteNumber("requests", k.Requests);
-                w.WriteNumber("failures", k.Failures);
-                WriteUsage(w, k.Usage, k.Cost);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            WriteUsage(w, p.Keys.Aggregate(Durar.Actors.Chat.TokenUsage.Zero, (sum, k) => sum.Add(k.Usage)), p.Keys.Sum(k => k.Cost));
-            w.WriteEndObject();
-        }
+        foreach (var p in states.Providers) AdminJson.WriteProvider(w, p);
         w.WriteEndArray();
         w.WriteEndObject();
     }
@@ -113,24 +80,6 @@ public static class AdminApi
         w.WriteString("id", id);
         w.WriteString("state", "ready");
         w.WriteEndObject();
-    }
-
-    /// <summary>Tokens and cost served; refreshed once per <c>auth.cooldowns.lastUsedFlushInterval</c>.</summary>
-    private static void WriteUsage(Utf8JsonWriter w, Durar.Actors.Chat.TokenUsage usage, decimal cost)
-    {
-        w.WriteStartObject("usage");
-        w.WriteNumber("input", usage.Input);
-        w.WriteNumber("output", usage.Output);
-        w.WriteNumber("cacheRead", usage.CacheRead);
-        w.WriteNumber("cacheWrite", usage.CacheWrite);
-        w.WriteNumber("cost", ApiNumbers.Normalize(cost));
-        w.WriteEndObject();
-    }
-
-    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
-    {
-        if (value is { } v) w.WriteString(name, v.ToUniversalTime().ToString("O"));
-        else w.WriteNull(name);
     }
 
     private sealed class ErrorResult(ApiError error) : IResult

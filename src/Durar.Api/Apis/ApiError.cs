@@ -25,6 +25,7 @@ public sealed record ApiError(int Status, string Message, string Type, string Co
     public async Task WriteAsync(HttpResponse response)
     {
         if (response.HasStarted) return;
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Failed(Code);
         response.StatusCode = Status;
         response.ContentType = "application/json";
         if (RetryAfter is { } wait) response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();

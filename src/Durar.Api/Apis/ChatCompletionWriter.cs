@@ -92,10 +92,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
         OpenAiWire.WriteTextContent(w, completion.Text, completion.ToolCalls);
+        // refusal and logprobs are null when there are none, as in OpenAI's own answers.
         if (completion.Refusal is not null) w.WriteString("refusal", completion.Refusal);
+        else w.WriteNull("refusal");
         if (completion.Reasoning is not null) w.WriteString("reasoning_content", completion.Reasoning);
         OpenAiWire.WriteToolCalls(w, completion.ToolCalls);
         w.WriteEndObject();
+        w.WriteNull("logprobs");
         w.WriteString("finish_reason", completion.FinishReason);
         w.WriteEndObject();
         w.WriteEndArray();
@@ -118,11 +121,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     /// false when the caller returns right after: the closing frames then go out with the server's end of the response
     /// (the chunked terminator) in one write instead of two.
     /// </param>
-    public async Task WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
+    /// <returns>The usage the upstream reported, if any.</returns>
+    public async Task<TokenUsage?> WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
         bool flushAtEnd = true)
     {
         using var chunks = new ChunkWriter(pipe, id, created, model, includeUsage);
         UsageReport? usage = null;
+        StreamContinued? continued = null;
         var finished = false;
         var unflushed = 0L;
         var e = events.GetAsyncEnumerator(ct);
@@ -147,6 +152,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
                     case UsageReport u:
                         usage = u;
                         break;
+                    case StreamContinued c:
+                        continued = c;
+                        break;
                     case Finished f:
                         finished = true;
                         unflushed += chunks.Write(f);
@@ -166,9 +174,12 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         // A cancelled Akka stream (RunAsAsyncEnumerable) just ends: a stream cut that way must not look finished.
         ct.ThrowIfCancellationRequested();
         if (!finished) chunks.Write(new Finished("stop"));
-        if (includeUsage) chunks.WriteUsage(usage);
+        // The last chunk notes a continuation (x-durar-continued): the usage chunk when the client asked for usage, else its own.
+        if (includeUsage) chunks.WriteUsage(usage, continued);
+        else if (continued is not null) chunks.WriteContinued(continued);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
+        return usage?.Usage;
     }
 
     private static async ValueTask Settle(ValueTask<bool> next)
@@ -183,7 +194,13 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         }
     }
 
-    /// <summary>After output started, an upstream failure is reported in-band as an error frame and the stream ends.</summary>
+    /// <summary>
+    /// The one contract for a stream that cannot finish (an upstream break after output, the run timeout, a lost session, a
+    /// draining node): an error frame <c>data: {"error":{...}}</c>, the shape of an OpenAI error, and then the stream ends
+    /// without <c>[DONE]</c>. The official SDKs (openai-python, openai-node, the AI SDK's OpenAI provider) raise an error on
+    /// that frame, and a reader of the raw stream never mistakes it for a complete answer: only a complete answer ends
+    /// with <c>[DONE]</c>.
+    /// </summary>
     public static async Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct)
     {
         pipe.Write("data: "u8);
@@ -210,9 +227,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
             return;
         }
         w.WriteStartObject();
-        w.WriteNumber("prompt_tokens", usage.Input);
+        w.WriteNumber("prompt_tokens", usage.Prompt);
         w.WriteNumber("completion_tokens", usage.Output);
-        w.WriteNumber("total_tokens", usage.Total);
+        w.WriteNumber("total_tokens", usage.Prompt + usage.Output);
         if (usage.CacheRead > 0 || usage.CacheWrite > 0)
         {
             w.WriteStartObject("prompt_tokens_details");

@@ -8,6 +8,7 @@ using Durar.Actors.Routing;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
+using Durar.Api.Dashboard;
 
 namespace Durar.Api.Apis;
 
@@ -24,8 +25,8 @@ public static partial class ChatCompletionsApi
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, ILogger<ChatRunner> logger,
-        IServiceProvider services)
+    private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
+        ILogger<ChatRunner> logger, IServiceProvider services, DashboardFeed dashboard)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
@@ -39,8 +40,11 @@ public static partial class ChatCompletionsApi
             {
                 if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
                     throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
+                var continueStream = ContinueHeader(context.Request);
                 doc = await JsonBody.ReadAsync(context);
                 parsed = ChatRequestParser.Parse(doc.RootElement);
+                Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
+                if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
             }
             catch (ApiErrorException e)
@@ -52,12 +56,17 @@ public static partial class ChatCompletionsApi
             if (sessionKey.Length > 0)
             {
                 // The session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
-                await RunInSessionAsync(context, sessionKey, ChatRequestParser.Parse(doc.RootElement.Clone()), services);
+                var own = ChatRequestParser.Parse(doc.RootElement.Clone());
+                await RunInSessionAsync(context, sessionKey, own with { Request = own.Request with { ContinueStream = parsed.Request.ContinueStream } }, services);
                 return;
             }
 
-            if (parsed.Request.Stream) await StreamAsync(context, runner, plan, parsed.Request, ct);
-            else await CompleteAsync(context, runner, plan, parsed.Request, ct);
+            // A stateless request gets the configured thinking and fast mode, exactly as a session turn does (its own
+            // reasoning_effort and service_tier win).
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            var trace = RequestTrace.Start(dashboard, parsed.Model, request.Stream);
+            if (request.Stream) await StreamAsync(context, runner, plan, request, trace, ct);
+            else await CompleteAsync(context, runner, plan, request, trace, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -86,42 +95,70 @@ public static partial class ChatCompletionsApi
     }
 
     /// <summary>The run's value, or null once its failure has been written (with the number of attempts it took).</summary>
-    private static async Task<T?> AnsweredAsync<T>(HttpContext context, Task<RunResult<T>> running) where T : class
+    private static async Task<T?> AnsweredAsync<T>(HttpContext context, Task<RunResult<T>> running, RequestTrace trace) where T : class
     {
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
+        trace.Failed(failure);
+        // The provider's request id and rate-limit figures; the gateway's own Retry-After (the soonest recovery) wins below.
+        foreach (var (name, value) in failure.Headers.Values) context.Response.Headers[name] = value;
         context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
         await ToApiError(failure).WriteAsync(context.Response);
         return null;
     }
 
-    private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,
+        CancellationToken ct)
     {
-        if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct)) is not { } run) return;
+        if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct), trace) is not { } run) return;
         var model = run.Model.ToString();
-        SetRunHeaders(context.Response, model, run.Attempts);
+        SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
+        trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,
+        CancellationToken ct)
     {
-        if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct)) is not { } run) return;
+        if (await AnsweredAsync(context, runner.StreamAsync(plan, request, ct), trace) is not { } run) return;
+        var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        SetRunHeaders(response, model, run.Attempts);
+        SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
         SseResponse.Prepare(context);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        TokenUsage? usage = null;
+        var outcome = "cancelled";
+        ApiError? failed = null;
         try
         {
             // The handler returns right after: the closing frames leave with the end of the response.
-            await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
+            usage = await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
+            outcome = "ok";
         }
         catch (UpstreamException e) when (!ct.IsCancellationRequested)
         {
-            var error = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
-            await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, error, ct);
+            outcome = "stream_error";
+            failed = new ApiError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error");
+            Telemetry.RequestFacts.Of(context)?.Failed(failed.Code);
+            await ChatCompletionWriter.WriteStreamErrorAsync(response.BodyWriter, failed, ct);
         }
+        finally
+        {
+            trace.Answered(run.Model, run.KeyId, run.Failures, usage, committed, outcome, failed?.Code, failed?.Message);
+        }
+    }
+
+    /// <summary><c>x-durar-continue</c>: true, false, or absent (the node's setting).</summary>
+    private static bool? ContinueHeader(HttpRequest request)
+    {
+        var value = request.Headers[DurarHeaders.Continue].ToString();
+        if (value.Length == 0) return null;
+        if (bool.TryParse(value, out var on)) return on;
+        throw new ApiErrorException(ApiError.BadRequest($"{DurarHeaders.Continue} must be true or false, not \"{value}\".", "invalid_header",
+            DurarHeaders.Continue));
     }
 
     /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>), mapping planning errors to API errors.</summary>
@@ -138,14 +175,22 @@ public static partial class ChatCompletionsApi
         }
     }
 
-    private static void SetRunHeaders(HttpResponse response, string model, int attempts)
+    /// <summary>
+    /// The gateway's headers, then the upstream's that a client reads (its request id, processing time, rate-limit
+    /// figures); an upstream header never replaces one of the gateway's.
+    /// </summary>
+    internal static void SetRunHeaders(HttpResponse response, string model, int attempts, UpstreamHeaders upstream,
+        System.Collections.Immutable.ImmutableArray<string> dropped)
     {
+        foreach (var (name, value) in upstream.Values)
+            if (!response.Headers.ContainsKey(name)) response.Headers[name] = value;
         response.Headers[DurarHeaders.Model] = model;
         response.Headers[DurarHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!dropped.IsDefaultOrEmpty) response.Headers[DurarHeaders.Dropped] = string.Join(',', dropped);
     }
 
     internal static ApiError ToApiError(RunFailure failure) =>
-        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code) { RetryAfter = failure.RetryAfter };
+        new(failure.HttpStatus, failure.Message, failure.Type, failure.Code, failure.Param) { RetryAfter = failure.RetryAfter };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during request {TraceId}")]
     private static partial void LogClientGone(ILogger logger, string traceId);

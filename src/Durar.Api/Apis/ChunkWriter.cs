@@ -7,7 +7,8 @@ namespace Durar.Api.Apis;
 
 /// <summary>
 /// Writes the <c>chat.completion.chunk</c> frames of one stream into the response pipe, one frame per canonical event:
-/// each choice's role first (with <c>content: null</c> when its answer opens with a tool call, as OpenAI's do), text,
+/// each choice's role first (<c>content: ""</c> and <c>refusal: null</c>, or <c>content: null</c> when its answer opens with a
+/// tool call, as OpenAI's do), every choice with its <c>logprobs</c> (null when there are none, as in OpenAI's chunks), text,
 /// reasoning (<c>reasoning_content</c>), refusal and tool-call deltas with their choice index, logprobs and unknown delta
 /// fields verbatim, and every frame carrying the upstream's <c>system_fingerprint</c>, <c>service_tier</c> and unknown
 /// top-level fields once they are known (<see cref="StreamMeta"/>). The token path (choice 0's text) writes its frame from
@@ -42,6 +43,7 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
                     w.WriteStartObject("delta");
                     w.WriteString("reasoning_content", r.Text);
                     w.WriteEndObject();
+                    Logprobs(w, null);
                 }, reasoning.Choice);
             case RefusalDelta refusal:
                 return Opening(refusal.Choice, toolCall: false) + Frame(refusal, static (w, r) =>
@@ -74,7 +76,9 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
                     w.WriteEndObject();
                     w.WriteEndObject();
                     w.WriteEndArray();
+                    if (opens) w.WriteNull("refusal");
                     w.WriteEndObject();
+                    Logprobs(w, null);
                 }, tool.Choice);
             case DeltaExtra extra:
                 return Opening(extra.Choice, toolCall: false) + Frame(extra, static (w, x) =>
@@ -90,6 +94,7 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
                 {
                     w.WriteStartObject("delta");
                     w.WriteEndObject();
+                    Logprobs(w, null);
                     w.WriteString("finish_reason", r);
                 }, finished.Choice, finish: true);
             case StreamMeta meta:
@@ -101,16 +106,51 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
         }
     }
 
-    /// <summary>The last chunk: no choices, the usage (the upstream's own object when it sent one).</summary>
-    public void WriteUsage(UsageReport? usage)
+    /// <summary>
+    /// The last chunk: no choices, the usage (the upstream's own object when it sent one), and the continuation note when the
+    /// stream was continued.
+    /// </summary>
+    public void WriteUsage(UsageReport? usage, StreamContinued? continued = null)
     {
         pipe.Write(Prefix);
         _w.Reset(pipe);
         _w.WriteStartArray("choices");
         _w.WriteEndArray();
         ChatCompletionWriter.WriteUsage(_w, usage?.Usage ?? TokenUsage.Zero, usage?.Raw);
+        if (continued is not null) WriteContinuedField(_w, continued);
         _w.Flush();
         pipe.Write("}\n\n"u8);
+    }
+
+    /// <summary>The last chunk of a continued stream without usage: no choices, the continuation note.</summary>
+    public void WriteContinued(StreamContinued continued)
+    {
+        pipe.Write(Prefix);
+        _w.Reset(pipe);
+        _w.WriteStartArray("choices");
+        _w.WriteEndArray();
+        WriteContinuedField(_w, continued);
+        _w.Flush();
+        pipe.Write("}\n\n"u8);
+    }
+
+    /// <summary><c>"x-durar-continued":{"count":N,"points":[{"model","reason","at_chars","continued_with"}]}</c>.</summary>
+    private static void WriteContinuedField(Utf8JsonWriter w, StreamContinued continued)
+    {
+        w.WriteStartObject("x-durar-continued");
+        w.WriteNumber("count", continued.Continuations.Length);
+        w.WriteStartArray("points");
+        foreach (var p in continued.Continuations)
+        {
+            w.WriteStartObject();
+            w.WriteString("model", p.Model);
+            w.WriteString("reason", p.Reason);
+            w.WriteNumber("at_chars", p.AtChars);
+            w.WriteString("continued_with", p.ContinuedWith);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     public void Dispose() => _w.Dispose();
@@ -134,15 +174,18 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
             w.WriteStartObject("delta");
             w.WriteString("role", "assistant");
             w.WriteString("content", "");
+            w.WriteNull("refusal");
             w.WriteEndObject();
+            Logprobs(w, null);
         }, choice);
     }
 
+    /// <summary>A choice's <c>logprobs</c>: null when there are none, as every choice of OpenAI's chunks carries the field.</summary>
     private static void Logprobs(Utf8JsonWriter w, JsonElement? logprobs)
     {
-        if (logprobs is not { } value) return;
         w.WritePropertyName("logprobs");
-        value.WriteTo(w);
+        if (logprobs is { } value) value.WriteTo(w);
+        else w.WriteNullValue();
     }
 
     /// <summary>Writes one <c>data: {chunk}</c> frame for choice <paramref name="choice"/> (not flushed); returns the bytes written.</summary>
@@ -181,9 +224,9 @@ internal sealed class ChunkWriter(PipeWriter pipe, string id, long created, stri
 
     private static ReadOnlySpan<byte> ContentOpen => "\"choices\":[{\"index\":0,\"delta\":{\"content\":"u8;
 
-    private static ReadOnlySpan<byte> ContentClose => "},\"finish_reason\":null}]}\n\n"u8;
+    private static ReadOnlySpan<byte> ContentClose => "},\"logprobs\":null,\"finish_reason\":null}]}\n\n"u8;
 
-    private static ReadOnlySpan<byte> ContentCloseWithUsage => "},\"finish_reason\":null}],\"usage\":null}\n\n"u8;
+    private static ReadOnlySpan<byte> ContentCloseWithUsage => "},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n"u8;
 
     /// <summary>
     /// <c>data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,</c> and the upstream's meta: the same for every

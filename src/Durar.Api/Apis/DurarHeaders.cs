@@ -14,4 +14,22 @@ public static class DurarHeaders
 
     /// <summary>Response: how many upstream attempts the request took (keys, retries and fallbacks together).</summary>
     public const string Attempts = "x-durar-attempts";
+
+    /// <summary>
+    /// Response: fields the client set that the answering model's wire did not send (a compat rule stripped them), comma
+    /// separated. Absent when nothing was dropped.
+    /// </summary>
+    public const string Dropped = "x-durar-dropped";
+
+    /// <summary>
+    /// Response on a failed run: the gateway's classification of the last attempt (<c>rate_limit</c>, <c>format</c>,
+    /// <c>timeout</c>, ...). The error body keeps the provider's own <c>type</c>, <c>code</c> and <c>param</c>.
+    /// </summary>
+    public const string FailureReason = "x-durar-failure-reason";
+
+    /// <summary>
+    /// Request: <c>true</c> or <c>false</c>, overriding <c>gateway.failover.continueStreams</c> for this request (a stream
+    /// that breaks after output goes on with the next key or candidate).
+    /// </summary>
+    public const string Continue = "x-durar-continue";
 }

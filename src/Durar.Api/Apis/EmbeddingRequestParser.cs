@@ -5,7 +5,7 @@ using Durar.Actors.Embeddings;
 namespace Durar.Api.Apis;
 
 /// <summary>An OpenAI embeddings request body, validated: the neutral request plus the gateway-level fields.</summary>
-public sealed record ParsedEmbeddingRequest(string Model, EmbeddingRequest Request, ImmutableArray<string>? Fallbacks);
+internal sealed record ParsedEmbeddingRequest(string Model, EmbeddingRequest Request, ImmutableArray<string>? Fallbacks);
 
 /// <summary>
 /// Parses and validates a <c>POST /v1/embeddings</c> body as OpenAI's reference defines it: <c>input</c> is a string, an array
@@ -15,7 +15,7 @@ public sealed record ParsedEmbeddingRequest(string Model, EmbeddingRequest Reque
 /// gets every field as written, unknown ones included.
 /// </summary>
 /// <remarks>The element passed in must outlive the request (the caller keeps its document until the answer is written).</remarks>
-public static class EmbeddingRequestParser
+internal static class EmbeddingRequestParser
 {
     private const string InputShapes = "a string, an array of strings, an array of token ids or an array of token arrays";
 

@@ -11,7 +11,7 @@ namespace Durar.Api.Apis;
 /// <c>{object: "list", data, model, usage}</c> in the <c>encoding_format</c> the client asked for, with <c>x-durar-model</c> and
 /// <c>x-durar-attempts</c> as chat completions sets them.
 /// </summary>
-public static class EmbeddingsApi
+internal static class EmbeddingsApi
 {
     public static IEndpointRouteBuilder MapEmbeddings(this IEndpointRouteBuilder app)
     {
@@ -32,6 +32,11 @@ public static class EmbeddingsApi
             {
                 doc = await JsonBody.ReadAsync(context);
                 parsed = EmbeddingRequestParser.Parse(doc.RootElement);
+                if (Telemetry.RequestFacts.Of(context) is { } facts)
+                {
+                    facts.RequestedModel = parsed.Model;
+                    facts.Operation = AttemptTelemetry.Operation(Durar.Actors.Configuration.ModelKind.Embedding);
+                }
                 plan = Plan(runner, resolver, parsed);
             }
             catch (ApiErrorException e)
@@ -43,6 +48,9 @@ public static class EmbeddingsApi
             var result = await runner.EmbedAsync(plan, parsed.Request, ct);
             if (result.Failure is { } failure)
             {
+                // As chat answers a failed run: the provider's request id and rate-limit figures, the gateway's classification.
+                foreach (var (name, value) in failure.Headers.Values) context.Response.Headers[name] = value;
+                if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
                 context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await ChatCompletionsApi.ToApiError(failure).WriteAsync(context.Response);
                 return;
@@ -68,7 +76,7 @@ public static class EmbeddingsApi
     {
         try
         {
-            return runner.Plan(resolver, parsed.Model, parsed.Fallbacks is { } f ? f : null, parsed.Request);
+            return runner.Plan(resolver, parsed.Model, parsed.Fallbacks is { } f ? f : null);
         }
         catch (PlanException e)
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -21,6 +22,18 @@ public sealed class GatewayAuth(string? token)
         // Hashing both sides gives equal lengths, so FixedTimeEquals leaks neither content nor length.
         var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header[7..].Trim()));
         return CryptographicOperations.FixedTimeEquals(presented, _expected);
+    }
+
+    /// <summary>
+    /// The operator rule (admin routes, <c>/metrics</c>): the gateway token when one is configured, else loopback callers
+    /// only. Null = allowed; otherwise the error to answer with (401 without a valid token, 403 from another host).
+    /// </summary>
+    public ApiError? AdminRefusal(HttpContext context)
+    {
+        if (Enabled) return IsAuthorized(context.Request) ? null : ApiError.Unauthorized();
+        return context.Connection.RemoteIpAddress is { } ip && !IPAddress.IsLoopback(ip)
+            ? new ApiError(403, "Admin routes need a gateway token (gateway.auth.token) when called from another host.", "permission_error", "admin_requires_token")
+            : null;
     }
 
     public static IApplicationBuilder UseGatewayAuth(IApplicationBuilder app, GatewayAuth auth) =>

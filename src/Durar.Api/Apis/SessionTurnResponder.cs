@@ -84,10 +84,21 @@ internal static partial class SessionTurnResponder
         }
         if (events.Current is SessionRunError error)
         {
-            await new ApiError(error.Status, error.Message, error.Type, error.Code) { RetryAfter = error.RetryAfter }.WriteAsync(context.Response);
+            // The provider's request id and rate-limit figures, as on a stateless error answer.
+            foreach (var (name, value) in error.Headers.Values) context.Response.Headers[name] = value;
+            if (error.Reason is { Length: > 0 } reason) context.Response.Headers[DurarHeaders.FailureReason] = reason;
+            await ToApiError(error).WriteAsync(context.Response);
             return;
         }
-        var model = events.Current is RunModel rm ? rm.Model : "durar";
+        var model = "durar";
+        if (events.Current is RunModel rm)
+        {
+            model = rm.Model;
+            // As on a stateless answer: the upstream's request id and rate-limit figures, and the fields it did not get.
+            foreach (var (name, value) in rm.Headers.Values)
+                if (!context.Response.Headers.ContainsKey(name)) context.Response.Headers[name] = value;
+            if (!rm.Dropped.IsDefaultOrEmpty) context.Response.Headers[DurarHeaders.Dropped] = string.Join(',', rm.Dropped);
+        }
         context.Response.Headers[DurarHeaders.Model] = model;
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         if (stream)
@@ -99,32 +110,26 @@ internal static partial class SessionTurnResponder
             }
             catch (SessionRunFailed failed)
             {
-                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter,
-                    new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code), ct);
+                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, ToApiError(failed.Error), ct);
             }
             return;
         }
-        var text = new System.Text.StringBuilder();
-        TokenUsage? usage = null;
-        var finish = "stop";
+        var answer = new ChatEventCollector();
         try
         {
-            await foreach (var e in Rest(events))
-                switch (e)
-                {
-                    case TextDelta d: text.Append(d.Text); break;
-                    case UsageReport u: usage = u.Usage; break;
-                    case Finished f: finish = f.Reason; break;
-                }
+            await foreach (var e in Rest(events)) answer.Add(e);
         }
         catch (SessionRunFailed failed)
         {
-            await new ApiError(failed.Error.Status, failed.Error.Message, failed.Error.Type, failed.Error.Code).WriteAsync(context.Response);
+            await ToApiError(failed.Error).WriteAsync(context.Response);
             return;
         }
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: its text so far is not the answer
-        await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text.ToString(), [], finish, usage, model));
+        await writer.WriteCompletionAsync(context.Response, answer.ToCompletion(model));
     }
+
+    private static ApiError ToApiError(SessionRunError error) =>
+        new(error.Status, error.Message, error.Type, error.Code, error.Param) { RetryAfter = error.RetryAfter };
 
     /// <summary>The events after the first; a <see cref="SessionRunError"/> in the stream becomes <see cref="SessionRunFailed"/>.</summary>
     private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events)

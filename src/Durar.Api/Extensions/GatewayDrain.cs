@@ -9,7 +9,8 @@ namespace Durar.Api.Extensions;
 /// Graceful stop of one gateway node. It exists because a node that leaves the cluster must not cut its clients off: on
 /// SIGTERM (the host's <c>ApplicationStopping</c>) it refuses new requests with a 503, lets the requests and SSE streams in
 /// flight finish for up to <see cref="ShutdownOptions.DrainTimeout"/>, then ends the streams still running with an SSE error
-/// event and <c>data: [DONE]</c> (a request that has written nothing yet gets a 503). Only after that may the actor system
+/// event and no <c>[DONE]</c>, the one contract for every stream that ends early (see <see cref="ChatCompletionWriter.WriteStreamErrorAsync"/>;
+/// a request that has written nothing yet gets a 503). Only after that may the actor system
 /// run CoordinatedShutdown (sharding hand-off, cluster leave): this hosted service is registered after Akka.Hosting's, so
 /// its <see cref="StopAsync"/> runs, and waits for the drain, before Akka's — whatever order Kestrel stops in.
 /// </summary>
@@ -26,8 +27,6 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
 
     /// <summary>How long the middleware may spend writing the closing frames of one ended stream.</summary>
     private static readonly TimeSpan CloseWriteTimeout = TimeSpan.FromSeconds(2);
-
-    private static ReadOnlySpan<byte> DoneFrame => "data: [DONE]\n\n"u8;
 
     /// <summary>The answer to requests refused or ended because the node is stopping (also the SSE error event).</summary>
     private static readonly ApiError ShuttingDown =
@@ -98,7 +97,8 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
         Interlocked.Increment(ref _inFlight);
         try
         {
-            if (IsDraining)
+            // The health probes answer for themselves while draining: ready reports the drain, live that the process runs.
+            if (IsDraining && !Health.GatewayHealth.IsProbe(context.Request.Path))
             {
                 context.Response.Headers.Connection = "close";
                 await ShuttingDown.WriteAsync(context.Response);
@@ -160,8 +160,6 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
             write.CancelAfter(CloseWriteTimeout);
             var pipe = body.Writer;
             await ChatCompletionWriter.WriteStreamErrorAsync(pipe, ShuttingDown, write.Token);
-            pipe.Write(DoneFrame);
-            await pipe.FlushAsync(write.Token);
             Interlocked.Increment(ref _endedStreams);
             LogStreamEnded(logger, context.Request.Method, context.Request.Path.Value ?? "");
         }
@@ -187,7 +185,7 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {InFlight} request(s) still in flight after the drain; leaving the cluster anyway")]
     private static partial void LogDrainOverran(ILogger logger, int inFlight);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: {Method} {Path} was still streaming at the drain deadline; ended it with an error event and [DONE]")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: {Method} {Path} was still streaming at the drain deadline; ended it with an error event")]
     private static partial void LogStreamEnded(ILogger logger, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: {Method} {Path} had not answered at the drain deadline; answered {Status}")]

@@ -4,9 +4,11 @@ using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
+using Durar.Api.Dashboard;
 using Durar.Persistence;
+using Durar.Api.Health;
+using Durar.Api.Telemetry;
 using Serilog;
-using Serilog.Events;
 
 namespace Durar.Api.Extensions;
 
@@ -22,19 +24,11 @@ public static class GatewayHost
         var config = LoadConfig(options);
         var settings = DurarSettingsLoader.Load(config);
 
+        var json = GatewayLogging.IsJson(options.LogFormat);
+
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
-        builder.Services.AddSerilog((_, log) => log
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            // Off entirely (above Fatal): while this category is enabled at all, ASP.NET Core opens a log scope and starts an
-            // Activity for every request just in case; it only logs request start/finish, which the Warning level drops anyway.
-            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Fatal + 1)
-            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            // Written by a background worker: a request thread (with gateway.http.inlineIo, an I/O thread) never waits on a
-            // slow stdout. Bounded: past 10,000 waiting events new ones are dropped rather than blocking requests. The
-            // logger is disposed with the host, which writes out what is still queued.
-            .WriteTo.Async(a => a.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture), bufferSize: 10_000));
+        // Written by a background worker: a request thread (with gateway.http.inlineIo, an I/O thread) never waits on a slow stdout.
+        builder.Services.AddSerilog((_, log) => GatewayLogging.Configure(log, json));
 
         var port = options.Port ?? settings.Gateway.Port;
         builder.WebHost.UseKestrel(k =>
@@ -47,17 +41,29 @@ public static class GatewayHost
 
         // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
         var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
-        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend));
+        builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend)
+            .WithDurarDashboard());
+        builder.Services.AddSingleton(new DashboardFeed(settings.Dashboard, TimeProvider.System));
         var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
         builder.Services.AddSingleton(new GatewayAuth(token));
-        builder.Services.AddDurarAuthProfiles(options.DataDir, SecretsOptions.FromConfig(config));
+        var secrets = SecretsOptions.FromConfig(config);
+        builder.Services.AddDurarAuthProfiles(options.DataDir, secrets);
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
+        builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyBanner>(sp, options, persistence, secrets));
+        builder.Services.AddGatewayTelemetry(settings.Telemetry, builder.Configuration);
+        builder.Services.AddGatewayHealth(persistence);
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        // First, so a request refused by the drain or the token is counted and logged too.
+        if (settings.Telemetry.Metrics || settings.Telemetry.RequestLog || settings.Telemetry.Traces)
+            app.Use(app.Services.GetRequiredService<RequestTelemetry>().InvokeAsync);
+        app.UseJsonErrors();
         var drain = app.Services.GetRequiredService<GatewayDrain>();
         app.Use(drain.InvokeAsync);
         GatewayAuth.UseGatewayAuth(app, app.Services.GetRequiredService<GatewayAuth>());
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGatewayHealth();
+        app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
         app.MapEmbeddings();
         app.MapModels();
@@ -65,6 +71,7 @@ public static class GatewayHost
         app.MapAuthProfiles();
         app.MapSessions();
         app.MapCluster();
+        app.MapDashboard(settings.Dashboard);
         return app;
     }
 

@@ -15,10 +15,18 @@ public sealed record GatewayOptions
     public int? ClusterPort { get; init; }
     /// <summary>Overrides <c>gateway.cluster.seedNodes</c> (akka.tcp://durar@host:port, ...).</summary>
     public IReadOnlyList<string>? SeedNodes { get; init; }
+    /// <summary>
+    /// Runs after the gateway registered its services (tests, embedding): e.g. a test points the upstream client's
+    /// connections for <c>api.openai.com</c> at a local fake, so that the host-based native rules are tested as they run.
+    /// </summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+    /// <summary>Console log format: <c>text</c> (default) or <c>json</c> (JSON lines); <c>--log-format</c> / <c>DURAR_LOG_FORMAT</c>.</summary>
+    public string? LogFormat { get; init; }
 
     public static GatewayOptions FromEnvironment(string? configPath, int? port, string? dataDir, int? clusterPort = null,
-        IReadOnlyList<string>? seeds = null) => new()
+        IReadOnlyList<string>? seeds = null, string? logFormat = null) => new()
     {
+        LogFormat = logFormat ?? NonEmpty(Environment.GetEnvironmentVariable("DURAR_LOG_FORMAT")),
         ConfigPath = configPath ?? NonEmpty(Environment.GetEnvironmentVariable("DURAR_CONFIG")),
         Port = port ?? (int.TryParse(Environment.GetEnvironmentVariable("DURAR_PORT"), out var p) ? p : null),
         DataDir = dataDir ?? NonEmpty(Environment.GetEnvironmentVariable("DURAR_DATA_DIR")) ?? "data",

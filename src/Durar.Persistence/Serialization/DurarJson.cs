@@ -7,7 +7,7 @@ namespace Durar.Persistence.Serialization;
 /// <summary>
 /// The JSON shape of persisted Durar payloads. Changing any setting here changes what is on disk: treat it as a wire format.
 /// </summary>
-public static class DurarJson
+internal static class DurarJson
 {
     /// <summary>
     /// camelCase property names; dictionary keys kept verbatim (they are model ids and wire names, not C# names); enums as

@@ -16,7 +16,7 @@ namespace Durar.Persistence.Serialization;
 /// property reads as its default, an unknown one is skipped); enums are written by member name, so pin a renamed member's
 /// old name with <c>[JsonStringEnumMemberName("Old")]</c>.
 /// </remarks>
-public sealed class DurarJsonSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class DurarJsonSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>The serializer id, registered under <c>akka.actor.serialization-identifiers</c>. Never change it: it is stored with every row.</summary>
     public const int SerializerId = 4711;

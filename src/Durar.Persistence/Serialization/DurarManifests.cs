@@ -15,7 +15,7 @@ namespace Durar.Persistence.Serialization;
 /// To persist a new <see cref="IDurarPersistable"/> type, add one line to <see cref="Table"/> (and a sample to the
 /// serializer specs). Never change or reuse a manifest that has shipped.
 /// </remarks>
-public static class DurarManifests
+internal static class DurarManifests
 {
     private static readonly (Type Type, string Manifest)[] Table =
     [

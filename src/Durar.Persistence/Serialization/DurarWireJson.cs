@@ -31,7 +31,7 @@ namespace Durar.Persistence.Serialization;
 /// <see cref="decimal"/> are System.Text.Json built-ins. Not supported: properties typed <c>object</c> or as an interface of
 /// Durar's (they would not come back as the sent type); use a concrete or abstract record type instead.
 /// </remarks>
-public static class DurarWireJson
+internal static class DurarWireJson
 {
     public static JsonSerializerOptions Create(ExtendedActorSystem system, DurarWireManifests manifests)
     {

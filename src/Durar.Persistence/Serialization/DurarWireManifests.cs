@@ -21,7 +21,7 @@ namespace Durar.Persistence.Serialization;
 /// abstract base (e.g. <c>AttemptOutcome</c>, <c>ChatEvent</c>): the JSON then carries <c>"$kind":"AttemptOutcome.Failed"</c>.
 /// Building fails, naming both types, when two types derive the same name.
 /// </remarks>
-public sealed class DurarWireManifests
+internal sealed class DurarWireManifests
 {
     /// <summary>The JSON property that names the concrete subtype of an abstract record.</summary>
     public const string DiscriminatorProperty = "$kind";

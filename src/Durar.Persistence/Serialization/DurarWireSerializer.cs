@@ -19,7 +19,7 @@ namespace Durar.Persistence.Serialization;
 /// always scanned. Wire messages are never stored, so manifests need only agree between nodes of the same version (see
 /// <see cref="Durar.Actors.Serialization.WireManifestAttribute"/> for rolling upgrades).
 /// </remarks>
-public sealed class DurarWireSerializer : SerializerWithStringManifest
+internal sealed class DurarWireSerializer : SerializerWithStringManifest
 {
     /// <summary>The serializer id, registered under <c>akka.actor.serialization-identifiers</c>; sent with every remote message.</summary>
     public const int SerializerId = 4712;

@@ -920,7 +920,7 @@ public sealed class KeyHealthPolicySpecs
 
     // ---------------------------------------------------------------- DecideExhausted (pre-emptive cooldown)
 
-    public static TheoryData<RateLimitHints> NotExhaustedRows { get; } = new(
+    public static TheoryData<object> NotExhaustedRows { get; } = new(
         RateLimitHints.None,
         new RateLimitHints(M(5), false, null),
         new RateLimitHints(null, false, M(5)),
@@ -928,8 +928,9 @@ public sealed class KeyHealthPolicySpecs
 
     [Theory]
     [MemberData(nameof(NotExhaustedRows))]
-    public void Should_decide_nothing_when_the_quota_is_not_exhausted(RateLimitHints hints)
+    public void Should_decide_nothing_when_the_quota_is_not_exhausted(object row)
     {
+        var hints = (RateLimitHints)row; // object: a public theory cannot take the internal RateLimitHints
         Assert.Null(KeyHealthPolicy.DecideExhausted(KeyHealth.Healthy, "m", hints, T0));
         Assert.Null(KeyHealthPolicy.DecideExhausted(KeyHealth.Healthy, null, hints, T0));
     }
@@ -1072,8 +1073,9 @@ public sealed class KeyHealthPolicySpecs
     [InlineData(null, null, 20.0, 900.0, KeyStatus.CoolingDown, 900.0)]  // latest model cooldown for the key
     [InlineData(0.0, 0.0, 0.0, 0.0, KeyStatus.Ready, null)]              // ends exactly now: ready
     [InlineData(0.0, -1.0, 1.0, null, KeyStatus.CoolingDown, 1.0)]
-    public void Should_report_the_key_wide_status(double? disabled, double? cooldown, double? modelA, double? modelB, KeyStatus status, double? until)
+    public void Should_report_the_key_wide_status(double? disabled, double? cooldown, double? modelA, double? modelB, Enum expected, double? until)
     {
+        var status = (KeyStatus)expected; // Enum: a public theory cannot take the internal KeyStatus
         var models = KeyHealth.Healthy.ModelCooldowns;
         if (modelA is { } a) models = models.SetItem("a", T0 + S(a));
         if (modelB is { } b) models = models.SetItem("b", T0 + S(b));

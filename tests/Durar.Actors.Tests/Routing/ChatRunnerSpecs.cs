@@ -72,6 +72,41 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task Should_carry_the_failed_attempts_and_when_each_ended_in_a_successful_answer()
+    {
+        // alpha's only key: a 503, the same-model retry after its backoff, another 503, then beta answers.
+        var rig = Start(Provider("alpha", "m1", KeyA1) + Provider("beta", "m2", KeyB));
+        _fake.Script = r => r.Model == "m1" ? FakeResponse.Overloaded() : null;
+
+        var run = rig.CompleteAsync("alpha/m1", "beta/m2");
+        Assert.Equal(TimeSpan.FromSeconds(90), await _clock.NextTimerAsync()); // the budget
+        var backoff = await _clock.NextTimerAsync();
+        _clock.Advance(backoff);
+        var answer = Succeeded(await run.WaitAsync(RunBound));
+
+        Assert.Equal("beta/m2", answer.Model.ToString());
+        Assert.Equal(ApiKeyCredential.For("beta", KeyB, "env").Id, answer.KeyId);
+        Assert.Equal(3, answer.Attempts);
+        Assert.Equal(2, answer.Failures.Length);
+        Assert.All(answer.Failures, f =>
+        {
+            Assert.Equal("alpha/m1", f.Model);
+            Assert.Equal(FailoverReason.Overloaded, f.Reason);
+            Assert.Equal(503, f.Status);
+            Assert.Equal(ApiKeyCredential.For("alpha", KeyA1, "env").Id, f.KeyId);
+        });
+        // Each failure is stamped on the runner's clock: the first at once, the retry's after the backoff.
+        Assert.Equal(TimeSpan.Zero, answer.Failures[0].Elapsed);
+        Assert.Equal(backoff, answer.Failures[1].Elapsed);
+
+        // A first attempt that answers carries no failures (and allocates none).
+        _fake.Script = null;
+        var direct = Succeeded(await rig.CompleteAsync("beta/m2").WaitAsync(RunBound));
+        Assert.Equal(1, direct.Attempts);
+        Assert.True(direct.Failures.IsEmpty);
+    }
+
+    [Fact]
     public async Task Should_fail_over_at_once_when_the_retry_after_is_longer_than_max_retry_after()
     {
         // maxRetryAfter is 60 s by default: a 503 asking for 120 s goes to the next candidate without waiting. The budget is
@@ -199,7 +234,9 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         var failure = Failed(await rig.CompleteAsync("alpha/m1", "beta/m2").WaitAsync(RunBound));
 
         Assert.Equal(400, failure.HttpStatus);
-        Assert.Equal("context_overflow", failure.Code);
+        // The provider's own code stays (clients test for it); the gateway's classification goes beside it.
+        Assert.Equal("context_length_exceeded", failure.Code);
+        Assert.Equal("context_overflow", failure.Reason);
         Assert.StartsWith("Context overflow: prompt too large for the model.", failure.Message, StringComparison.Ordinal);
         Assert.Equal(FailoverReason.ContextOverflow, Assert.Single(failure.Attempts).Reason);
         Assert.Equal(["m1"], _fake.Requests.Select(r => r.Model));
@@ -232,6 +269,56 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal(1, _clock.ArmedTimers); // the budget only: a rate limit rotates keys without waiting
     }
 
+    [Fact]
+    public async Task Should_skip_a_candidate_whose_wire_cannot_carry_a_field_without_an_upstream_call_or_a_key()
+    {
+        var rig = Start(AnthropicProvider("ant", "claude", KeyA1) + Provider("beta", "m2", KeyB));
+
+        var answer = Succeeded(await rig.CompleteAsync(Hello with { N = 2 }, "ant/claude", "beta/m2").WaitAsync(RunBound));
+
+        Assert.Equal("beta/m2", answer.Model.ToString());
+        Assert.Equal(2, answer.Attempts);
+        Assert.Equal(["openai"], _fake.Requests.Select(r => r.Wire)); // nothing reached the Anthropic wire
+        var states = await rig.Providers.Ask<ProviderStates>(new ProviderCommands.GetAllProviderStates(), TimeSpan.FromSeconds(3));
+        var key = Assert.Single(states.Providers.Single(p => p.ProviderId == "ant").Keys);
+        Assert.Equal(("ready", 0L), (key.State, key.Requests)); // the key was never leased nor blamed
+        Assert.Equal(1, _clock.ArmedTimers); // the budget only
+    }
+
+    [Fact]
+    public async Task Should_answer_400_naming_the_field_when_no_candidate_can_carry_it()
+    {
+        var rig = Start(AnthropicProvider("ant", "claude", KeyA1, KeyA2) + AnthropicProvider("ant2", "claude2", KeyB));
+
+        var failure = Failed(await rig.CompleteAsync(Hello with { Logprobs = true }, "ant/claude", "ant2/claude2").WaitAsync(RunBound));
+
+        Assert.Equal((400, "invalid_request_error", "unsupported_parameter", "logprobs"), (failure.HttpStatus, failure.Type, failure.Code, failure.Param));
+        Assert.StartsWith("No model can carry this request (2): ant/claude: `logprobs` = true", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(["ant/claude", "ant2/claude2"], failure.Attempts.Select(a => a.Model)); // one record each: no other key was tried
+        Assert.All(failure.Attempts, a => Assert.Equal(((string?)null, "logprobs"), (a.KeyId, a.Unsupported))); // no key was leased
+        Assert.Equal(0, _fake.RequestCount);
+    }
+
+    [Fact]
+    public async Task Should_let_the_candidates_that_were_tried_decide_the_status_when_others_could_not_carry_the_request()
+    {
+        var rig = Start(AnthropicProvider("ant", "claude", KeyA1) + Provider("beta", "m2", KeyB));
+        _fake.Script = _ => FakeResponse.RateLimited(retryAfter: "7");
+
+        var failure = Failed(await rig.CompleteAsync(Hello with { Seed = 1 }, "ant/claude", "beta/m2").WaitAsync(RunBound));
+
+        Assert.Equal((429, "rate_limit", (string?)null), (failure.HttpStatus, failure.Code, failure.Param));
+        Assert.Contains("ant/claude: `seed` = 1", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("(unsupported_parameter)", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An Anthropic-wire provider on the fake, with its keys from the config's <c>env</c> section.</summary>
+    private static string AnthropicProvider(string id, string model, params string[] keys) => $$"""
+        models { providers { {{id}} { baseUrl = "{fake-anthropic}", api = "anthropic-messages", models = [{ id = "{{model}}" }] } } }
+        env { {{id.ToUpperInvariant()}}_API_KEYS = "{{string.Join(",", keys)}}" }
+
+        """;
+
     /// <summary>A custom OpenAI-wire provider on the fake, with its keys from the config's <c>env</c> section.</summary>
     private static string Provider(string id, string model, params string[] keys) => $$"""
         models { providers { {{id}} { baseUrl = "{fake}", api = "openai-completions", models = [{ id = "{{model}}" }] } } }
@@ -246,7 +333,7 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     /// </summary>
     private Rig Start(string hocon)
     {
-        var settings = DurarSettingsLoader.Load(DurarSettingsLoader.FromText(hocon.Replace("{fake}", _fake.OpenAiBaseUrl)));
+        var settings = DurarSettingsLoader.Load(DurarSettingsLoader.FromText(hocon.Replace("{fake}", _fake.OpenAiBaseUrl).Replace("{fake-anthropic}", _fake.AnthropicBaseUrl)));
         var catalog = new ProviderCatalog(settings);
         var board = new KeyLeaseBoard();
         var providers = Sys.ActorOf(ProviderRegistryActor.Props(catalog, KeySources.FromEnvironment(settings.Env), settings, board: board));
@@ -263,8 +350,10 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
 
     private sealed record Rig(ChatRunnerSpecs Spec, ChatRunner Runner, ModelResolver Resolver, IActorRef Providers)
     {
-        public Task<RunResult<CompletionRun>> CompleteAsync(string model, params string[] fallbacks) =>
-            Runner.CompleteAsync(RunPlanner.Plan(Resolver, model, fallbacks.Length == 0 ? null : fallbacks), Hello, CancellationToken.None);
+        public Task<RunResult<CompletionRun>> CompleteAsync(string model, params string[] fallbacks) => CompleteAsync(Hello, model, fallbacks);
+
+        public Task<RunResult<CompletionRun>> CompleteAsync(ChatRequest request, string model, params string[] fallbacks) =>
+            Runner.CompleteAsync(RunPlanner.Plan(Resolver, model, fallbacks.Length == 0 ? null : fallbacks), request, CancellationToken.None);
 
         /// <summary>Waits until the provider's only key shows as cooling (outcomes reach the key actor by Tell); returns until when.</summary>
         public async Task<DateTimeOffset> AwaitCoolingAsync(string providerId)

@@ -29,8 +29,8 @@ public sealed class SessionQueueSpecs
     [InlineData(true, 2, QueueDropPolicy.Old, QueueAdmission.DropOldest)]
     [InlineData(true, 2, QueueDropPolicy.Summarize, QueueAdmission.DropOldest)]
     [InlineData(true, 3, QueueDropPolicy.New, QueueAdmission.Accept)]       // below the cap
-    public void Should_admit_against_the_cap_only_while_a_run_is_active(bool running, int cap, QueueDropPolicy policy, QueueAdmission expected) =>
-        Assert.Equal(expected, Queue(F("a"), F("b")).Admit(running, cap, policy));
+    public void Should_admit_against_the_cap_only_while_a_run_is_active(bool running, int cap, QueueDropPolicy policy, Enum expected) => // Enum: QueueAdmission is internal
+        Assert.Equal((QueueAdmission)expected, Queue(F("a"), F("b")).Admit(running, cap, policy));
 
     [Theory]
     [InlineData(QueueMode.Followup, false, QueueStep.RunNext, false)]
@@ -39,11 +39,11 @@ public sealed class SessionQueueSpecs
     [InlineData(QueueMode.Collect, true, QueueStep.Debounce, false)]
     [InlineData(QueueMode.Interrupt, false, QueueStep.RunNext, false)]     // nothing to interrupt
     [InlineData(QueueMode.Interrupt, true, QueueStep.Wait, true)]          // the new message runs once the active one ends
-    public void Should_decide_the_step_and_the_interrupt_when_a_message_is_queued(QueueMode mode, bool running, QueueStep step, bool interrupt)
+    public void Should_decide_the_step_and_the_interrupt_when_a_message_is_queued(QueueMode mode, bool running, Enum step, bool interrupt) // Enum: QueueStep is internal
     {
         var (queue, decided, interrupts) = SessionQueue<Turn>.Empty.Enqueue(new Turn("m", mode), running);
 
-        Assert.Equal((step, interrupt), (decided, interrupts));
+        Assert.Equal(((QueueStep)step, interrupt), (decided, interrupts));
         Assert.Equal(["m"], queue.Waiting.Select(t => t.Content));
     }
 
@@ -74,9 +74,9 @@ public sealed class SessionQueueSpecs
     [InlineData(QueueMode.Collect, QueueStep.Debounce)]
     [InlineData(QueueMode.Followup, QueueStep.RunNext)]
     [InlineData(QueueMode.Interrupt, QueueStep.RunNext)]
-    public void Should_debounce_after_a_run_when_collect_messages_lead_and_run_next_otherwise(QueueMode head, QueueStep expected)
+    public void Should_debounce_after_a_run_when_collect_messages_lead_and_run_next_otherwise(QueueMode head, Enum expected) // Enum: QueueStep is internal
     {
-        Assert.Equal(expected, Queue(new Turn("x", head), F("y")).AfterRun());
+        Assert.Equal((QueueStep)expected, Queue(new Turn("x", head), F("y")).AfterRun());
         Assert.Equal(QueueStep.Wait, SessionQueue<Turn>.Empty.AfterRun());
     }
 

@@ -69,7 +69,7 @@ public sealed class NdjsonFramingSpecs
     [Theory]
     [InlineData("{\"message\":{\"content\":\"Hel\"},\"done\":false}\n", UpstreamTransportError.StreamCut)]
     [InlineData("{\"message\":{\"content\":\"Hel\"},\"done\":false}\n{\"message\":\n", UpstreamTransportError.MalformedStream)]
-    public async Task Should_fail_an_ndjson_stream_like_any_other(string body, UpstreamTransportError expected)
+    public async Task Should_fail_an_ndjson_stream_like_any_other(string body, Enum expected) // Enum: the internal enum cannot be a public parameter
     {
         await using var h = await UpstreamHarness.StartAsync();
         h.Fake.Enqueue(new FakeResponse { RawBody = body });
@@ -79,7 +79,7 @@ public sealed class NdjsonFramingSpecs
 
         Assert.Equal("Hel", Assert.Single(events.OfType<TextDelta>()).Text);
         var e = Assert.IsType<UpstreamException>(failure);
-        Assert.Equal(expected, e.Failure.Transport);
+        Assert.Equal((UpstreamTransportError)expected, e.Failure.Transport);
         Assert.Equal(UpstreamHarness.ProviderId, e.Failure.ProviderId);
     }
 
@@ -130,7 +130,7 @@ public sealed class NdjsonFramingSpecs
 
         protected override IStreamDecoder<ProbeLine> NewStreamDecoder(UpstreamCall call) => ProbeDecoder.Instance;
 
-        protected override ChatCompletion ParseCompletion(JsonElement root, string providerId) =>
+        protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call) =>
             new(root.GetProperty("message").GetProperty("content").GetString(), [], "stop", null, null);
     }
 

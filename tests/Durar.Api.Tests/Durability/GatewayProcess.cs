@@ -44,7 +44,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     /// actors answer. <paramref name="extraArgs"/> follow the standard ones on the command line.
     /// </summary>
     public static async Task<GatewayProcess> StartAsync(string name, string configPath, string dataDir, string workDir, GatewayLog log,
-        TimeSpan readyTimeout, IReadOnlyList<string>? extraArgs = null, int? port = null)
+        TimeSpan readyTimeout, IReadOnlyList<string>? extraArgs = null, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Durar.Api.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference Durar.Api");
@@ -62,8 +62,10 @@ internal sealed class GatewayProcess : IAsyncDisposable
         foreach (var arg in extraArgs ?? []) start.ArgumentList.Add(arg);
         // Nothing from the test runner's environment may steer the gateway: only the command line above.
         foreach (var variable in new[] { "DURAR_CONFIG", "DURAR_PORT", "DURAR_DATA_DIR", "DURAR_GATEWAY_TOKEN", "DURAR_CLUSTER_PORT", "DURAR_SEED_NODES",
-                     "ASPNETCORE_URLS", "DOTNET_URLS" })
+                     "ASPNETCORE_URLS", "DOTNET_URLS", "DURAR_LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" })
             start.Environment.Remove(variable);
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) start.Environment[variable] = value;
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Add(name, e.Data); };
@@ -222,6 +224,12 @@ internal sealed class GatewayLog
                 if (at >= since && from == source && match(text))
                     return at;
         return null;
+    }
+
+    /// <summary>The lines <paramref name="source"/> wrote, as written (no time stamp, no source).</summary>
+    public IReadOnlyList<string> TextsFrom(string source)
+    {
+        lock (_gate) return _entries.Where(e => e.Source == source).Select(e => e.Text).ToList();
     }
 
     public string Tail(int count)

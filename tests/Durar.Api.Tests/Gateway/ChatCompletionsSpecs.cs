@@ -80,12 +80,13 @@ public sealed partial class ChatCompletionsSpecs
         var head = HeaderPattern().Match(body);
         Assert.True(head.Success, body);
         var prefix = $$"""data: {"id":"{{head.Groups["id"].Value}}","object":"chat.completion.chunk","created":{{head.Groups["created"].Value}},"model":"fakeoai/gpt-fake",""";
-        // With include_usage every chunk before the last carries "usage": null, as OpenAI's do.
+        // With include_usage every chunk before the last carries "usage": null, and every choice "logprobs": null (the opening delta
+        // "refusal": null), as OpenAI's do.
         var expected =
-            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\n\n" +
-            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":null}],\"usage\":null}\n\n" +
-            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" \\\"there\\\"\"},\"finish_reason\":null}],\"usage\":null}\n\n" +
-            prefix + "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n" +
+            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n" +
+            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n" +
+            prefix + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" \\\"there\\\"\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n" +
+            prefix + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":null}\n\n" +
             prefix + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n" +
             "data: [DONE]\n\n";
         Assert.Equal(expected, body);

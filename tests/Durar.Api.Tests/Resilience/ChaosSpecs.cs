@@ -205,6 +205,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
                 }
                 using var last = JsonDocument.Parse(frames[^1]);
                 if (!last.RootElement.TryGetProperty("error", out var error)) return ("200 stream", "neither [DONE] nor an error frame at the end: " + Tail(reply.Body));
+                if (frames.Contains("[DONE]")) return ("200 stream error frame", "[DONE] before the error frame: " + Tail(reply.Body));
                 if (error.GetProperty("message").ValueKind != JsonValueKind.String || error.GetProperty("type").ValueKind != JsonValueKind.String)
                     return ("200 stream error frame", "malformed error frame: " + frames[^1]);
                 return ("200 stream error frame", null);

@@ -80,5 +80,7 @@ public sealed class EmbeddingsFailoverSpecs
         Assert.NotNull(reply.Response.Headers.RetryAfter?.Delta);
         Assert.Equal(2, reply.Attempts);
         Assert.Equal([KeyA, KeyB], gw.Fake.Requests.Select(r => r.ApiKey));
+        // The gateway's classification beside the error, as a failed chat run names it.
+        Assert.Equal(["rate_limit"], reply.Response.Headers.GetValues("x-durar-failure-reason"));
     }
 }

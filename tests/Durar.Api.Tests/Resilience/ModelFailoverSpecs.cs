@@ -138,7 +138,8 @@ public sealed class ModelFailoverSpecs
         Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
         Assert.StartsWith("Context overflow: prompt too large for the model.", reply.ErrorMessage);
         Assert.Equal("invalid_request_error", reply.Error.GetProperty("type").GetString());
-        Assert.Equal("context_overflow", reply.Error.GetProperty("code").GetString());
+        Assert.Equal("context_length_exceeded", reply.Error.GetProperty("code").GetString()); // the provider's own code
+        Assert.Equal("context_overflow", reply.Response.Headers.GetValues("x-durar-failure-reason").Single());
         Assert.Equal(["a1"], Models(gw));
     }
 

@@ -74,7 +74,7 @@ public sealed class SessionsApiSpecs
         using var response = await gw.Http.SendAsync(gw.Post("v1/sessions/stream-1/messages", """{"content":"count","stream":true}"""));
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("\"delta\":{\"role\":\"assistant\",\"content\":\"\"}", body);
+        Assert.Contains("\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}", body);
         Assert.Contains("\"delta\":{\"content\":\" three\"}", body);
         Assert.Contains("\"finish_reason\":\"stop\"", body);
         Assert.EndsWith("data: [DONE]\n\n", body);

@@ -10,7 +10,7 @@ namespace Durar.Persistence.Tests.Journal;
 /// A test-only persistent actor: persists what it is told, saves snapshots on request, and reports what it recovered.
 /// It stands in for the real key actor so the journal specs exercise only the plugin, the HOCON and the serializer.
 /// </summary>
-public sealed class RecordingActor : ReceivePersistentActor
+internal sealed class RecordingActor : ReceivePersistentActor
 {
     public sealed record Write(IDurarPersistable Event);
 

@@ -22,7 +22,7 @@ public sealed record WireSampleRefs(IActorRef Actor, ISourceRef<ChatEvent> Event
 /// it (plus the all-null shapes). <see cref="Plain"/> holds samples without live references; <see cref="WithRefs"/> builds
 /// those that carry an <see cref="IActorRef"/> or a stream ref. A reflection spec fails when a wire type has no sample.
 /// </summary>
-public static class WireSamples
+internal static class WireSamples
 {
     // Non-UTC offsets and sub-millisecond ticks: both must survive the round trip.
     private static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234567);

@@ -7,10 +7,10 @@ namespace Durar.Actors.AuthProfiles.Messages;
 /// Messages to the auth-profile store (the admin API's protocol). Each is answered. In a cluster they travel from the node
 /// that took the admin request to the node that runs the store (a cluster singleton), hence the wire marker.
 /// </summary>
-public interface IAuthProfileCommand : IDurarWireMessage;
+internal interface IAuthProfileCommand : IDurarWireMessage;
 
 /// <summary>The auth-profile store protocol: list, create or replace, delete, and the per-provider order override.</summary>
-public static class AuthProfileCommands
+internal static class AuthProfileCommands
 {
     /// <summary>Answered with <see cref="AuthProfileList"/> (secrets masked).</summary>
     public sealed record ListProfiles : IAuthProfileCommand
@@ -40,7 +40,7 @@ public static class AuthProfileCommands
 /// <c>expires</c> (token), or <c>access</c>, <c>refresh</c>, <c>expires</c>, <c>tokenUrl</c>, <c>clientId</c> (oauth).
 /// <see cref="Expires"/> is epoch milliseconds. In-process only; <see cref="ToString"/> never shows a secret.
 /// </summary>
-public sealed record AuthProfileInput(
+internal sealed record AuthProfileInput(
     string? Provider,
     string? Type,
     string? Email = null,
@@ -57,36 +57,36 @@ public sealed record AuthProfileInput(
 }
 
 /// <summary>Every profile (masked) and every stored order override.</summary>
-public sealed record AuthProfileList(ImmutableArray<AuthProfileView> Profiles, ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)
+internal sealed record AuthProfileList(ImmutableArray<AuthProfileView> Profiles, ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)
     : IDurarWireMessage;
 
 /// <summary>
 /// The store's answer to a change it persisted. <see cref="Revision"/> is the revision of the store's credential set that
 /// holds the change: the admin API waits until its own node's providers have applied it (read-your-writes on that node).
 /// </summary>
-public interface IAuthProfileChange
+internal interface IAuthProfileChange
 {
     AuthProfileRevision? Revision { get; }
 }
 
 /// <summary>The profile was persisted; <see cref="Created"/> is false when it replaced one with the same id.</summary>
-public sealed record AuthProfileSaved(AuthProfileView Profile, bool Created) : IAuthProfileChange, IDurarWireMessage
+internal sealed record AuthProfileSaved(AuthProfileView Profile, bool Created) : IAuthProfileChange, IDurarWireMessage
 {
     public AuthProfileRevision? Revision { get; init; }
 }
 
 /// <summary>The command was invalid; <see cref="Message"/> says why, <see cref="Param"/> names the offending field.</summary>
-public sealed record AuthProfileRejected(string Message, string? Param) : IDurarWireMessage;
+internal sealed record AuthProfileRejected(string Message, string? Param) : IDurarWireMessage;
 
 /// <summary>The profile's secret could not be encrypted (key ring unreadable); <see cref="Message"/> names the profile, never the secret.</summary>
-public sealed record AuthProfileNotSaved(string ProfileId, string Message) : IDurarWireMessage;
+internal sealed record AuthProfileNotSaved(string ProfileId, string Message) : IDurarWireMessage;
 
-public sealed record AuthProfileDeleted(string ProfileId, bool Found) : IAuthProfileChange, IDurarWireMessage
+internal sealed record AuthProfileDeleted(string ProfileId, bool Found) : IAuthProfileChange, IDurarWireMessage
 {
     public AuthProfileRevision? Revision { get; init; }
 }
 
-public sealed record AuthProfileOrderSaved(string Provider, ImmutableArray<string> Order) : IAuthProfileChange, IDurarWireMessage
+internal sealed record AuthProfileOrderSaved(string Provider, ImmutableArray<string> Order) : IAuthProfileChange, IDurarWireMessage
 {
     public AuthProfileRevision? Revision { get; init; }
 }
@@ -96,7 +96,7 @@ public sealed record AuthProfileOrderSaved(string Provider, ImmutableArray<strin
 /// <see cref="Reason"/> is the reference's probe reason code when the profile is not <see cref="Eligible"/>
 /// (<c>missing_credential</c>, <c>expired</c>, <c>invalid_expires</c>, <c>ineligible_profile</c>).
 /// </summary>
-public sealed record AuthProfileView(
+internal sealed record AuthProfileView(
     string Id,
     string Provider,
     string Type,

@@ -6,12 +6,12 @@ namespace Durar.Actors.AuthProfiles.Messages;
 /// Persisted facts of the auth-profile store. Every secret in them is ciphertext from <see cref="ISecretProtector"/>: the
 /// journal (and so the SQLite file or PostgreSQL table) never holds a key or token in plain text.
 /// </summary>
-public interface IAuthProfileEvent : IDurarPersistable
+internal interface IAuthProfileEvent : IDurarPersistable
 {
     DateTimeOffset At { get; }
 }
 
-public static class AuthProfileEvents
+internal static class AuthProfileEvents
 {
     /// <summary>A profile was created or replaced (its secrets encrypted).</summary>
     public sealed record ProfileUpserted(StoredProfile Profile, DateTimeOffset At) : IAuthProfileEvent;
@@ -31,7 +31,7 @@ public static class AuthProfileEvents
 }
 
 /// <summary>The persisted snapshot of the store (secrets encrypted, as in the events).</summary>
-public sealed record AuthProfileStoreSnapshot(ImmutableArray<StoredProfile> Profiles, ImmutableDictionary<string, ImmutableArray<string>> Orders)
+internal sealed record AuthProfileStoreSnapshot(ImmutableArray<StoredProfile> Profiles, ImmutableDictionary<string, ImmutableArray<string>> Orders)
     : IDurarPersistable;
 
 /// <summary>
@@ -39,7 +39,7 @@ public sealed record AuthProfileStoreSnapshot(ImmutableArray<StoredProfile> Prof
 /// provider, the credential type and its material. <c>Protected*</c> fields hold <see cref="ISecretProtector"/> ciphertext;
 /// <see cref="Expires"/> is epoch milliseconds as in the reference (null = no expiry).
 /// </summary>
-public sealed record StoredProfile(
+internal sealed record StoredProfile(
     string Id,
     string Provider,
     string Type,

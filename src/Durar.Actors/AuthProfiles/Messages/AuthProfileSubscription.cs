@@ -8,7 +8,7 @@ namespace Durar.Actors.AuthProfiles.Messages;
 /// One state of the store's credential set: <see cref="Incarnation"/> names one run of the store (a new one after every
 /// restart and every move of the cluster singleton), <see cref="Revision"/> counts the changes within it.
 /// </summary>
-public sealed record AuthProfileRevision(string Incarnation, long Revision)
+internal sealed record AuthProfileRevision(string Incarnation, long Revision)
 {
     public override string ToString() => $"{Incarnation}#{Revision}";
 }
@@ -20,7 +20,7 @@ public sealed record AuthProfileRevision(string Incarnation, long Revision)
 /// its node's provider registry. Subscribers subscribe again periodically, which reaches a store that restarted or moved
 /// to another node and repairs anything lost on the way.
 /// </summary>
-public static class AuthProfileSubscription
+internal static class AuthProfileSubscription
 {
     /// <summary>
     /// Subscribe <see cref="Subscriber"/> (again). The store sends the current set unless <see cref="Known"/> already is
@@ -44,7 +44,7 @@ public static class AuthProfileSubscription
 /// The store's whole credential set: a credential for every eligible profile (plaintext secret: it travels only between the
 /// nodes of one trusted cluster, and <see cref="ToString"/> masks it) and every stored order override.
 /// </summary>
-public sealed record AuthProfileCredentials(
+internal sealed record AuthProfileCredentials(
     AuthProfileRevision Revision,
     ImmutableArray<ApiKeyCredential> Credentials,
     ImmutableSortedDictionary<string, ImmutableArray<string>> Orders) : IDurarWireMessage
@@ -58,7 +58,7 @@ public sealed record AuthProfileCredentials(
 /// node's providers hold <see cref="Revision"/> (or a later state), so the next request through this node sees the change.
 /// Answered with <see cref="AuthProfileRevisionApplied"/>. In-process only.
 /// </summary>
-public sealed record AwaitAuthProfileRevision(AuthProfileRevision Revision);
+internal sealed record AwaitAuthProfileRevision(AuthProfileRevision Revision);
 
 /// <summary><see cref="Applied"/> is false when the revision did not arrive within the subscriber's wait limit.</summary>
-public sealed record AuthProfileRevisionApplied(AuthProfileRevision Revision, bool Applied);
+internal sealed record AuthProfileRevisionApplied(AuthProfileRevision Revision, bool Applied);

@@ -8,7 +8,7 @@ namespace Durar.Actors.Providers.Keys;
 /// <see cref="KeyEvents.Used"/> every flush interval, or at hand-off), and the request and failure counts of this incarnation
 /// shown to operators. Plain data, owned by the key actor.
 /// </summary>
-public sealed class KeyUsageLedger
+internal sealed class KeyUsageLedger
 {
     private DateTimeOffset? _lastUsed;
     private TokenUsage? _usage;

@@ -7,7 +7,7 @@ namespace Durar.Actors.Providers.Keys;
 /// and until when the budget is spent. It holds no clock and no actor: the key actor, the single counter of its key across
 /// the cluster, passes the time in, so every rule here is a plain function of its inputs.
 /// </summary>
-public sealed class MinuteWindow(KeyLimits limits)
+internal sealed class MinuteWindow(KeyLimits limits)
 {
     /// <summary>Leases in the window (keys with an <c>rpm</c>), oldest first.</summary>
     private Queue<DateTimeOffset>? _granted;

@@ -10,7 +10,7 @@ namespace Durar.Actors.Providers.Keys;
 /// the answer, and the pause after a failed refresh during which leases go to other keys. The key actor stays the single
 /// writer of the token: it stashes leases while a refresh runs (<see cref="KeyActor"/>'s refreshing behaviour).
 /// </summary>
-public sealed class OAuthRefresh(OAuthRefreshSettings settings, IOAuthTokenClient? tokens)
+internal sealed class OAuthRefresh(OAuthRefreshSettings settings, IOAuthTokenClient? tokens)
 {
     private CancellationTokenSource? _cancel;
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;

@@ -5,12 +5,12 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Providers.Messages;
 
 /// <summary>Persisted facts about one key. Each carries its computed outcome, so replay does not depend on today's config.</summary>
-public interface IKeyEvent : IDurarPersistable
+internal interface IKeyEvent : IDurarPersistable
 {
     DateTimeOffset At { get; }
 }
 
-public static class KeyEvents
+internal static class KeyEvents
 {
     /// <summary>
     /// An attempt failed. <see cref="CooldownUntil"/> (key-wide), <see cref="ModelCooldownUntil"/> (for <see cref="Model"/> only)
@@ -45,13 +45,13 @@ public static class KeyEvents
 }
 
 /// <summary>The persisted snapshot of a key's health.</summary>
-public sealed record KeyHealthSnapshot(KeyHealth Health) : IDurarPersistable;
+internal sealed record KeyHealthSnapshot(KeyHealth Health) : IDurarPersistable;
 
 /// <summary>
 /// A key's health: the reference's <c>ProfileUsageStats</c> (cooldownUntil, disabledUntil, reason, errorCount, failureCounts,
 /// lastUsed), plus model-scoped rate-limit cooldowns. Pure data; <see cref="KeyHealthPolicy"/> decides and applies.
 /// </summary>
-public sealed record KeyHealth(
+internal sealed record KeyHealth(
     DateTimeOffset? CooldownUntil,
     FailoverReason? CooldownReason,
     ImmutableDictionary<string, DateTimeOffset> ModelCooldowns,

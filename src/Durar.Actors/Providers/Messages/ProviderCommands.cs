@@ -8,18 +8,18 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Providers.Messages;
 
 /// <summary>Messages addressed to one provider, routed by <see cref="ProviderId"/> through the provider registry.</summary>
-public interface IWithProviderId
+internal interface IWithProviderId
 {
     string ProviderId { get; }
 }
 
-public interface IProviderCommand : IWithProviderId;
+internal interface IProviderCommand : IWithProviderId;
 
 /// <summary>
 /// A change to which keys a provider serves, or in which order. Its sender stamps it with <see cref="KeyLeaseBoard.Stamp"/>
 /// before sending, so leases read from the board wait for the provider to apply it (read-your-writes for the admin API).
 /// </summary>
-public interface IKeySetChange : IProviderCommand
+internal interface IKeySetChange : IProviderCommand
 {
     /// <summary>The board epoch the provider's published view reaches once it has applied this change; 0 = not stamped.</summary>
     long BoardEpoch { get; }
@@ -33,7 +33,7 @@ public static class ProviderCommands
     /// tried. The provider orders its keys and forwards to the chosen key actor, which answers the sender directly with a
     /// <see cref="KeyLease"/>; when no key can serve, the provider answers <see cref="NoKeyAvailable"/>.
     /// </summary>
-    public sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded, ProbeMode Probe = ProbeMode.None)
+    internal sealed record AcquireKey(string ProviderId, string ModelId, ImmutableHashSet<string> Excluded, ProbeMode Probe = ProbeMode.None)
         : IProviderCommand, IDurarWireMessage
     {
         /// <summary>A session's pinned key: moved to the front when it can serve now (reference item 29).</summary>
@@ -64,13 +64,13 @@ public static class ProviderCommands
     /// recovered; the sender owns the credential, and an OAuth key writes refreshed tokens back to it
     /// (<see cref="CredentialRefreshed"/>). Not answered.
     /// </summary>
-    public sealed record UpsertCredential(string ProviderId, ApiKeyCredential Credential) : IKeySetChange
+    internal sealed record UpsertCredential(string ProviderId, ApiKeyCredential Credential) : IKeySetChange
     {
         public long BoardEpoch { get; init; }
     }
 
     /// <summary>Stop serving a key (its profile was deleted or became ineligible). Unknown ids are ignored. Not answered.</summary>
-    public sealed record RemoveCredential(string ProviderId, string KeyId) : IKeySetChange
+    internal sealed record RemoveCredential(string ProviderId, string KeyId) : IKeySetChange
     {
         public long BoardEpoch { get; init; }
     }
@@ -79,7 +79,7 @@ public static class ProviderCommands
     /// The stored order override of the provider (reference item 26): when non-empty it wins over <c>auth.order</c>, with
     /// the same rules (keys left out are never tried); empty goes back to <c>auth.order</c>. Not answered.
     /// </summary>
-    public sealed record SetOrder(string ProviderId, ImmutableArray<string> Order) : IKeySetChange
+    internal sealed record SetOrder(string ProviderId, ImmutableArray<string> Order) : IKeySetChange
     {
         public long BoardEpoch { get; init; }
     }
@@ -88,7 +88,7 @@ public static class ProviderCommands
     /// To the provider registry, from the auth-profile store: every recovered profile and order has been pushed. A registry
     /// started to wait for it holds key leases until then, so the first requests after a restart see the stored profiles.
     /// </summary>
-    public sealed class CredentialsLoaded
+    internal sealed class CredentialsLoaded
     {
         public static readonly CredentialsLoaded Instance = new();
         private CredentialsLoaded() { }
@@ -99,7 +99,7 @@ public static class ProviderCommands
 /// Sent by an OAuth key actor to the owner of its credential (the auth-profile store) after a successful refresh, so the
 /// new tokens are written back. In-process only; <see cref="ToString"/> masks the tokens.
 /// </summary>
-public sealed record CredentialRefreshed(string ProviderId, string KeyId, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt)
+internal sealed record CredentialRefreshed(string ProviderId, string KeyId, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt)
     : IDurarWireMessage
 {
     public override string ToString() =>
@@ -110,13 +110,13 @@ public sealed record CredentialRefreshed(string ProviderId, string KeyId, string
 /// Whether a lease may use a key that is cooling down: never; at most once per probe interval per provider; or, for the
 /// requested primary, only from the probe margin before its cooldown ends (reference items 62–63).
 /// </summary>
-public enum ProbeMode { None, Throttled, PrimaryMargin }
+internal enum ProbeMode { None, Throttled, PrimaryMargin }
 
 /// <summary>Answer to <see cref="ProviderCommands.ResetKey"/>; <see cref="Found"/> is false for an unknown key id.</summary>
 public sealed record KeyResetDone(string KeyId, bool Found) : IDurarWireMessage;
 
 /// <summary>Messages to a key actor, sent by the request run after each attempt.</summary>
-public static class KeyCommands
+internal static class KeyCommands
 {
     /// <summary>How one attempt with a leased key ended. Drives the key's state machine and counters.</summary>
     public sealed record ReportOutcome(string KeyId, string ModelId, AttemptOutcome Outcome) : IDurarWireMessage;
@@ -156,7 +156,7 @@ public static class KeyCommands
 }
 
 /// <summary>The result of one upstream attempt, as the key actor sees it.</summary>
-public abstract record AttemptOutcome
+internal abstract record AttemptOutcome
 {
     public sealed record Succeeded(RateLimitHints Hints, TokenUsage? Usage) : AttemptOutcome
     {
@@ -169,17 +169,17 @@ public abstract record AttemptOutcome
 }
 
 /// <summary>Answer to <see cref="ProviderCommands.AcquireKey"/>.</summary>
-public abstract record LeaseResult : IDurarWireMessage;
+internal abstract record LeaseResult : IDurarWireMessage;
 
 /// <summary>A key to use for one attempt. The secret travels only in-process and is never logged.</summary>
 /// <param name="KeyActor">Where the attempt's <see cref="KeyCommands.ReportOutcome"/> goes: the provider, which applies it to its view and passes it to the key.</param>
-public sealed record KeyLease(string KeyId, string? Secret, IActorRef KeyActor) : LeaseResult
+internal sealed record KeyLease(string KeyId, string? Secret, IActorRef KeyActor) : LeaseResult
 {
     public override string ToString() => $"KeyLease({KeyId})";
 }
 
 /// <summary>No key can serve now: none configured, all tried, or all cooling/disabled until <see cref="RetryAt"/>.</summary>
-public sealed record NoKeyAvailable(string ProviderId, string Message, FailoverReason Reason, DateTimeOffset? RetryAt) : LeaseResult
+internal sealed record NoKeyAvailable(string ProviderId, string Message, FailoverReason Reason, DateTimeOffset? RetryAt) : LeaseResult
 {
     /// <summary>True when keys exist but all are cooling down or disabled (as opposed to none configured or all tried).</summary>
     public bool Cooling => RetryAt is not null;

@@ -11,7 +11,7 @@ namespace Durar.Actors.Resilience;
 /// (<c>.</c> crosses newlines, so pretty-printed JSON bodies match too).
 /// Each table must be listed in <see cref="All"/> and each pattern needs a test row (a meta-test enforces both).
 /// </summary>
-public static class ClassificationPatterns
+internal static class ClassificationPatterns
 {
     // ───────────────────────── message tables, in the order FailureClassifier.ClassifyMessage walks them ─────────────────────────
 
@@ -485,4 +485,4 @@ public static class ClassificationPatterns
 /// <summary>A table paired with the reason its match means; used where the mapping is a plain first-match list.</summary>
 /// <param name="Table">The patterns.</param>
 /// <param name="Reason">The reason a match yields.</param>
-public sealed record PatternRule(PatternTable Table, FailoverReason Reason);
+internal sealed record PatternRule(PatternTable Table, FailoverReason Reason);

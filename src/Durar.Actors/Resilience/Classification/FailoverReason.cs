@@ -58,7 +58,7 @@ public enum FailoverReason
 }
 
 /// <summary>What a failure of one reason does to the key that was used (reference section G).</summary>
-public enum KeyEffect
+internal enum KeyEffect
 {
     /// <summary>The request was the problem, not the key (format, unknown model, context overflow, expired session, refusal).</summary>
     None,
@@ -85,7 +85,7 @@ public enum KeyEffect
 /// it does to the key. Kept apart from the enum so the policy is one table that tests can read row by row; a new reason is
 /// a new row here (then its detection in <see cref="FailureClassifier"/> and its copy in <see cref="FailureCopy"/>).
 /// </summary>
-public static class FailoverReasons
+internal static class FailoverReasons
 {
     /// <summary>One reason's facts.</summary>
     /// <param name="SyntheticStatus">

@@ -22,7 +22,7 @@ namespace Durar.Actors.Resilience;
 /// <item><c>unclassified</c> when an HTTP status was present, else <c>unknown</c>.</item>
 /// </list>
 /// </remarks>
-public static class FailureClassifier
+internal static class FailureClassifier
 {
     /// <summary>Messages longer than this only count as billing through hard markers (item 44).</summary>
     public const int BillingTextMaxLength = 512;

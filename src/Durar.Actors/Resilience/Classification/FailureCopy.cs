@@ -9,7 +9,7 @@ namespace Durar.Actors.Resilience;
 /// actionable sentences instead of raw provider bodies; the only provider text ever quoted is a short rate-limit
 /// message that names a reset time, plan or quota.
 /// </summary>
-public static class FailureCopy
+internal static class FailureCopy
 {
     /// <summary>Generic rate-limit copy.</summary>
     public const string RateLimit = "⚠️ API rate limit reached. Please try again later.";

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Durar.Actors.Resilience;
 
 /// <summary>What a <see cref="PatternTable"/> is matched against.</summary>
-public enum PatternSubject
+internal enum PatternSubject
 {
     /// <summary>The error message or raw error body.</summary>
     Message,
@@ -20,7 +20,7 @@ public enum PatternSubject
 /// It exists so the classifier's knowledge is data (see <see cref="ClassificationPatterns"/>) that tests can
 /// enumerate pattern by pattern, instead of being spread across if-branches.
 /// </summary>
-public sealed class PatternTable
+internal sealed class PatternTable
 {
     /// <summary>Options every pattern is compiled with.</summary>
     public const RegexOptions Options =

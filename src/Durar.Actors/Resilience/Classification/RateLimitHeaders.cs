@@ -11,7 +11,7 @@ namespace Durar.Actors.Resilience;
 /// The <c>header</c> delegate is always called with <b>lower-case</b> header names (see <see cref="HeaderNames"/>);
 /// back it with a case-insensitive lookup, since HTTP header names are case-insensitive.
 /// </remarks>
-public static class RateLimitHeaders
+internal static class RateLimitHeaders
 {
     /// <summary>Standard Retry-After: delta seconds or an HTTP-date.</summary>
     public const string RetryAfterHeader = "retry-after";

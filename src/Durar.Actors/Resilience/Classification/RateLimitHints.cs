@@ -11,7 +11,7 @@ namespace Durar.Actors.Resilience;
 /// </param>
 /// <param name="Exhausted">Whether a remaining-requests/tokens header reported 0.</param>
 /// <param name="ResetIn">When <paramref name="Exhausted"/>, the longest reset among the exhausted buckets; null when they carry no reset.</param>
-public sealed record RateLimitHints(TimeSpan? RetryAfter, bool Exhausted, TimeSpan? ResetIn)
+internal sealed record RateLimitHints(TimeSpan? RetryAfter, bool Exhausted, TimeSpan? ResetIn)
 {
     /// <summary>No hints at all.</summary>
     public static RateLimitHints None { get; } = new(null, false, null);

@@ -11,7 +11,7 @@ namespace Durar.Actors.Resilience;
 /// <param name="ErrorType">A structured error type (<c>error.type</c>, e.g. <c>overloaded_error</c>).</param>
 /// <param name="ProviderId">The provider id; some rules are provider-scoped (OpenRouter).</param>
 /// <param name="Transport">A transport-level fault, when the call failed below HTTP.</param>
-public sealed record UpstreamFailure(
+internal sealed record UpstreamFailure(
     int? Status,
     string? Message,
     string? Code = null,
@@ -27,7 +27,7 @@ public sealed record UpstreamFailure(
 /// Transport-level faults, reported by the provider client when no (complete) HTTP answer arrived. They all
 /// classify as <see cref="FailoverReason.Timeout"/>; the distinction only shapes the user-facing copy.
 /// </summary>
-public enum UpstreamTransportError
+internal enum UpstreamTransportError
 {
     /// <summary>No transport fault.</summary>
     None,

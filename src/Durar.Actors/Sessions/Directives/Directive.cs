@@ -6,7 +6,7 @@ namespace Durar.Actors.Sessions.Directives;
 /// One chat directive typed inside a message (reference items 75–78, 81–83). A message that is only directives updates the
 /// session; a directive inside a normal message applies to that message only. Each directive is one nested record.
 /// </summary>
-public abstract record Directive
+internal abstract record Directive
 {
     private Directive() { }
 
@@ -45,10 +45,10 @@ public abstract record Directive
 }
 
 /// <summary>A directive with an invalid argument (not applied). <see cref="Directive"/> is the canonical name (<c>think</c>).</summary>
-public sealed record DirectiveError(string Directive, string Message);
+internal sealed record DirectiveError(string Directive, string Message);
 
 /// <summary>A message split into its directives (in order), the remaining text, and the directive errors.</summary>
-public sealed record ParsedMessage(ImmutableArray<Directive> Directives, string Text, ImmutableArray<DirectiveError> Errors)
+internal sealed record ParsedMessage(ImmutableArray<Directive> Directives, string Text, ImmutableArray<DirectiveError> Errors)
 {
     /// <summary>At least one directive or error, and no other text: the message only updates the session.</summary>
     public bool IsDirectiveOnly => (Directives.Length > 0 || Errors.Length > 0) && string.IsNullOrWhiteSpace(Text);

@@ -22,7 +22,7 @@ namespace Durar.Actors.Sessions.Directives;
 /// <item>An invalid argument gives a <see cref="DirectiveError"/> with the reference's text, and no directive.</item>
 /// </list>
 /// </summary>
-public static class DirectiveParser
+internal static class DirectiveParser
 {
     /// <summary>Canonical directive names (as used in <see cref="StatusDirective.Name"/> and <see cref="DirectiveError.Directive"/>).</summary>
     public static class Names

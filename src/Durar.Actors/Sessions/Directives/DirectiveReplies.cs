@@ -5,13 +5,13 @@ using static Durar.Actors.Sessions.Directives.Directive;
 namespace Durar.Actors.Sessions.Directives;
 
 /// <summary>The effective values a status directive (<c>/think</c> alone) reports.</summary>
-public sealed record CurrentSettings(string Model, ThinkingLevel Thinking, FastMode Fast, ResponseUsageMode ResponseUsage, QueueMode Queue);
+internal sealed record CurrentSettings(string Model, ThinkingLevel Thinking, FastMode Fast, ResponseUsageMode ResponseUsage, QueueMode Queue);
 
 /// <summary>
 /// The reply texts of directives: acknowledgements, status answers and error texts (reference items 76–78, 83).
 /// A directive-only message replies with the acknowledgements of its directives joined with <c>"\n"</c> (<see cref="Join"/>).
 /// </summary>
-public static class DirectiveReplies
+internal static class DirectiveReplies
 {
     // ---- acknowledgements ----
 

@@ -6,7 +6,7 @@ namespace Durar.Actors.Sessions.Directives;
 /// The lower-case wire names of the session enums, shared by the directive parser, the replies and the HTTP API
 /// (<c>PATCH /v1/sessions/{key}</c>). Parsing is case-insensitive and trims; aliases map to their canonical value.
 /// </summary>
-public static class WireNames
+internal static class WireNames
 {
     /// <summary>Words that clear a stored value (reference items 76, 78, 83): default, inherit, inherited, clear, reset, unpin.</summary>
     public static readonly IReadOnlyList<string> ClearWords = ["default", "inherit", "inherited", "clear", "reset", "unpin"];

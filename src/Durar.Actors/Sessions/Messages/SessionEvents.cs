@@ -3,12 +3,12 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions.Messages;
 
 /// <summary>Persisted facts of a session (journal <c>session-&lt;key&gt;</c>). Each is applied by <see cref="SessionState.Apply"/>.</summary>
-public interface ISessionEvent : IDurarPersistable
+internal interface ISessionEvent : IDurarPersistable
 {
     DateTimeOffset At { get; }
 }
 
-public static class SessionEvents
+internal static class SessionEvents
 {
     /// <summary>A user message was accepted (persisted before the client is acknowledged).</summary>
     public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent;
@@ -18,6 +18,10 @@ public static class SessionEvents
     {
         /// <summary>The seq of the (last) user message this reply answers: queued messages can sit between the two in the journal.</summary>
         public long? ReplyTo { get; init; }
+
+        /// <summary>The reply's reasoning and its signature (Anthropic thinking), sent back with the next turn.</summary>
+        public string? Reasoning { get; init; }
+        public string? ReasoningSignature { get; init; }
     }
 
     /// <summary>A run failed; the error text is kept in the transcript so the conversation stays readable.</summary>
@@ -31,4 +35,4 @@ public static class SessionEvents
 }
 
 /// <summary>The persisted snapshot of a session.</summary>
-public sealed record SessionSnapshot(SessionState State) : IDurarPersistable;
+internal sealed record SessionSnapshot(SessionState State) : IDurarPersistable;

@@ -20,8 +20,10 @@ namespace Durar.Actors.Transports;
 /// <see cref="AddAuthentication"/> and <see cref="AddWireHeaders"/> (its auth header style and own headers),
 /// <see cref="Framing"/> (SSE, NDJSON, ...), <see cref="NewStreamDecoder"/> (wire event → neutral events, with the wire's
 /// terminal-event rule), <see cref="ParseCompletion"/> (JSON body → <see cref="ChatCompletion"/>) and, when its error
-/// answers need more than the common shapes, <see cref="ErrorFailure"/>. It registers in <see cref="TransportRegistry"/>. A wire
-/// with an embeddings endpoint also implements <see cref="IEmbeddingTransport"/> through <see cref="EmbedJsonAsync"/>.
+/// answers need more than the common shapes, <see cref="ErrorFailure"/>; a wire that cannot carry every field of the
+/// request names the first one it cannot in <see cref="Unsupported"/> (and fields it leaves out on purpose in
+/// <see cref="Dropped"/>). It registers in <see cref="TransportRegistry"/>. A wire with an embeddings endpoint also implements
+/// <see cref="IEmbeddingTransport"/> through <see cref="EmbedJsonAsync"/>.
 /// <para>
 /// The hot path stays lean: one client per transport (never per call), one idle timer and one event list per call, and per
 /// frame only what the wire's parser and the events themselves allocate.
@@ -62,8 +64,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     /// <summary>The reader of one stream (a stateless wire returns one shared instance).</summary>
     protected abstract IStreamDecoder<TFrame> NewStreamDecoder(UpstreamCall call);
 
-    /// <summary>A whole (non-streamed) answer; an error object in it throws <see cref="UpstreamException"/>.</summary>
-    protected abstract ChatCompletion ParseCompletion(JsonElement root, string providerId);
+    /// <summary>A whole (non-streamed) answer to <paramref name="call"/>; an error object in it throws <see cref="UpstreamException"/>.</summary>
+    protected abstract ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call);
 
     /// <summary>An error answer (non-2xx) as classification input; by default the common shapes of <see cref="UpstreamErrors.FromResponse"/>.</summary>
     protected virtual UpstreamFailure ErrorFailure(HttpResponseMessage response, string body, string providerId) =>
@@ -72,10 +74,13 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     /// <inheritdoc cref="IChatTransport.Dropped"/>
     public virtual System.Collections.Immutable.ImmutableArray<string> Dropped(ChatRequest request, Models.ResolvedModel target) => [];
 
+    /// <inheritdoc cref="IChatTransport.Unsupported"/>
+    public virtual UnsupportedField? Unsupported(ChatRequest request, Models.ResolvedModel target) => null;
+
     // The state-passing overloads below take static lambdas: the chat hot path allocates no closure for them.
     public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken) =>
-        ExchangeJsonAsync(call, BuildRequest(call, stream: false), this,
-            static (root, response, self, providerId) => self.ParseCompletion(root, providerId) with
+        ExchangeJsonAsync(call, BuildRequest(call, stream: false), (self: this, call),
+            static (root, response, s, _) => s.self.ParseCompletion(root, s.call) with
                 { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) },
             cancellationToken);
 
@@ -132,7 +137,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         {
             // Some OpenAI-compatible servers ignore "stream": true and answer with the whole completion: that is the answer,
             // streamed on to the client as events (not a cut stream to fail over from).
-            foreach (var e in await ReadWholeAnswerAsync(response, providerId, idle, cancellationToken).ConfigureAwait(false)) yield return e;
+            foreach (var e in await ReadWholeAnswerAsync(response, call, idle, cancellationToken).ConfigureAwait(false)) yield return e;
             yield break;
         }
         var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
@@ -176,15 +181,16 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         && type.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A whole JSON answer to a streaming request, as the events a stream of it would have carried.</summary>
-    private async Task<List<ChatEvent>> ReadWholeAnswerAsync(HttpResponseMessage response, string providerId, IdleTimer idle,
+    private async Task<List<ChatEvent>> ReadWholeAnswerAsync(HttpResponseMessage response, UpstreamCall call, IdleTimer idle,
         CancellationToken cancellationToken)
     {
+        var providerId = call.Target.Provider.Id;
         ChatCompletion completion;
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            completion = ParseCompletion(doc.RootElement, providerId);
+            completion = ParseCompletion(doc.RootElement, call);
         }
         catch (JsonException e)
         {
@@ -194,14 +200,24 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         {
             throw translated;
         }
+        return WholeAnswerEvents(completion);
+    }
+
+    /// <summary>
+    /// A whole answer to a streaming request as the events its stream would have carried; by default the typed first choice
+    /// (a wire whose <see cref="ChatCompletion.Raw"/> holds more, every choice, overrides this).
+    /// </summary>
+    protected virtual List<ChatEvent> WholeAnswerEvents(ChatCompletion completion)
+    {
         var events = new List<ChatEvent>(6);
         if (completion.Reasoning is { Length: > 0 } reasoning) events.Add(new ReasoningDelta(reasoning) { Signature = completion.ReasoningSignature });
+        foreach (var redacted in completion.RedactedReasoning) events.Add(new ReasoningDelta("") { Redacted = redacted });
         if (completion.Refusal is { Length: > 0 } refusal) events.Add(new RefusalDelta(refusal));
         if (completion.Text is { Length: > 0 } text) events.Add(new TextDelta(text));
         for (var i = 0; i < completion.ToolCalls.Length; i++)
         {
-            var call = completion.ToolCalls[i];
-            events.Add(new ToolCallDelta(i, call.Id, call.Name, call.Arguments));
+            var tool = completion.ToolCalls[i];
+            events.Add(new ToolCallDelta(i, tool.Id, tool.Name, tool.Arguments));
         }
         events.Add(new Finished(completion.FinishReason));
         if (completion.Usage is { } usage) events.Add(new UsageReport(usage));
@@ -249,7 +265,10 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         using (response)
         {
             var body = await UpstreamHttp.ReadBoundedAsync(response, upstream.MaxErrorBodyBytes, idle.Token).ConfigureAwait(false);
-            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body));
+            throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body))
+            {
+                Headers = UpstreamHttp.PassOn(response),
+            };
         }
     }
 }

@@ -54,13 +54,36 @@ internal static class UpstreamErrors
     public static UpstreamFailure Failure(string? providerId, UpstreamTransportError kind, string message) =>
         new(null, message, null, null, providerId, kind);
 
-    /// <summary>An error answer (non-2xx) in any of the shapes <see cref="ExtractError(string)"/> knows; the status when it has no text.</summary>
+    /// <summary>
+    /// An error answer (non-2xx) in any of the shapes <see cref="ExtractError(string)"/> knows, with the field it names
+    /// (OpenAI's <c>param</c>); the status when it has no text.
+    /// </summary>
     public static UpstreamFailure FromResponse(HttpResponseMessage response, string body, string providerId)
     {
-        var (message, type, code) = ExtractError(body);
+        string? message = null, type = null, code = null, param = null;
+        if (!string.IsNullOrWhiteSpace(body))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                (message, type, code) = ExtractError(doc.RootElement);
+                param = ExtractParam(doc.RootElement);
+            }
+            catch (JsonException)
+            {
+                // Not JSON: the text itself is the message (below).
+            }
+        }
         message ??= string.IsNullOrWhiteSpace(body) ? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}" : Truncate(body.Trim(), 2000);
-        return new UpstreamFailure((int)response.StatusCode, message, code, type, providerId);
+        return new UpstreamFailure((int)response.StatusCode, message, code, type, providerId) { Param = param };
     }
+
+    /// <summary>The request field an OpenAI-shaped error names (<c>error.param</c>), when it is a string.</summary>
+    public static string? ExtractParam(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+        && error.TryGetProperty("param", out var param) && param.ValueKind == JsonValueKind.String
+            ? param.GetString()
+            : null;
 
     /// <summary>Finds message, type and code in the shapes providers use: OpenAI, Anthropic, Google (object or array), plain.</summary>
     public static (string? Message, string? Type, string? Code) ExtractError(string body)

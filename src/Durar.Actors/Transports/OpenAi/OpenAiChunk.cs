@@ -345,7 +345,8 @@ internal readonly struct OpenAiChunk
                 ReadDetail(ref reader, "reasoning_tokens"u8, ref reasoning);
             else SkipValue(ref reader);
         }
-        return new TokenUsage(prompt ?? input ?? 0, completion ?? output ?? 0, cacheRead) { Reasoning = reasoning };
+        // prompt_tokens includes the cached ones; the buckets do not overlap (TokenUsage).
+        return new TokenUsage(Math.Max(0, (prompt ?? input ?? 0) - cacheRead), completion ?? output ?? 0, cacheRead) { Reasoning = reasoning };
 
         static void ReadDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ref long value)
         {
@@ -380,7 +381,7 @@ internal readonly struct OpenAiChunk
         long cacheRead = 0, reasoning = 0;
         if (u.TryGetProperty("prompt_tokens_details", out var d) && d.ValueKind == JsonValueKind.Object) cacheRead = Long(d, "cached_tokens") ?? 0;
         if (u.TryGetProperty("completion_tokens_details", out var c) && c.ValueKind == JsonValueKind.Object) reasoning = Long(c, "reasoning_tokens") ?? 0;
-        return new TokenUsage(input, output, cacheRead) { Reasoning = reasoning };
+        return new TokenUsage(Math.Max(0, input - cacheRead), output, cacheRead) { Reasoning = reasoning };
 
         static long? Long(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : null;

@@ -33,10 +33,15 @@ internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients,
 
     protected override void WriteBody(Utf8JsonWriter w, UpstreamCall call, bool stream) => OpenAiRequestWriter.Write(w, call, stream);
 
+    /// <summary>Every choice of the upstream's own completion object (<see cref="OpenAiWholeAnswer"/>).</summary>
+    protected override List<ChatEvent> WholeAnswerEvents(ChatCompletion completion) =>
+        completion.Raw is { ValueKind: JsonValueKind.Object } raw ? OpenAiWholeAnswer.Events(raw, completion.Usage) : base.WholeAnswerEvents(completion);
+
     public override ImmutableArray<string> Dropped(ChatRequest request, Models.ResolvedModel target) => OpenAiShaping.For(target).Dropped(request);
 
-    protected override ChatCompletion ParseCompletion(JsonElement root, string providerId)
+    protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call)
     {
+        var providerId = call.Target.Provider.Id;
         if (root.TryGetProperty("error", out var err) && err.ValueKind is JsonValueKind.Object or JsonValueKind.String)
         {
             var (errorMessage, type, code) = UpstreamErrors.ExtractError(root);
@@ -49,10 +54,10 @@ internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients,
         var message = choice.TryGetProperty("message", out var msg) && msg.ValueKind == JsonValueKind.Object ? msg : default;
         var calls = ImmutableArray.CreateBuilder<ToolCall>();
         if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
-            foreach (var call in tc.EnumerateArray())
+            foreach (var tool in tc.EnumerateArray())
             {
-                if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object) continue;
-                calls.Add(new ToolCall(Str(call, "id") ?? "", Str(fn, "name") ?? "", Str(fn, "arguments") ?? ""));
+                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object) continue;
+                calls.Add(new ToolCall(Str(tool, "id") ?? "", Str(fn, "name") ?? "", Str(fn, "arguments") ?? ""));
             }
         var finish = Str(choice, "finish_reason") ?? "stop";
         if (finish == "error")

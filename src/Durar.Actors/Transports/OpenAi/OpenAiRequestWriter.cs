@@ -88,10 +88,18 @@ internal static class OpenAiRequestWriter
             w.WriteNumber(shaping.MaxTokensField, max);
     }
 
-    /// <summary><c>stream</c> as the call needs it; a stream always asks for usage (the client's other stream options are kept).</summary>
+    /// <summary>
+    /// <c>stream</c> as the call needs it (a client's <c>"stream": false</c> stays); a stream always asks for usage (the client's
+    /// other stream options are kept). A call that does not stream sends no <c>stream_options</c>: OpenAI refuses them there.
+    /// </summary>
     private static void WriteStream(Utf8JsonWriter w, JsonElement? original, OpenAiShaping shaping, bool stream, JsonObject? extra)
     {
-        if (!stream || extra?.ContainsKey("stream") == true) return;
+        if (extra?.ContainsKey("stream") == true) return;
+        if (!stream)
+        {
+            if (original is { } written && written.TryGetProperty("stream", out _)) w.WriteBoolean("stream", false);
+            return;
+        }
         w.WriteBoolean("stream", true);
         if (extra?.ContainsKey("stream_options") == true) return;
         var options = original is { } body && body.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object ? so : default;

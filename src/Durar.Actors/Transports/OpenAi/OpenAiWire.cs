@@ -5,7 +5,7 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Transports.OpenAi;
 
 /// <summary>Pieces of the OpenAI chat wire format written the same way in upstream requests and gateway responses.</summary>
-public static class OpenAiWire
+internal static class OpenAiWire
 {
     /// <summary>
     /// A message's text <c>content</c>: null when an assistant message only calls tools, else the text or "".

@@ -59,8 +59,9 @@ public class KeyRotationAndLongWindowSpecs
     [Theory]
     [InlineData(UpstreamTransportError.Timeout)]
     [InlineData(UpstreamTransportError.ConnectionReset)]
-    public void Should_not_rotate_keys_on_transport_faults(UpstreamTransportError transport)
+    public void Should_not_rotate_keys_on_transport_faults(Enum error) // Enum: the internal enum cannot be a public parameter
     {
+        var transport = (UpstreamTransportError)error;
         var failure = new UpstreamFailure(429, "rate limit", Transport: transport);
 
         Assert.False(FailureClassifier.IsKeyRotationTrigger(failure));

@@ -15,8 +15,8 @@ public class UserMessageSpecs
     private const string BillingAnonymous =
         "⚠️ API provider returned a billing error — your API key has run out of credits or has an insufficient balance. Check your provider's billing dashboard and top up or switch to a different API key.";
 
-    /// <summary>(reason, status, message, transport, provider, model, expected copy).</summary>
-    public static TheoryData<FailoverReason, int?, string?, UpstreamTransportError?, string, string, string> CopyRows { get; } = new()
+    /// <summary>(reason, status, message, transport (an <see cref="UpstreamTransportError"/>, internal), provider, model, expected copy).</summary>
+    public static TheoryData<FailoverReason, int?, string?, Enum?, string, string, string> CopyRows { get; } = new()
     {
         { RateLimit, 429, "Too Many Requests", null, "openai", "gpt-4o", "⚠️ API rate limit reached. Please try again later." },
         { RateLimit, 429, null, null, "openai", "gpt-4o", "⚠️ API rate limit reached. Please try again later." },
@@ -59,9 +59,9 @@ public class UserMessageSpecs
     [Theory]
     [MemberData(nameof(CopyRows))]
     public void Should_produce_the_user_facing_copy_for_each_reason(
-        FailoverReason reason, int? status, string? message, UpstreamTransportError? transport, string provider, string model, string expected)
+        FailoverReason reason, int? status, string? message, Enum? transport, string provider, string model, string expected)
     {
-        var failure = new UpstreamFailure(status, message, Transport: transport);
+        var failure = new UpstreamFailure(status, message, Transport: (UpstreamTransportError?)transport);
 
         Assert.Equal(expected, FailureClassifier.UserMessage(reason, failure, provider, model));
     }

@@ -88,7 +88,7 @@ public sealed class OpenAiChunkSpecs
         var chunk = Parse("""{"choices":[{"delta":{},"finish_reason":"length"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19,"prompt_tokens_details":{"cached_tokens":5,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":3,"accepted_prediction_tokens":1}}}""");
         Assert.Equal([new Finished("length")], chunk.Events!);
         Assert.True(chunk.Finishes);
-        Assert.Equal(new TokenUsage(12, 7, 5) { Reasoning = 3 }, chunk.Usage!.Usage);
+        Assert.Equal(new TokenUsage(7, 7, 5) { Reasoning = 3 }, chunk.Usage!.Usage); // prompt_tokens includes the cached ones: the buckets do not overlap
         Assert.Equal("""{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19,"prompt_tokens_details":{"cached_tokens":5,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":3,"accepted_prediction_tokens":1}}""",
             Json(chunk.Usage.Raw));
     }

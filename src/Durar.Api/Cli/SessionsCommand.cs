@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using static Durar.Api.Cli.CliOutput;
+
+namespace Durar.Api.Cli;
+
+/// <summary>
+/// <c>durar sessions show|reset|delete &lt;key&gt;</c> over the sessions API (<c>/v1/sessions/{key}</c>). <c>list</c> is
+/// there so that scripts and muscle memory get a clear answer: the gateway has no list endpoint yet (it will come from the
+/// journal's query side), so it says so and exits with <see cref="ExitCodes.NotSupported"/>.
+/// </summary>
+internal static class SessionsCommand
+{
+    public static Command Create(CliConsole io)
+    {
+        var showKey = KeyArgument();
+        var messages = new Option<int?>("--messages") { Description = "Also print the last N messages of the transcript" };
+        var show = ClientCommand.Create("show", "Show a session: overrides, auth profile, usage, last model, transcript length.", io,
+            c => ShowAsync(c, c.Parse.GetValue(showKey)!, c.Parse.GetValue(messages)), showKey, messages);
+
+        var resetKey = KeyArgument();
+        var reset = ClientCommand.Create("reset", "Start a session over: clear its transcript and overrides (like /reset).", io, async c =>
+        {
+            var key = c.Parse.GetValue(resetKey)!;
+            using var doc = await c.Gateway.SendAsync(HttpMethod.Post, $"v1/sessions/{ClientCommand.Segment(key)}/reset", null, c.Cancel);
+            if (c.Json) Json(c.Io, doc.RootElement);
+            else c.Io.Ansi.Write(new Text($"Session {key} reset ({doc.RootElement.GetProperty("transcriptLength").GetInt64()} message(s) in its transcript).\n"));
+            return ExitCodes.Ok;
+        }, resetKey);
+
+        var deleteKey = KeyArgument();
+        var delete = ClientCommand.Create("delete", "Delete a session and its journal.", io, async c =>
+        {
+            var key = c.Parse.GetValue(deleteKey)!;
+            using var doc = await c.Gateway.SendAsync(HttpMethod.Delete, $"v1/sessions/{ClientCommand.Segment(key)}", null, c.Cancel);
+            if (c.Json) Json(c.Io, doc.RootElement);
+            else c.Io.Ansi.Write(new Text($"Session {key} deleted.\n"));
+            return ExitCodes.Ok;
+        }, deleteKey);
+
+        var list = ClientCommand.Create("list", "List sessions: not served by the gateway yet (exits with code 4).", io, c =>
+        {
+            Error(c.Io, "the gateway does not list sessions yet (no GET /v1/sessions). "
+                + "Use durar sessions show <key> for a session whose key you know.");
+            return Task.FromResult(ExitCodes.NotSupported);
+        });
+        return new Command("sessions", "Conversations kept by the gateway (see the README's Sessions section).") { list, show, reset, delete };
+    }
+
+    private static Argument<string> KeyArgument() =>
+        new("key") { Description = "The session key (1-200 letters, digits or : . _ - @)" };
+
+    private static async Task<int> ShowAsync(ClientContext c, string key, int? last)
+    {
+        if (last is < 1)
+        {
+            Error(c.Io, "--messages must be at least 1");
+            return ExitCodes.Usage;
+        }
+        using var view = await c.Gateway.GetAsync($"v1/sessions/{ClientCommand.Segment(key)}", c.Cancel);
+        var v = view.RootElement;
+        JsonDocument? page = null;
+        try
+        {
+            if (last is { } n)
+            {
+                var offset = Math.Max(0, v.GetProperty("transcriptLength").GetInt64() - n);
+                page = await c.Gateway.GetAsync($"v1/sessions/{ClientCommand.Segment(key)}/messages?offset={offset}&limit={n}", c.Cancel);
+            }
+            if (c.Json)
+            {
+                Json(c.Io, w =>
+                {
+                    w.WriteStartObject();
+                    foreach (var p in v.EnumerateObject()) p.WriteTo(w);
+                    if (page is not null)
+                    {
+                        w.WritePropertyName("messages");
+                        page.RootElement.GetProperty("messages").WriteTo(w);
+                    }
+                    w.WriteEndObject();
+                });
+                return ExitCodes.Ok;
+            }
+            var o = v.GetProperty("overrides");
+            var auth = v.GetProperty("authProfile");
+            var usage = v.GetProperty("usage");
+            c.Io.Ansi.Write(Facts(c.Io,
+            [
+                ("Session", Cell(v.GetProperty("key").GetString())),
+                ("Model", Cell(Str(o, "model") is { } m ? $"{m} (set by {Str(o, "modelSource") ?? "the session"})" : "default")),
+                ("Thinking", Cell(Str(o, "thinkingLevel") ?? "default")),
+                ("Fast mode", Cell(Str(o, "fastMode") ?? "default")),
+                ("Usage line", Cell(Str(o, "responseUsage") ?? "default")),
+                ("Queue mode", Cell(Str(o, "queueMode") ?? "default")),
+                ("Auth profile", Cell(Str(auth, "id") is { } id ? $"{id} ({Str(auth, "source") ?? "pinned"})" : "-")),
+                ("Last model", Cell(Str(v, "lastModel"))),
+                ("Transcript", Cell($"{Number(v.GetProperty("transcriptLength").GetInt64())} message(s)")),
+                ("Running", Cell($"{(v.GetProperty("running").GetBoolean() ? "yes" : "no")}, {v.GetProperty("queued").GetInt32()} queued")),
+                ("Usage", Cell($"{Number(usage.GetProperty("input").GetInt64())} input, {Number(usage.GetProperty("output").GetInt64())} output, "
+                    + $"{Number(usage.GetProperty("cacheRead").GetInt64())} cache read, {Number(usage.GetProperty("cacheWrite").GetInt64())} cache write tokens "
+                    + $"({Dollars(usage.GetProperty("cost").GetDecimal())})")),
+            ]));
+            if (page is not null) WriteMessages(c.Io, page.RootElement);
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            page?.Dispose();
+        }
+    }
+
+    private static void WriteMessages(CliConsole io, JsonElement page)
+    {
+        Heading(io, "Messages");
+        foreach (var m in page.GetProperty("messages").EnumerateArray())
+        {
+            var at = DateTimeOffset.Parse(m.GetProperty("at").GetString()!, CultureInfo.InvariantCulture).ToUniversalTime();
+            var model = Str(m, "model") is { } name ? $" ({name})" : "";
+            io.Ansi.Write(new Text($"#{m.GetProperty("seq").GetInt64()} {m.GetProperty("role").GetString()}{model} at {at:yyyy-MM-dd HH:mm:ss}Z\n",
+                io.IsTerminal ? new Style(decoration: Decoration.Bold) : Style.Plain));
+            foreach (var line in (m.GetProperty("content").GetString() ?? "").Split('\n')) io.Ansi.Write(new Text($"  {line}\n"));
+        }
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
