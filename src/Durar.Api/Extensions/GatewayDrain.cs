@@ -150,6 +150,7 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
             if (!response.HasStarted)
             {
                 response.Headers.Connection = "close";
+                Telemetry.RequestFacts.Of(context)?.Failed(ShuttingDownCode);
                 await ShuttingDown.WriteAsync(response);
                 Interlocked.Increment(ref _endedRequests);
                 LogRequestEnded(logger, context.Request.Method, context.Request.Path.Value ?? "", 503);
@@ -159,6 +160,7 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
             using var write = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
             write.CancelAfter(CloseWriteTimeout);
             var pipe = body.Writer;
+            Telemetry.RequestFacts.Of(context)?.Failed(ShuttingDownCode); // the request's log line and metrics say how it ended
             await ChatCompletionWriter.WriteStreamErrorAsync(pipe, ShuttingDown, write.Token);
             Interlocked.Increment(ref _endedStreams);
             LogStreamEnded(logger, context.Request.Method, context.Request.Path.Value ?? "");

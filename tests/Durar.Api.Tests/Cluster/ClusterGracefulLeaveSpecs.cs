@@ -120,12 +120,17 @@ public sealed class ClusterGracefulLeaveSpecs(ITestOutputHelper output)
             foreach (var survivor in survivors)
             {
                 Assert.Null(cluster.Log.FirstAt(survivor.Name, termAt, l => l.Contains(leaverAddress, StringComparison.Ordinal)
-                    && (l.Contains("UNREACHABLE", StringComparison.Ordinal) || l.Contains("SBR is downing", StringComparison.Ordinal))));
+                    && (l.Contains("UNREACHABLE", StringComparison.Ordinal) || l.Contains("is downing", StringComparison.Ordinal))));
             }
-            var leaving = cluster.Log.FirstAt(leaver.Name, termAt, l => l.Contains("[Leaving]", StringComparison.Ordinal));
+            // A graceful leave: the survivors remove the node from Exiting (Leaving → Exiting → Removed, never Down), and only
+            // after the node said its requests were drained.
             var drained = cluster.Log.FirstAt(leaver.Name, termAt, l => l.Contains("Shutdown: drained", StringComparison.Ordinal));
-            Assert.True(drained is not null && leaving is not null && drained <= leaving, "the node left the cluster before its requests were drained");
-            var removedAt = cluster.Log.FirstAt("n1", termAt, l => l.Contains("Member removed", StringComparison.Ordinal) && l.Contains(leaverAddress, StringComparison.Ordinal));
+            var removedAt = cluster.Log.FirstAt("n1", termAt, l => l.Contains("left the cluster (was Exiting)", StringComparison.Ordinal) && l.Contains(leaverAddress, StringComparison.Ordinal));
+            Assert.True(drained is not null && removedAt is not null && drained <= removedAt,
+                $"the node left the cluster before its requests were drained (drained at {drained}, removed at {removedAt})");
+            // The request line of the stream ended at the deadline says how it ended, not "success".
+            Assert.NotNull(cluster.Log.FirstAt(leaver.Name, termAt, l => l.Contains("POST /v1/chat/completions answered", StringComparison.Ordinal)
+                && l.Contains($"outcome {GatewayDrain.ShuttingDownCode}", StringComparison.Ordinal)));
 
             // Every session answers on the survivors at once, with its history intact and the same on both.
             foreach (var (key, texts) in sent.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -149,7 +154,7 @@ public sealed class ClusterGracefulLeaveSpecs(ITestOutputHelper output)
             output.WriteLine($"SIGTERM → draining logged, new request {(refused is null ? "refused (nothing listening)" : $"answered {(int)refused.Status}")}; " +
                              $"short stream completed after {(slow.EndedAt - termAt).TotalSeconds:0.00}s; long stream ended with {GatewayDrain.ShuttingDownCode} " +
                              $"after {cutAfter.TotalSeconds:0.00}s (drain {DrainTimeout.TotalSeconds}s); drained at {(drained - termAt)?.TotalSeconds:0.00}s, " +
-                             $"[Leaving] at {(leaving - termAt)?.TotalSeconds:0.00}s, removed on n1 at {(removedAt - termAt)?.TotalSeconds:0.00}s; exit code 0 after " +
+                             $"drained at {(drained - termAt)?.TotalSeconds:0.00}s, removed on n1 at {(removedAt - termAt)?.TotalSeconds:0.00}s; exit code 0 after " +
                              $"{exitedAfter.TotalSeconds:0.00}s; leaver hosted {before.SessionsOn(leaverAddress)} of {SessionCount} sessions; total {total.Elapsed.TotalSeconds:0.0}s");
             output.WriteLine(cluster.Milestones());
         }

@@ -105,8 +105,8 @@ public sealed class ClusterNodeKillSpecs(ITestOutputHelper output)
                 .Select(n => cluster.Log.FirstAt(n, killedAt, l => l.Contains(text, StringComparison.Ordinal) && l.Contains(victimAddress, StringComparison.Ordinal)))
                 .Where(t => t is not null).Min() - killedAt;
             var unreachableAfter = Survivors("UNREACHABLE");
-            var downedAfter = Survivors("SBR is downing");
-            var removedAfter = Survivors("Member removed");
+            var downedAfter = Survivors("is downing");
+            var removedAfter = Survivors("left the cluster (was Down)");
             cluster.Log.Add("test", $"{victimAddress}: unreachable after {unreachableAfter?.TotalSeconds:0.0}s, downed after {downedAfter?.TotalSeconds:0.0}s, removed after {removedAfter?.TotalSeconds:0.0}s");
             Assert.True(downedAfter is not null && removedAfter is not null && removedAfter <= RemovalBound,
                 $"the leader's log shows no SBR downing and removal of {victimAddress} within {RemovalBound.TotalSeconds} s");

@@ -178,6 +178,7 @@ internal static class WireSamples
         new RefusalDelta("no") { Choice = 1 },
         new DeltaExtra(Element("""{"annotations":[{"type":"url_citation"}]}""")) { ChoiceFields = Element("""{"native_finish_reason":"STOP"}""") },
         new StreamMeta(null, null, "fp_1", "default") { Extra = Element("""{"provider":"x"}""") },
+        new StreamContinued([new ContinuationPoint("openai/gpt-5.4", "timeout", 120, "anthropic/claude-opus-4-6")]),
         new StreamOpened(RateLimitHints.None) { Headers = new UpstreamHeaders([new("x-request-id", "req_1")]) },
         new UpstreamHeaders([new("x-ratelimit-remaining-requests", "9")]),
         new UsageReport(new TokenUsage(1, 2) { Reasoning = 1 }) { Raw = Element("""{"prompt_tokens":1,"completion_tokens":2}""") },
