@@ -28,5 +28,7 @@ public sealed class PublicApiSpecs
         Assert.Contains("sealed record Durar.Actors.Sessions.Messages.SessionCommands.SendMessage", types);
         Assert.DoesNotContain(types, t => t.EndsWith("Actor", StringComparison.Ordinal));
         Assert.DoesNotContain(types, t => t.Contains(".Routing.ChatRunner", StringComparison.Ordinal));
+        Assert.DoesNotContain(types, t => t.Contains(".Routing.RunLoop", StringComparison.Ordinal));
+        Assert.DoesNotContain(types, t => t.Contains(".Routing.EmbeddingRunner", StringComparison.Ordinal));
     }
 }

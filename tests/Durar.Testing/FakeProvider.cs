@@ -15,7 +15,8 @@ namespace Durar.Testing;
 
 /// <summary>
 /// A fake upstream LLM provider: a real Kestrel server on 127.0.0.1 that speaks the OpenAI chat-completions
-/// and Anthropic messages wire formats, byte for byte, including streaming.
+/// and Anthropic messages wire formats, byte for byte, including streaming, and OpenAI's embeddings endpoint
+/// (<see cref="OpenAiEmbeddingsWire"/>, also at Gemini's OpenAI-compatible path).
 /// </summary>
 /// <remarks>
 /// It exists so the gateway's integration tests go through real HTTP, real sockets and real SSE framing while
@@ -48,6 +49,10 @@ public sealed class FakeProvider : IAsyncDisposable
         app.MapPost("/v1/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
         app.MapPost("/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
         app.MapPost("/v1/messages", http => HandleChatAsync(http, AnthropicWire.Instance));
+        app.MapPost("/v1/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
+        app.MapPost("/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
+        // Gemini's OpenAI-compatible base (https://generativelanguage.googleapis.com/v1beta/openai) + /embeddings.
+        app.MapPost("/v1beta/openai/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         app.MapGet("/v1/models", WriteModelsAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
     }

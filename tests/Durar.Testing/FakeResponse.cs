@@ -1,7 +1,8 @@
 namespace Durar.Testing;
 
 /// <summary>
-/// One scripted answer of the <see cref="FakeProvider"/> to one upstream request.
+/// One scripted answer of the <see cref="FakeProvider"/> to one upstream request (chat, or embeddings: statuses, errors,
+/// latency, headers and raw bodies apply to both).
 /// </summary>
 /// <remarks>
 /// It exists so integration tests can make the upstream misbehave in precisely the ways real
@@ -94,6 +95,15 @@ public sealed record FakeResponse
 
     /// <summary>Leave usage out of responses and streams (even when the request asks for it).</summary>
     public bool OmitUsage { get; init; }
+
+    /// <summary>
+    /// Embeddings: answer every vector in this encoding (<c>"float"</c> or <c>"base64"</c>) whatever the request's
+    /// <c>encoding_format</c> says, as servers that ignore it do; null follows the request (float when it sets none).
+    /// </summary>
+    public string? EmbeddingEncoding { get; init; }
+
+    /// <summary>Embeddings: the vector length when the request sets no <c>dimensions</c>; null = <see cref="FakeEmbeddings.DefaultDimensions"/>.</summary>
+    public int? EmbeddingDimensions { get; init; }
 
     /// <summary>
     /// Anthropic wire only: a thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split

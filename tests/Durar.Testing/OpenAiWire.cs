@@ -20,7 +20,10 @@ internal sealed class OpenAiWire : WireFormat
 
     public override int CountPromptWords(JsonElement body) => CountMessageWords(body);
 
-    protected override byte[] ErrorBody(FakeResponse response, int status) =>
+    protected override byte[] ErrorBody(FakeResponse response, int status) => ErrorJson(response, status);
+
+    /// <summary>OpenAI's <c>{"error":{...}}</c> for a scripted error status; the embeddings endpoint answers errors the same way.</summary>
+    internal static byte[] ErrorJson(FakeResponse response, int status) =>
         Error(response.ErrorMessage ?? DefaultMessage(status), response.ErrorType ?? DefaultType(status), response.ErrorCode ?? DefaultCode(status));
 
     protected override byte[] CompletionBody(Exchange exchange)

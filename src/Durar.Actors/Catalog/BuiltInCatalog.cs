@@ -64,7 +64,7 @@ internal static class BuiltInCatalog
                         Long(m, "contextWindow", p) ?? ModelDefinition.DefaultContextWindow,
                         Long(m, "contextTokens", p),
                         Long(m, "maxTokens", p) ?? ModelDefinition.DefaultMaxTokens,
-                        null));
+                        null) { Kind = ModelKinds.Read(m, p) ?? ModelKind.Chat });
                 }
             }
             var api = String(value, "api", path) ?? throw new DurarConfigException(Join(path, "api"), "missing");

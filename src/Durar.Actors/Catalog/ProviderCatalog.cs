@@ -58,7 +58,7 @@ internal sealed class ProviderCatalog
                 Positive(m.ContextWindow) ?? known?.ContextWindow ?? ModelDefinition.DefaultContextWindow,
                 Positive(m.ContextTokens) ?? known?.ContextTokens,
                 Positive(m.MaxTokens) ?? known?.MaxTokens ?? c.MaxTokens ?? ModelDefinition.DefaultMaxTokens,
-                m.Compat ?? known?.Compat);
+                m.Compat ?? known?.Compat) { Kind = m.Kind ?? known?.Kind };
         }
 
         return new ProviderDefinition

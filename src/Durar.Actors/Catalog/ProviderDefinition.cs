@@ -78,6 +78,13 @@ internal sealed record ModelDefinition(
     long MaxTokens,
     JsonObject? Compat)
 {
+    /// <summary>
+    /// What the model answers (<c>kind</c>): every built-in catalog model is marked (chat unless written otherwise); null =
+    /// nobody marked it (a configured model of a custom provider without <c>kind</c>, a pass-through id), so either endpoint
+    /// may use it and the upstream decides.
+    /// </summary>
+    public ModelKind? Kind { get; init; }
+
     public const long DefaultContextWindow = 200_000;
     public const long DefaultMaxTokens = 8192;
 

@@ -67,7 +67,11 @@ public sealed record ModelSettings(
     long? ContextWindow,
     long? ContextTokens,
     long? MaxTokens,
-    JsonObject? Compat);
+    JsonObject? Compat)
+{
+    /// <summary><c>kind</c>: chat or embedding; null = not written (the catalog's kind, else unmarked).</summary>
+    public ModelKind? Kind { get; init; }
+}
 
 /// <summary>Model pricing in USD per one million tokens, per bucket.</summary>
 public sealed record ModelCost(double Input, double Output, double CacheRead, double CacheWrite)

@@ -165,7 +165,7 @@ public static class DurarSettingsLoader
             Long(m, "contextWindow", path),
             Long(m, "contextTokens", path),
             Long(m, "maxTokens", path),
-            Child(m, "compat") is { } compat ? ToJson(compat) as JsonObject : null);
+            Child(m, "compat") is { } compat ? ToJson(compat) as JsonObject : null) { Kind = ModelKinds.Read(m, path) };
     }
 
     private static AgentDefaults ReadAgents(Config config, HoconValue? agents)

@@ -54,17 +54,23 @@ public static class DurarHostingExtensions
         // AddMeter(TelemetryNames.Source)) collects it. Nothing is recorded while nobody listens.
         services.AddMetrics();
         services.TryAddSingleton(sp => new DurarTelemetry(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<KeyLeaseBoard>()));
-        services.AddSingleton(sp => new ChatRunner(
+        // One run loop: chat and embeddings are two kinds of attempt of the same run (leases, rotation, failover, the run's
+        // time limit, telemetry, usage).
+        services.AddSingleton(sp => new RunLoop(
             sp.GetRequiredService<IRequiredActor<ProvidersRegistryKey>>().ActorRef,
-            sp.GetRequiredService<TransportRegistry>(),
             settings.Gateway,
-            sp.GetRequiredService<ILogger<ChatRunner>>(),
+            sp.GetRequiredService<ILogger<RunLoop>>(),
             board: sp.GetRequiredService<KeyLeaseBoard>(),
             runTimeoutSeconds: settings.Agents.TimeoutSeconds,
             telemetry: sp.GetRequiredService<DurarTelemetry>()));
-        // The in-process entry point: Microsoft.Extensions.AI's IChatClient over the same runner.
+        services.AddSingleton(sp => new ChatRunner(sp.GetRequiredService<RunLoop>(), sp.GetRequiredService<TransportRegistry>()));
+        services.AddSingleton(sp => new EmbeddingRunner(sp.GetRequiredService<RunLoop>(), sp.GetRequiredService<TransportRegistry>()));
+        // The in-process entry points: Microsoft.Extensions.AI's IChatClient and IEmbeddingGenerator over the same run.
         services.AddSingleton<DurarChatClient>();
         services.AddSingleton<Microsoft.Extensions.AI.IChatClient>(sp => sp.GetRequiredService<DurarChatClient>());
+        services.AddSingleton<DurarEmbeddingGenerator>();
+        services.AddSingleton<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(
+            sp => sp.GetRequiredService<DurarEmbeddingGenerator>());
         return services;
     }
 

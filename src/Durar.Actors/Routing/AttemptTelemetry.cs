@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
@@ -9,7 +10,8 @@ using static Durar.Actors.Telemetry.TelemetryNames;
 namespace Durar.Actors.Routing;
 
 /// <summary>
-/// One attempt of a run as telemetry sees it: a span (<c>chat {provider/model}</c>, a child of the request's span, following
+/// One attempt of a run as telemetry sees it: a span (<c>chat {provider/model}</c>, or <c>embeddings {provider/model}</c> for an
+/// embeddings run, a child of the request's span, following
 /// the GenAI semantic conventions) when a tracer listens, and the attempt's start for the <c>gen_ai.client.operation.duration</c>
 /// histogram. A value type, so an attempt with nobody listening allocates nothing; it ends exactly once, through
 /// <see cref="Succeeded"/>, <see cref="Failed"/> or <see cref="Cancelled"/> (a committed stream ends it when the stream ends).
@@ -22,9 +24,11 @@ internal readonly struct AttemptTelemetry
     private readonly TimeProvider _time;
     private readonly ResolvedModel _model;
     private readonly string _keyId;
+    private readonly string _operation;
 
-    private AttemptTelemetry(DurarTelemetry? metrics, Activity? span, long started, TimeProvider time, ResolvedModel model, string keyId)
+    private AttemptTelemetry(DurarTelemetry? metrics, Activity? span, long started, TimeProvider time, ResolvedModel model, string keyId, string operation)
     {
+        _operation = operation;
         _metrics = metrics;
         _span = span;
         _started = started;
@@ -33,13 +37,20 @@ internal readonly struct AttemptTelemetry
         _keyId = keyId;
     }
 
+    /// <summary>The GenAI operation (<c>gen_ai.operation.name</c>) a run of <paramref name="kind"/> is: <c>chat</c> or <c>embeddings</c>.</summary>
+    public static string Operation(ModelKind kind) => kind == ModelKind.Embedding ? EmbeddingsOperation : ChatOperation;
+
+    /// <summary>The GenAI semantic conventions' name of an embeddings operation.</summary>
+    private const string EmbeddingsOperation = "embeddings";
+
     /// <summary>The span of a run that has no request span around it (<c>chat {requested}</c>); null when not recorded.</summary>
     public static Activity? StartRun(RunPlan plan)
     {
-        var span = DurarTelemetry.ActivitySource.StartActivity($"{ChatOperation} {plan.Requested}", ActivityKind.Internal);
+        var operation = Operation(plan.Kind);
+        var span = DurarTelemetry.ActivitySource.StartActivity($"{operation} {plan.Requested}", ActivityKind.Internal);
         if (span is { IsAllDataRequested: true })
         {
-            span.SetTag(OperationName, ChatOperation);
+            span.SetTag(OperationName, operation);
             span.SetTag(ProviderName, plan.Requested.Provider.Id);
             span.SetTag(RequestModel, plan.Requested.Model.Id);
         }
@@ -58,15 +69,16 @@ internal readonly struct AttemptTelemetry
     }
 
     /// <summary>Starts the attempt's span (when traced) and clock.</summary>
-    public static AttemptTelemetry Begin(DurarTelemetry? metrics, TimeProvider time, ResolvedModel model, KeyLease key, int number)
+    public static AttemptTelemetry Begin(DurarTelemetry? metrics, TimeProvider time, ModelKind kind, ResolvedModel model, KeyLease key, int number)
     {
+        var operation = Operation(kind);
         Activity? span = null;
         if (DurarTelemetry.ActivitySource.HasListeners())
         {
-            span = DurarTelemetry.ActivitySource.StartActivity($"{ChatOperation} {model}", ActivityKind.Client);
+            span = DurarTelemetry.ActivitySource.StartActivity($"{operation} {model}", ActivityKind.Client);
             if (span is { IsAllDataRequested: true })
             {
-                span.SetTag(OperationName, ChatOperation);
+                span.SetTag(OperationName, operation);
                 span.SetTag(ProviderName, model.Provider.Id);
                 span.SetTag(RequestModel, model.Model.Id);
                 span.SetTag(KeyId, key.KeyId);
@@ -74,7 +86,7 @@ internal readonly struct AttemptTelemetry
             }
         }
         var started = metrics is { AttemptDuration.Enabled: true } ? time.GetTimestamp() : 0;
-        return new AttemptTelemetry(metrics, span, started, time, model, key.KeyId);
+        return new AttemptTelemetry(metrics, span, started, time, model, key.KeyId, operation);
     }
 
     /// <summary>The attempt answered: its duration, the tokens and cost it served, the span's usage and response model.</summary>
@@ -155,14 +167,14 @@ internal readonly struct AttemptTelemetry
         if (_metrics is not { TimeToFirstToken.Enabled: true } m) return;
         m.TimeToFirstToken.Record(_time.GetElapsedTime(runStarted).TotalSeconds, new TagList
         {
-            { OperationName, ChatOperation }, { ProviderName, _model.Provider.Id }, { RequestModel, requested.Model.Id }, { ResponseModel, _model.Model.Id },
+            { OperationName, _operation }, { ProviderName, _model.Provider.Id }, { RequestModel, requested.Model.Id }, { ResponseModel, _model.Model.Id },
         });
     }
 
     private void Record(DurarTelemetry m, string? error)
     {
         if (!m.AttemptDuration.Enabled || _started == 0) return;
-        var tags = new TagList { { OperationName, ChatOperation }, { ProviderName, _model.Provider.Id }, { RequestModel, _model.Model.Id } };
+        var tags = new TagList { { OperationName, _operation }, { ProviderName, _model.Provider.Id }, { RequestModel, _model.Model.Id } };
         if (error is not null) tags.Add(ErrorType, error);
         m.AttemptDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, tags);
     }

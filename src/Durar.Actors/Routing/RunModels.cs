@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Resilience;
 using Durar.Actors.Chat;
@@ -16,6 +17,9 @@ internal sealed record RunPlan(ImmutableArray<ResolvedModel> Candidates)
 
     /// <summary>A session's pinned key (auth profile): tried first when it can serve (reference item 29).</summary>
     public string? PreferredKeyId { get; init; }
+
+    /// <summary>What the run asks of its candidates: chat (the default) or embeddings; it words the run's errors.</summary>
+    public ModelKind Kind { get; init; }
 }
 
 /// <summary>One attempt of a run, as listed in the exhaustion error and the structured log.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 
 namespace Durar.Actors.Routing;
@@ -14,11 +15,19 @@ internal sealed class PlanException(int status, string message, string code, str
 /// <summary>
 /// Builds the candidate chain of a stateless request: the requested model (checked against the allowlist unless it is
 /// <c>durar</c>), then the request's own fallbacks, or for <c>durar</c> the configured fallbacks and primary. An explicit
-/// model without fallbacks is strict. Shared by the HTTP API and the <c>IChatClient</c>.
+/// model without fallbacks is strict. Every candidate must serve the request's kind (<see cref="ModelKind"/>): chat on an
+/// embedding model, or embeddings on a chat model, is a 400 naming it before any call. Shared by the HTTP API, the
+/// <c>IChatClient</c> and the <c>IEmbeddingGenerator</c>.
 /// </summary>
 internal static class RunPlanner
 {
-    public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks)
+    /// <summary>The plan of a chat request.</summary>
+    public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks) =>
+        Plan(resolver, model, fallbacks, ModelKind.Chat, null);
+
+    /// <summary>The plan of a request of <paramref name="kind"/>.</summary>
+    /// <param name="refuse">A further check of each candidate (e.g. its wire has no embeddings): the reason it cannot serve, or null.</param>
+    public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks, ModelKind kind, Func<ResolvedModel, string?>? refuse)
     {
         var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
         var isDefault = ModelResolver.IsDefaultTarget(model);
@@ -29,17 +38,33 @@ internal static class RunPlanner
                 : new PlanException(404, requested.Message!, "model_not_found", "model");
         if (!isDefault && !resolver.Policy.IsAllowed(requested.Model!.Ref))
             throw new PlanException(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "model_not_allowed", "model");
+        if (Refusal(requested.Model!, kind, refuse) is { } refused)
+            throw new PlanException(400, isDefault ? $"`{model}` is {requested.Model}: {refused}" : refused, "unsupported_model", "model");
         candidates.Add(requested.Model!);
 
         IEnumerable<string> chain = fallbacks ?? (isDefault ? resolver.ConfiguredFallbacks : []);
-        var i = 0;
+        var i = -1;
         foreach (var name in chain)
         {
+            i++;
             var resolved = resolver.Resolve(name);
             if (!resolved.Success) throw new PlanException(400, $"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks");
+            if (Refusal(resolved.Model!, kind, refuse) is { } refusedFallback)
+            {
+                // A configured chain (durar) may mix kinds: it keeps what can serve. A client's own list is refused by name.
+                if (fallbacks is null) continue;
+                throw new PlanException(400, $"fallbacks[{i}]: {refusedFallback}", "invalid_fallback", "fallbacks");
+            }
             if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
-            i++;
         }
-        return new RunPlan(candidates.ToImmutable());
+        return new RunPlan(candidates.ToImmutable()) { Kind = kind };
     }
+
+    /// <summary>Why <paramref name="model"/> cannot serve a request of <paramref name="kind"/>, or null.</summary>
+    public static string? Refusal(ResolvedModel model, ModelKind kind, Func<ResolvedModel, string?>? refuse = null) =>
+        model.Model.Kind is { } marked && marked != kind
+            ? marked == ModelKind.Embedding
+                ? $"`{model}` is an embedding model: use POST /v1/embeddings."
+                : $"`{model}` is a chat model, not an embedding model: use POST /v1/chat/completions."
+            : refuse?.Invoke(model);
 }

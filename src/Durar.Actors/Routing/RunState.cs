@@ -1,14 +1,14 @@
 using System.Collections.Immutable;
+using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
-using Durar.Actors.Chat;
 using Durar.Actors.Transports;
 
 namespace Durar.Actors.Routing;
 
 /// <summary>The attempts of one run so far, and the exhaustion error they add up to.</summary>
-internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest request)
+internal sealed class RunState(RunPlan plan, TimeProvider time)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -31,12 +31,12 @@ internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest requ
     public ImmutableArray<AttemptRecord> Failures => _attempts is null ? [] : [.. _attempts];
 
     /// <summary>
-    /// The field <paramref name="candidate"/>'s wire cannot carry, recorded once as an attempt that never reached the upstream;
-    /// null when it can carry the whole request.
+    /// The field <paramref name="candidate"/>'s wire cannot carry (<paramref name="unsupported"/>, as its transport answered for
+    /// this request), recorded once as an attempt that never reached the upstream; null when it can carry the whole request.
     /// </summary>
-    public UnsupportedField? Unsupported(ResolvedModel candidate, IChatTransport transport)
+    public UnsupportedField? Unsupported(ResolvedModel candidate, UnsupportedField? unsupported)
     {
-        if (transport.Unsupported(request, candidate) is not { } unsupported) return null;
+        if (unsupported is null) return null;
         var model = candidate.ToString();
         if (!Attempts.Any(a => a.Unsupported is not null && a.Model == model))
             Add(new AttemptRecord(model, null, FailoverReason.Format, unsupported.Message, 400) { Unsupported = unsupported.Param });
@@ -95,8 +95,9 @@ internal sealed class RunState(RunPlan plan, TimeProvider time, ChatRequest requ
         var last = tried[^1];
 
         if (last.Reason == FailoverReason.ContextOverflow)
-            return WithUpstream(new RunFailure(400,
-                "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
+            return WithUpstream(new RunFailure(400, Plan.Kind == ModelKind.Embedding
+                    ? $"Context overflow: an input is longer than the model takes ({last.Message}). Split it, or use a model with a larger input limit."
+                    : "Context overflow: prompt too large for the model. Try /reset (or /new) or use a model with a larger context window.",
                 "invalid_request_error", "context_overflow", null, [.. records]), last);
 
         var rateLimited = tried.All(r => r.Reason == FailoverReason.RateLimit);

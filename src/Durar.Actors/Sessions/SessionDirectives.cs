@@ -135,7 +135,19 @@ internal static class SessionDirectives
                 error = new SessionRunError(r.Failure == ResolveFailure.Malformed ? 400 : 404, r.Message!, "invalid_request_error", "model_not_found");
                 return null;
             }
+            if (RunPlanner.Refusal(r.Model!, ModelKind.Chat) is { } refused)
+            {
+                if (explicitModel is null) continue; // the configured chain keeps what can chat
+                error = new SessionRunError(400, refused, "invalid_request_error", "unsupported_model");
+                return null;
+            }
             if (!candidates.Any(c => c.Ref == r.Model!.Ref)) candidates.Add(r.Model!);
+        }
+        if (candidates.Count == 0)
+        {
+            error = new SessionRunError(400, "No configured model can chat: agents.defaults.model names only embedding models.",
+                "invalid_request_error", "unsupported_model");
+            return null;
         }
         var pin = state.Overrides.AuthProfile;
         // An auto pin moves on after a compaction (reference item 30); a user pin sticks.

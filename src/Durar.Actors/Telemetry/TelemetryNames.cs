@@ -10,7 +10,7 @@ public static class TelemetryNames
     /// <summary>The name of Durar's <see cref="System.Diagnostics.ActivitySource"/> and <see cref="System.Diagnostics.Metrics.Meter"/>.</summary>
     public const string Source = "Durar";
 
-    /// <summary>The GenAI operation every run is (<c>gen_ai.operation.name</c>).</summary>
+    /// <summary>The GenAI operation of a chat run (<c>gen_ai.operation.name</c>; an embeddings run is <c>embeddings</c>).</summary>
     public const string ChatOperation = "chat";
 
     // GenAI semantic conventions.

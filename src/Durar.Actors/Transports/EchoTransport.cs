@@ -6,10 +6,14 @@ namespace Durar.Actors.Transports;
 
 /// <summary>
 /// The built-in <c>echo</c> provider: answers with the last user message, word by word, in-process. It makes a fresh
-/// install answer its first request with no credentials and no network, and lets users test their clients end to end.
+/// install answer its first request with no credentials and no network, and lets users test their clients end to end. Its
+/// embedding model answers with a deterministic fake (<see cref="EchoEmbeddings"/>) for the same reason.
 /// </summary>
-internal sealed class EchoTransport : IChatTransport
+internal sealed class EchoTransport : IChatTransport, IEmbeddingTransport
 {
+    public Task<Embeddings.EmbeddingResult> EmbedAsync(EmbeddingCall call, CancellationToken cancellationToken) =>
+        Task.FromResult(EchoEmbeddings.Embed(call));
+
     public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
     {
         var text = ReplyText(call.Request);

@@ -31,5 +31,8 @@ internal sealed class TransportRegistry
 
     public IChatTransport? Find(string api) => _transports.GetValueOrDefault(api);
 
+    /// <summary>The embeddings endpoint of an API family, or null when its wire has none (<c>anthropic-messages</c>).</summary>
+    public IEmbeddingTransport? FindEmbeddings(string api) => _transports.GetValueOrDefault(api) as IEmbeddingTransport;
+
     public IEnumerable<string> Supported => _transports.Keys;
 }

@@ -224,7 +224,8 @@ public static class ChatRequestParser
         throw Bad("`stop` must be a string or an array of at most 4 strings.", "invalid_value", "stop");
     }
 
-    private static ImmutableArray<string>? Fallbacks(JsonElement root)
+    /// <summary>The gateway's <c>fallbacks</c> (or OpenRouter's <c>models</c>) list; shared with the embeddings endpoint.</summary>
+    internal static ImmutableArray<string>? Fallbacks(JsonElement root)
     {
         // "fallbacks" is ours; "models" is OpenRouter's name for the same list.
         foreach (var name in (ReadOnlySpan<string>)["fallbacks", "models"])

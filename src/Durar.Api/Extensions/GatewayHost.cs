@@ -65,6 +65,7 @@ public static class GatewayHost
         app.MapGatewayHealth();
         app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
+        app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();
         app.MapAuthProfiles();

@@ -10,6 +10,9 @@ public sealed class RequestFacts
     /// <summary>The model as the client named it (a ref, an alias, or <c>durar</c>); null outside the model routes.</summary>
     public string? RequestedModel { get; set; }
 
+    /// <summary>The GenAI operation of a model route (<c>gen_ai.operation.name</c>): <c>chat</c> unless the handler says otherwise.</summary>
+    public string Operation { get; set; } = Durar.Actors.Telemetry.TelemetryNames.ChatOperation;
+
     /// <summary>The error code the request ended with (<c>rate_limit</c>, <c>no_api_keys</c>, ...); null = none was written.</summary>
     public string? ErrorCode { get; private set; }
 

@@ -72,7 +72,7 @@ internal sealed partial class RequestTelemetry(DurarTelemetry telemetry, Telemet
         {
             if (facts.RequestedModel is { } requested)
             {
-                span.SetTag(OperationName, ChatOperation);
+                span.SetTag(OperationName, facts.Operation);
                 span.SetTag(RequestModel, requested);
             }
             if (answered is not null) span.SetTag(ResponseModel, answered);

@@ -143,6 +143,34 @@ public sealed class TracingSpecs : IDisposable
         Assert.All(attempts, a => Assert.Equal(root.SpanId, a.ParentSpanId));
     }
 
+    [Fact]
+    public async Task Should_trace_an_embeddings_request_as_the_embeddings_operation()
+    {
+        await using var gw = await GatewayHarness.StartAsync($$"""
+            models { providers { trc4 { baseUrl = "{fake-openai}", api = "openai-completions", models = [{ id = "e1", kind = "embedding" }] } } }
+            env { TRC4_API_KEYS = "{{KeyA}},{{KeyB}}" }
+            """ + "\n" + FastFailover);
+        gw.Fake.Script = r => r.ApiKey == KeyA ? FakeResponse.RateLimited() : new FakeResponse { PromptTokens = 4 };
+        var traceId = ActivityTraceId.CreateRandom();
+        using var request = gw.Post("v1/embeddings", """{"model":"trc4/e1","input":["traced text"]}""");
+        request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        var reply = await gw.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        var spans = await Eventually.Until(() => Task.FromResult(_spans.Where(s => s.TraceId == traceId).ToList()),
+            s => s.Any(a => a.Kind == ActivityKind.Server), "the request's server span", TimeSpan.FromSeconds(10));
+        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        Assert.Equal(("/v1/embeddings", "embeddings", "trc4/e1"),
+            (server.GetTagItem("http.route"), server.GetTagItem(TelemetryNames.OperationName), server.GetTagItem(TelemetryNames.RequestModel)));
+        var attempts = spans.Where(s => s.Source.Name == TelemetryNames.Source).OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal(2, attempts.Count); // a rate limit on the first key, then the answer: the run's failover, traced as for chat
+        Assert.All(attempts, a => Assert.Equal(("embeddings trc4/e1", "embeddings", server.SpanId),
+            (a.DisplayName, a.GetTagItem(TelemetryNames.OperationName), a.ParentSpanId)));
+        Assert.Equal("next_key", attempts[0].GetTagItem(TelemetryNames.FailoverStep));
+        Assert.Equal(("success", 4L), (attempts[1].GetTagItem(TelemetryNames.Outcome), attempts[1].GetTagItem(TelemetryNames.InputTokens)));
+    }
+
     /// <summary>The exporter's collection: gateways of other specs end spans on other threads at the same time.</summary>
     private sealed class LockedList<T> : ICollection<T>
     {

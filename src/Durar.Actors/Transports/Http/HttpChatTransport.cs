@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Durar.Actors.Chat;
 using Durar.Actors.Configuration;
+using Durar.Actors.Embeddings;
 using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Transports;
@@ -21,7 +22,8 @@ namespace Durar.Actors.Transports;
 /// terminal-event rule), <see cref="ParseCompletion"/> (JSON body → <see cref="ChatCompletion"/>) and, when its error
 /// answers need more than the common shapes, <see cref="ErrorFailure"/>; a wire that cannot carry every field of the
 /// request names the first one it cannot in <see cref="Unsupported"/> (and fields it leaves out on purpose in
-/// <see cref="Dropped"/>). It registers in <see cref="TransportRegistry"/>.
+/// <see cref="Dropped"/>). It registers in <see cref="TransportRegistry"/>. A wire with an embeddings endpoint also implements
+/// <see cref="IEmbeddingTransport"/> through <see cref="EmbedJsonAsync"/>.
 /// <para>
 /// The hot path stays lean: one client per transport (never per call), one idle timer and one event list per call, and per
 /// frame only what the wire's parser and the events themselves allocate.
@@ -75,25 +77,52 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     /// <inheritdoc cref="IChatTransport.Unsupported"/>
     public virtual UnsupportedField? Unsupported(ChatRequest request, Models.ResolvedModel target) => null;
 
-    public async Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken)
+    // The state-passing overloads below take static lambdas: the chat hot path allocates no closure for them.
+    public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken) =>
+        ExchangeJsonAsync(call, BuildRequest(call, stream: false), (self: this, call),
+            static (root, response, s, _) => s.self.ParseCompletion(root, s.call) with
+                { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) },
+            cancellationToken);
+
+    /// <summary>
+    /// One embeddings exchange on this wire: <c>POST {baseUrl}{path}</c> with the body <paramref name="writeBody"/> writes, the
+    /// wire's authentication and headers, one idle timer, and every failure an <see cref="UpstreamException"/>, exactly as a
+    /// completion. The answer's rate-limit hints and passed-on headers are added to what <paramref name="parse"/> returns.
+    /// </summary>
+    protected Task<EmbeddingResult> EmbedJsonAsync(EmbeddingCall call, string path, Action<Utf8JsonWriter, EmbeddingCall> writeBody,
+        Func<JsonElement, string, EmbeddingResult> parse, CancellationToken cancellationToken)
+    {
+        var upstreamCall = call.AsUpstreamCall();
+        return ExchangeJsonAsync(upstreamCall, BuildRequest(upstreamCall, path, (writeBody, call), static (w, s) => s.writeBody(w, s.call), stream: false),
+            parse,
+            static (root, response, parse, providerId) => parse(root, providerId) with
+                { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) },
+            cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="request"/> (disposed here) and reads its whole JSON answer under one idle timer.</summary>
+    private async Task<T> ExchangeJsonAsync<TState, T>(UpstreamCall call, HttpRequestMessage request, TState state,
+        Func<JsonElement, HttpResponseMessage, TState, string, T> read, CancellationToken cancellationToken)
     {
         var providerId = call.Target.Provider.Id;
-        using var request = BuildRequest(call, stream: false);
-        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
-        try
+        using (request)
         {
-            using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
-            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-            using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-            return ParseCompletion(doc.RootElement, call) with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) };
-        }
-        catch (JsonException e)
-        {
-            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
-        }
-        catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
-        {
-            throw translated;
+            using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+            try
+            {
+                using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
+                await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+                return read(doc.RootElement, response, state, providerId);
+            }
+            catch (JsonException e)
+            {
+                throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+            }
+            catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
+            {
+                throw translated;
+            }
         }
     }
 
@@ -195,21 +224,24 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         return events;
     }
 
-    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream)
+    private HttpRequestMessage BuildRequest(UpstreamCall call, bool stream) =>
+        BuildRequest(call, RequestPath(call, stream), (self: this, call, stream), static (w, s) => s.self.WriteBody(w, s.call, s.stream), stream);
+
+    private HttpRequestMessage BuildRequest<TState>(UpstreamCall call, string path, TState state, Action<Utf8JsonWriter, TState> writeBody, bool stream)
     {
         var provider = call.Target.Provider;
         var body = new PooledJsonContent();
         try
         {
             using (var w = new Utf8JsonWriter(body))
-                WriteBody(w, call, stream);
+                writeBody(w, state);
         }
         catch
         {
             body.Dispose(); // the pooled buffer goes back even when the mapping refuses the request
             throw;
         }
-        var request = UpstreamHttp.JsonPost(provider.BaseUrl, RequestPath(call, stream), body);
+        var request = UpstreamHttp.JsonPost(provider.BaseUrl, path, body);
         AddAuthentication(request.Headers, call);
         AddWireHeaders(request.Headers, call);
         foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Durar.Actors.Chat;
 using Durar.Actors.Configuration;
+using Durar.Actors.Embeddings;
 using Durar.Actors.Resilience;
 
 namespace Durar.Actors.Transports.OpenAi;
@@ -10,11 +11,18 @@ namespace Durar.Actors.Transports.OpenAi;
 /// <summary>
 /// The <c>openai-completions</c> transport: <c>POST {baseUrl}/chat/completions</c>, JSON or SSE. Native OpenAI
 /// (<c>api.openai.com</c>) keeps native-only fields; every other host is treated as a proxy: no <c>developer</c> role,
-/// no <c>service_tier</c>, <c>store</c> or prompt-cache hints. Streaming always asks the upstream for usage.
+/// no <c>service_tier</c>, <c>store</c> or prompt-cache hints. Streaming always asks the upstream for usage. The same wire's
+/// <c>POST {baseUrl}/embeddings</c> serves embedding models (<see cref="OpenAiEmbeddings"/>).
 /// </summary>
 internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients, UpstreamSettings upstream)
-    : HttpChatTransport<OpenAiChunk>(httpClients, upstream)
+    : HttpChatTransport<OpenAiChunk>(httpClients, upstream), IEmbeddingTransport
 {
+    private static readonly Action<Utf8JsonWriter, EmbeddingCall> WriteEmbeddings = OpenAiEmbeddings.Write;
+    private static readonly Func<JsonElement, string, EmbeddingResult> ParseEmbeddings = OpenAiEmbeddings.Parse;
+
+    public Task<EmbeddingResult> EmbedAsync(EmbeddingCall call, CancellationToken cancellationToken) =>
+        EmbedJsonAsync(call, OpenAiEmbeddings.Path, WriteEmbeddings, ParseEmbeddings, cancellationToken);
+
     private static readonly SseFraming<OpenAiChunk> Sse = new(static (_, data) => OpenAiChunk.Parse(data));
 
     protected override IStreamFraming<OpenAiChunk> Framing => Sse;

@@ -256,7 +256,7 @@ internal static class OpenAiRequestWriter
         w.WriteEndObject();
     }
 
-    private static JsonObject? ExtraBody(UpstreamCall call)
+    internal static JsonObject? ExtraBody(UpstreamCall call)
     {
         var prms = call.Target.Entry?.Params;
         if (prms is null) return null;

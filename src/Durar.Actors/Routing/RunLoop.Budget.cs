@@ -4,7 +4,7 @@ using Durar.Actors.Resilience;
 namespace Durar.Actors.Routing;
 
 /// <summary>The run's failover budget and same-model backoff: how long a run may keep trying, and how long it waits between retries.</summary>
-internal sealed partial class ChatRunner
+internal sealed partial class RunLoop
 {
     private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Durar.Actors.Routing;
 
 /// <summary>The run's structured log events (event names are the reference's, e.g. <c>model_fallback_decision</c>).</summary>
-internal sealed partial class ChatRunner
+internal sealed partial class RunLoop
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, EventName = "model_fallback_decision",
         Message = "Fallback step from {FallbackStepFromModel} to {FallbackStepToModel}: {FallbackStepFromFailureReason} ({FallbackStepFromFailureDetail})")]
