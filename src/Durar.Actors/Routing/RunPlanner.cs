@@ -13,8 +13,9 @@ internal sealed class PlanException(int status, string message, string code, str
 
 /// <summary>
 /// Builds the candidate chain of a stateless request: the requested model (checked against the allowlist unless it is
-/// <c>durar</c>), then the request's own fallbacks, or for <c>durar</c> the configured fallbacks and primary. An explicit
-/// model without fallbacks is strict. Shared by the HTTP API and the <c>IChatClient</c>.
+/// <c>durar</c>), then the request's own fallbacks (each checked against the allowlist too: a client-chosen candidate is a
+/// client-chosen model, whichever field names it), or for <c>durar</c> the configured fallbacks and primary (operator
+/// intent, not filtered). An explicit model without fallbacks is strict. Shared by the HTTP API and the <c>IChatClient</c>.
 /// </summary>
 internal static class RunPlanner
 {
@@ -37,6 +38,8 @@ internal static class RunPlanner
         {
             var resolved = resolver.Resolve(name);
             if (!resolved.Success) throw new PlanException(400, $"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks");
+            if (fallbacks is not null && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
+                throw new PlanException(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "model_not_allowed", "fallbacks");
             if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
             i++;
         }

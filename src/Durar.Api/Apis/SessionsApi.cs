@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using Durar.Actors.Configuration;
+using Durar.Actors.Models;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
@@ -42,7 +43,7 @@ public static class SessionsApi
         ApiError.BadRequest($"Invalid session key \"{key}\": {SessionKeys.Rule}", "invalid_session_key", "key");
 
     private static async Task PostMessageAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
-        IMaterializer materializer)
+        IMaterializer materializer, ModelResolver resolver)
     {
         if (!SessionKeys.IsValid(key))
         {
@@ -66,6 +67,10 @@ public static class SessionsApi
                 queueMode = WireNames.TryParseQueue(q.GetString(), out var mode) ? mode
                     : throw new ApiErrorException(ApiError.BadRequest(DirectiveReplies.UnrecognizedQueueMode(q.GetString()!), "invalid_value", "queueMode"));
             model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+            // The turn's model is client-chosen: refused before the message is journaled, as chat completions refuses it.
+            if (model is not null && !ModelResolver.IsDefaultTarget(model) && resolver.Resolve(model) is { Success: true } resolved
+                && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
+                throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "permission_error", "model_not_allowed", "model"));
         }
         catch (ApiErrorException e)
         {

@@ -1,0 +1,52 @@
+using System.Net;
+using System.Text.Json;
+using Durar.Testing;
+
+namespace Durar.Api.Tests.Gateway;
+
+/// <summary>
+/// The request-side findings of the outside review (issue 13), one spec each: what a client chooses never reaches past
+/// the allowlist, never costs the planner more than linear time, and never ends in a 500.
+/// </summary>
+public sealed class RequestHardeningSpecs
+{
+    private const string Allowlisted = GatewayHarness.TwoFakeProviders + """
+        agents { defaults { modelPolicy { allow = ["fakeoai/*"] } } }
+        """;
+
+    private static async Task<(HttpStatusCode Status, JsonElement Error)> PostAsync(GatewayHarness gw, string path, string json)
+    {
+        using var response = await gw.Http.SendAsync(gw.Post(path, json));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(body);
+        Assert.True(doc.RootElement.TryGetProperty("error", out var error), body);
+        return (response.StatusCode, error.Clone());
+    }
+
+    [Fact]
+    public async Task Should_check_the_model_allowlist_on_every_candidate_from_every_source()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Allowlisted);
+        const string refusal = "Model override \"fakeant/claude-fake\" is not allowed by agents.defaults.modelPolicy.allow.";
+        foreach (var field in new[] { "fallbacks", "models" })
+        {
+            var (status, error) = await PostAsync(gw, "v1/chat/completions",
+                $$"""{"model":"fakeoai/gpt-fake","{{field}}":["fakeoai/gpt-fake","fakeant/claude-fake"],"messages":[{"role":"user","content":"x"}]}""");
+            Assert.Equal(HttpStatusCode.Forbidden, status);
+            Assert.Equal(refusal, error.GetProperty("message").GetString());
+            Assert.Equal("model_not_allowed", error.GetProperty("code").GetString());
+            Assert.Equal("fallbacks", error.GetProperty("param").GetString());
+        }
+        // The default target's client-given fallbacks are client-chosen too.
+        var (viaDefault, _) = await PostAsync(gw, "v1/chat/completions",
+            """{"model":"durar","fallbacks":["fakeant/claude-fake"],"messages":[{"role":"user","content":"x"}]}""");
+        Assert.Equal(HttpStatusCode.Forbidden, viaDefault);
+
+        var (session, sessionError) = await PostAsync(gw, "v1/sessions/allow-1/messages", """{"content":"hi","model":"fakeant/claude-fake"}""");
+        Assert.Equal(HttpStatusCode.Forbidden, session);
+        Assert.Equal(refusal, sessionError.GetProperty("message").GetString());
+        Assert.Equal("model", sessionError.GetProperty("param").GetString());
+        Assert.Empty(gw.Fake.Requests);
+    }
+}
