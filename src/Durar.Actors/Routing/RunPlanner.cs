@@ -19,9 +19,18 @@ internal sealed class PlanException(int status, string message, string code, str
 /// </summary>
 internal static class RunPlanner
 {
+    /// <summary>
+    /// The most fallbacks a request may name (<c>fallbacks</c>, OpenRouter's <c>models</c>): more only adds upstream calls
+    /// one client can make the gateway spend, and parsing cost. The HTTP parser refuses a longer list naming its field.
+    /// </summary>
+    public const int MaxFallbacks = 16;
+
     public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks)
     {
+        if (fallbacks is { Count: > MaxFallbacks })
+            throw new PlanException(400, $"`fallbacks` may list at most {MaxFallbacks} models, got {fallbacks.Count}.", "too_many_fallbacks", "fallbacks");
         var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
+        var seen = new HashSet<ModelRef>();
         var isDefault = ModelResolver.IsDefaultTarget(model);
         var requested = resolver.Resolve(model);
         if (!requested.Success)
@@ -31,6 +40,7 @@ internal static class RunPlanner
         if (!isDefault && !resolver.Policy.IsAllowed(requested.Model!.Ref))
             throw new PlanException(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "model_not_allowed", "model");
         candidates.Add(requested.Model!);
+        seen.Add(requested.Model!.Ref);
 
         IEnumerable<string> chain = fallbacks ?? (isDefault ? resolver.ConfiguredFallbacks : []);
         var i = 0;
@@ -40,7 +50,7 @@ internal static class RunPlanner
             if (!resolved.Success) throw new PlanException(400, $"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks");
             if (fallbacks is not null && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
                 throw new PlanException(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "model_not_allowed", "fallbacks");
-            if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
+            if (seen.Add(resolved.Model!.Ref)) candidates.Add(resolved.Model!);
             i++;
         }
         return new RunPlan(candidates.ToImmutable());

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Durar.Actors.Chat;
+using Durar.Actors.Routing;
 
 namespace Durar.Api.Apis;
 
@@ -232,6 +233,8 @@ public static class ChatRequestParser
             if (!root.TryGetProperty(name, out var list) || list.ValueKind == JsonValueKind.Null) continue;
             if (list.ValueKind != JsonValueKind.Array || !list.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String && x.GetString()!.Length > 0))
                 throw Bad($"`{name}` must be an array of model refs.", "invalid_value", name);
+            if (list.GetArrayLength() > RunPlanner.MaxFallbacks)
+                throw Bad($"`{name}` may list at most {RunPlanner.MaxFallbacks} models, got {list.GetArrayLength()}.", "too_many_fallbacks", name);
             return [.. list.EnumerateArray().Select(x => x.GetString()!)];
         }
         return null;

@@ -49,4 +49,28 @@ public sealed class RequestHardeningSpecs
         Assert.Equal("model", sessionError.GetProperty("param").GetString());
         Assert.Empty(gw.Fake.Requests);
     }
+
+    [Fact]
+    public async Task Should_cap_fallbacks_at_16_entries_and_deduplicate_them()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        static string Body(string field, int count, string model) =>
+            $$"""{"model":"fakeoai/gpt-fake","{{field}}":[{{string.Join(',', Enumerable.Repeat($"\"{model}\"", count))}}],"messages":[{"role":"user","content":"x"}]}""";
+        foreach (var field in new[] { "fallbacks", "models" })
+        {
+            var (status, error) = await PostAsync(gw, "v1/chat/completions", Body(field, 17, "fakeant/claude-fake"));
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("too_many_fallbacks", error.GetProperty("code").GetString());
+            Assert.Equal(field, error.GetProperty("param").GetString());
+            Assert.Contains("at most 16", error.GetProperty("message").GetString());
+        }
+        Assert.Empty(gw.Fake.Requests);
+
+        // Sixteen copies of one fallback are one candidate: a failing primary, then exactly one fallback attempt.
+        gw.Fake.Script = r => r.Wire == "openai" ? FakeResponse.Error(404, "The model does not exist.") : null;
+        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions", Body("fallbacks", 16, "fakeant/claude-fake")));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("fakeant/claude-fake", response.Headers.GetValues("x-durar-model").Single());
+        Assert.Single(gw.Fake.Requests, r => r.Wire == "anthropic");
+    }
 }
