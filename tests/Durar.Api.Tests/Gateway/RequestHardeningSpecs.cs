@@ -73,4 +73,24 @@ public sealed class RequestHardeningSpecs
         Assert.Equal("fakeant/claude-fake", response.Headers.GetValues("x-durar-model").Single());
         Assert.Single(gw.Fake.Requests, r => r.Wire == "anthropic");
     }
+
+    [Theory]
+    [InlineData(400, "Invalid value for 'user': 'Your credit balance is too low to access the API'")]
+    [InlineData(404, "The model 'api key revoked' does not exist")]
+    [InlineData(422, "Invalid API key provided in messages[0].content")]
+    public async Task Should_never_let_free_text_escalate_a_client_4xx_into_a_key_wide_penalty(int status, string echoed)
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        // The upstream's text echoes what the client sent; its status and structured type say "your request", not "this key".
+        gw.Fake.Enqueue(FakeResponse.Error(status, echoed, type: "invalid_request_error", code: "invalid_value"));
+        using var refused = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
+            """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"x"}]}"""));
+        Assert.NotEqual(HttpStatusCode.OK, refused.StatusCode);
+
+        // The only key of the provider still serves the next client at once: it was neither disabled nor cooled.
+        using var next = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
+            """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"hello"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(2, gw.Fake.Requests.Count);
+    }
 }
