@@ -77,6 +77,11 @@ public static class SessionsApi
             await e.Error.WriteAsync(context.Response);
             return;
         }
+        catch (Exception e) when (JsonBody.IsUnreadable(e))
+        {
+            await JsonBody.Unreadable(e).WriteAsync(context.Response);
+            return;
+        }
         await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
             stream, false);
     }
@@ -97,6 +102,11 @@ public static class SessionsApi
         catch (ApiErrorException e)
         {
             await e.Error.WriteAsync(context.Response);
+            return;
+        }
+        catch (Exception e) when (JsonBody.IsUnreadable(e))
+        {
+            await JsonBody.Unreadable(e).WriteAsync(context.Response);
             return;
         }
         var answer = await region.ActorRef.Ask<object>(patch, gateway.AskTimeout * 2, context.RequestAborted);

@@ -93,4 +93,63 @@ public sealed class RequestHardeningSpecs
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(2, gw.Fake.Requests.Count);
     }
+
+    [Theory]
+    // A whole answer with a lone surrogate, with a mistyped and with a missing property.
+    [InlineData(false, 200, """{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"\ud800"},"finish_reason":"stop"}]}""", true)]
+    [InlineData(false, 200, """{"id":"c1","object":"chat.completion","choices":[{"index":"zero","message":{"role":7,"content":["x"]},"finish_reason":1}]}""", false)]
+    [InlineData(false, 200, """{"id":"c1","object":"chat.completion","choices":[{}]}""", false)]
+    // An error answer whose text cannot be read.
+    [InlineData(false, 500, """{"error":{"message":"\udc00 boom","type":{"nested":true},"code":["x"]}}""", true)]
+    // Stream events with a lone surrogate, a mistyped delta, a missing delta (the OpenAI wire passes text through as raw JSON).
+    [InlineData(true, 200, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\ud800\"}}]}\n\ndata: [DONE]\n\n", false)]
+    [InlineData(true, 200, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":42,\"tool_calls\":{\"a\":1}}}]}\n\n", false)]
+    [InlineData(true, 200, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0}]}\n\ndata: [DONE]\n\n", false)]
+    // Anthropic events are decoded into text: a lone surrogate in one, a mistyped index in another.
+    [InlineData(true, 200, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-fake\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":0}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\\ud800\"}}\n\n", true, "anthropic")]
+    [InlineData(true, 200, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":\"zero\",\"delta\":{\"type\":\"text_delta\",\"text\":7}}\n\n", true, "anthropic")]
+    public async Task Should_turn_every_upstream_parse_failure_into_a_classified_failover(bool stream, int status, string raw, bool unreadable,
+        string bad = "openai")
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        gw.Fake.Script = r => r.Wire == bad ? new FakeResponse { Status = status, RawBody = raw } : null;
+        var (model, fallback) = bad == "openai" ? ("fakeoai/gpt-fake", "fakeant/claude-fake") : ("fakeant/claude-fake", "fakeoai/gpt-fake");
+        var body = $$"""{"model":"{{model}}","fallbacks":["{{fallback}}"],"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"x"}]}""";
+        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions", body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains(gw.Fake.Requests, r => r.Wire == bad);
+        if (unreadable)
+        {
+            // What the gateway could not read is a classified failure: the next candidate answers.
+            Assert.True(stream ? text.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal) : text.Contains("Hello from fake: x", StringComparison.Ordinal), text);
+            Assert.Equal(fallback, response.Headers.GetValues("x-durar-model").Single());
+        }
+        else if (stream)
+        {
+            // What it can carry on as it came is carried: a stream that ends complete, or with its one error frame.
+            Assert.True(text.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal) || text.Contains("data: {\"error\":", StringComparison.Ordinal), text);
+        }
+        else
+        {
+            using var doc = JsonDocument.Parse(text);
+            Assert.Equal("chat.completion", doc.RootElement.GetProperty("object").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("v1/chat/completions", """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"\ud800"}]}""")]
+    [InlineData("v1/chat/completions", """{"model":"\udfff","messages":[{"role":"user","content":"x"}]}""")]
+    [InlineData("v1/chat/completions", """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"x"}],"user":"\ud800"}""")]
+    [InlineData("v1/chat/completions", """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"x"}],"seed":1e400}""")]
+    [InlineData("v1/sessions/parse-1/messages", """{"content":"\ud800"}""")]
+    [InlineData("v1/sessions/parse-1/messages", """{"content":"x","model":"\udfff"}""")]
+    public async Task Should_answer_400_for_every_client_body_that_cannot_be_read(string path, string json)
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        var (status, error) = await PostAsync(gw, path, json);
+        Assert.True(status == HttpStatusCode.BadRequest, $"{path}: {(int)status} {error}");
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Empty(gw.Fake.Requests);
+    }
 }
