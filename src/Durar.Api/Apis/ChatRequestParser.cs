@@ -67,7 +67,7 @@ public static class ChatRequestParser
                     : throw Bad("`stream_options` must be an object.", "invalid_type", "stream_options"),
             ReasoningEffort = Effort(root),
         };
-        return new ParsedChatRequest(model.GetString()!.Trim(), request, Fallbacks(root));
+        return new ParsedChatRequest(ModelIds.Check(model.GetString()!.Trim(), "model"), request, Fallbacks(root));
     }
 
     private static ChatMessage ParseMessage(JsonElement msg, int index)
@@ -235,7 +235,7 @@ public static class ChatRequestParser
                 throw Bad($"`{name}` must be an array of model refs.", "invalid_value", name);
             if (list.GetArrayLength() > RunPlanner.MaxFallbacks)
                 throw Bad($"`{name}` may list at most {RunPlanner.MaxFallbacks} models, got {list.GetArrayLength()}.", "too_many_fallbacks", name);
-            return [.. list.EnumerateArray().Select(x => x.GetString()!)];
+            return [.. list.EnumerateArray().Select(x => ModelIds.Check(x.GetString()!, name))];
         }
         return null;
     }

@@ -66,7 +66,7 @@ public static class SessionsApi
             if (root.TryGetProperty("queueMode", out var q) && q.ValueKind == JsonValueKind.String)
                 queueMode = WireNames.TryParseQueue(q.GetString(), out var mode) ? mode
                     : throw new ApiErrorException(ApiError.BadRequest(DirectiveReplies.UnrecognizedQueueMode(q.GetString()!), "invalid_value", "queueMode"));
-            model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+            model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? ModelIds.Check(m.GetString()!, "model") : null;
             // The turn's model is client-chosen: refused before the message is journaled, as chat completions refuses it.
             if (model is not null && !ModelResolver.IsDefaultTarget(model) && resolver.Resolve(model) is { Success: true } resolved
                 && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
@@ -140,7 +140,7 @@ public static class SessionsApi
             if (!known.Contains(p.Name))
                 throw new ApiErrorException(ApiError.BadRequest($"Unknown field `{p.Name}` (expected {string.Join(", ", known)}).", "unknown_field", p.Name));
         return new SessionCommands.PatchSession(key,
-            Str("model"),
+            Str("model") is { } model ? ModelIds.Check(model, "model") : null,
             Str("authProfile"),
             Parse<ThinkingLevel>("thinkingLevel", WireNames.TryParseThinking, DirectiveReplies.UnrecognizedThinkingLevel),
             Parse<FastMode>("fastMode", WireNames.TryParseFast, DirectiveReplies.UnrecognizedFastMode),

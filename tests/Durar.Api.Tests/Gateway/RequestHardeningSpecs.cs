@@ -152,4 +152,35 @@ public sealed class RequestHardeningSpecs
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
         Assert.Empty(gw.Fake.Requests);
     }
+
+    [Fact]
+    public async Task Should_refuse_a_session_key_with_a_trailing_newline_and_unreflectable_model_ids()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        var (keyStatus, keyError) = await PostAsync(gw, "v1/sessions/demo%0A/messages", """{"content":"hi"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, keyStatus);
+        Assert.Equal("invalid_session_key", keyError.GetProperty("code").GetString());
+
+        var tooLong = "fakeoai/" + new string('m', 250);
+        foreach (var (path, json, field) in new[]
+        {
+            ("v1/chat/completions", """{"model":"fakeoai/gpt-f\u00e9ke","messages":[{"role":"user","content":"x"}]}""", "model"),
+            ("v1/chat/completions", """{"model":"fakeoai/gpt-fake\u0007","messages":[{"role":"user","content":"x"}]}""", "model"),
+            ("v1/chat/completions", $$"""{"model":"{{tooLong}}","messages":[{"role":"user","content":"x"}]}""", "model"),
+            ("v1/chat/completions", """{"model":"fakeoai/gpt-fake","models":["fakeant/claude\r\nx-evil: 1"],"messages":[{"role":"user","content":"x"}]}""", "models"),
+            ("v1/sessions/ok-1/messages", """{"content":"hi","model":"fakeoai/gpt\n"}""", "model"),
+        })
+        {
+            var (status, error) = await PostAsync(gw, path, json);
+            Assert.True(status == HttpStatusCode.BadRequest, $"{json}: {(int)status} {error}");
+            Assert.Equal("invalid_model", error.GetProperty("code").GetString());
+            Assert.Equal(field, error.GetProperty("param").GetString());
+        }
+        using var patch = await gw.Http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, "v1/sessions/ok-2")
+        {
+            Content = new StringContent("""{"model":"fakeoai/\u00ff"}""", System.Text.Encoding.UTF8, "application/json"),
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
+        Assert.Empty(gw.Fake.Requests);
+    }
 }
