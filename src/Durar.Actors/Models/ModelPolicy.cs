@@ -4,7 +4,8 @@ namespace Durar.Actors.Models;
 
 /// <summary>
 /// The optional allowlist <c>agents.defaults.modelPolicy.allow</c>: exact refs or trailing wildcards (<c>provider/*</c>,
-/// <c>provider/ns/*</c>). Empty allows every model. Explicit fallbacks are not filtered (operator intent).
+/// <c>provider/ns/*</c>). Empty allows every model. The configured fallbacks are not filtered (operator intent); every
+/// model a client names (the request's <c>model</c>, its <c>fallbacks</c>/<c>models</c>, a session's <c>model</c>) is.
 /// </summary>
 internal sealed class ModelPolicy(ImmutableArray<string> allow)
 {

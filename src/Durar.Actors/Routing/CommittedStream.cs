@@ -88,7 +88,7 @@ internal static class CommittedStream
         public void Failed(UpstreamException e)
         {
             var reason = FailureClassifier.Classify(e.Failure);
-            if (Once(new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""))) trace.Failed(reason, e.Failure.Status, null, e.Failure.Message);
+            if (Once(new AttemptOutcome.Failed(FailureClassifier.KeyReason(e.Failure, reason), e.Hints, e.Failure.Message ?? ""))) trace.Failed(reason, e.Failure.Status, null, e.Failure.Message);
         }
 
         public void CancelledIfOpen()

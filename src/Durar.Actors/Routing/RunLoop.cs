@@ -257,7 +257,7 @@ internal sealed partial class RunLoop(
             {
                 tried = tried.Add(key.KeyId); // only a failed attempt's key matters to the next lease (no set on the happy path)
                 var reason = FailureClassifier.Classify(e.Failure);
-                Keys.Report(key, candidate, new AttemptOutcome.Failed(reason, e.Hints, e.Failure.Message ?? ""));
+                Keys.Report(key, candidate, new AttemptOutcome.Failed(FailureClassifier.KeyReason(e.Failure, reason), e.Hints, e.Failure.Message ?? ""));
                 run.Add(new AttemptRecord(candidate.ToString(), key.KeyId, reason, e.Failure.Message ?? reason.ToWireName(), e.Failure.Status)
                 {
                     RetryAfter = e.Hints.RetryAfter,

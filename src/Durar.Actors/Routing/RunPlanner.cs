@@ -14,13 +14,20 @@ internal sealed class PlanException(int status, string message, string code, str
 
 /// <summary>
 /// Builds the candidate chain of a stateless request: the requested model (checked against the allowlist unless it is
-/// <c>durar</c>), then the request's own fallbacks, or for <c>durar</c> the configured fallbacks and primary. An explicit
-/// model without fallbacks is strict. Every candidate must serve the request's kind (<see cref="ModelKind"/>): chat on an
-/// embedding model, or embeddings on a chat model, is a 400 naming it before any call. Shared by the HTTP API, the
-/// <c>IChatClient</c> and the <c>IEmbeddingGenerator</c>.
+/// <c>durar</c>), then the request's own fallbacks (each checked against the allowlist too: a client-chosen candidate is a
+/// client-chosen model, whichever field names it), or for <c>durar</c> the configured fallbacks and primary (operator
+/// intent, not filtered). An explicit model without fallbacks is strict. Every candidate must serve the request's kind
+/// (<see cref="ModelKind"/>): chat on an embedding model, or embeddings on a chat model, is a 400 naming it before any call.
+/// Shared by the HTTP API, the <c>IChatClient</c> and the <c>IEmbeddingGenerator</c>.
 /// </summary>
 internal static class RunPlanner
 {
+    /// <summary>
+    /// The most fallbacks a request may name (<c>fallbacks</c>, OpenRouter's <c>models</c>): more only adds upstream calls
+    /// one client can make the gateway spend, and parsing cost. The HTTP parser refuses a longer list naming its field.
+    /// </summary>
+    public const int MaxFallbacks = 16;
+
     /// <summary>The plan of a chat request.</summary>
     public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks) =>
         Plan(resolver, model, fallbacks, ModelKind.Chat, null);
@@ -29,7 +36,10 @@ internal static class RunPlanner
     /// <param name="refuse">A further check of each candidate (e.g. its wire has no embeddings): the reason it cannot serve, or null.</param>
     public static RunPlan Plan(ModelResolver resolver, string model, IReadOnlyList<string>? fallbacks, ModelKind kind, Func<ResolvedModel, string?>? refuse)
     {
+        if (fallbacks is { Count: > MaxFallbacks })
+            throw new PlanException(400, $"`fallbacks` may list at most {MaxFallbacks} models, got {fallbacks.Count}.", "too_many_fallbacks", "fallbacks");
         var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
+        var seen = new HashSet<ModelRef>();
         var isDefault = ModelResolver.IsDefaultTarget(model);
         var requested = resolver.Resolve(model);
         if (!requested.Success)
@@ -41,6 +51,7 @@ internal static class RunPlanner
         if (Refusal(requested.Model!, kind, refuse) is { } refused)
             throw new PlanException(400, isDefault ? $"`{model}` is {requested.Model}: {refused}" : refused, "unsupported_model", "model");
         candidates.Add(requested.Model!);
+        seen.Add(requested.Model!.Ref);
 
         IEnumerable<string> chain = fallbacks ?? (isDefault ? resolver.ConfiguredFallbacks : []);
         var i = -1;
@@ -49,13 +60,15 @@ internal static class RunPlanner
             i++;
             var resolved = resolver.Resolve(name);
             if (!resolved.Success) throw new PlanException(400, $"fallbacks[{i}]: {resolved.Message}", "invalid_fallback", "fallbacks");
+            if (fallbacks is not null && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
+                throw new PlanException(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "model_not_allowed", "fallbacks");
             if (Refusal(resolved.Model!, kind, refuse) is { } refusedFallback)
             {
                 // A configured chain (durar) may mix kinds: it keeps what can serve. A client's own list is refused by name.
                 if (fallbacks is null) continue;
                 throw new PlanException(400, $"fallbacks[{i}]: {refusedFallback}", "invalid_fallback", "fallbacks");
             }
-            if (!candidates.Any(c => c.Ref == resolved.Model!.Ref)) candidates.Add(resolved.Model!);
+            if (seen.Add(resolved.Model!.Ref)) candidates.Add(resolved.Model!);
         }
         return new RunPlan(candidates.ToImmutable()) { Kind = kind };
     }

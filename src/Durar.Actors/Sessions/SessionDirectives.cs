@@ -135,6 +135,13 @@ internal static class SessionDirectives
                 error = new SessionRunError(r.Failure == ResolveFailure.Malformed ? 400 : 404, r.Message!, "invalid_request_error", "model_not_found");
                 return null;
             }
+            // A request's own model is client-chosen: the allowlist applies (the gateway refuses it before the turn; this
+            // covers every other sender of SendMessage). Overrides were checked when they were set.
+            if (turn.Inline.Model is null && state.Overrides.Model is null && explicitModel is not null && !s.Resolver.Policy.IsAllowed(r.Model!.Ref))
+            {
+                error = new SessionRunError(403, ModelPolicy.RejectionMessage(r.Model.Ref), "permission_error", "model_not_allowed");
+                return null;
+            }
             if (RunPlanner.Refusal(r.Model!, ModelKind.Chat) is { } refused)
             {
                 if (explicitModel is null) continue; // the configured chain keeps what can chat

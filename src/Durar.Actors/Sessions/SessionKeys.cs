@@ -18,6 +18,7 @@ public static partial class SessionKeys
     /// <summary>1–200 characters of letters, digits and <c>: . _ - @</c>, starting with a letter or digit.</summary>
     public static bool IsValid(string? key) => key is { Length: > 0 and <= MaxLength } && Pattern().IsMatch(key);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9:._@-]*$")]
+    // \z, not $: $ also matches before a trailing newline, and a key "demo\n" would be journaled and then break a header.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9:._@-]*\z")]
     private static partial Regex Pattern();
 }

@@ -52,6 +52,11 @@ public static partial class ChatCompletionsApi
                 await e.Error.WriteAsync(context.Response);
                 return;
             }
+            catch (Exception e) when (JsonBody.IsUnreadable(e))
+            {
+                await JsonBody.Unreadable(e).WriteAsync(context.Response);
+                return;
+            }
 
             if (sessionKey.Length > 0)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Durar.Actors.Chat;
+using Durar.Actors.Routing;
 
 namespace Durar.Api.Apis;
 
@@ -66,7 +67,7 @@ public static class ChatRequestParser
                     : throw Bad("`stream_options` must be an object.", "invalid_type", "stream_options"),
             ReasoningEffort = Effort(root),
         };
-        return new ParsedChatRequest(model.GetString()!.Trim(), request, Fallbacks(root));
+        return new ParsedChatRequest(ModelIds.Check(model.GetString()!.Trim(), "model"), request, Fallbacks(root));
     }
 
     private static ChatMessage ParseMessage(JsonElement msg, int index)
@@ -233,7 +234,9 @@ public static class ChatRequestParser
             if (!root.TryGetProperty(name, out var list) || list.ValueKind == JsonValueKind.Null) continue;
             if (list.ValueKind != JsonValueKind.Array || !list.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String && x.GetString()!.Length > 0))
                 throw Bad($"`{name}` must be an array of model refs.", "invalid_value", name);
-            return [.. list.EnumerateArray().Select(x => x.GetString()!)];
+            if (list.GetArrayLength() > RunPlanner.MaxFallbacks)
+                throw Bad($"`{name}` may list at most {RunPlanner.MaxFallbacks} models, got {list.GetArrayLength()}.", "too_many_fallbacks", name);
+            return [.. list.EnumerateArray().Select(x => ModelIds.Check(x.GetString()!, name))];
         }
         return null;
     }

@@ -27,4 +27,15 @@ internal static class JsonBody
             throw new ApiErrorException(ApiError.TooLarge(limit ?? 0));
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is what reading the values of a parsed body throws when the JSON is well formed but
+    /// unreadable (a string with a lone surrogate, a number out of range): a client's fault, answered with
+    /// <see cref="Unreadable"/>, never a 500.
+    /// </summary>
+    public static bool IsUnreadable(Exception e) => Durar.Actors.Transports.UpstreamErrors.IsMalformed(e);
+
+    /// <summary>The 400 for a body <see cref="IsUnreadable"/> refused.</summary>
+    public static ApiError Unreadable(Exception e) =>
+        ApiError.BadRequest($"The request body could not be read: {e.Message}", "invalid_json");
 }

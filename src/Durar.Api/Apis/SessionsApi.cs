@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using Durar.Actors.Configuration;
+using Durar.Actors.Models;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
@@ -42,7 +43,7 @@ public static class SessionsApi
         ApiError.BadRequest($"Invalid session key \"{key}\": {SessionKeys.Rule}", "invalid_session_key", "key");
 
     private static async Task PostMessageAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
-        IMaterializer materializer)
+        IMaterializer materializer, ModelResolver resolver)
     {
         if (!SessionKeys.IsValid(key))
         {
@@ -65,11 +66,20 @@ public static class SessionsApi
             if (root.TryGetProperty("queueMode", out var q) && q.ValueKind == JsonValueKind.String)
                 queueMode = WireNames.TryParseQueue(q.GetString(), out var mode) ? mode
                     : throw new ApiErrorException(ApiError.BadRequest(DirectiveReplies.UnrecognizedQueueMode(q.GetString()!), "invalid_value", "queueMode"));
-            model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+            model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? ModelIds.Check(m.GetString()!, "model") : null;
+            // The turn's model is client-chosen: refused before the message is journaled, as chat completions refuses it.
+            if (model is not null && !ModelResolver.IsDefaultTarget(model) && resolver.Resolve(model) is { Success: true } resolved
+                && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
+                throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "permission_error", "model_not_allowed", "model"));
         }
         catch (ApiErrorException e)
         {
             await e.Error.WriteAsync(context.Response);
+            return;
+        }
+        catch (Exception e) when (JsonBody.IsUnreadable(e))
+        {
+            await JsonBody.Unreadable(e).WriteAsync(context.Response);
             return;
         }
         await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
@@ -92,6 +102,11 @@ public static class SessionsApi
         catch (ApiErrorException e)
         {
             await e.Error.WriteAsync(context.Response);
+            return;
+        }
+        catch (Exception e) when (JsonBody.IsUnreadable(e))
+        {
+            await JsonBody.Unreadable(e).WriteAsync(context.Response);
             return;
         }
         var answer = await region.ActorRef.Ask<object>(patch, gateway.AskTimeout * 2, context.RequestAborted);
@@ -125,7 +140,7 @@ public static class SessionsApi
             if (!known.Contains(p.Name))
                 throw new ApiErrorException(ApiError.BadRequest($"Unknown field `{p.Name}` (expected {string.Join(", ", known)}).", "unknown_field", p.Name));
         return new SessionCommands.PatchSession(key,
-            Str("model"),
+            Str("model") is { } model ? ModelIds.Check(model, "model") : null,
             Str("authProfile"),
             Parse<ThinkingLevel>("thinkingLevel", WireNames.TryParseThinking, DirectiveReplies.UnrecognizedThinkingLevel),
             Parse<FastMode>("fastMode", WireNames.TryParseFast, DirectiveReplies.UnrecognizedFastMode),

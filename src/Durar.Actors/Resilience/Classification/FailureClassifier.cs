@@ -36,6 +36,7 @@ internal static class FailureClassifier
         PatternTable.MatchTimeout);
 
     /// <summary>Classifies one failed upstream call.</summary>
+    /// <remarks>The reason steers failover and the client's copy; what the key is charged is <see cref="KeyReason"/>.</remarks>
     public static FailoverReason Classify(UpstreamFailure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
@@ -76,6 +77,39 @@ internal static class FailureClassifier
 
         return signal ?? (status is null ? FailoverReason.Unknown : FailoverReason.Unclassified);
     }
+
+    /// <summary>
+    /// The reason the key is charged with for <paramref name="failure"/> classified as <paramref name="reason"/>. Free text
+    /// can echo what the client sent (a model name, a prompt, a tool argument), so on a 4xx (the response's status, or a
+    /// status-shaped structured code) it may refine the reason but never make the key's penalty heavier than the status
+    /// and the provider's structured code and type say without it: a 400 whose message mentions billing or a revoked key,
+    /// or a 429 whose message mentions a balance, cannot disable or cool a key every other client shares.
+    /// </summary>
+    public static FailoverReason KeyReason(UpstreamFailure failure, FailoverReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (failure.Transport is { } transport && transport != UpstreamTransportError.None) return reason;
+        if ((ValidStatus(failure.Status) ?? StatusFromCode(failure.Code)) is not (>= 400 and < 500 and var status)) return reason;
+        var penalty = Penalty(reason);
+        if (penalty == 0) return reason;
+        var codeReason = ClassifyStructured(failure.Code, P.CodeRules);
+        var typeReason = ClassifyStructured(failure.ErrorType, P.ErrorTypeRules);
+        if (codeReason is FailoverReason.AuthPermanent or FailoverReason.Refusal) return reason;
+        var structural = StatusRules.Classify(status, null, codeReason ?? typeReason) ?? codeReason ?? typeReason ?? FailoverReason.Unclassified;
+        // With a body the status table says format, not a body-less proxy hiccup.
+        if (structural == FailoverReason.NoErrorDetails && Prepare(failure.Message) is { } message && !P.NoBody.IsMatch(message))
+            structural = FailoverReason.Format;
+        return Penalty(structural) >= penalty ? reason : structural;
+    }
+
+    /// <summary>How heavy a reason's effect on the key is: none, cooled from a threshold, cooled at once, disabled.</summary>
+    private static int Penalty(FailoverReason reason) => FailoverReasons.KeyEffectOf(reason) switch
+    {
+        KeyEffect.None => 0,
+        KeyEffect.CoolDownFromThreshold => 1,
+        KeyEffect.CoolDown => 2,
+        _ => 3,
+    };
 
     /// <summary>
     /// Classifies error text alone, walking <see cref="ClassificationPatterns"/> in the item-41 order; null when

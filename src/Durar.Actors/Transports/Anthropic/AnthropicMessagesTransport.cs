@@ -54,7 +54,7 @@ internal sealed class AnthropicMessagesTransport(IHttpClientFactory httpClients,
                 ? failure with { Param = param }
                 : failure;
         }
-        catch (JsonException)
+        catch (Exception e) when (UpstreamErrors.IsMalformed(e))
         {
             return failure;
         }

@@ -115,9 +115,9 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
                 using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
                 return read(doc.RootElement, response, state, providerId);
             }
-            catch (JsonException e)
+            catch (Exception e) when (UpstreamErrors.IsMalformed(e))
             {
-                throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+                throw UpstreamErrors.Malformed(providerId, e);
             }
             catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
             {
@@ -159,8 +159,21 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
                 {
                     throw translated;
                 }
+                catch (Exception e) when (UpstreamErrors.IsMalformed(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    throw UpstreamErrors.Malformed(providerId, e);
+                }
                 idle.Touch();
-                var verdict = decoder.Decode(in frame, events);
+                FrameVerdict verdict;
+                try
+                {
+                    verdict = decoder.Decode(in frame, events);
+                }
+                catch (Exception e) when (UpstreamErrors.IsMalformed(e))
+                {
+                    // An event the decoder could not read (a lone surrogate, a missing or mistyped property) is a broken stream.
+                    throw UpstreamErrors.Malformed(providerId, e);
+                }
                 for (var i = 0; i < events.Count; i++) yield return events[i];
                 events.Clear();
                 if (verdict.Failure is { } failure) throw new UpstreamException(failure with { ProviderId = providerId }, UpstreamException.NoHints);
@@ -192,9 +205,9 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
             completion = ParseCompletion(doc.RootElement, call);
         }
-        catch (JsonException e)
+        catch (Exception e) when (UpstreamErrors.IsMalformed(e))
         {
-            throw UpstreamErrors.Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
+            throw UpstreamErrors.Malformed(providerId, e);
         }
         catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
         {

@@ -46,6 +46,20 @@ internal static class UpstreamErrors
         return Transport(providerId, kind, what, e);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> is what reading a body the parser could not make sense of throws: not only
+    /// <see cref="JsonException"/> but a string with a lone surrogate (<see cref="InvalidOperationException"/>), a missing
+    /// property (<see cref="KeyNotFoundException"/>), a value of the wrong kind or range, undecodable text
+    /// (<see cref="ArgumentException"/>). A disposed stream is not one (the idle timer or the caller ended the read).
+    /// </summary>
+    public static bool IsMalformed(Exception e) =>
+        e is JsonException or FormatException or KeyNotFoundException or IndexOutOfRangeException or OverflowException or ArgumentException
+            or InvalidCastException or (InvalidOperationException and not ObjectDisposedException);
+
+    /// <summary>An upstream body or event that could not be read: a classified failure (failover), never a raw exception.</summary>
+    public static UpstreamException Malformed(string providerId, Exception e) =>
+        Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed response from upstream: {e.Message}", e);
+
     /// <summary>A failure below HTTP (connection, timeout, cut or malformed stream).</summary>
     public static UpstreamException Transport(string providerId, UpstreamTransportError kind, string message, Exception? inner = null) =>
         new(Failure(providerId, kind, message), UpstreamException.NoHints, inner);
@@ -69,9 +83,10 @@ internal static class UpstreamErrors
                 (message, type, code) = ExtractError(doc.RootElement);
                 param = ExtractParam(doc.RootElement);
             }
-            catch (JsonException)
+            catch (Exception e) when (IsMalformed(e))
             {
-                // Not JSON: the text itself is the message (below).
+                // Not JSON, or JSON it cannot read (a lone surrogate, a wrong type): the text itself is the message (below).
+                (message, type, code, param) = (null, null, null, null);
             }
         }
         message ??= string.IsNullOrWhiteSpace(body) ? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}" : Truncate(body.Trim(), 2000);
@@ -94,7 +109,7 @@ internal static class UpstreamErrors
             using var doc = JsonDocument.Parse(body);
             return ExtractError(doc.RootElement);
         }
-        catch (JsonException)
+        catch (Exception e) when (IsMalformed(e))
         {
             return (null, null, null);
         }
