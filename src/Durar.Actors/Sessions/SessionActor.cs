@@ -36,6 +36,9 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
     private SessionQueue<PendingTurn> _queue = SessionQueue<PendingTurn>.Empty;
     private CollectDebounce _debounce;
 
+    /// <summary>What to do when the write in flight is rejected by the journal (one write at a time: persisting stashes commands).</summary>
+    private Action<Exception>? _onRejected;
+
     /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
     public override string PersistenceId => PersistenceIdFor(_key);
 
@@ -85,7 +88,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             case SessionCommands.ResetSession:
             {
                 var replyTo = Sender;
-                PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()));
+                PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()), Refuse(replyTo));
                 break;
             }
             case SessionCommands.DeleteSession:
@@ -166,7 +169,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 replyTo.Tell(new TurnRejected(_key, r.Status, r.Message, r.Code));
                 break;
             case SendDecision.DirectivesOnly d:
-                PersistAllApply(d.Events, () => replyTo.Tell(new DirectivesApplied(_key, d.Reply, View())));
+                PersistAllApply(d.Events, () => replyTo.Tell(new DirectivesApplied(_key, d.Reply, View())), Refuse(replyTo));
                 break;
             case SendDecision.Turn turn:
                 Accept(send, turn, replyTo);
@@ -213,7 +216,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 _active!.Cancel.Cancel();
             }
             Follow(step);
-        });
+        }, Refuse(replyTo));
     }
 
     private void Follow(QueueStep step)
@@ -254,8 +257,23 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
             Follow(_queue.AfterRun());
+        }, cause =>
+        {
+            // The reply could not be journaled: the subscribers learn it (no run stays active, passivation is not
+            // blocked), nothing of it was applied, so the session goes on from what its journal holds.
+            _ = done.Run.Fanout.CompleteAsync([new SessionRunError(503, "The reply could not be saved to the session's journal: " + cause.Message,
+                "api_error", JournalRejected)]);
+            _active = null;
+            Follow(_queue.AfterRun());
         });
     }
+
+    /// <summary>The error code of a turn or reply the journal refused to store.</summary>
+    internal const string JournalRejected = "journal_rejected";
+
+    /// <summary>Answers <paramref name="replyTo"/> with a 503 when the journal rejects its write (instead of leaving it to time out).</summary>
+    private Action<Exception> Refuse(IActorRef replyTo) => cause =>
+        replyTo.Tell(new TurnRejected(_key, 503, "The session's journal refused the write: " + cause.Message, JournalRejected));
 
     private void OnPatch(SessionCommands.PatchSession patch)
     {
@@ -267,12 +285,13 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         }
         var replyTo = Sender;
         if (overrides == _state.Overrides) replyTo.Tell(View());
-        else PersistApply(new SessionEvents.OverridesChanged(Now, overrides), () => replyTo.Tell(View()));
+        else PersistApply(new SessionEvents.OverridesChanged(Now, overrides), () => replyTo.Tell(View()), Refuse(replyTo));
     }
 
-    private void PersistApply(ISessionEvent e, Action then) => PersistAllApply([e], then);
+    private void PersistApply(ISessionEvent e, Action then, Action<Exception> rejected) => PersistAllApply([e], then, rejected);
 
-    private void PersistAllApply(IReadOnlyList<ISessionEvent> events, Action then)
+    /// <summary>Persists <paramref name="events"/> as one write, applies each, then runs <paramref name="then"/>; or <paramref name="rejected"/> when the journal rejects the write.</summary>
+    private void PersistAllApply(IReadOnlyList<ISessionEvent> events, Action then, Action<Exception> rejected)
     {
         if (events.Count == 0)
         {
@@ -280,19 +299,28 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             return;
         }
         var remaining = events.Count;
+        _onRejected = rejected;
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state));
-            if (--remaining == 0) then();
+            if (--remaining != 0) return;
+            _onRejected = null;
+            then();
         });
     }
 
-    /// <summary>A journal that rejects an event (e.g. it cannot serialize it) fails the turn loudly instead of leaving the client waiting.</summary>
+    /// <summary>
+    /// A journal that rejects a write (e.g. it cannot serialize an event) fails the turn loudly instead of leaving the
+    /// client waiting: Akka calls this once per event of the rejected write and applies none of them, so the write's
+    /// <c>rejected</c> action runs once and the state stays what the journal holds.
+    /// </summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         Log.Error(cause, "Session [{SessionKey}] could not journal {EventType} (seq {SequenceNr})", _key, @event.GetType().Name, sequenceNr);
-        base.OnPersistRejected(cause, @event, sequenceNr);
+        var rejected = _onRejected;
+        _onRejected = null;
+        rejected?.Invoke(cause);
     }
 
     private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,

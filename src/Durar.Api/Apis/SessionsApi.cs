@@ -144,8 +144,14 @@ public static class SessionsApi
             await BadKey(key).WriteAsync(context.Response);
             return;
         }
-        var answer = await region.ActorRef.Ask<T>(command, gateway.AskTimeout * 2, context.RequestAborted);
-        await WriteJsonAsync(context, w => write(w, answer));
+        var answer = await region.ActorRef.Ask<object>(command, gateway.AskTimeout * 2, context.RequestAborted);
+        if (answer is TurnRejected rejected)
+        {
+            await new ApiError(rejected.Status, rejected.Message, rejected.Status >= 500 ? "api_error" : "invalid_request_error", rejected.Code)
+                .WriteAsync(context.Response);
+            return;
+        }
+        await WriteJsonAsync(context, w => write(w, (T)answer));
     }
 
     private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
