@@ -260,8 +260,8 @@ public sealed class SessionsApiSpecs
 
             using var deleted = await gw.Http.DeleteAsync("v1/sessions/dur-1");
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
-            var gone = await Get(gw, "v1/sessions/dur-1");
-            Assert.Equal(JsonValueKind.Null, gone.GetProperty("overrides").GetProperty("fastMode").ValueKind);
+            using var gone = await gw.Http.GetAsync("v1/sessions/dur-1");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         }
         finally
         {
@@ -275,6 +275,26 @@ public sealed class SessionsApiSpecs
         var region = gw.Services.GetRequiredService<ActorRegistry>().Get<SessionRegionKey>();
         var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
         return state.Shards.SelectMany(s => s.EntityIds).ToHashSet();
+    }
+
+    [Fact]
+    public async Task Should_answer_404_to_a_read_of_an_unknown_session_without_starting_one()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Config);
+        gw.Fake.Enqueue(FakeResponse.Ok("hello"));
+        await Send(gw, "known-1", """{"content":"hi"}""");
+
+        foreach (var path in new[] { "v1/sessions/never-1", "v1/sessions/never-1/messages" })
+        {
+            using var response = await gw.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal("session_not_found", error.GetProperty("code").GetString());
+        }
+        Assert.Equal(2, (await Get(gw, "v1/sessions/known-1")).GetProperty("transcriptLength").GetInt32());
+        var resident = await ResidentSessions(gw);
+        Assert.Contains("known-1", resident);
+        Assert.DoesNotContain("never-1", resident);
     }
 
     private const string ShortIdle = "\ngateway.sessions.idleTimeout = 1s\n";
