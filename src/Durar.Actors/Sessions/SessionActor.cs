@@ -38,6 +38,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
 
     /// <summary>What to do when the write in flight is rejected by the journal (one write at a time: persisting stashes commands).</summary>
     private Action<Exception>? _onRejected;
+    private Deleting? _deleting;
 
     /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
     public override string PersistenceId => PersistenceIdFor(_key);
@@ -92,12 +93,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 break;
             }
             case SessionCommands.DeleteSession:
-                _active?.Cancel.Cancel();
-                DeleteMessages(LastSequenceNr);
-                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
-                _state = SessionState.Empty;
-                Sender.Tell(new SessionDeleted(_key));
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                OnDelete(Sender);
                 break;
             case SessionRun.Outcome done:
                 OnRunFinished(done);
@@ -112,7 +108,21 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SaveSnapshotSuccess saved:
-                DeleteMessages(saved.Metadata.SequenceNr - 1);
+                if (_deleting is null) DeleteMessages(saved.Metadata.SequenceNr - 1);
+                break;
+            case DeleteMessagesSuccess d when _deleting is { } deleting && d.ToSequenceNr >= deleting.UpTo:
+                _deleting = deleting with { Events = true };
+                DeletedIfDone();
+                break;
+            case DeleteSnapshotsSuccess when _deleting is { } deleting:
+                _deleting = deleting with { Snapshots = true };
+                DeletedIfDone();
+                break;
+            case DeleteMessagesFailure f when _deleting is { } deleting:
+                DeleteFailed(deleting, f.Cause);
+                break;
+            case DeleteSnapshotsFailure f when _deleting is { } deleting:
+                DeleteFailed(deleting, f.Cause);
                 break;
             case SaveSnapshotFailure f:
                 Log.Warning("Session [{SessionKey}] snapshot failed: {Error}", _key, f.Cause.Message);
@@ -274,6 +284,43 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
     /// <summary>Answers <paramref name="replyTo"/> with a 503 when the journal rejects its write (instead of leaving it to time out).</summary>
     private Action<Exception> Refuse(IActorRef replyTo) => cause =>
         replyTo.Tell(new TurnRejected(_key, 503, "The session's journal refused the write: " + cause.Message, JournalRejected));
+
+    /// <summary>
+    /// Deletes the session: its events and snapshots, then the answer, then passivation. A SQL journal keeps its last row
+    /// (marked deleted) to remember the sequence number, so a reset (a timestamp, nothing of the conversation) is written
+    /// last and everything up to it deleted: nothing the client said or was told stays in the journal.
+    /// </summary>
+    private void OnDelete(IActorRef replyTo)
+    {
+        _active?.Cancel.Cancel();
+        _onRejected = Refuse(replyTo);
+        Persist(new SessionEvents.SessionReset(Now), _ =>
+        {
+            _onRejected = null;
+            _state = SessionState.Empty;
+            _deleting = new Deleting(replyTo, LastSequenceNr, false, false);
+            DeleteMessages(LastSequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
+        });
+    }
+
+    private void DeletedIfDone()
+    {
+        if (_deleting is not { Events: true, Snapshots: true } done) return;
+        _deleting = null;
+        done.ReplyTo.Tell(new SessionDeleted(_key));
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    private void DeleteFailed(Deleting deleting, Exception cause)
+    {
+        Log.Warning("Session [{SessionKey}] could not be deleted: {Error}", _key, cause.Message);
+        _deleting = null;
+        deleting.ReplyTo.Tell(new TurnRejected(_key, 503, "The session could not be deleted from its journal: " + cause.Message, "delete_failed"));
+    }
+
+    /// <summary>A delete in progress: who waits for it, up to which event, and which of the two deletes are done.</summary>
+    private sealed record Deleting(IActorRef ReplyTo, long UpTo, bool Events, bool Snapshots);
 
     private void OnPatch(SessionCommands.PatchSession patch)
     {

@@ -5,6 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Durar.Actors.Sessions;
 using Durar.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durar.Api.Tests.Sessions;
@@ -295,6 +296,36 @@ public sealed class SessionsApiSpecs
         var resident = await ResidentSessions(gw);
         Assert.Contains("known-1", resident);
         Assert.DoesNotContain("never-1", resident);
+    }
+
+    [Fact]
+    public async Task Should_answer_a_delete_after_it_is_done_and_leave_nothing_of_the_session_in_the_journal()
+    {
+        // A snapshot every 2 events: the session has events and snapshots to delete.
+        await using var gw = await GatewayHarness.StartAsync(Config + "\ngateway.sessions.snapshotEvery = 2\n");
+        gw.Fake.Enqueue(FakeResponse.Ok("secret answer one"), FakeResponse.Ok("secret answer two"));
+        await Send(gw, "del-1", """{"content":"secret question one"}""");
+        await Send(gw, "del-1", """{"content":"secret question two"}""");
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(gw.DataDir, "durar.db")}");
+        await db.OpenAsync();
+        // Snapshots are written after the event they follow: wait until there is one.
+        await Eventually.Until(() => CountAsync(db, "SELECT count(*) FROM snapshot WHERE persistence_id = 'session-del-1'"), n => n > 0,
+            "a snapshot of session del-1", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+
+        using var deleted = await gw.Http.DeleteAsync("v1/sessions/del-1");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+
+        // Read at once, no waiting: the answer came after the delete.
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM snapshot WHERE persistence_id = 'session-del-1'"));
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM journal WHERE persistence_id = 'session-del-1' AND deleted = 0"));
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM journal WHERE persistence_id = 'session-del-1' AND CAST(message AS TEXT) LIKE '%secret%'"));
+    }
+
+    private static async Task<long> CountAsync(SqliteConnection db, string sql)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private const string ShortIdle = "\ngateway.sessions.idleTimeout = 1s\n";
