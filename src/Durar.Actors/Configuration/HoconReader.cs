@@ -140,15 +140,20 @@ internal static class HoconReader
     }
 
     /// <summary>
-    /// True for a list value. Akka.Hocon reads an empty <c>[]</c> as neither array, string nor object, and <c>[ ]</c> as a list
-    /// holding one empty element; both are lists here.
+    /// True for a list value. Akka.Hocon reads an empty <c>[]</c> as neither array, string nor object, <c>[ ]</c> as a list
+    /// holding one empty element, and a list followed by blanks before the end of its object (<c>"fallbacks": [] }</c>,
+    /// plain JSON) as a concatenation of the list and a whitespace literal; all of these are lists here.
     /// </summary>
     public static bool IsList(HoconValue v) =>
-        v.IsArray() || (!v.IsString() && !v.IsObject() && v.Values.Count > 0 && v.Values.All(x => x is HoconArray));
+        v.IsArray() || (!v.IsObject() && v.Values.Any(x => x is HoconArray) && v.Values.All(x => x is HoconArray || IsBlank(x)));
 
-    /// <summary>The elements of a list value, without Akka.Hocon's phantom empty elements.</summary>
+    private static bool IsBlank(IHoconElement e) => e is HoconLiteral l && string.IsNullOrWhiteSpace(l.Value);
+
+    /// <summary>The elements of a list value, without Akka.Hocon's phantom empty elements or the blanks around it.</summary>
     public static IReadOnlyList<HoconValue> ListItems(HoconValue v) =>
-        v.IsArray() ? v.GetArray().Where(e => !e.IsEmpty).ToList() : [];
+        v.IsArray() ? v.GetArray().Where(e => !e.IsEmpty).ToList()
+        : IsList(v) ? v.Values.OfType<HoconArray>().SelectMany(a => a).Where(e => !e.IsEmpty).ToList()
+        : [];
 
     public static ImmutableArray<string> StringList(HoconValue? obj, string key, string path)
     {

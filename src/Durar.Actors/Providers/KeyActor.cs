@@ -190,6 +190,7 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 Persist(used, e =>
                 {
                     _health = KeyHealthPolicy.Apply(_health, e);
+                    SnapshotIfDue(); // a busy healthy key writes only these: they count, or its journal grows without bound
                     PublishState(); // usage totals reach the providers once per flush interval, not per request
                 });
         });
@@ -296,12 +297,18 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
         Persist(e, persisted => Applied(persisted, publish: false));
     }
 
+    /// <summary>Every <c>auth.keys.snapshotEvery</c> events, whichever they are, the health is snapshotted and the events before it deleted.</summary>
+    private void SnapshotIfDue()
+    {
+        if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(new KeyHealthSnapshot(_health));
+    }
+
     private void Applied(IKeyEvent e, bool publish)
     {
         var now = Now;
         var before = KeyHealthPolicy.StatusAt(_health, now).Status;
         _health = KeyHealthPolicy.Apply(_health, e);
-        if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(new KeyHealthSnapshot(_health));
+        SnapshotIfDue();
         Arm(now);
         if (publish) PublishState();
         var (after, until, reason) = KeyHealthPolicy.StatusAt(_health, now);

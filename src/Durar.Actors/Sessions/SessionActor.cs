@@ -36,6 +36,10 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
     private SessionQueue<PendingTurn> _queue = SessionQueue<PendingTurn>.Empty;
     private CollectDebounce _debounce;
 
+    /// <summary>What to do when the write in flight is rejected by the journal (one write at a time: persisting stashes commands).</summary>
+    private Action<Exception>? _onRejected;
+    private Deleting? _deleting;
+
     /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
     public override string PersistenceId => PersistenceIdFor(_key);
 
@@ -85,16 +89,11 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             case SessionCommands.ResetSession:
             {
                 var replyTo = Sender;
-                PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()));
+                PersistApply(new SessionEvents.SessionReset(Now), () => replyTo.Tell(View()), Refuse(replyTo));
                 break;
             }
             case SessionCommands.DeleteSession:
-                _active?.Cancel.Cancel();
-                DeleteMessages(LastSequenceNr);
-                DeleteSnapshots(SnapshotSelectionCriteria.Latest);
-                _state = SessionState.Empty;
-                Sender.Tell(new SessionDeleted(_key));
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                OnDelete(Sender);
                 break;
             case SessionRun.Outcome done:
                 OnRunFinished(done);
@@ -109,7 +108,21 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SaveSnapshotSuccess saved:
-                DeleteMessages(saved.Metadata.SequenceNr - 1);
+                if (_deleting is null) DeleteMessages(saved.Metadata.SequenceNr - 1);
+                break;
+            case DeleteMessagesSuccess d when _deleting is { } deleting && d.ToSequenceNr >= deleting.UpTo:
+                _deleting = deleting with { Events = true };
+                DeletedIfDone();
+                break;
+            case DeleteSnapshotsSuccess when _deleting is { } deleting:
+                _deleting = deleting with { Snapshots = true };
+                DeletedIfDone();
+                break;
+            case DeleteMessagesFailure f when _deleting is { } deleting:
+                DeleteFailed(deleting, f.Cause);
+                break;
+            case DeleteSnapshotsFailure f when _deleting is { } deleting:
+                DeleteFailed(deleting, f.Cause);
                 break;
             case SaveSnapshotFailure f:
                 Log.Warning("Session [{SessionKey}] snapshot failed: {Error}", _key, f.Cause.Message);
@@ -166,7 +179,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 replyTo.Tell(new TurnRejected(_key, r.Status, r.Message, r.Code));
                 break;
             case SendDecision.DirectivesOnly d:
-                PersistAllApply(d.Events, () => replyTo.Tell(new DirectivesApplied(_key, d.Reply, View())));
+                PersistAllApply(d.Events, () => replyTo.Tell(new DirectivesApplied(_key, d.Reply, View())), Refuse(replyTo));
                 break;
             case SendDecision.Turn turn:
                 Accept(send, turn, replyTo);
@@ -213,7 +226,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 _active!.Cancel.Cancel();
             }
             Follow(step);
-        });
+        }, Refuse(replyTo));
     }
 
     private void Follow(QueueStep step)
@@ -254,8 +267,60 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
             Follow(_queue.AfterRun());
+        }, cause =>
+        {
+            // The reply could not be journaled: the subscribers learn it (no run stays active, passivation is not
+            // blocked), nothing of it was applied, so the session goes on from what its journal holds.
+            _ = done.Run.Fanout.CompleteAsync([new SessionRunError(503, "The reply could not be saved to the session's journal: " + cause.Message,
+                "api_error", JournalRejected)]);
+            _active = null;
+            Follow(_queue.AfterRun());
         });
     }
+
+    /// <summary>The error code of a turn or reply the journal refused to store.</summary>
+    internal const string JournalRejected = "journal_rejected";
+
+    /// <summary>Answers <paramref name="replyTo"/> with a 503 when the journal rejects its write (instead of leaving it to time out).</summary>
+    private Action<Exception> Refuse(IActorRef replyTo) => cause =>
+        replyTo.Tell(new TurnRejected(_key, 503, "The session's journal refused the write: " + cause.Message, JournalRejected));
+
+    /// <summary>
+    /// Deletes the session: its events and snapshots, then the answer, then passivation. A SQL journal keeps its last row
+    /// (marked deleted) to remember the sequence number, so a reset (a timestamp, nothing of the conversation) is written
+    /// last and everything up to it deleted: nothing the client said or was told stays in the journal.
+    /// </summary>
+    private void OnDelete(IActorRef replyTo)
+    {
+        _active?.Cancel.Cancel();
+        _onRejected = Refuse(replyTo);
+        Persist(new SessionEvents.SessionReset(Now), _ =>
+        {
+            _onRejected = null;
+            _state = SessionState.Empty;
+            _deleting = new Deleting(replyTo, LastSequenceNr, false, false);
+            DeleteMessages(LastSequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
+        });
+    }
+
+    private void DeletedIfDone()
+    {
+        if (_deleting is not { Events: true, Snapshots: true } done) return;
+        _deleting = null;
+        done.ReplyTo.Tell(new SessionDeleted(_key));
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    private void DeleteFailed(Deleting deleting, Exception cause)
+    {
+        Log.Warning("Session [{SessionKey}] could not be deleted: {Error}", _key, cause.Message);
+        _deleting = null;
+        deleting.ReplyTo.Tell(new TurnRejected(_key, 503, "The session could not be deleted from its journal: " + cause.Message, "delete_failed"));
+    }
+
+    /// <summary>A delete in progress: who waits for it, up to which event, and which of the two deletes are done.</summary>
+    private sealed record Deleting(IActorRef ReplyTo, long UpTo, bool Events, bool Snapshots);
 
     private void OnPatch(SessionCommands.PatchSession patch)
     {
@@ -267,12 +332,13 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         }
         var replyTo = Sender;
         if (overrides == _state.Overrides) replyTo.Tell(View());
-        else PersistApply(new SessionEvents.OverridesChanged(Now, overrides), () => replyTo.Tell(View()));
+        else PersistApply(new SessionEvents.OverridesChanged(Now, overrides), () => replyTo.Tell(View()), Refuse(replyTo));
     }
 
-    private void PersistApply(ISessionEvent e, Action then) => PersistAllApply([e], then);
+    private void PersistApply(ISessionEvent e, Action then, Action<Exception> rejected) => PersistAllApply([e], then, rejected);
 
-    private void PersistAllApply(IReadOnlyList<ISessionEvent> events, Action then)
+    /// <summary>Persists <paramref name="events"/> as one write, applies each, then runs <paramref name="then"/>; or <paramref name="rejected"/> when the journal rejects the write.</summary>
+    private void PersistAllApply(IReadOnlyList<ISessionEvent> events, Action then, Action<Exception> rejected)
     {
         if (events.Count == 0)
         {
@@ -280,19 +346,28 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             return;
         }
         var remaining = events.Count;
+        _onRejected = rejected;
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
             if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state));
-            if (--remaining == 0) then();
+            if (--remaining != 0) return;
+            _onRejected = null;
+            then();
         });
     }
 
-    /// <summary>A journal that rejects an event (e.g. it cannot serialize it) fails the turn loudly instead of leaving the client waiting.</summary>
+    /// <summary>
+    /// A journal that rejects a write (e.g. it cannot serialize an event) fails the turn loudly instead of leaving the
+    /// client waiting: Akka calls this once per event of the rejected write and applies none of them, so the write's
+    /// <c>rejected</c> action runs once and the state stays what the journal holds.
+    /// </summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         Log.Error(cause, "Session [{SessionKey}] could not journal {EventType} (seq {SequenceNr})", _key, @event.GetType().Name, sequenceNr);
-        base.OnPersistRejected(cause, @event, sequenceNr);
+        var rejected = _onRejected;
+        _onRejected = null;
+        rejected?.Invoke(cause);
     }
 
     private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,

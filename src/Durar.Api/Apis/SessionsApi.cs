@@ -24,9 +24,9 @@ public static class SessionsApi
         var sessions = app.MapGroup("/v1/sessions/{key}");
         sessions.MapPost("/messages", PostMessageAsync);
         sessions.MapGet("", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g) =>
-            AskAndWrite<SessionView>(c, key, region, g, new SessionCommands.GetSession(key), WriteView));
+            AskAndWrite<SessionView>(c, key, region, g, new SessionCommands.GetSession(key), WriteView, mustExist: true));
         sessions.MapGet("/messages", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g, int? offset, int? limit) =>
-            AskAndWrite<TranscriptPage>(c, key, region, g, new SessionCommands.GetMessages(key, offset ?? 0, limit ?? 100), WritePage));
+            AskAndWrite<TranscriptPage>(c, key, region, g, new SessionCommands.GetMessages(key, offset ?? 0, limit ?? 100), WritePage, mustExist: true));
         sessions.MapPatch("", PatchAsync);
         sessions.MapPost("/reset", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g) =>
             AskAndWrite<SessionView>(c, key, region, g, new SessionCommands.ResetSession(key), WriteView));
@@ -152,15 +152,44 @@ public static class SessionsApi
     private delegate bool TryParse<T>(string? text, out T value);
 
     private static async Task AskAndWrite<T>(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
-        ISessionCommand command, Action<Utf8JsonWriter, T> write)
+        ISessionCommand command, Action<Utf8JsonWriter, T> write, bool mustExist = false)
     {
         if (!SessionKeys.IsValid(key))
         {
             await BadKey(key).WriteAsync(context.Response);
             return;
         }
-        var answer = await region.ActorRef.Ask<T>(command, gateway.AskTimeout * 2, context.RequestAborted);
-        await WriteJsonAsync(context, w => write(w, answer));
+        if (mustExist && !await ExistsAsync(context, key, gateway))
+            return;
+        var answer = await region.ActorRef.Ask<object>(command, gateway.AskTimeout * 2, context.RequestAborted);
+        if (answer is TurnRejected rejected)
+        {
+            await new ApiError(rejected.Status, rejected.Message, rejected.Status >= 500 ? "api_error" : "invalid_request_error", rejected.Code)
+                .WriteAsync(context.Response);
+            return;
+        }
+        await WriteJsonAsync(context, w => write(w, (T)answer));
+    }
+
+    /// <summary>
+    /// A read of a session that was never written (or was deleted) answers 404 <c>session_not_found</c> without starting
+    /// its entity; a journal that cannot be read answers 503 <c>journal_unavailable</c>. False when an answer was written.
+    /// </summary>
+    private static async Task<bool> ExistsAsync(HttpContext context, string key, GatewaySettings gateway)
+    {
+        ApiError error;
+        try
+        {
+            if (await SessionExistence.ExistsAsync(context.RequestServices.GetRequiredService<ActorSystem>(), key, gateway.AskTimeout, context.RequestAborted))
+                return true;
+            error = ApiError.NotFound($"No session \"{key}\".", "session_not_found", null);
+        }
+        catch (Exception e) when (e is JournalUnreadableException or AskTimeoutException)
+        {
+            error = new ApiError(503, "The session journal could not be read; try again shortly.", "api_error", "journal_unavailable");
+        }
+        await error.WriteAsync(context.Response);
+        return false;
     }
 
     private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Persistence;
 using Akka.TestKit;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers;
@@ -205,5 +206,33 @@ public sealed class KeyActorSpecs() : Akka.TestKit.Xunit2.TestKit(Config, nameof
         Assert.Equal(Key.Id, lease.KeyId);
         Assert.Equal("sk-test-key-1", lease.Secret);
         Assert.DoesNotContain("sk-test", lease.ToString());
+    }
+
+    [Fact]
+    public void Should_snapshot_a_busy_healthy_key_whose_usage_events_count_toward_the_snapshot_interval()
+    {
+        var credential = ApiKeyCredential.For("openai", "sk-busy-key", "TEST");
+        var settings = KeySettings.Default with { SnapshotEvery = 3 };
+        var parent = CreateTestProbe();
+        var key = parent.ChildActorOf(KeyActor.Props(credential, settings));
+        ExpectState(parent, "ready");
+
+        // Only successes: each flush journals one Used event and nothing else.
+        for (var i = 0; i < 3; i++)
+        {
+            key.Tell(new KeyCommands.ReportUsage(credential.Id, 5, null, 1m, Clock.Now));
+            Clock.Advance(settings.Cooldowns.LastUsedFlushInterval);
+            parent.FishForMessage<KeyStateChanged>(_ => true, TimeSpan.FromSeconds(5));
+        }
+
+        var store = Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        AwaitAssert(() =>
+        {
+            store.Tell(new LoadSnapshot("key-" + credential.Id, SnapshotSelectionCriteria.Latest, long.MaxValue), TestActor);
+            var loaded = ExpectMsg<LoadSnapshotResult>();
+            Assert.NotNull(loaded.Snapshot);
+            Assert.Equal(3, loaded.Snapshot.Metadata.SequenceNr);
+            Assert.Equal(3m, ((KeyHealthSnapshot)loaded.Snapshot.Snapshot).Health.CostTotal);
+        }, TimeSpan.FromSeconds(5));
     }
 }

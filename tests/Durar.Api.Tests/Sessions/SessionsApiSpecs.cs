@@ -5,6 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Durar.Actors.Sessions;
 using Durar.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durar.Api.Tests.Sessions;
@@ -260,8 +261,8 @@ public sealed class SessionsApiSpecs
 
             using var deleted = await gw.Http.DeleteAsync("v1/sessions/dur-1");
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
-            var gone = await Get(gw, "v1/sessions/dur-1");
-            Assert.Equal(JsonValueKind.Null, gone.GetProperty("overrides").GetProperty("fastMode").ValueKind);
+            using var gone = await gw.Http.GetAsync("v1/sessions/dur-1");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         }
         finally
         {
@@ -275,6 +276,56 @@ public sealed class SessionsApiSpecs
         var region = gw.Services.GetRequiredService<ActorRegistry>().Get<SessionRegionKey>();
         var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
         return state.Shards.SelectMany(s => s.EntityIds).ToHashSet();
+    }
+
+    [Fact]
+    public async Task Should_answer_404_to_a_read_of_an_unknown_session_without_starting_one()
+    {
+        await using var gw = await GatewayHarness.StartAsync(Config);
+        gw.Fake.Enqueue(FakeResponse.Ok("hello"));
+        await Send(gw, "known-1", """{"content":"hi"}""");
+
+        foreach (var path in new[] { "v1/sessions/never-1", "v1/sessions/never-1/messages" })
+        {
+            using var response = await gw.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal("session_not_found", error.GetProperty("code").GetString());
+        }
+        Assert.Equal(2, (await Get(gw, "v1/sessions/known-1")).GetProperty("transcriptLength").GetInt32());
+        var resident = await ResidentSessions(gw);
+        Assert.Contains("known-1", resident);
+        Assert.DoesNotContain("never-1", resident);
+    }
+
+    [Fact]
+    public async Task Should_answer_a_delete_after_it_is_done_and_leave_nothing_of_the_session_in_the_journal()
+    {
+        // A snapshot every 2 events: the session has events and snapshots to delete.
+        await using var gw = await GatewayHarness.StartAsync(Config + "\ngateway.sessions.snapshotEvery = 2\n");
+        gw.Fake.Enqueue(FakeResponse.Ok("secret answer one"), FakeResponse.Ok("secret answer two"));
+        await Send(gw, "del-1", """{"content":"secret question one"}""");
+        await Send(gw, "del-1", """{"content":"secret question two"}""");
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(gw.DataDir, "durar.db")}");
+        await db.OpenAsync();
+        // Snapshots are written after the event they follow: wait until there is one.
+        await Eventually.Until(() => CountAsync(db, "SELECT count(*) FROM snapshot WHERE persistence_id = 'session-del-1'"), n => n > 0,
+            "a snapshot of session del-1", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+
+        using var deleted = await gw.Http.DeleteAsync("v1/sessions/del-1");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+
+        // Read at once, no waiting: the answer came after the delete.
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM snapshot WHERE persistence_id = 'session-del-1'"));
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM journal WHERE persistence_id = 'session-del-1' AND deleted = 0"));
+        Assert.Equal(0, await CountAsync(db, "SELECT count(*) FROM journal WHERE persistence_id = 'session-del-1' AND CAST(message AS TEXT) LIKE '%secret%'"));
+    }
+
+    private static async Task<long> CountAsync(SqliteConnection db, string sql)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private const string ShortIdle = "\ngateway.sessions.idleTimeout = 1s\n";
