@@ -19,7 +19,7 @@ namespace Durar.Actors.Providers;
 /// A change of health is applied and pushed at once and written behind it (<c>PersistAsync</c>): outcomes that arrive while a
 /// write is on its way are decided on the health already applied and leave in the next write together, one journal batch.
 /// With one write per outcome (<c>Persist</c>, which holds every other message until its write returns) a 429 storm queued
-/// one journal round trip per failure behind the key, and that backlog ran on for a minute after the storm, in whatever
+/// one journal round trip per failure behind the key, and that backlog ran on for tens of seconds after the storm, in whatever
 /// came next (bench/RESULTS.md, "allocation growth after failover rounds").
 /// </para>
 /// <para>
