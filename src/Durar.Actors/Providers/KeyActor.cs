@@ -16,6 +16,13 @@ namespace Durar.Actors.Providers;
 /// and is journaled (only changes of health are: a success on a healthy key costs no write), so a restart keeps every
 /// cooldown. Each change is pushed to the providers attached to the key, which order keys from it.
 /// <para>
+/// A change of health is applied and pushed at once and written behind it (<c>PersistAsync</c>): outcomes that arrive while a
+/// write is on its way are decided on the health already applied and leave in the next write together, one journal batch.
+/// With one write per outcome (<c>Persist</c>, which holds every other message until its write returns) a 429 storm queued
+/// one journal round trip per failure behind the key, and that backlog ran on for tens of seconds after the storm, in whatever
+/// came next (bench/RESULTS.md, "allocation growth after failover rounds").
+/// </para>
+/// <para>
 /// Its behaviours are the phases of its protocol, not its health (ready, cooling and disabled are data, read through
 /// <see cref="KeyHealthPolicy.StatusAt"/>): <see cref="AwaitingCredential"/> (a sharded entity started before anyone told it
 /// its secret), <see cref="Serving"/>, and <see cref="Refreshing"/>, while the single call to an OAuth token endpoint runs
@@ -51,6 +58,8 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DurarTelemetry? _telemetry = DurarTelemetry.Of(Context.System);
     private KeyHealth _health = KeyHealth.Healthy;
+    /// <summary>The health as of the last event written (a snapshot holds this, never events still on their way).</summary>
+    private KeyHealth _journaled = KeyHealth.Healthy;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -74,6 +83,7 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
         });
         Recover<RecoveryCompleted>(_ =>
         {
+            _journaled = _health;
             if (_key is null) Become(AwaitingCredential);
             else Serve();
         });
@@ -190,17 +200,25 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
                 Persist(used, e =>
                 {
                     _health = KeyHealthPolicy.Apply(_health, e);
-                    SnapshotIfDue(); // a busy healthy key writes only these: they count, or its journal grows without bound
+                    Journaled(e);
                     PublishState(); // usage totals reach the providers once per flush interval, not per request
                 });
         });
-        Command<KeyCommands.Stop>(_ =>
+        Command<KeyCommands.Stop>(stop =>
         {
             // Hand-off (a node leaving the cluster): write what is not in the journal yet, then stop.
+            // Either waits for the health changes still being written, so the next incarnation recovers them.
             if (_usage.Take() is { } used) Persist(used, _ => Context.Stop(Self));
-            else Context.Stop(Self);
+            else DeferAsync(stop, _ => Context.Stop(Self));
         });
-        Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            DeleteMessages(s.Metadata.SequenceNr);
+            // Only the newest snapshot is ever read: the older ones would pile up, one per SnapshotEvery events, for good.
+            if (s.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+        });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("Key [{KeyId}] could not delete old snapshots: {Error}", _key.Id, f.Cause.Message));
         Command<SaveSnapshotFailure>(f => _log.Warning("Key [{KeyId}] snapshot failed: {Error}", _key.Id, f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("Key [{KeyId}] could not delete old events: {Error}", _key.Id, f.Cause.Message));
@@ -290,29 +308,39 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
     private void PersistAndApply(IKeyEvent e)
     {
         // The providers hear of the new health at once, before the journal write returns: a key that just answered 429 must
-        // not be handed out again while its cooldown is being written (a cold database can take hundreds of ms).
-        var next = KeyHealthPolicy.Apply(_health, e);
+        // not be handed out again while its cooldown is being written (a cold database can take hundreds of ms). The next
+        // outcome is decided on this health too, so the write need not hold the mailbox: it is batched with those that
+        // follow it while it is on its way (see the type's remarks).
         if (_telemetry is not null && CooldownStarts.Of(_health, e) is var (kind, reason)) _telemetry.CooldownStarted(_key.ProviderId, kind, reason);
-        Notify(new KeyStateChanged(ViewOf(next), next) { LimitedUntil = _window.LimitedUntil(Now) });
-        Persist(e, persisted => Applied(persisted, publish: false));
+        Apply(e);
+        Notify(new KeyStateChanged(ViewOf(_health), _health) { LimitedUntil = _window.LimitedUntil(Now) });
+        PersistAsync(e, Journaled);
     }
 
-    /// <summary>Every <c>auth.keys.snapshotEvery</c> events, whichever they are, the health is snapshotted and the events before it deleted.</summary>
-    private void SnapshotIfDue()
-    {
-        if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(new KeyHealthSnapshot(_health));
-    }
-
+    /// <summary>An event that changed the health in memory; <paramref name="publish"/> = push the new state to the providers.</summary>
     private void Applied(IKeyEvent e, bool publish)
+    {
+        Apply(e);
+        Journaled(e);
+        if (publish) PublishState();
+    }
+
+    private void Apply(IKeyEvent e)
     {
         var now = Now;
         var before = KeyHealthPolicy.StatusAt(_health, now).Status;
         _health = KeyHealthPolicy.Apply(_health, e);
-        SnapshotIfDue();
         Arm(now);
-        if (publish) PublishState();
         var (after, until, reason) = KeyHealthPolicy.StatusAt(_health, now);
         if (before != after) _log.Info("Key [{KeyId}] {Before} -> {After} until {Until} ({Reason})", _key.Id, before, after, until, reason?.ToWireName());
+    }
+
+    /// <summary>An event is in the journal: the snapshot, every <c>SnapshotEvery</c> events, holds the health as of that event.</summary>
+    private void Journaled(IKeyEvent e)
+    {
+        _journaled = KeyHealthPolicy.Apply(_journaled, e);
+        // The last use is bookkeeping, not an event's effect: the newest one known is kept (it is never counted twice).
+        if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(new KeyHealthSnapshot(_journaled with { LastUsed = _health.LastUsed }));
     }
 
     /// <summary>Arms the timer for the next moment a cooldown, disable or model window ends (to publish the key ready again).</summary>
