@@ -190,4 +190,8 @@ public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<s
 public sealed record ClusterDiscoverySettings(string Method, string ServiceName, ImmutableArray<string> Endpoints);
 
 /// <summary><c>gateway.sessions</c>: passivation, snapshots and the message queue of session actors.</summary>
-public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop);
+public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, string QueueMode, TimeSpan QueueDebounce, int QueueCap, string QueueDrop)
+{
+    /// <summary><c>gateway.sessions.journalRetryAfter</c>: how long turns fail fast after a session's journal write or recovery failed.</summary>
+    public required TimeSpan JournalRetryAfter { get; init; }
+}

@@ -93,6 +93,9 @@ internal static class GatewaySettingsReader
             RequiredOneOf(config, $"{path}.queueMode", "followup", "collect", "interrupt", "steer"),
             Duration(config, $"{path}.queueDebounce"),
             (int)RequiredLong(config, $"{path}.queueCap", 1, int.MaxValue),
-            RequiredOneOf(config, $"{path}.queueDrop", "old", "new", "summarize"));
+            RequiredOneOf(config, $"{path}.queueDrop", "old", "new", "summarize"))
+        {
+            JournalRetryAfter = RequiredPositiveDuration(config, $"{path}.journalRetryAfter"),
+        };
     }
 }

@@ -278,12 +278,42 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         });
     }
 
+    /// <summary>
+    /// A journal write that failed (the journal is unreachable): Akka stops the session after this, so the journal is marked
+    /// down for this node's turns and the caller waiting for the write is answered now, not at its timeout.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        JournalDown();
+        var rejected = _onRejected;
+        _onRejected = null;
+        rejected?.Invoke(new JournalUnavailableException(cause));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>A session that cannot be read from the journal: the journal is marked down for this node's turns.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        JournalDown();
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    private void JournalDown() =>
+        JournalHealth.For(Context.System).MarkDown(DateTimeOffset.UtcNow + _services.Settings.Gateway.Sessions.JournalRetryAfter);
+
     /// <summary>The error code of a turn or reply the journal refused to store.</summary>
     internal const string JournalRejected = "journal_rejected";
 
     /// <summary>Answers <paramref name="replyTo"/> with a 503 when the journal rejects its write (instead of leaving it to time out).</summary>
     private Action<Exception> Refuse(IActorRef replyTo) => cause =>
-        replyTo.Tell(new TurnRejected(_key, 503, "The session's journal refused the write: " + cause.Message, JournalRejected));
+        replyTo.Tell(cause is JournalUnavailableException
+            ? new TurnRejected(_key, 503, "The session journal is unavailable; try again shortly.", JournalUnavailable)
+            : new TurnRejected(_key, 503, "The session's journal refused the write: " + cause.Message, JournalRejected));
+
+    /// <summary>The error code of a turn answered while the journal is unreachable.</summary>
+    internal const string JournalUnavailable = "journal_unavailable";
+
+    private sealed class JournalUnavailableException(Exception cause) : Exception(cause.Message, cause);
 
     /// <summary>
     /// Deletes the session: its events and snapshots, then the answer, then passivation. A SQL journal keeps its last row

@@ -21,10 +21,24 @@ internal static partial class SessionTurnResponder
         IMaterializer materializer, SessionCommands.SendMessage send, bool stream, bool includeUsage)
     {
         var ct = context.RequestAborted;
+        var health = JournalHealth.For(context.RequestServices.GetRequiredService<ActorSystem>());
+        if (health.IsDown(DateTimeOffset.UtcNow, out var wait))
+        {
+            await JournalUnavailable(wait).WriteAsync(context.Response);
+            return;
+        }
         object answer;
         try
         {
-            answer = await region.ActorRef.Ask<object>(send, TurnTimeout(gateway), ct);
+            // A session failing on the journal (its recovery or write) marks it down: this turn need not wait for its timeout.
+            var ask = region.ActorRef.Ask<object>(send, TurnTimeout(gateway), ct);
+            if (await Task.WhenAny(ask, health.WentDown) != ask && health.IsDown(DateTimeOffset.UtcNow, out wait))
+            {
+                _ = ask.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                await JournalUnavailable(wait).WriteAsync(context.Response);
+                return;
+            }
+            answer = await ask;
         }
         catch (AskTimeoutException)
         {
@@ -34,6 +48,10 @@ internal static partial class SessionTurnResponder
         context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
         switch (answer)
         {
+            case TurnRejected { Code: SessionActor.JournalUnavailable } rejected:
+                await (health.IsDown(DateTimeOffset.UtcNow, out wait) ? JournalUnavailable(wait)
+                    : new ApiError(503, rejected.Message, "api_error", rejected.Code)).WriteAsync(context.Response);
+                return;
             case TurnRejected rejected:
                 await new ApiError(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error" : "invalid_request_error",
                     rejected.Code).WriteAsync(context.Response);
@@ -46,6 +64,9 @@ internal static partial class SessionTurnResponder
                 return;
         }
     }
+
+    private static ApiError JournalUnavailable(TimeSpan retryAfter) =>
+        new(503, "The session journal is unavailable; try again shortly.", "api_error", SessionActor.JournalUnavailable) { RetryAfter = retryAfter };
 
     /// <summary>A turn waits for the journal write and, on another node, a hop each way: more than one actor answer.</summary>
     private static TimeSpan TurnTimeout(GatewaySettings gateway) => gateway.AskTimeout * 3;
