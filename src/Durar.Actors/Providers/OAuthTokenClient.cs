@@ -68,7 +68,9 @@ internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOA
             {
                 // Only the OAuth error code is repeated: a token endpoint may echo the request (and so the refresh token).
                 var code = TryErrorCode(body);
-                throw new OAuthRefreshException($"token endpoint answered {status}{(code is null ? "" : $" ({code})")}",
+                // A redirect is never followed (the refresh token would travel with it): named, and a failure.
+                var redirect = status is >= 300 and <= 399 ? $" redirecting to {response.Headers.Location?.ToString() ?? "(no Location header)"}, not followed" : "";
+                throw new OAuthRefreshException($"token endpoint answered {status}{(code is null ? "" : $" ({code})")}{redirect}",
                     permanent: response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden);
             }
             return Parse(body) ?? throw new OAuthRefreshException($"token endpoint answered {status} without an access_token", permanent: false);

@@ -107,7 +107,7 @@ public sealed class HttpChatTransportExchangeSpecs
         var e = await Assert.ThrowsAsync<UpstreamException>(() => h.Transport(api).CompleteAsync(h.Call(api, stream: false), default));
 
         Assert.Equal(UpstreamTransportError.MalformedStream, e.Failure.Transport);
-        Assert.StartsWith("malformed response from upstream", e.Failure.Message);
+        Assert.StartsWith("malformed JSON from upstream", e.Failure.Message);
         Assert.Equal(UpstreamHarness.ProviderId, e.Failure.ProviderId);
     }
 

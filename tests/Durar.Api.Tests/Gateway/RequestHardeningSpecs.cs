@@ -183,4 +183,22 @@ public sealed class RequestHardeningSpecs
         Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
         Assert.Empty(gw.Fake.Requests);
     }
+
+    [Fact]
+    public async Task Should_not_follow_upstream_redirects()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        var target = gw.Fake.OpenAiBaseUrl.TrimEnd('/') + "/chat/completions?redirected=1";
+        var first = 0;
+        // A 307 keeps the POST, its body and x-api-key: followed, it would reach the target and answer 200.
+        gw.Fake.Script = r => r.Wire == "openai" && Interlocked.Exchange(ref first, 1) == 0
+            ? new FakeResponse { Status = 307, RawBody = "", Headers = new Dictionary<string, string> { ["Location"] = target } }
+            : null;
+        using var response = await gw.Http.SendAsync(gw.Post("v1/chat/completions",
+            """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"x"}]}"""));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains(target, body);
+        Assert.Single(gw.Fake.Requests);
+    }
 }

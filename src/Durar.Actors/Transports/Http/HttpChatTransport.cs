@@ -277,6 +277,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {
+            if (UpstreamHttp.Redirect(response, providerId) is { } redirect)
+                throw new UpstreamException(redirect, UpstreamException.NoHints) { Headers = UpstreamHttp.PassOn(response) };
             var body = await UpstreamHttp.ReadBoundedAsync(response, upstream.MaxErrorBodyBytes, idle.Token).ConfigureAwait(false);
             throw new UpstreamException(ErrorFailure(response, body, providerId), UpstreamHttp.ReadHints(response, body))
             {

@@ -58,7 +58,7 @@ internal static class UpstreamErrors
 
     /// <summary>An upstream body or event that could not be read: a classified failure (failover), never a raw exception.</summary>
     public static UpstreamException Malformed(string providerId, Exception e) =>
-        Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed response from upstream: {e.Message}", e);
+        Transport(providerId, UpstreamTransportError.MalformedStream, $"malformed JSON from upstream: {e.Message}", e);
 
     /// <summary>A failure below HTTP (connection, timeout, cut or malformed stream).</summary>
     public static UpstreamException Transport(string providerId, UpstreamTransportError kind, string message, Exception? inner = null) =>

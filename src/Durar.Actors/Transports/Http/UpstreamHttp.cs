@@ -49,7 +49,20 @@ internal static class UpstreamHttp
         UseCookies = false,
         // No trace headers injected into upstream calls (and no diagnostics handler per call).
         ActivityHeadersPropagator = null,
+        // A redirect would carry x-api-key, the provider's custom headers and an OAuth refresh body to wherever the
+        // upstream points: never followed; a 3xx is a classified failure naming its Location (HttpChatTransport).
+        AllowAutoRedirect = false,
     };
+
+    /// <summary>The failure of an answer that redirected (never followed: <see cref="CreateHandler"/>), naming where it pointed.</summary>
+    public static UpstreamFailure? Redirect(HttpResponseMessage response, string providerId)
+    {
+        var status = (int)response.StatusCode;
+        if (status is < 300 or > 399) return null;
+        var location = response.Headers.Location?.ToString() ?? "(no Location header)";
+        return new UpstreamFailure(status, $"upstream answered {status} redirecting to {location}; redirects are not followed (point the provider's baseUrl at the final address)",
+            null, null, providerId);
+    }
 
     /// <summary>Endpoint URIs by base URL and path: a provider's few endpoints are built and parsed once, not on every call.</summary>
     private static readonly ConcurrentDictionary<(string? BaseUrl, string Path), Uri> Endpoints = new();
