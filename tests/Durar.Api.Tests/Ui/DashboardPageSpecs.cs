@@ -155,9 +155,17 @@ public sealed partial class DashboardPageSpecs(BrowserFixture browser) : IClassF
         await Expect(page.Locator("#requests > li.req")).ToHaveCountAsync(3);
         // Usage reaches the keys once per flush interval (1 s here): wait until the chart has a non-zero line.
         await Expect(page.Locator("#chart .legend")).ToContainTextAsync(new Regex(@"uip: \$0\.0*[1-9]"), new() { Timeout = 10_000 });
+        // An unknown key says so (the gateway answers 404 without starting a session) ...
         await page.GetByLabel("Session key").FillAsync("no-such-session-yet");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show session" }).ClickAsync();
-        await Expect(page.Locator("#session")).ToContainTextAsync("Session no-such-session-yet");
+        await Expect(page.Locator("#session")).ToContainTextAsync("No session \"no-such-session-yet\"");
+        // ... and a session that had a turn shows its transcript.
+        using (var turn = await gw.Http.SendAsync(gw.Post("v1/sessions/ui-demo/messages", """{"content":"hello from the dashboard spec"}""")))
+            Assert.Equal(HttpStatusCode.OK, turn.StatusCode);
+        await page.GetByLabel("Session key").FillAsync("ui-demo");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show session" }).ClickAsync();
+        await Expect(page.Locator("#session")).ToContainTextAsync("Session ui-demo");
+        await Expect(page.Locator("#session")).ToContainTextAsync("hello from the dashboard spec");
 
         var desktop = Path.Combine(BrowserFixture.ArtifactsDir, "dashboard-desktop.png");
         await page.ScreenshotAsync(new() { Path = desktop, FullPage = true });
