@@ -13,6 +13,8 @@ namespace Durar.Actors.Transports.OpenAi;
 /// <see cref="Events"/>, in order: other choices, reasoning (<c>reasoning_content</c>, <c>reasoning</c>), refusals, logprobs,
 /// and fields no event names, verbatim (<see cref="DeltaExtra"/>, <see cref="StreamMeta.Extra"/>), so nothing is lost.
 /// </summary>
+/// <remarks>Over 300 lines on purpose: one forward-only reader pass over the frame, whose states (choice, delta, tool call,
+/// logprobs, unknown fields) share the reader and cannot be split into separate types without a second pass or a copy.</remarks>
 internal readonly struct OpenAiChunk
 {
     public static readonly OpenAiChunk DoneChunk = new() { Done = true };
