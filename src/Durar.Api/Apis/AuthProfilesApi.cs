@@ -57,9 +57,9 @@ public static class AuthProfilesApi
         {
             input = await ReadInputAsync(context);
         }
-        catch (ApiErrorException e)
+        catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
-            await e.Error.WriteAsync(context.Response);
+            await refused.WriteAsync(context.Response);
             return;
         }
         await AskAsync<AuthProfileSaved>(context, registry, gateway, new AuthProfileCommands.UpsertProfile(input), async saved =>
@@ -104,9 +104,9 @@ public static class AuthProfilesApi
                 throw new ApiErrorException(ApiError.BadRequest("The body must be {\"order\": [\"<profile or key id>\", ...]}.", "invalid_order", "order"));
             order = [.. list.EnumerateArray().Select(e => e.GetString()!)];
         }
-        catch (ApiErrorException e)
+        catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
-            await e.Error.WriteAsync(context.Response);
+            await refused.WriteAsync(context.Response);
             return;
         }
         await AskAsync<AuthProfileOrderSaved>(context, registry, gateway, new AuthProfileCommands.SetOrder(provider, order), async saved =>

@@ -47,14 +47,9 @@ public static partial class ChatCompletionsApi
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
             }
-            catch (ApiErrorException e)
+            catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
             {
-                await e.Error.WriteAsync(context.Response);
-                return;
-            }
-            catch (Exception e) when (JsonBody.IsUnreadable(e))
-            {
-                await JsonBody.Unreadable(e).WriteAsync(context.Response);
+                await refused.WriteAsync(context.Response);
                 return;
             }
 
@@ -105,12 +100,21 @@ public static partial class ChatCompletionsApi
         var result = await running;
         if (result.Failure is not { } failure) return result.Value;
         trace.Failed(failure);
-        // The provider's request id and rate-limit figures; the gateway's own Retry-After (the soonest recovery) wins below.
-        foreach (var (name, value) in failure.Headers.Values) context.Response.Headers[name] = value;
-        context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
-        await ToApiError(failure).WriteAsync(context.Response);
+        await WriteFailureAsync(context.Response, failure);
         return null;
+    }
+
+    /// <summary>
+    /// A run that produced no answer (chat or embeddings): the provider's request id and rate-limit figures, the number of
+    /// attempts and the gateway's classification as headers, then the error body (whose own Retry-After, the soonest
+    /// recovery, wins over the provider's).
+    /// </summary>
+    internal static Task WriteFailureAsync(HttpResponse response, RunFailure failure)
+    {
+        foreach (var (name, value) in failure.Headers.Values) response.Headers[name] = value;
+        response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (failure.Reason.Length > 0) response.Headers[DurarHeaders.FailureReason] = failure.Reason;
+        return ToApiError(failure).WriteAsync(response);
     }
 
     private static async Task CompleteAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,

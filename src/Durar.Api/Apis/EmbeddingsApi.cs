@@ -39,20 +39,16 @@ internal static class EmbeddingsApi
                 }
                 plan = Plan(runner, resolver, parsed);
             }
-            catch (ApiErrorException e)
+            catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
             {
-                await e.Error.WriteAsync(context.Response);
+                await refused.WriteAsync(context.Response);
                 return;
             }
 
             var result = await runner.EmbedAsync(plan, parsed.Request, ct);
             if (result.Failure is { } failure)
             {
-                // As chat answers a failed run: the provider's request id and rate-limit figures, the gateway's classification.
-                foreach (var (name, value) in failure.Headers.Values) context.Response.Headers[name] = value;
-                if (failure.Reason.Length > 0) context.Response.Headers[DurarHeaders.FailureReason] = failure.Reason;
-                context.Response.Headers[DurarHeaders.Attempts] = failure.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await ChatCompletionsApi.ToApiError(failure).WriteAsync(context.Response);
+                await ChatCompletionsApi.WriteFailureAsync(context.Response, failure); // as chat answers a failed run
                 return;
             }
             var run = result.Value!;

@@ -35,6 +35,13 @@ internal static class JsonBody
     /// </summary>
     public static bool IsUnreadable(Exception e) => Durar.Actors.Transports.UpstreamErrors.IsMalformed(e);
 
+    /// <summary>
+    /// The client error an exception thrown while reading and parsing a request body stands for: the refusal it carries
+    /// (<see cref="ApiErrorException"/>), the 400 for a body that could not be read (<see cref="IsUnreadable"/>), or null
+    /// (a fault of the gateway's own). Every endpoint that reads a body catches through this one filter.
+    /// </summary>
+    public static ApiError? ClientError(Exception e) => e is ApiErrorException refused ? refused.Error : IsUnreadable(e) ? Unreadable(e) : null;
+
     /// <summary>The 400 for a body <see cref="IsUnreadable"/> refused.</summary>
     public static ApiError Unreadable(Exception e) =>
         ApiError.BadRequest($"The request body could not be read: {e.Message}", "invalid_json");

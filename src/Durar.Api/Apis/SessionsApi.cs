@@ -72,14 +72,9 @@ public static class SessionsApi
                 && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
                 throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "permission_error", "model_not_allowed", "model"));
         }
-        catch (ApiErrorException e)
+        catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
-            await e.Error.WriteAsync(context.Response);
-            return;
-        }
-        catch (Exception e) when (JsonBody.IsUnreadable(e))
-        {
-            await JsonBody.Unreadable(e).WriteAsync(context.Response);
+            await refused.WriteAsync(context.Response);
             return;
         }
         await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
@@ -99,14 +94,9 @@ public static class SessionsApi
             using var doc = await JsonBody.ReadAsync(context);
             patch = ParsePatch(key, doc.RootElement);
         }
-        catch (ApiErrorException e)
+        catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
-            await e.Error.WriteAsync(context.Response);
-            return;
-        }
-        catch (Exception e) when (JsonBody.IsUnreadable(e))
-        {
-            await JsonBody.Unreadable(e).WriteAsync(context.Response);
+            await refused.WriteAsync(context.Response);
             return;
         }
         var answer = await region.ActorRef.Ask<object>(patch, gateway.AskTimeout * 2, context.RequestAborted);

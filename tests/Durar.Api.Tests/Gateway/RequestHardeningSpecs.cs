@@ -144,6 +144,8 @@ public sealed class RequestHardeningSpecs
     [InlineData("v1/chat/completions", """{"model":"fakeoai/gpt-fake","messages":[{"role":"user","content":"x"}],"seed":1e400}""")]
     [InlineData("v1/sessions/parse-1/messages", """{"content":"\ud800"}""")]
     [InlineData("v1/sessions/parse-1/messages", """{"content":"x","model":"\udfff"}""")]
+    [InlineData("v1/embeddings", """{"model":"echo/echo-embedding","input":"\ud800"}""")]
+    [InlineData("v1/admin/auth-profiles", """{"provider":"\ud800","key":"sk-x"}""")]
     public async Task Should_answer_400_for_every_client_body_that_cannot_be_read(string path, string json)
     {
         await using var gw = await GatewayHarness.StartAsync();
