@@ -42,7 +42,8 @@ public static partial class ChatCompletionsApi
                     throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
                 var continueStream = ContinueHeader(context.Request);
                 doc = await JsonBody.ReadAsync(context);
-                parsed = ChatRequestParser.Parse(doc.RootElement);
+                // A session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
+                parsed = ChatRequestParser.Parse(sessionKey.Length > 0 ? doc.RootElement.Clone() : doc.RootElement);
                 Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
                 plan = Plan(resolver, parsed);
@@ -55,9 +56,7 @@ public static partial class ChatCompletionsApi
 
             if (sessionKey.Length > 0)
             {
-                // The session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
-                var own = ChatRequestParser.Parse(doc.RootElement.Clone());
-                await RunInSessionAsync(context, sessionKey, own with { Request = own.Request with { ContinueStream = parsed.Request.ContinueStream } }, services);
+                await RunInSessionAsync(context, sessionKey, parsed, services);
                 return;
             }
 
