@@ -38,6 +38,7 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(SessionEvents.OverridesChanged), "session-overrides" },
         { typeof(SessionEvents.SessionReset), "session-reset" },
         { typeof(SessionSnapshot), "session-snapshot" },
+        { typeof(SessionEvents.Compacted), "session-compacted" },
     };
 
     private readonly TempDataDir _dir;
