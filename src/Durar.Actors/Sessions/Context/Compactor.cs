@@ -106,6 +106,25 @@ internal static class Compactor
         return pieces;
     }
 
+    /// <summary>
+    /// <paramref name="piece"/> in two halves, split at the message boundary nearest its middle (else at the middle), for a
+    /// summarising model that refused it as too long; null when it is too short to split.
+    /// </summary>
+    public static (string First, string Second)? Halve(string piece)
+    {
+        if (piece.Length < 2) return null;
+        var middle = piece.Length / 2;
+        var before = piece.LastIndexOf("\n\n", middle, StringComparison.Ordinal);
+        var after = piece.IndexOf("\n\n", middle, StringComparison.Ordinal);
+        var split = (before, after) switch
+        {
+            ( > 0, _) when after < 0 || middle - before <= after - middle => before + 2,
+            (_, > 0) when after + 2 < piece.Length => after + 2,
+            _ => char.IsLowSurrogate(piece[middle]) ? middle - 1 : middle,
+        };
+        return split <= 0 || split >= piece.Length ? null : (piece[..split], piece[split..]);
+    }
+
     /// <summary>The request that folds <paramref name="piece"/> into <paramref name="summarySoFar"/>.</summary>
     public static ChatRequest SummaryRequest(string? summarySoFar, string piece, int summaryCap) => new()
     {

@@ -20,6 +20,9 @@ internal static class SessionCompaction
     /// <summary>What a retried overflow aims at: this share of what the upstream refused (or of the budget, when less).</summary>
     private const double OverflowRetryShare = 2.0 / 3.0;
 
+    /// <summary>How many times a summary request refused for its size is split before the compaction gives up.</summary>
+    private const int MaxPieceSplits = 8;
+
     /// <summary>Runs <paramref name="run"/> with <paramref name="request"/> built from <paramref name="state"/>, compacting as needed. Never throws.</summary>
     public static async Task<SessionRun.Outcome> ExecuteAsync(SessionRun run, SessionServices services, RunPlan plan, ChatRequest request,
         SessionState state, IReadOnlySet<long> waiting)
@@ -97,12 +100,21 @@ internal static class SessionCompaction
         long input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
         decimal cost = 0;
         string? summarisedBy = null;
+        var queue = new Queue<string>(pieces);
+        var overflows = 0;
         try
         {
-            foreach (var piece in pieces)
+            while (queue.TryDequeue(out var piece))
             {
                 var result = await services.Runner.CompleteAsync(plan, Compactor.SummaryRequest(summary, piece, cut.SummaryCap), run.Cancel.Token)
                     .ConfigureAwait(false);
+                // The summarising model takes less than its catalog entry says: the piece is halved and tried again.
+                if (result.Failure is { } tooLong && tooLong.Reason == FailoverReason.ContextOverflow.ToWireName() && ++overflows <= MaxPieceSplits
+                    && Compactor.Halve(piece) is { } halves)
+                {
+                    queue = new Queue<string>([halves.First, halves.Second, .. queue]);
+                    continue;
+                }
                 if (result.Failure is { } f)
                     return (null, new SessionRunError(f.HttpStatus, "The session's older turns had to be summarised to fit the model's context, and that failed: " + f.Message,
                         f.Type, f.Code, f.RetryAfter) { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
