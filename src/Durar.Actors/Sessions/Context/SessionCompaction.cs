@@ -38,7 +38,8 @@ internal static class SessionCompaction
             return run.NotPlanned(new SessionRunError(500, "internal error while counting the turn's tokens: " + e.GetType().Name, "api_error", "internal_error"));
         }
         CompactionResult? compaction = null;
-        if (!prompt.Fits)
+        // A client that sent its own history (no transcript entries in the request) is sent as it came: the upstream decides.
+        if (!prompt.Fits && !prompt.Entries.IsEmpty)
         {
             var (compacted, error) = await CompactAsync(run, services, plan, prompt, prompt.Budget.Input, runFirstSeq).ConfigureAwait(false);
             if (error is not null) return run.NotPlanned(error) with { Compaction = null, InputTokens = prompt.Total };
