@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Durar.Actors.Sessions.Context;
 using Durar.Actors.Sessions.Messages;
 
 namespace Durar.Actors.Sessions;
@@ -255,9 +256,10 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         }
         (_queue, var dropped) = _queue.TakeDroppedSummaries();
         var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services);
-        var runner = _services.Runner;
-        // Off the actor's thread: the runner's first steps (lease, connect) must not hold the session's mailbox.
-        Task.Run(() => run.ExecuteAsync(runner, plan, request)).PipeTo(Self);
+        var (services, state, waiting) = (_services, _state, _queue.Waiting.Select(p => p.Seq).ToHashSet());
+        // Off the actor's thread: counting the input, compacting, and the runner's first steps (lease, connect) must not
+        // hold the session's mailbox.
+        Task.Run(() => SessionCompaction.ExecuteAsync(run, services, plan, request, state, waiting)).PipeTo(Self);
     }
 
     private void OnRunFinished(SessionRun.Outcome done)
@@ -403,6 +405,6 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         rejected?.Invoke(cause);
     }
 
-    private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
-        _active is not null, _queue.Waiting.Count, _state.CreatedAt);
+    private SessionView View() => SessionContextView.Add(new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
+        _active is not null, _queue.Waiting.Count, _state.CreatedAt), _state, _services);
 }

@@ -33,6 +33,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         /// <summary>The reply's reasoning (first choice) and the signature that closed it, kept so the next turn can send them back.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The compaction the run made to fit its model's context (journaled before the reply), if any.</summary>
+        public Context.CompactionResult? Compaction { get; init; }
+
+        /// <summary>The tokens of the input the run sent, as the gateway counted them.</summary>
+        public int? InputTokens { get; init; }
     }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>

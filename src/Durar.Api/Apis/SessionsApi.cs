@@ -219,6 +219,14 @@ public static class SessionsApi
         w.WriteNumber("transcriptLength", v.TranscriptLength);
         w.WriteBoolean("running", v.Running);
         w.WriteNumber("queued", v.Queued);
+        w.WriteNumber("compactionCount", v.CompactionCount);
+        w.WriteStartObject("context");
+        w.WriteNumber("contextTokens", v.ContextTokens);
+        w.WriteNumber("outputCap", v.OutputCap);
+        w.WriteNumber("inputBudget", v.InputBudget);
+        Opt(w, "tokenizer", v.Tokenizer);
+        if (v.LastInputTokens is { } last) w.WriteNumber("lastInputTokens", last); else w.WriteNull("lastInputTokens");
+        w.WriteEndObject();
     }
 
     private static void WritePage(Utf8JsonWriter w, TranscriptPage page)

@@ -38,6 +38,7 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(SessionEvents.OverridesChanged), "session-overrides" },
         { typeof(SessionEvents.SessionReset), "session-reset" },
         { typeof(SessionSnapshot), "session-snapshot" },
+        { typeof(SessionEvents.Compacted), "session-compacted" },
     };
 
     private readonly TempDataDir _dir;
@@ -139,6 +140,28 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
 
         Equivalence.AssertEquivalent(expected, restored);
         Assert.Equal(stored, Encoding.UTF8.GetString(Serializer().ToBinary(expected)));
+    }
+
+    /// <summary>Sessions journaled before compaction existed (issue 18) recover: no summary, no input count, no compaction.</summary>
+    [Fact]
+    public void Should_recover_session_payloads_written_before_compaction()
+    {
+        const string reply = """{"at":"2026-03-01T12:00:00+00:00","content":"a1","model":"openai/gpt-5.4","cost":0,"replyTo":1}""";
+        const string snapshot = """
+            {"state":{"transcript":[{"seq":1,"role":"user","content":"u1","at":"2026-03-01T12:00:00+00:00"}],"overrides":{},
+             "usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"cost":0},"compactionCount":0,"nextSeq":2,
+             "createdAt":"2026-03-01T12:00:00+00:00"}}
+            """;
+
+        var restoredReply = (SessionEvents.AssistantReplied)Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(reply), DurarJsonSerializer.SerializerId,
+            "session-assistant-reply");
+        var restored = (SessionSnapshot)Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(snapshot), DurarJsonSerializer.SerializerId, "session-snapshot");
+
+        Assert.Null(restoredReply.InputTokens);
+        Assert.Null(restored.State.Summary);
+        Assert.Null(restored.State.LastInputTokens);
+        Assert.Equal(0, restored.State.CompactionCount);
+        Assert.Equal("u1", Assert.Single(restored.State.SentConversation(new HashSet<long>())).Content);
     }
 
     [Fact]

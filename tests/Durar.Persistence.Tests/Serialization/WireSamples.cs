@@ -99,7 +99,15 @@ internal static class WireSamples
         Queue = QueueMode.Collect,
     };
 
-    public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0);
+    public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0)
+    {
+        CompactionCount = 3,
+        ContextTokens = 128_000,
+        OutputCap = 16_384,
+        InputBudget = 111_616,
+        Tokenizer = "o200k_base",
+        LastInputTokens = 90_210,
+    };
 
     public static ApiKeyCredential SampleCredential => new("openai:oauth", "openai", "at-1", "auth-profile")
     {

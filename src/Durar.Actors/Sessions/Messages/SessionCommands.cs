@@ -82,7 +82,20 @@ public sealed record SessionView(
     int TranscriptLength,
     bool Running,
     int Queued,
-    DateTimeOffset? CreatedAt) : IDurarWireMessage;
+    DateTimeOffset? CreatedAt) : IDurarWireMessage
+{
+    /// <summary>How many times the session's older turns were summarised to fit its model's context (since the last reset).</summary>
+    public int CompactionCount { get; init; }
+
+    /// <summary>The session model's context budget: its context, the output cap, what a turn's input may count, and how it is counted.</summary>
+    public long ContextTokens { get; init; }
+    public long OutputCap { get; init; }
+    public long InputBudget { get; init; }
+    public string? Tokenizer { get; init; }
+
+    /// <summary>The tokens of the last answered turn's input, as the gateway counted them (null before the first).</summary>
+    public int? LastInputTokens { get; init; }
+}
 
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
 

@@ -22,6 +22,9 @@ internal static class SessionEvents
         /// <summary>The reply's reasoning and its signature (Anthropic thinking), sent back with the next turn.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The tokens of the input this reply answered, as the gateway counted them (null in journals before issue 18).</summary>
+        public int? InputTokens { get; init; }
     }
 
     /// <summary>A run failed; the error text is kept in the transcript so the conversation stays readable.</summary>
@@ -29,6 +32,17 @@ internal static class SessionEvents
 
     /// <summary>Overrides changed (directive-only message, PATCH, auto pin); the whole new set is stored.</summary>
     public sealed record OverridesChanged(DateTimeOffset At, SessionOverrides Overrides) : ISessionEvent;
+
+    /// <summary>
+    /// The session's older turns were summarised to fit its model's context: from now on <see cref="Summary"/> is sent in
+    /// their place, and the conversation sent resumes at the user message <see cref="KeepFromSeq"/>. The transcript itself
+    /// keeps every message. <see cref="Model"/> wrote the summary; its usage and cost count toward the session's.
+    /// </summary>
+    public sealed record Compacted(DateTimeOffset At, long KeepFromSeq, string Summary, string Model, int TokensBefore, int TokensAfter) : ISessionEvent
+    {
+        public TokenUsage? Usage { get; init; }
+        public decimal Cost { get; init; }
+    }
 
     /// <summary><c>/new</c> or <c>/reset</c>: transcript cleared, auto pins dropped, user pins and usage mode kept.</summary>
     public sealed record SessionReset(DateTimeOffset At) : ISessionEvent;
