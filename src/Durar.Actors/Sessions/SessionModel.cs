@@ -69,4 +69,7 @@ public sealed record TranscriptEntry(
     /// <summary>For assistant entries: the reply's reasoning and its signature, sent back with later turns.</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+
+    /// <summary>For assistant entries: the reply was cut by an abort (the text is what streamed until then).</summary>
+    public bool Aborted { get; init; }
 }
