@@ -218,7 +218,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         if (RunId is not null) w.WriteString("runId", RunId);
     }
 
-    /// <summary>The session run this answer belongs to, written as <c>runId</c> beside <c>id</c> in every object (null: none).</summary>
+    /// <summary>The session run this answer belongs to, written as <c>runId</c> beside <c>id</c> in a completion object (null: none; a stream names it in <c>x-durar-run-id</c>).</summary>
     public string? RunId { get; init; }
 
     /// <summary>The usage object: the upstream's own (every detail field) when it sent one, else the normalized buckets.</summary>
