@@ -164,6 +164,7 @@ public sealed record GatewaySettings(
     public required SessionSettings Sessions { get; init; }
     public required ClusterSettings Cluster { get; init; }
     public required SessionHostingSettings SessionHosting { get; init; }
+    public required SessionRunSettings SessionRuns { get; init; }
     public required ClusterBootstrapSettings ClusterBootstrap { get; init; }
 
     /// <summary>

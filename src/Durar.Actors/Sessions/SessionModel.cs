@@ -76,4 +76,6 @@ public sealed record TranscriptEntry(
     /// <summary>The tokens this entry adds to a request as <paramref name="counter"/> counts them; counted once, then cached with the entry.</summary>
     internal int Tokens(TokenCounter counter) =>
         _tokens.Get(counter, this, static (c, e) => TokenCounter.PerMessage + c.Count(e.Content) + c.Count(e.Reasoning));
+    /// <summary>For assistant entries: the reply was cut by an abort (the text is what streamed until then).</summary>
+    public bool Aborted { get; init; }
 }

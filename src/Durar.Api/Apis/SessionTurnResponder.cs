@@ -60,6 +60,7 @@ internal static partial class SessionTurnResponder
                 await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, ct);
                 return;
             case TurnAccepted accepted:
+                if (accepted.RunId is not null) context.Response.Headers[DurarHeaders.RunId] = accepted.RunId;
                 await WriteReplyAsync(context, accepted, stream, includeUsage, materializer, ct);
                 return;
         }
@@ -77,7 +78,7 @@ internal static partial class SessionTurnResponder
         var reply = SessionReply.Open(context.RequestServices.GetRequiredService<ActorSystem>(), accepted, materializer, ct);
         try
         {
-            await WriteEventsAsync(context, reply, stream, includeUsage, reply.Token);
+            await WriteEventsAsync(context, reply, accepted.RunId, stream, includeUsage, reply.Token);
         }
         catch (OperationCanceledException) when (reply.Lost && !ct.IsCancellationRequested)
         {
@@ -93,8 +94,8 @@ internal static partial class SessionTurnResponder
         }
     }
 
-    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, bool stream, bool includeUsage,
-        CancellationToken ct)
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, string? runId, bool stream,
+        bool includeUsage, CancellationToken ct)
     {
         // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
         if (!await events.MoveNextAsync())
@@ -121,7 +122,9 @@ internal static partial class SessionTurnResponder
             if (!rm.Dropped.IsDefaultOrEmpty) context.Response.Headers[DurarHeaders.Dropped] = string.Join(',', rm.Dropped);
         }
         context.Response.Headers[DurarHeaders.Model] = model;
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        // A run's answer is named after the run: a repeated Idempotency-Key gets the same id as the first answer.
+        var writer = new ChatCompletionWriter(runId is null ? ChatCompletionWriter.NewId() : "chatcmpl-" + runId,
+            DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model) { RunId = runId };
         if (stream)
         {
             SseResponse.Prepare(context);

@@ -42,6 +42,7 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
         },
         { "embeddings", "v1/embeddings", """{"model":"fakeemb/emb","input":["a","b"],"encoding_format":"float","dimensions":8}""" },
         { "session turn", "v1/sessions/fuzz-{n}/messages", """{"content":"hi","model":"fakeoai/gpt-fake","stream":false}""" },
+        { "session abort", "v1/sessions/fuzz-{n}/abort", """{"runId":"run_000000000000000000000000","clearQueued":true}""" },
         { "auth profile", "v1/admin/auth-profiles", """{"provider":"fakeoai","type":"api_key","key":"sk-fuzz-0000"}""" },
     };
 

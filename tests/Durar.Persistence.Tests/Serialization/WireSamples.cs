@@ -149,6 +149,11 @@ internal static class WireSamples
         new SessionCommands.PatchSession("s-1", null, null, null, null, null, null, []),
         new SessionCommands.ResetSession("s-1"),
         new SessionCommands.DeleteSession("s-1"),
+        new SessionCommands.SendMessage("s-3", "again") { IdempotencyKey = "retry-1" },
+        new SessionCommands.GetRun("s-1", "run_0123456789abcdef01234567", TimeSpan.FromSeconds(30)),
+        new SessionCommands.GetRun("s-1", "run_a", TimeSpan.Zero),
+        new SessionCommands.AbortRun("s-1", "run_a", true),
+        new SessionCommands.AbortRun("s-1", null, false),
 
         // Session replies
         new DirectivesApplied("s-1", "Thinking level set to high.\nModel reset to default.", FullView),
@@ -163,6 +168,11 @@ internal static class WireSamples
         ]),
         new TranscriptPage("s-1", 40, 3, []),
         new SessionDeleted("s-1"),
+        new RunView("s-1", "run_a", "done", T0, T0.AddSeconds(3), "openai/gpt-5.4", new TokenUsage(10, 5, 2, 1), null, null, null),
+        new RunView("s-1", "run_b", "failed", T0, null, null, null, 503, "run_lost", "The session stopped before this run ended."),
+        new AbortResult("s-1", true, ["run_a", "run_b"]),
+        new AbortResult("s-1", false, []),
+        new TranscriptPage("s-1", 0, 1, [new TranscriptEntry(2, "assistant", "part", T0, "openai/gpt-5.4") { ReplyTo = 1, Aborted = true }]),
 
         // The request model (Transports/ChatModel.cs)
         FullRequest,
@@ -244,6 +254,7 @@ internal static class WireSamples
     [
         r => new TurnAccepted("s-1", 7, r.Events, ResponseUsageMode.Tokens),
         r => new TurnAccepted("s-1", 8, r.Events, ResponseUsageMode.Off) { Host = r.Actor },
+        r => new TurnAccepted("s-1", 9, r.Events, ResponseUsageMode.Off) { Host = r.Actor, RunId = "run_0123456789abcdef01234567" },
         r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
         r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),
