@@ -42,6 +42,8 @@ public sealed record ContentPart(string Type, string? Text = null, string? Image
     public string? Format { get; init; }
     public string? FileId { get; init; }
     public string? FileName { get; init; }
+    /// <summary>The block's <c>cache_control</c> as the client wrote it (the Anthropic dialect); null when it set none.</summary>
+    public System.Text.Json.JsonElement? CacheControl { get; init; }
 }
 
 /// <summary>A complete tool call: id, function name and its JSON arguments as a string.</summary>
