@@ -106,8 +106,9 @@ public sealed record FakeResponse
     public int? EmbeddingDimensions { get; init; }
 
     /// <summary>
-    /// Anthropic wire only: a thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split
-    /// on spaces) and <see cref="ReasoningSignature"/> (a <c>signature_delta</c> just before the block ends).
+    /// A thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split on spaces) and
+    /// <see cref="ReasoningSignature"/> (a <c>signature_delta</c> just before the block ends); on the OpenAI wire, the
+    /// message's <c>reasoning_content</c> (streamed in pieces before the answer, no signature).
     /// </summary>
     public string? Reasoning { get; init; }
 

@@ -12,6 +12,7 @@ namespace Durar.Api.Apis.Messages;
 /// <item>user turns: <c>text</c> (with <c>cache_control</c>), <c>image</c> (base64 or url source, as an image part),
 /// <c>document</c> (base64 PDF or plain-text source, as a file part; <c>title</c> as its name) and <c>tool_result</c> (one
 /// neutral tool message each, before the turn's other blocks, its content a string or text and image blocks);</item>
+/// <item>system messages among the turns (a string or text blocks), as system messages;</item>
 /// <item>assistant turns: <c>text</c>, <c>tool_use</c> (a tool call whose arguments are the <c>input</c> object),
 /// <c>thinking</c> with its signature and <c>redacted_thinking</c> (sent back to an Anthropic upstream as they came);</item>
 /// <item>anything else (an unknown block type, <c>citations</c>, <c>is_error: true</c>, a second thinking block in one
@@ -40,8 +41,13 @@ internal static class MessagesContentParser
             if (message.ValueKind != JsonValueKind.Object) throw Bad($"{path}: must be an object.", path);
             OnlyKeys(message, path, MessageKeys);
             var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-            if (role is not ("user" or "assistant")) throw Bad($"{path}.role: must be user or assistant.", path + ".role");
+            if (role is not ("user" or "assistant" or "system")) throw Bad($"{path}.role: must be user, assistant or system.", path + ".role");
             if (!message.TryGetProperty("content", out var content)) throw Bad($"{path}.content: Field required.", path + ".content");
+            if (role == "system")
+            {
+                into.Add(SystemMessage(content, path + ".content"));
+                continue;
+            }
             if (content.ValueKind == JsonValueKind.String)
             {
                 into.Add(new ChatMessage(role, content.GetString()));
@@ -51,6 +57,26 @@ internal static class MessagesContentParser
             if (role == "user") AddUser(content, path + ".content", into);
             else into.Add(Assistant(content, path + ".content"));
         }
+    }
+
+    /// <summary>
+    /// A system message inside the conversation (the SDK's <c>SystemMessageParam</c>): a string or text blocks. An
+    /// OpenAI-compatible upstream gets it where it stands; the Anthropic wire joins every system message into its
+    /// <c>system</c> prompt.
+    /// </summary>
+    public static ChatMessage SystemMessage(JsonElement content, string path)
+    {
+        if (content.ValueKind == JsonValueKind.String) return new ChatMessage("system", content.GetString());
+        if (content.ValueKind != JsonValueKind.Array) throw Bad($"{path}: must be a string or an array of text blocks.", path);
+        var parts = ImmutableArray.CreateBuilder<ContentPart>();
+        var i = 0;
+        foreach (var block in content.EnumerateArray())
+        {
+            var at = $"{path}.{i++}";
+            if (TypeOf(block, at) != "text") throw Bad($"{at}.type: a system message takes text blocks only.", at + ".type");
+            parts.Add(TextPart(block, at));
+        }
+        return new ChatMessage("system", null) { Parts = parts.ToImmutable() };
     }
 
     /// <summary>A user turn: each tool result as its own tool message (Anthropic puts them first), then the other blocks.</summary>

@@ -94,17 +94,8 @@ internal static class MessagesRequestParser
     private static ChatMessage? System(JsonElement root)
     {
         if (!root.TryGetProperty("system", out var system) || system.ValueKind == JsonValueKind.Null) return null;
-        if (system.ValueKind == JsonValueKind.String) return system.GetString() is { Length: > 0 } text ? new ChatMessage("system", text) : null;
-        if (system.ValueKind != JsonValueKind.Array) throw Bad("system: must be a string or an array of text blocks.", "system");
-        var parts = ImmutableArray.CreateBuilder<ContentPart>();
-        var i = 0;
-        foreach (var block in system.EnumerateArray())
-        {
-            var path = $"system.{i++}";
-            if (MessagesContentParser.TypeOf(block, path) != "text") throw Bad($"{path}.type: the system prompt takes text blocks only.", path + ".type");
-            parts.Add(MessagesContentParser.TextPart(block, path));
-        }
-        return parts.Count == 0 ? null : new ChatMessage("system", null) { Parts = parts.ToImmutable() };
+        var message = MessagesContentParser.SystemMessage(system, "system");
+        return message.Text is { Length: 0 } || message.Text is null && message.Parts.IsEmpty ? null : message;
     }
 
     /// <summary>
