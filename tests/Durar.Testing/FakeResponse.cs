@@ -118,6 +118,12 @@ public sealed record FakeResponse
     /// <summary>Anthropic wire only: a <c>redacted_thinking</c> block with this opaque data, after the thinking block.</summary>
     public string? RedactedReasoning { get; init; }
 
+    /// <summary>
+    /// Anthropic wire only: the answer ended on this stop sequence (<c>stop_sequence</c> set, with
+    /// <see cref="FinishReason"/> <c>stop_sequence</c>); null = none.
+    /// </summary>
+    public string? StopSequence { get; init; }
+
     /// <summary>Anthropic wire only: <c>cache_read_input_tokens</c> (default 0).</summary>
     public int? CacheReadTokens { get; init; }
 
