@@ -8,6 +8,8 @@ public sealed record ChatMessage(string Role, string? Text) : IDurarWireMessage
     public ImmutableArray<ContentPart> Parts { get; init; } = [];
     public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
     public string? ToolCallId { get; init; }
+    /// <summary>A tool message whose result is an error (Anthropic's <c>tool_result</c> <c>is_error</c>).</summary>
+    public bool ToolError { get; init; }
     public string? Name { get; init; }
     /// <summary>An assistant message's refusal text (OpenAI <c>refusal</c>).</summary>
     public string? Refusal { get; init; }

@@ -165,6 +165,7 @@ internal static class AnthropicMessageWriter
         w.WriteStartObject();
         w.WriteString("type", "tool_result");
         w.WriteString("tool_use_id", m.ToolCallId ?? "");
+        if (m.ToolError) w.WriteBoolean("is_error", true);
         if (m.Parts.IsDefaultOrEmpty || m.Parts.All(p => p.Type == ContentPartTypes.Text))
             w.WriteString("content", m.AllText);
         else

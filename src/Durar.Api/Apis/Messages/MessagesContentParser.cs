@@ -11,11 +11,12 @@ namespace Durar.Api.Apis.Messages;
 /// <list type="bullet">
 /// <item>user turns: <c>text</c> (with <c>cache_control</c>), <c>image</c> (base64 or url source, as an image part),
 /// <c>document</c> (base64 PDF or plain-text source, as a file part; <c>title</c> as its name) and <c>tool_result</c> (one
-/// neutral tool message each, before the turn's other blocks, its content a string or text and image blocks);</item>
+/// neutral tool message each, before the turn's other blocks, its content a string or text and image blocks, <c>is_error</c>
+/// as <see cref="ChatMessage.ToolError"/>);</item>
 /// <item>system messages among the turns (a string or text blocks), as system messages;</item>
 /// <item>assistant turns: <c>text</c>, <c>tool_use</c> (a tool call whose arguments are the <c>input</c> object),
 /// <c>thinking</c> with its signature and <c>redacted_thinking</c> (sent back to an Anthropic upstream as they came);</item>
-/// <item>anything else (an unknown block type, <c>citations</c>, <c>is_error: true</c>, a second thinking block in one
+/// <item>anything else (an unknown block type, <c>citations</c>, a second thinking block in one
 /// turn, a key a block does not have) is a 400 naming it by its path, e.g. <c>messages.0.content.2.type</c>.</item>
 /// </list>
 /// </summary>
@@ -106,9 +107,7 @@ internal static class MessagesContentParser
     {
         OnlyKeys(block, at, ToolResultKeys);
         var id = String(block, "tool_use_id", at) ?? throw Bad($"{at}.tool_use_id: Field required.", at + ".tool_use_id");
-        if (MessagesRequestParser.Bool(block, "is_error", at + ".is_error") is true)
-            throw Bad($"{at}.is_error: true is not supported by Durar's Messages API yet (send the error as the result's text).", at + ".is_error");
-        var message = new ChatMessage("tool", null) { ToolCallId = id };
+        var message = new ChatMessage("tool", null) { ToolCallId = id, ToolError = MessagesRequestParser.Bool(block, "is_error", at + ".is_error") is true };
         if (!block.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return message with { Text = "" };
         if (content.ValueKind == JsonValueKind.String) return message with { Text = content.GetString() };
         if (content.ValueKind != JsonValueKind.Array) throw Bad($"{at}.content: must be a string or an array of blocks.", at + ".content");

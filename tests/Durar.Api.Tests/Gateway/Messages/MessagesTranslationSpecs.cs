@@ -18,7 +18,9 @@ public sealed class MessagesTranslationSpecs
                    "cache_control":{"type":"ephemeral"}}],
          "tool_choice":{"type":"any","disable_parallel_tool_use":true},
          "system":[{"type":"text","text":"You are terse.","cache_control":{"type":"ephemeral"}}],
-         "messages":[{"role":"user","content":[{"type":"text","text":"look up durar","cache_control":{"type":"ephemeral"}}]}]}
+         "messages":[{"role":"user","content":[{"type":"text","text":"look up durar","cache_control":{"type":"ephemeral"}}]},
+                     {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"lookup","input":{"q":"durar"}}]},
+                     {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"lookup failed: timeout","is_error":true}]}]}
         """;
 
     private static async Task<(HttpResponseMessage Response, JsonElement Answer)> PostAsync(GatewayHarness gw, string model)
@@ -57,6 +59,9 @@ public sealed class MessagesTranslationSpecs
         var dropped = response.Headers.GetValues("x-durar-dropped").Single().Split(',');
         Assert.Contains("cache_control", dropped);
         Assert.Contains("service_tier", dropped);
+        Assert.Contains("is_error", dropped);
+        Assert.Equal("lookup failed: timeout", sent.GetProperty("messages")[3].GetProperty("content").GetString());
+        Assert.Equal("toolu_1", sent.GetProperty("messages")[3].GetProperty("tool_call_id").GetString());
         Assert.False(sent.TryGetProperty("service_tier", out _));
         Assert.False(sent.GetProperty("messages")[1].GetProperty("content")[0].TryGetProperty("cache_control", out _));
     }
@@ -82,6 +87,9 @@ public sealed class MessagesTranslationSpecs
         Assert.Equal("ephemeral", sent.GetProperty("tools")[0].GetProperty("cache_control").GetProperty("type").GetString());
         Assert.Equal("ephemeral", sent.GetProperty("system")[0].GetProperty("cache_control").GetProperty("type").GetString());
         Assert.Equal("ephemeral", sent.GetProperty("messages")[0].GetProperty("content")[0].GetProperty("cache_control").GetProperty("type").GetString());
+        var result = sent.GetProperty("messages")[2].GetProperty("content")[0];
+        Assert.Equal("tool_result", result.GetProperty("type").GetString());
+        Assert.True(result.GetProperty("is_error").GetBoolean());
 
         Assert.Equal("stop_sequence", answer.GetProperty("stop_reason").GetString());
         Assert.Equal("HALT", answer.GetProperty("stop_sequence").GetString());
