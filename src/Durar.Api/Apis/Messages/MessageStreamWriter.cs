@@ -47,24 +47,47 @@ internal sealed class MessageStreamWriter(PipeWriter pipe, string id, string mod
     {
         using var stream = new MessageStreamWriter(pipe, id, model);
         long unflushed = stream.Start();
-        await using (var e = events.GetAsyncEnumerator(ct))
+        var e = events.GetAsyncEnumerator(ct);
+        var next = default(ValueTask<bool>);
+        var pending = false;
+        try
         {
             while (true)
             {
-                var next = e.MoveNextAsync();
+                next = e.MoveNextAsync();
                 if (!next.IsCompleted || unflushed >= MaxUnflushedBytes)
                 {
+                    pending = true;
                     await pipe.FlushAsync(ct).ConfigureAwait(false);
+                    pending = false;
                     unflushed = 0;
                 }
                 if (!await next.ConfigureAwait(false)) break;
                 unflushed += stream.Write(e.Current);
             }
         }
+        finally
+        {
+            // A failed flush (the client went away) leaves a read in flight: an async stream cannot be disposed under it.
+            if (pending) await Settle(next).ConfigureAwait(false);
+            await e.DisposeAsync().ConfigureAwait(false);
+        }
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: it must not look finished
         stream.Finish();
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
         return stream._usage;
+    }
+
+    private static async ValueTask Settle(ValueTask<bool> next)
+    {
+        try
+        {
+            await next.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The read's own outcome does not matter any more: the flush's failure is what propagates.
+        }
     }
 
     /// <summary><c>message_start</c> (an empty assistant message) and a <c>ping</c>.</summary>
