@@ -41,6 +41,11 @@ internal sealed class OpenAiWire : WireFormat
             w.WriteNumber("index", 0);
             w.WriteStartObject("message");
             w.WriteString("role", "assistant");
+            if (exchange.Response.Reasoning is { } reasoning)
+            {
+                w.WriteString("reasoning_content", reasoning); // DeepSeek's and vLLM's name for the model's reasoning
+            }
+
             if (reply.ToolCall is { } call)
             {
                 w.WriteNull("content");
@@ -88,6 +93,14 @@ internal sealed class OpenAiWire : WireFormat
                 w.WriteNull("content");
             }
         });
+
+        if (exchange.Response.Reasoning is { } reasoning)
+        {
+            foreach (var piece in Reply.Split(reasoning, null))
+            {
+                await WriteChunkAsync(exchange, w => w.WriteString("reasoning_content", piece));
+            }
+        }
 
         if (toolCall is not null)
         {

@@ -164,7 +164,7 @@ public static partial class ChatCompletionsApi
     }
 
     /// <summary><c>x-durar-continue</c>: true, false, or absent (the node's setting).</summary>
-    private static bool? ContinueHeader(HttpRequest request)
+    internal static bool? ContinueHeader(HttpRequest request)
     {
         var value = request.Headers[DurarHeaders.Continue].ToString();
         if (value.Length == 0) return null;
