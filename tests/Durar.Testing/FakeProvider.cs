@@ -55,6 +55,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
         app.MapPost("/v1beta/openai/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         app.MapGet("/v1/models", WriteModelsAsync);
         app.MapPost("/api/chat", http => HandleChatAsync(http, OllamaWire.Instance));
+        app.MapPost("/v1/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
         app.MapGet("/api/tags", WriteOllamaTagsAsync);
         app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);

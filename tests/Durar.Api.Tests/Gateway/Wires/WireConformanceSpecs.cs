@@ -25,6 +25,7 @@ public sealed class WireConformanceSpecs
     private static readonly Dictionary<string, Func<FakeProvider, string>> WireBaseUrls = new()
     {
         ["ollama"] = f => f.OllamaBaseUrl,
+        ["openai-responses"] = f => f.OpenAiBaseUrl,
         ["anthropic-messages"] = f => f.AnthropicBaseUrl,
     };
 
