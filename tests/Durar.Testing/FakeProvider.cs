@@ -57,6 +57,9 @@ public sealed partial class FakeProvider : IAsyncDisposable
         app.MapPost("/api/chat", http => HandleChatAsync(http, OllamaWire.Instance));
         app.MapPost("/v1/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
         app.MapPost("/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        // The ChatGPT backend's Codex endpoint (https://chatgpt.com/backend-api + /codex/responses), at the fake's /v1 base too.
+        app.MapPost("/v1/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/backend-api/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
         app.MapGet("/api/tags", WriteOllamaTagsAsync);
         app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);

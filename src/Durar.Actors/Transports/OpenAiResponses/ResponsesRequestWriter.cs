@@ -14,21 +14,32 @@ namespace Durar.Actors.Transports.OpenAiResponses;
 /// </summary>
 internal static class ResponsesRequestWriter
 {
-    public static void Write(Utf8JsonWriter w, UpstreamCall call, bool stream)
+    public static void Write(Utf8JsonWriter w, UpstreamCall call, bool stream) => Write(w, call, stream, chatGpt: false);
+
+    /// <summary>
+    /// The body for OpenAI's platform (<paramref name="chatGpt"/> false) or for the ChatGPT backend's Codex endpoint, which
+    /// takes the system prompt as <c>instructions</c>, streams only, keeps nothing (<c>store: false</c>) and takes no
+    /// sampling or length fields (<see cref="OpenAiCodexTransport.Dropped"/> names them).
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, UpstreamCall call, bool stream, bool chatGpt)
     {
         var r = call.Request;
         var target = call.Target;
-        if (ResponsesFields.Unsupported(r, target) is { } unsupported)
+        if ((chatGpt ? OpenAiCodexTransport.Refused(r, target) : ResponsesFields.Unsupported(r, target)) is { } unsupported)
             throw new UpstreamException(new Resilience.UpstreamFailure(400, unsupported.Message, UnsupportedField.Code,
                 "invalid_request_error", target.Provider.Id) { Param = unsupported.Param }, UpstreamException.NoHints);
         var shaping = OpenAiShaping.For(target);
-        var native = target.Provider.IsNativeOpenAi;
+        var native = target.Provider.IsNativeOpenAi || chatGpt;
         w.WriteStartObject();
         w.WriteString("model", target.Model.Id);
-        WriteInput(w, r, shaping.SupportsDeveloperRole);
-        if (r.MaxTokens is { } max) w.WriteNumber("max_output_tokens", max);
-        if (r.Temperature is { } t) w.WriteNumber("temperature", t);
-        if (r.TopP is { } p) w.WriteNumber("top_p", p);
+        if (chatGpt) w.WriteString("instructions", string.Join("\n\n", r.Messages.Where(m => m.Role is "system" or "developer").Select(m => m.AllText)));
+        WriteInput(w, r, shaping.SupportsDeveloperRole, skipSystem: chatGpt);
+        if (!chatGpt)
+        {
+            if (r.MaxTokens is { } max) w.WriteNumber("max_output_tokens", max);
+            if (r.Temperature is { } t) w.WriteNumber("temperature", t);
+            if (r.TopP is { } p) w.WriteNumber("top_p", p);
+        }
         WriteTools(w, r);
         if (r.ParallelToolCalls is { } parallel) w.WriteBoolean("parallel_tool_calls", parallel);
         WriteText(w, r);
@@ -55,21 +66,24 @@ internal static class ResponsesRequestWriter
         }
         // The gateway keeps no upstream state: a host that stores responses by default is told not to, unless a native
         // client asked for it.
-        if (native && AnthropicFields.Field(r, "store") is { ValueKind: JsonValueKind.True or JsonValueKind.False } store)
+        if (chatGpt) w.WriteBoolean("store", false);
+        else if (native && AnthropicFields.Field(r, "store") is { ValueKind: JsonValueKind.True or JsonValueKind.False } store)
             w.WriteBoolean("store", store.ValueKind == JsonValueKind.True);
         else if (ResponsesFields.StoresResponses(target)) w.WriteBoolean("store", false);
         if (ResponsesFields.StoresResponses(target)) Copy(w, r, "previous_response_id");
-        w.WriteBoolean("stream", stream);
+        w.WriteBoolean("stream", stream || chatGpt);
         w.WriteEndObject();
     }
 
-    private static void WriteInput(Utf8JsonWriter w, ChatRequest r, bool developerRole)
+    private static void WriteInput(Utf8JsonWriter w, ChatRequest r, bool developerRole, bool skipSystem)
     {
         w.WriteStartArray("input");
         foreach (var m in r.Messages)
         {
             switch (m.Role)
             {
+                case "system" or "developer" when skipSystem:
+                    break;
                 case "system" or "developer":
                     w.WriteStartObject();
                     w.WriteString("role", m.Role == "developer" && developerRole ? "developer" : "system");
