@@ -24,6 +24,7 @@ public sealed class WireConformanceSpecs
     /// <summary>The wires under test: the api name and the base URL of the fake that speaks it.</summary>
     private static readonly Dictionary<string, Func<FakeProvider, string>> WireBaseUrls = new()
     {
+        ["openai-completions"] = f => f.OpenAiBaseUrl,
         ["ollama"] = f => f.OllamaBaseUrl,
         ["openai-responses"] = f => f.OpenAiBaseUrl,
         ["openai-chatgpt-responses"] = f => f.OpenAiBaseUrl,
