@@ -9,7 +9,7 @@ namespace Durar.Actors.Transports.Ollama;
 /// <see cref="OllamaFields"/>: messages (text as one string, images as base64, tool calls with object arguments, tool results
 /// with <c>tool_name</c>), tools, <c>format</c>, <c>think</c>, <c>keep_alive</c> and <c>options</c>, where <c>num_ctx</c> is the
 /// model's context window (the reference's <c>injectNumCtxForOpenAICompat</c>: Ollama's own default of 2048-4096 tokens would
-/// otherwise cut long prompts silently).
+/// otherwise cut long prompts silently) when it is known: configured, or discovered from <c>/api/show</c>.
 /// </summary>
 internal static class OllamaRequestWriter
 {
@@ -175,7 +175,10 @@ internal static class OllamaRequestWriter
         var r = call.Request;
         var model = call.Target.Model;
         w.WriteStartObject("options");
-        w.WriteNumber("num_ctx", model.ContextTokens ?? model.ContextWindow);
+        // A window nobody stated (the catalog's 200k default for an unknown model) is not sent: Ollama would allocate a
+        // cache that large. A configured or discovered window is.
+        if (model.ContextTokens is { } cap) w.WriteNumber("num_ctx", cap);
+        else if (model.ContextWindow != Catalog.ModelDefinition.DefaultContextWindow) w.WriteNumber("num_ctx", model.ContextWindow);
         if (r.MaxTokens is { } max) w.WriteNumber("num_predict", max);
         if (r.Temperature is { } t) w.WriteNumber("temperature", t);
         if (r.TopP is { } p) w.WriteNumber("top_p", p);

@@ -65,6 +65,21 @@ public sealed class OllamaWireSpecs
     }
 
     [Fact]
+    public async Task Should_leave_num_ctx_to_ollama_for_a_model_whose_window_nobody_stated()
+    {
+        var fake = await FakeProvider.StartAsync();
+        await using var gw = await GatewayHarness.StartAsync(Config(fake.OllamaBaseUrl), fake);
+        gw.Fake.Enqueue(FakeResponse.Ok("ok"));
+
+        using var response = await gw.Http.SendAsync(gw.Post("/v1/chat/completions", """{"model":"local/phi4","messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var upstream = Assert.Single(gw.Fake.Requests).Json.RootElement;
+        Assert.Equal("phi4", upstream.GetProperty("model").GetString());
+        Assert.False(upstream.GetProperty("options").TryGetProperty("num_ctx", out _)); // not the catalog's 200k default
+    }
+
+    [Fact]
     public async Task Should_refuse_what_ollama_cannot_take_with_a_400_naming_it_and_send_nothing()
     {
         var fake = await FakeProvider.StartAsync();
