@@ -26,7 +26,7 @@ namespace Durar.Testing;
 /// <see cref="FakeResponse"/>. Requests whose body is not a JSON object get a 400 without consuming the queue.
 /// Thread-safe; built for hundreds of concurrent requests. Logs nothing.
 /// </remarks>
-public sealed class FakeProvider : IAsyncDisposable
+public sealed partial class FakeProvider : IAsyncDisposable
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
@@ -55,6 +55,14 @@ public sealed class FakeProvider : IAsyncDisposable
         // Gemini's OpenAI-compatible base (https://generativelanguage.googleapis.com/v1beta/openai) + /embeddings.
         app.MapPost("/v1beta/openai/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         app.MapGet("/v1/models", WriteModelsAsync);
+        app.MapPost("/api/chat", http => HandleChatAsync(http, OllamaWire.Instance));
+        app.MapPost("/v1/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        // The ChatGPT backend's Codex endpoint (https://chatgpt.com/backend-api + /codex/responses), at the fake's /v1 base too.
+        app.MapPost("/v1/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/backend-api/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapGet("/api/tags", WriteOllamaTagsAsync);
+        app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
     }
 

@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Durar.Testing;
 
 /// <summary>
-/// OpenAI chat completions (<c>POST /v1/chat/completions</c>): JSON completions, <c>data:</c>-only SSE chunks
+/// OpenAI chat completions (<c>POST /v1/chat/completions</c>): JSON completions, <c>data:</c>-only SSE chunks (with
+/// <c>reasoning_content</c> when a reasoning is scripted, as OpenAI-compatible reasoning servers send it)
 /// ending in <c>data: [DONE]</c>, optional trailing usage chunk, and <c>{"error":{...}}</c> errors.
 /// </summary>
 internal sealed class OpenAiWire : WireFormat

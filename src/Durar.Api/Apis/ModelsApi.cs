@@ -58,8 +58,12 @@ public static class ModelsApi
     {
         yield return (ModelResolver.DefaultTarget, "durar");
         foreach (var provider in catalog.Providers.Values.OrderBy(p => p.Id, StringComparer.Ordinal))
+        {
             foreach (var model in provider.Models)
                 yield return ($"{provider.Id}/{model.Id}", provider.Id);
+            foreach (var model in catalog.Discovered.For(provider.Id)) // installed models a local server reported (Ollama)
+                if (provider.FindModel(model.Id) is null) yield return ($"{provider.Id}/{model.Id}", provider.Id);
+        }
     }
 
     private static void WriteAnthropicList(Utf8JsonWriter w, ProviderCatalog catalog)
