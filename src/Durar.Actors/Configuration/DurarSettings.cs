@@ -26,6 +26,8 @@ public sealed record DurarSettings(
     public required DashboardSettings Dashboard { get; init; }
     /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
     public required TelemetrySettings Telemetry { get; init; }
+    /// <summary><c>gateway.copilot</c>: GitHub Copilot's token exchange.</summary>
+    internal CopilotSettings Copilot { get; init; } = CopilotSettings.Defaults;
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>
