@@ -291,8 +291,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
             body,
             json,
             ApiKey(http.Request),
-            isObject && root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null,
-            isObject && root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True,
+            wire.ModelOf(http.Request, root),
+            wire.IsStreaming(http.Request, root),
             DateTimeOffset.UtcNow);
 
         var abortSignal = Record(request);

@@ -19,6 +19,22 @@ internal abstract class WireFormat
 
     public virtual int StatusFor(FakeResponse response) => response.Status;
 
+    /// <summary>The content type of a streamed answer (SSE unless the wire frames otherwise).</summary>
+    protected virtual string StreamContentType => "text/event-stream";
+
+    /// <summary>Headers an error answer of this wire carries besides its body (Bedrock's <c>x-amzn-ErrorType</c>).</summary>
+    protected virtual void AddErrorHeaders(HttpResponse response, FakeResponse scripted, int status)
+    {
+    }
+
+    /// <summary>Whether the request asks for a stream: the body's <c>stream</c> flag unless the wire says it by path.</summary>
+    public virtual bool IsStreaming(HttpRequest request, JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
+
+    /// <summary>The model asked for: the body's <c>model</c> unless the wire names it in the path.</summary>
+    public virtual string? ModelOf(HttpRequest request, JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
+
     /// <summary>Text of the last user message, which the default reply echoes.</summary>
     public abstract string LastUserText(JsonElement body);
 
@@ -58,7 +74,7 @@ internal abstract class WireFormat
         var status = StatusFor(scripted);
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;
-        response.ContentType = streaming ? "text/event-stream" : "application/json";
+        response.ContentType = streaming ? StreamContentType : "application/json";
         if (scripted.RetryAfter is { } retryAfter)
         {
             response.Headers.RetryAfter = retryAfter;
@@ -84,6 +100,7 @@ internal abstract class WireFormat
         }
         else if (status >= 400)
         {
+            AddErrorHeaders(response, scripted, status);
             await exchange.WriteBodyAsync(ErrorBody(scripted, status));
         }
         else if (!streaming)

@@ -26,6 +26,7 @@ internal sealed class TransportRegistry
             [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory, upstream),
             [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory, upstream),
             [ApiKinds.GitHubCopilot] = new Copilot.CopilotTransport(httpClientFactory, upstream),
+            [ApiKinds.BedrockConverseStream] = new Bedrock.BedrockConverseTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
         }.ToFrozenDictionary(StringComparer.Ordinal);
     }

@@ -10,6 +10,9 @@ namespace Durar.Api.Tests.Gateway.Wires;
 /// </summary>
 public sealed record WireCase(string Name, string Hocon, string Model, Func<RecordedRequest, string?> KeyOf, Func<RecordedRequest, string?> ImageBase64)
 {
+    /// <summary>What the fake must know before the gateway starts (Bedrock: the secret keys it checks signatures with).</summary>
+    public Action<FakeProvider>? Prepare { get; init; }
+
     public override string ToString() => Name;
 
     private const string Failover = "gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }";
@@ -35,7 +38,32 @@ public sealed record WireCase(string Name, string Hocon, string Model, Func<Reco
         {{Failover}}
         """, "confcop/m", r => r.ApiKey, OpenAiImage);
 
-    public static IEnumerable<object[]> All() => new[] { OpenAi, Anthropic, Copilot }.Select(c => new object[] { c });
+    /// <summary>Bedrock: two static access keys; the fake checks every request's SigV4 signature with the AWS SDK's signer.</summary>
+    public static readonly WireCase Bedrock = new("bedrock-converse-stream", $$"""
+        models { providers { confbr { baseUrl = "{fake-root}", api = "bedrock-converse-stream", models = [{ id = "{{BedrockModel}}", input = ["text", "image"] }] } } }
+        env { CONFBR_API_KEYS = "{{BedrockKeyOne}}:{{BedrockSecretOne}},{{BedrockKeyTwo}}:{{BedrockSecretTwo}}" }
+        {{Failover}}
+        """, "confbr/" + BedrockModel, BedrockKey, r => Blocks(r, "messages").Where(b => b.TryGetProperty("image", out _))
+            .Select(b => b.GetProperty("image").GetProperty("source").GetProperty("bytes").GetString()).FirstOrDefault())
+    {
+        Prepare = fake =>
+        {
+            fake.BedrockSecrets[BedrockKeyOne] = BedrockSecretOne;
+            fake.BedrockSecrets[BedrockKeyTwo] = BedrockSecretTwo;
+        },
+    };
+
+    public const string BedrockModel = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+    public const string BedrockKeyOne = "AKIAFAKEONE000000001", BedrockSecretOne = "secret/one+fake";
+    public const string BedrockKeyTwo = "AKIAFAKETWO000000002", BedrockSecretTwo = "secret/two+fake";
+
+    /// <summary>The access key of a SigV4-signed request (<c>Credential=AKID/...</c>).</summary>
+    public static string? BedrockKey(RecordedRequest r) =>
+        r.Headers.TryGetValue("Authorization", out var auth) && auth.StartsWith("AWS4-HMAC-SHA256 Credential=", StringComparison.Ordinal)
+            ? auth["AWS4-HMAC-SHA256 Credential=".Length..].Split('/')[0]
+            : null;
+
+    public static IEnumerable<object[]> All() => new[] { OpenAi, Anthropic, Copilot, Bedrock }.Select(c => new object[] { c });
 
     private static string? OpenAiImage(RecordedRequest r) =>
         Blocks(r, "messages").Where(b => b.TryGetProperty("type", out var t) && t.GetString() == "image_url")

@@ -17,6 +17,7 @@ public sealed class WireConformanceSpecs
     private static async Task<GatewayHarness> StartAsync(WireCase wire)
     {
         var fake = await FakeProvider.StartAsync();
+        wire.Prepare?.Invoke(fake);
         return await GatewayHarness.StartAsync(wire.Hocon.Replace("{fake-root}", fake.AnthropicBaseUrl), fake);
     }
 
