@@ -21,9 +21,10 @@ namespace Durar.Actors.Transports.Bedrock;
 /// shared files, SSO, ...); anything else names a profile of the shared credential files (<c>AWS_PROFILE</c>'s value).
 /// </summary>
 /// <remarks>
-/// The signing region: the one in the endpoint's host (<c>bedrock-runtime.&lt;region&gt;.amazonaws.com</c>), else the SDK's
-/// environment and profile region (<c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, the profile's <c>region</c>), else
-/// <c>us-east-1</c>. Resolved credential providers are kept per secret (the SDK refreshes temporary credentials itself).
+/// The region: the SDK's environment and profile region (<c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, the profile's
+/// <c>region</c>) moves a standard endpoint (<c>bedrock-runtime.&lt;region&gt;.amazonaws.com</c>, the catalog's default) to
+/// that region, as the SDK chooses its endpoint from the region (<see cref="Regional"/>); any other base URL is used as it
+/// is. The signing region is the endpoint host's, else the SDK's, else <c>us-east-1</c>. Resolved credential providers are kept per secret (the SDK refreshes temporary credentials itself).
 /// </remarks>
 internal static partial class BedrockAuth
 {
@@ -41,7 +42,7 @@ internal static partial class BedrockAuth
     public static async ValueTask SignAsync(HttpRequestMessage request, byte[] body, string? secret, string providerId)
     {
         var credentials = await CredentialsAsync(secret, providerId).ConfigureAwait(false);
-        var uri = request.RequestUri!;
+        var uri = request.RequestUri = Regional(request.RequestUri!);
         var sdk = new DefaultRequest(new ConverseRequest(), "BedrockRuntime")
         {
             HttpMethod = request.Method.Method,
@@ -62,6 +63,15 @@ internal static partial class BedrockAuth
             request.Headers.TryAddWithoutValidation(name, value);
         }
     }
+
+    /// <summary>
+    /// A standard Bedrock endpoint moved to the SDK's configured region (<c>AWS_REGION</c>, ...), as the SDK picks its endpoint
+    /// from the region; any other endpoint (a VPC endpoint, a proxy, a test's fake) is used as it is.
+    /// </summary>
+    public static Uri Regional(Uri endpoint) =>
+        HostRegion().Match(endpoint.Host) is { Success: true } m && ChainRegion.Value is { } region && region != m.Groups[1].Value
+            ? new UriBuilder(endpoint) { Host = endpoint.Host.Replace("." + m.Groups[1].Value + ".", "." + region + ".", StringComparison.Ordinal) }.Uri
+            : endpoint;
 
     /// <summary>The region a request to <paramref name="endpoint"/> is signed for (see the type's remarks).</summary>
     public static string RegionFor(Uri endpoint) =>
@@ -90,18 +100,19 @@ internal static partial class BedrockAuth
     private static string? ResolveChainRegion()
     {
         // Environment and profile only: the SDK's instance-metadata lookup would stall a gateway that does not run on EC2.
+        // Either source may be absent or unreadable; that only means it names no region.
         try
         {
-            return new EnvironmentVariableAWSRegion().Region?.SystemName;
+            if (new EnvironmentVariableAWSRegion().Region?.SystemName is { Length: > 0 } fromEnvironment) return fromEnvironment;
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
         }
         try
         {
             return new ProfileAWSRegion(new CredentialProfileStoreChain()).Region?.SystemName;
         }
-        catch (Exception e) when (e is InvalidOperationException or AmazonClientException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             return null;
         }
