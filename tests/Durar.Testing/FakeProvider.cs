@@ -64,6 +64,7 @@ public sealed partial class FakeProvider : IAsyncDisposable
         app.MapGet("/api/tags", WriteOllamaTagsAsync);
         app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
+        MapWires(app);
     }
 
     /// <summary>Root of the server, <c>http://127.0.0.1:PORT/</c>.</summary>
@@ -332,8 +333,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
             body,
             json,
             ApiKey(http.Request),
-            isObject && root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null,
-            isObject && root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True,
+            wire.ModelOf(http.Request, root),
+            wire.IsStreaming(http.Request, root),
             DateTimeOffset.UtcNow);
 
         var abortSignal = Record(request);

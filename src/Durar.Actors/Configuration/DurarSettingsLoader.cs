@@ -66,7 +66,8 @@ public static class DurarSettingsLoader
             GatewaySettingsReader.Read(config),
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
                 Telemetry = TelemetrySettings.Read(config),
-                Compaction = CompactionSettings.Read(config) };
+                Compaction = CompactionSettings.Read(config),
+                Copilot = CopilotSettings.Read(config) };
     }
 
     private static ModelsSettings ReadModels(Config config, HoconValue? models)

@@ -28,6 +28,8 @@ internal sealed class TransportRegistry
             [ApiKinds.Ollama] = new Ollama.OllamaChatTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiResponses] = new OpenAiResponses.OpenAiResponsesTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiChatGptResponses] = new OpenAiResponses.OpenAiCodexTransport(httpClientFactory, upstream),
+            [ApiKinds.GitHubCopilot] = new Copilot.CopilotTransport(httpClientFactory, upstream),
+            [ApiKinds.BedrockConverseStream] = new Bedrock.BedrockConverseTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
         }.ToFrozenDictionary(StringComparer.Ordinal);
     }
