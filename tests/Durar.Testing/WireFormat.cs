@@ -19,6 +19,17 @@ internal abstract class WireFormat
 
     public virtual int StatusFor(FakeResponse response) => response.Status;
 
+    /// <summary>The model a request asks for: the body's <c>model</c>, else the one in a <c>.../models/{model}:method</c> path (Vertex).</summary>
+    public virtual string? RequestModel(HttpRequest http, JsonElement body) =>
+        StringProperty(body, "model") ?? GeminiWire.ModelInPath(http.Path.Value);
+
+    /// <summary>Whether a request asks for a stream: the body's <c>stream</c> is true (wires that say it in the URL override this).</summary>
+    public virtual bool RequestStream(HttpRequest http, JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
+
+    /// <summary>Whether <see cref="FakeResponse.RetryAfter"/> is sent as a <c>Retry-After</c> header (Google's wires put it in the body).</summary>
+    protected virtual bool SendsRetryAfterHeader => true;
+
     /// <summary>Text of the last user message, which the default reply echoes.</summary>
     public abstract string LastUserText(JsonElement body);
 
@@ -59,7 +70,7 @@ internal abstract class WireFormat
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;
         response.ContentType = streaming ? "text/event-stream" : "application/json";
-        if (scripted.RetryAfter is { } retryAfter)
+        if (scripted.RetryAfter is { } retryAfter && SendsRetryAfterHeader)
         {
             response.Headers.RetryAfter = retryAfter;
         }

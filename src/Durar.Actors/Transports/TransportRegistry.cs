@@ -25,6 +25,7 @@ internal sealed class TransportRegistry
         {
             [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory, upstream),
             [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory, upstream),
+            [ApiKinds.GoogleGenerativeAi] = new Google.GoogleGenerativeAiTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
         }.ToFrozenDictionary(StringComparer.Ordinal);
     }
