@@ -38,7 +38,8 @@ public sealed class EmbeddingModelsSpecs
     {
         var google = BuiltInCatalog.Providers["google"];
 
-        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/openai/embeddings", google.BaseUrl + "/embeddings");
+        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/openai/embeddings",
+            google.BaseUrl + Durar.Actors.Transports.Google.GoogleGenerativeAiTransport.EmbeddingsPath);
         Assert.Equal(ModelKind.Embedding, google.FindModel("gemini-embedding-001")!.Kind);
     }
 
