@@ -27,7 +27,7 @@ namespace Durar.Testing;
 /// <see cref="FakeResponse"/>. Requests whose body is not a JSON object get a 400 without consuming the queue.
 /// Thread-safe; built for hundreds of concurrent requests. Logs nothing.
 /// </remarks>
-public sealed class FakeProvider : IAsyncDisposable
+public sealed partial class FakeProvider : IAsyncDisposable
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
@@ -64,6 +64,7 @@ public sealed class FakeProvider : IAsyncDisposable
         app.MapPost("/v1internal:generateContent", http => HandleChatAsync(http, GeminiWire.CodeAssist));
         app.MapGet("/v1/models", WriteModelsAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
+        app.MapPost("/google/token", HandleGoogleTokenAsync);
     }
 
     /// <summary>Root of the server, <c>http://127.0.0.1:PORT/</c>.</summary>

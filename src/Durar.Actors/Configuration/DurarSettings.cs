@@ -26,6 +26,8 @@ public sealed record DurarSettings(
     public required DashboardSettings Dashboard { get; init; }
     /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
     public required TelemetrySettings Telemetry { get; init; }
+    /// <summary><c>gateway.googleCloud</c>: project, region and credentials of the Vertex AI and Cloud Code Assist wires.</summary>
+    public required GoogleCloudSettings GoogleCloud { get; init; }
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>

@@ -37,6 +37,7 @@ public static class DurarHostingExtensions
         var catalog = new ProviderCatalog(settings);
         var resolver = new ModelResolver(catalog, settings.Agents);
         ValidateAgentRefs(settings, resolver);
+        Transports.Google.GoogleTransports.Validate(settings, catalog);
 
         services.AddSingleton(config);
         services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
@@ -45,7 +46,7 @@ public static class DurarHostingExtensions
         services.AddSingleton(catalog);
         services.AddSingleton(resolver);
         services.AddSingleton(KeySources.FromEnvironment(settings.Env));
-        services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream));
+        services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream, settings.GoogleCloud));
         services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
         services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());

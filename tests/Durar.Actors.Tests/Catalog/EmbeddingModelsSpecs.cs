@@ -22,7 +22,14 @@ public sealed class EmbeddingModelsSpecs
         Assert.Equal(inputPrice, model.Cost.Input);
         Assert.Equal(0, model.Cost.Output);
         Assert.Equal(inputLimit, model.ContextWindow);
-        Assert.Equal(ApiKinds.OpenAiCompletions, BuiltInCatalog.Providers[provider].Api);
+        // Served by a wire with an embeddings endpoint (openai-completions, or google-generative-ai's OpenAI-compatible one).
+        Assert.NotNull(new Durar.Actors.Transports.TransportRegistry(new NoClients()).FindEmbeddings(BuiltInCatalog.Providers[provider].Api));
+    }
+
+    /// <summary>The registry builds its transports without calling anything: no client is ever asked for.</summary>
+    private sealed class NoClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("no upstream call in a catalog spec");
     }
 
     [Fact]

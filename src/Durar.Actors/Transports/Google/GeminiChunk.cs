@@ -8,7 +8,8 @@ namespace Durar.Actors.Transports.Google;
 /// One Gemini <c>GenerateContentResponse</c>: a streamed chunk (one SSE event of <c>streamGenerateContent?alt=sse</c>) or a whole
 /// answer, which have the same shape. Reduced to what the canonical events need: the first candidate's parts (text, thought
 /// text, function calls with their thought signatures), its <c>finishReason</c>, a prompt blocked by
-/// <c>promptFeedback.blockReason</c>, <c>usageMetadata</c>, and an <c>error</c> object sent in the stream's place.
+/// <c>promptFeedback.blockReason</c>, <c>usageMetadata</c>, and an <c>error</c> object sent in the stream's place. Cloud Code
+/// Assist's envelope (<c>{"response": ...}</c>) is unwrapped.
 /// </summary>
 internal sealed class GeminiChunk
 {
@@ -47,6 +48,8 @@ internal sealed class GeminiChunk
             return merged;
         }
         if (root.ValueKind != JsonValueKind.Object) return new GeminiChunk { Malformed = $"a {root.ValueKind} where a response object belongs" };
+        // Cloud Code Assist wraps each response: {"response": {...}, "traceId": ...}.
+        if (root.TryGetProperty("response", out var wrapped) && wrapped.ValueKind == JsonValueKind.Object) root = wrapped;
         if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             return new GeminiChunk { Error = GeminiErrors.Failure(error, null) };
         var chunk = new GeminiChunk { ModelVersion = Str(root, "modelVersion") };

@@ -10,8 +10,8 @@ namespace Durar.Actors.Transports.Google;
 /// What every Gemini wire shares (<c>google-generative-ai</c>, <c>google-vertex</c>, Cloud Code Assist): the request object of
 /// <see cref="GeminiRequestWriter"/> by the table of <see cref="GeminiFields"/>, SSE events read by
 /// <see cref="GeminiStreamDecoder"/>, whole answers by <see cref="GeminiCompletionParser"/>, Google's error shape by
-/// <see cref="GeminiErrors"/>. A wire adds its URL and its credential, and, for an envelope around the request and the answer
-/// (Cloud Code Assist), <see cref="WriteBody"/> and <see cref="Unwrap"/>.
+/// <see cref="GeminiErrors"/>. A wire adds its URL and its credential, and, for an envelope around the request (Cloud Code
+/// Assist), <see cref="WriteBody"/> (<see cref="GeminiChunk"/> unwraps the answer's).
 /// </summary>
 internal abstract class GeminiTransport(IHttpClientFactory httpClients, UpstreamSettings upstream)
     : HttpChatTransport<GeminiChunk>(httpClients, upstream)
@@ -36,10 +36,7 @@ internal abstract class GeminiTransport(IHttpClientFactory httpClients, Upstream
     protected override IStreamDecoder<GeminiChunk> NewStreamDecoder(UpstreamCall call) => new GeminiStreamDecoder();
 
     protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call) =>
-        GeminiCompletionParser.Parse(GeminiChunk.From(Unwrap(root)), call.Target.Provider.Id);
-
-    /// <summary>The <c>GenerateContentResponse</c> inside a whole answer (the answer itself, except for an envelope).</summary>
-    protected virtual JsonElement Unwrap(JsonElement root) => root;
+        GeminiCompletionParser.Parse(GeminiChunk.From(root), call.Target.Provider.Id);
 
     protected override Resilience.UpstreamFailure ErrorFailure(HttpResponseMessage response, string body, string providerId) =>
         GeminiErrors.FromResponse(response, body, providerId);

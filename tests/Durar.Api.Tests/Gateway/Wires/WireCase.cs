@@ -37,7 +37,31 @@ public sealed record WireCase(string Name, string Hocon, string ProviderId, stri
         + "\n" + Keys("ant"),
         "ant", "ant/claude-fake", AnthropicToolResult, AnthropicImage);
 
-    public static TheoryData<WireCase> All => new(GoogleGenerativeAi, AnthropicMessages);
+    /// <summary>The project and region the Google Cloud wires call.</summary>
+    public const string GoogleCloud = """gateway { googleCloud { project = "proj-7", location = "us-central1" } }""";
+
+    /// <summary>
+    /// Gemini on Vertex AI (<c>google-vertex</c>) on the fake's <c>/v1/projects/...</c>; the provider's keys are access tokens
+    /// (the ADC path is <c>VertexAuthSpecs</c>').
+    /// </summary>
+    public static readonly WireCase GoogleVertex = new("google-vertex",
+        """models { providers { vtx { baseUrl = "{fake-anthropic}", api = "google-vertex", models = [{ id = "gemini-fake", reasoning = true, input = ["text", "image"] }] } } }"""
+        + "\n" + GoogleCloud + "\n" + Keys("vtx"),
+        "vtx", "vtx/gemini-fake", GeminiToolResult, GeminiImage);
+
+    /// <summary>Claude on Vertex AI (<c>anthropic-vertex</c>): Anthropic's body and events at <c>:streamRawPredict</c>.</summary>
+    public static readonly WireCase AnthropicVertex = new("anthropic-vertex",
+        """models { providers { avx { baseUrl = "{fake-anthropic}", api = "anthropic-vertex", models = [{ id = "claude-fake", reasoning = true, input = ["text", "image"] }] } } }"""
+        + "\n" + GoogleCloud + "\n" + Keys("avx"),
+        "avx", "avx/claude-fake", AnthropicToolResult, AnthropicImage);
+
+    /// <summary>Gemini through Cloud Code Assist (<c>google-gemini-cli</c>); the keys stand for OAuth access tokens.</summary>
+    public static readonly WireCase GoogleGeminiCli = new("google-gemini-cli",
+        """models { providers { gcli { baseUrl = "{fake-anthropic}", api = "google-gemini-cli", models = [{ id = "gemini-fake", reasoning = true, input = ["text", "image"] }] } } }"""
+        + "\n" + GoogleCloud + "\n" + Keys("gcli"),
+        "gcli", "gcli/gemini-fake", GeminiToolResult, GeminiImage);
+
+    public static TheoryData<WireCase> All => new(GoogleGenerativeAi, AnthropicMessages, GoogleVertex, AnthropicVertex, GoogleGeminiCli);
 
     /// <summary>Gemini: the last <c>functionResponse.response.result</c> (or the whole response object) in <c>contents</c>.</summary>
     public static string? GeminiToolResult(JsonElement body)
