@@ -27,13 +27,16 @@ internal abstract class WireFormat
     {
     }
 
-    /// <summary>Whether the request asks for a stream: the body's <c>stream</c> flag unless the wire says it by path.</summary>
+    /// <summary>Whether the request asks for a stream: the body's <c>stream</c> flag unless the wire says it by path or URL.</summary>
     public virtual bool IsStreaming(HttpRequest request, JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
 
-    /// <summary>The model asked for: the body's <c>model</c> unless the wire names it in the path.</summary>
+    /// <summary>The model asked for: the body's <c>model</c>, else the one in a <c>.../models/{model}:method</c> path (Vertex); wires that name it elsewhere override this.</summary>
     public virtual string? ModelOf(HttpRequest request, JsonElement body) =>
-        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
+        StringProperty(body, "model") ?? GeminiWire.ModelInPath(request.Path.Value);
+
+    /// <summary>Whether <see cref="FakeResponse.RetryAfter"/> is sent as a <c>Retry-After</c> header (Google's wires put it in the body).</summary>
+    protected virtual bool SendsRetryAfterHeader => true;
 
     /// <summary>Text of the last user message, which the default reply echoes.</summary>
     public abstract string LastUserText(JsonElement body);
@@ -75,7 +78,7 @@ internal abstract class WireFormat
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;
         response.ContentType = streaming ? StreamMediaType : "application/json";
-        if (scripted.RetryAfter is { } retryAfter)
+        if (scripted.RetryAfter is { } retryAfter && SendsRetryAfterHeader)
         {
             response.Headers.RetryAfter = retryAfter;
         }

@@ -12,8 +12,8 @@ namespace Durar.Api.Tests.Gateway.Wires;
 /// SDK (raw HTTP where the SDK cannot show it: the error frame that ends a broken stream) against the fake provider speaking
 /// that wire: text stream, non-stream, tool-call round trip, image input, reasoning, usage, a 429 that moves to the next
 /// key, a mid-stream error event and a cut stream (both end with an error frame, never cleanly). The wires written on the
-/// wire/aws branch run the same kinds of case in <see cref="AwsWireConformanceSpecs"/> (its case model differs; kept apart
-/// until unified).
+/// wire/aws and wire/google branches run the same kinds of case in <see cref="AwsWireConformanceSpecs"/> and
+/// <see cref="GoogleWireConformanceSpecs"/> (their case models differ; kept apart until unified).
 /// </summary>
 public sealed class WireConformanceSpecs
 {
