@@ -15,8 +15,9 @@ namespace Durar.Testing;
 
 /// <summary>
 /// A fake upstream LLM provider: a real Kestrel server on 127.0.0.1 that speaks the OpenAI chat-completions
-/// and Anthropic messages wire formats, byte for byte, including streaming, and OpenAI's embeddings endpoint
-/// (<see cref="OpenAiEmbeddingsWire"/>, also at Gemini's OpenAI-compatible path).
+/// and Anthropic messages wire formats, byte for byte, including streaming, Gemini's generateContent (<see cref="GeminiWire"/>,
+/// also at Vertex AI's and Cloud Code Assist's URLs), and OpenAI's embeddings endpoint (<see cref="OpenAiEmbeddingsWire"/>,
+/// also at Gemini's OpenAI-compatible path).
 /// </summary>
 /// <remarks>
 /// It exists so the gateway's integration tests go through real HTTP, real sockets and real SSE framing while
@@ -54,6 +55,14 @@ public sealed partial class FakeProvider : IAsyncDisposable
         app.MapPost("/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         // Gemini's OpenAI-compatible base (https://generativelanguage.googleapis.com/v1beta/openai) + /embeddings.
         app.MapPost("/v1beta/openai/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
+        // Gemini's own API (GeminiWire): /v1beta/models/{model}:streamGenerateContent?alt=sse and :generateContent.
+        app.MapPost("/v1beta/models/{**rest}", http => HandleChatAsync(http, GeminiWire.Instance));
+        // Vertex AI publisher models: Gemini (google) on the Gemini wire, Claude (anthropic) with :rawPredict/:streamRawPredict.
+        app.MapPost("/v1/projects/{**rest}", http => HandleChatAsync(http,
+            (http.Request.Path.Value ?? "").Contains("/publishers/anthropic/", StringComparison.Ordinal) ? AnthropicWire.Instance : GeminiWire.Instance));
+        // Cloud Code Assist (the Gemini CLI's backend): the Gemini wire inside its {model, project, request} envelope.
+        app.MapPost("/v1internal:streamGenerateContent", http => HandleChatAsync(http, GeminiWire.CodeAssist));
+        app.MapPost("/v1internal:generateContent", http => HandleChatAsync(http, GeminiWire.CodeAssist));
         app.MapGet("/v1/models", WriteModelsAsync);
         app.MapPost("/api/chat", http => HandleChatAsync(http, OllamaWire.Instance));
         app.MapPost("/v1/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
@@ -64,6 +73,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
         app.MapGet("/api/tags", WriteOllamaTagsAsync);
         app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
+        MapWires(app);
+        app.MapPost("/google/token", HandleGoogleTokenAsync);
     }
 
     /// <summary>Root of the server, <c>http://127.0.0.1:PORT/</c>.</summary>
@@ -332,8 +343,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
             body,
             json,
             ApiKey(http.Request),
-            isObject && root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null,
-            isObject && root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True,
+            wire.ModelOf(http.Request, root),
+            wire.IsStreaming(http.Request, root),
             DateTimeOffset.UtcNow);
 
         var abortSignal = Record(request);
@@ -427,7 +438,13 @@ public sealed partial class FakeProvider : IAsyncDisposable
         }
 
         var apiKey = request.Headers["x-api-key"].ToString();
-        return apiKey.Length > 0 ? apiKey : null;
+        if (apiKey.Length > 0)
+        {
+            return apiKey;
+        }
+
+        var googleKey = request.Headers["x-goog-api-key"].ToString();
+        return googleKey.Length > 0 ? googleKey : null;
     }
 
     private static Task WriteModelsAsync(HttpContext http)

@@ -14,13 +14,29 @@ internal abstract class WireFormat
     /// <summary>"openai" or "anthropic", as recorded in <see cref="RecordedRequest.Wire"/>.</summary>
     public abstract string Name { get; }
 
-    /// <summary>The media type of a streamed answer: SSE unless the wire streams otherwise (Ollama's NDJSON).</summary>
+    /// <summary>The media type of a streamed answer: SSE unless the wire streams otherwise (Ollama's NDJSON, Bedrock's event stream).</summary>
     protected virtual string StreamMediaType => "text/event-stream";
 
     /// <summary>The whole SSE frame sent instead of the content chunk chosen by <see cref="FakeResponse.MalformedAtChunk"/>.</summary>
     protected abstract string MalformedFrame { get; }
 
     public virtual int StatusFor(FakeResponse response) => response.Status;
+
+    /// <summary>Headers an error answer of this wire carries besides its body (Bedrock's <c>x-amzn-ErrorType</c>).</summary>
+    protected virtual void AddErrorHeaders(HttpResponse response, FakeResponse scripted, int status)
+    {
+    }
+
+    /// <summary>Whether the request asks for a stream: the body's <c>stream</c> flag unless the wire says it by path or URL.</summary>
+    public virtual bool IsStreaming(HttpRequest request, JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
+
+    /// <summary>The model asked for: the body's <c>model</c>, else the one in a <c>.../models/{model}:method</c> path (Vertex); wires that name it elsewhere override this.</summary>
+    public virtual string? ModelOf(HttpRequest request, JsonElement body) =>
+        StringProperty(body, "model") ?? GeminiWire.ModelInPath(request.Path.Value);
+
+    /// <summary>Whether <see cref="FakeResponse.RetryAfter"/> is sent as a <c>Retry-After</c> header (Google's wires put it in the body).</summary>
+    protected virtual bool SendsRetryAfterHeader => true;
 
     /// <summary>Text of the last user message, which the default reply echoes.</summary>
     public abstract string LastUserText(JsonElement body);
@@ -62,7 +78,7 @@ internal abstract class WireFormat
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;
         response.ContentType = streaming ? StreamMediaType : "application/json";
-        if (scripted.RetryAfter is { } retryAfter)
+        if (scripted.RetryAfter is { } retryAfter && SendsRetryAfterHeader)
         {
             response.Headers.RetryAfter = retryAfter;
         }
@@ -87,6 +103,7 @@ internal abstract class WireFormat
         }
         else if (status >= 400)
         {
+            AddErrorHeaders(response, scripted, status);
             await exchange.WriteBodyAsync(ErrorBody(scripted, status));
         }
         else if (!streaming)

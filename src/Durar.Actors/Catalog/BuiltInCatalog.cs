@@ -75,6 +75,7 @@ internal static class BuiltInCatalog
                 Name = String(value, "name", path) ?? id,
                 Api = api,
                 BaseUrl = String(value, "baseUrl", path)?.TrimEnd('/'),
+                OpenAiCompatBaseUrl = String(value, "openAiCompatBaseUrl", path)?.TrimEnd('/'),
                 Auth = String(value, "auth", path) ?? "api-key",
                 EnvVars = StringList(value, "envVars", path),
                 Local = Bool(value, "local", path) ?? false,

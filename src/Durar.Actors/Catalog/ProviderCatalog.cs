@@ -41,7 +41,7 @@ internal sealed class ProviderCatalog
     private static ProviderDefinition Overlay(ProviderDefinition? baseline, ProviderSettings c, string path)
     {
         var api = c.Api ?? baseline?.Api ?? ApiKinds.OpenAiCompletions;
-        var baseUrl = c.BaseUrl ?? baseline?.BaseUrl;
+        var baseUrl = c.BaseUrl ?? (api == ApiKinds.OpenAiCompletions && baseline?.Api != api ? baseline?.OpenAiCompatBaseUrl : null) ?? baseline?.BaseUrl;
         if (baseUrl is null && api != ApiKinds.Echo)
             throw new DurarConfigException(HoconReader.Join(path, "baseUrl"),
                 "a custom provider needs a baseUrl (the built-in catalog has no provider with this id)");

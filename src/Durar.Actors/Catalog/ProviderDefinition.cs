@@ -15,6 +15,8 @@ internal sealed record ProviderDefinition
     public required string Name { get; init; }
     public required string Api { get; init; }
     public string? BaseUrl { get; init; }
+    /// <summary>The catalog's OpenAI-compatible base of a native provider, taken when the config switches its api to <c>openai-completions</c>.</summary>
+    public string? OpenAiCompatBaseUrl { get; init; }
     /// <summary><c>api-key</c>, <c>token</c>, <c>oauth</c>, <c>aws-sdk</c>, <c>none</c> or <c>optional</c> (self-hosted).</summary>
     public required string Auth { get; init; }
     /// <summary>Auth env vars the catalog names beyond the standard rotation pattern.</summary>

@@ -14,6 +14,8 @@ public static class ApiKinds
     public const string AnthropicMessages = "anthropic-messages";
     public const string GoogleGenerativeAi = "google-generative-ai";
     public const string GoogleVertex = "google-vertex";
+    public const string AnthropicVertex = "anthropic-vertex";
+    public const string GoogleGeminiCli = "google-gemini-cli";
     public const string GitHubCopilot = "github-copilot";
     public const string BedrockConverseStream = "bedrock-converse-stream";
     public const string Ollama = "ollama";
@@ -22,7 +24,7 @@ public static class ApiKinds
 
     public static readonly FrozenSet<string> All = new[]
     {
-        OpenAiCompletions, OpenAiResponses, OpenAiChatGptResponses, AnthropicMessages, GoogleGenerativeAi, GoogleVertex,
+        OpenAiCompletions, OpenAiResponses, OpenAiChatGptResponses, AnthropicMessages, GoogleGenerativeAi, GoogleVertex, AnthropicVertex, GoogleGeminiCli,
         GitHubCopilot, BedrockConverseStream, Ollama, AzureOpenAiResponses, Echo,
     }.ToFrozenSet(StringComparer.Ordinal);
 }

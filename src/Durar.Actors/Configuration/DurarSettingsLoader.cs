@@ -76,7 +76,9 @@ public static class DurarSettingsLoader
             GatewaySettingsReader.Read(config),
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
                 Telemetry = TelemetrySettings.Read(config),
-                Compaction = CompactionSettings.Read(config) };
+                Compaction = CompactionSettings.Read(config),
+                Copilot = CopilotSettings.Read(config),
+                GoogleCloud = GoogleCloudSettings.Read(config, StringMap(root, "env", "")) };
     }
 
     private static ModelsSettings ReadModels(Config config, HoconValue? models)

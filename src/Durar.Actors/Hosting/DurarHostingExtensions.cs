@@ -37,6 +37,7 @@ public static class DurarHostingExtensions
         var catalog = new ProviderCatalog(settings);
         var resolver = new ModelResolver(catalog, settings.Agents);
         ValidateAgentRefs(settings, resolver);
+        Transports.Google.GoogleTransports.Validate(settings, catalog);
 
         services.AddSingleton(config);
         services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
@@ -49,7 +50,7 @@ public static class DurarHostingExtensions
         services.AddHostedService(sp => new Transports.Ollama.OllamaDiscovery(catalog, settings,
             p => sp.GetRequiredService<KeySources>().Collect(p) is { IsDefaultOrEmpty: false } keys ? keys[0].Secret ?? "" : null,
             sp.GetRequiredService<IHttpClientFactory>(), ollamaDiscovery, sp.GetRequiredService<ILogger<Transports.Ollama.OllamaDiscovery>>()));
-        services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream));
+        services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream, settings.GoogleCloud));
         services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
         services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());

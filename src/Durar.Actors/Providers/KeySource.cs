@@ -65,7 +65,38 @@ internal static class CredentialTypes
 /// </summary>
 internal sealed record OAuthGrant(string RefreshToken, string TokenUrl, string? ClientId)
 {
+    /// <summary>How <see cref="TokenUrl"/> is called: <see cref="OAuthGrantKinds.RefreshToken"/> (RFC 6749) unless a provider needs its own exchange.</summary>
+    public string Kind { get; init; } = OAuthGrantKinds.RefreshToken;
+
     public override string ToString() => $"OAuthGrant({TokenUrl}, client {ClientId ?? "(none)"}, refresh {ApiKeyCredential.Mask(RefreshToken)})";
+}
+
+/// <summary>The exchanges a key actor knows how to refresh a credential with (<see cref="OAuthGrant.Kind"/>).</summary>
+internal static class OAuthGrantKinds
+{
+    /// <summary>RFC 6749 §6: <c>grant_type=refresh_token</c> (OAuth auth profiles).</summary>
+    public const string RefreshToken = "refresh_token";
+
+    /// <summary>GitHub token → Copilot token (<see cref="Transports.Copilot.CopilotTokenExchange"/>); the GitHub token is the refresh token.</summary>
+    public const string CopilotTokenExchange = "copilot_token";
+
+    /// <summary>
+    /// A <c>github-copilot</c> provider's keys as the key actor refreshes them: each GitHub token becomes the grant of an
+    /// exchange at <paramref name="tokenUrl"/>, with no Copilot token yet (the first lease exchanges). The key id stays the
+    /// GitHub token's, so cooldowns follow it across restarts; other providers' keys are returned as they are.
+    /// </summary>
+    public static System.Collections.Immutable.ImmutableArray<ApiKeyCredential> ForProvider(ProviderDefinition provider,
+        System.Collections.Immutable.ImmutableArray<ApiKeyCredential> keys, string tokenUrl) =>
+        provider.Api != Configuration.ApiKinds.GitHubCopilot
+            ? keys
+            : keys.Select(k => k.Secret is not { Length: > 0 } github || k.OAuth is not null
+                ? k
+                : k with
+                {
+                    Secret = null,
+                    Type = CredentialTypes.OAuth,
+                    OAuth = new OAuthGrant(github, tokenUrl, null) { Kind = CopilotTokenExchange },
+                }).ToImmutableArray();
 }
 
 /// <summary>

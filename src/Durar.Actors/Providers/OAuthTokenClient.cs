@@ -33,7 +33,8 @@ internal sealed class OAuthRefreshException(string message, bool permanent) : Ex
 
 /// <summary>
 /// RFC 6749 §6 over the upstream HTTP client: <c>POST tokenUrl</c> with the form
-/// <c>grant_type=refresh_token&amp;refresh_token=…&amp;client_id=…</c>, reading <c>{access_token, refresh_token?, expires_in}</c>.
+/// <c>grant_type=refresh_token&amp;refresh_token=…&amp;client_id=…</c>, reading <c>{access_token, refresh_token?, expires_in}</c>;
+/// a grant of another <see cref="OAuthGrant.Kind"/> goes to its own exchange (GitHub Copilot's token exchange).
 /// </summary>
 internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOAuthTokenClient
 {
@@ -41,6 +42,9 @@ internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOA
 
     public async Task<OAuthTokens> RefreshAsync(OAuthGrant grant, CancellationToken cancellationToken)
     {
+        if (grant.Kind == OAuthGrantKinds.CopilotTokenExchange)
+            return await Transports.Copilot.CopilotTokenExchange.ExchangeAsync(httpClients.CreateClient(UpstreamHttp.ClientName), grant,
+                TimeProvider.System, cancellationToken).ConfigureAwait(false);
         var form = new List<KeyValuePair<string, string>>
         {
             new("grant_type", "refresh_token"),

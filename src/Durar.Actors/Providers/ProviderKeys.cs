@@ -84,6 +84,10 @@ internal sealed record ProviderKeys(
             if (!Entries.Any(e => e.Credential.UsableAt(now)))
                 return new NoKeyAvailable(ProviderId,
                     $"Provider \"{ProviderId}\" has no usable key: every token has expired and none can be refreshed.", FailoverReason.Auth, null);
+            // Every key was excluded by its own actor because it is disabled (a refused token refresh or exchange): say so.
+            if (Entries.Length > 0 && Entries.All(e => KeyHealthPolicy.StatusAt(e.Health, now).Status == KeyStatus.Disabled)
+                && KeyHealthPolicy.StatusAt(Entries[0].Health, now).Reason is { } disabledFor)
+                return new NoKeyAvailable(ProviderId, $"Provider {ProviderId} has {disabledFor.ToWireName()} issue (every key disabled).", disabledFor, null);
             var outside = Order.IsDefaultOrEmpty ? "" : " (keys outside auth.order are never tried)";
             return new NoKeyAvailable(ProviderId, $"Every key of provider \"{ProviderId}\" was tried{outside}.", FailoverReason.RateLimit, null);
         }

@@ -112,6 +112,7 @@ internal sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash,
             var keys = provider.KeyOptional && _keys.Collect(provider) is { IsEmpty: true }
                 ? [ApiKeyCredential.Keyless(provider.Id)]
                 : _keys.Collect(provider);
+            keys = OAuthGrantKinds.ForProvider(provider, keys, _settings.Copilot.TokenUrl);
             var order = _settings.Auth.Order.GetValueOrDefault(provider.Id, []);
             _providers[provider.Id] = Context.ActorOf(
                 ProviderActor.Props(provider, keys, order, _settings.Auth.Keys, _settings.Gateway.Failover, _tokens, _hosting, _board),

@@ -19,17 +19,23 @@ internal sealed class TransportRegistry
     {
     }
 
-    public TransportRegistry(IHttpClientFactory httpClientFactory, UpstreamSettings upstream)
+    /// <param name="google">The project, region and credentials of the Google Cloud wires; null = none configured (they answer naming the key).</param>
+    public TransportRegistry(IHttpClientFactory httpClientFactory, UpstreamSettings upstream, GoogleCloudSettings? google = null)
     {
-        _transports = new Dictionary<string, IChatTransport>
+        var transports = new Dictionary<string, IChatTransport>
         {
             [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory, upstream),
             [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory, upstream),
             [ApiKinds.Ollama] = new Ollama.OllamaChatTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiResponses] = new OpenAiResponses.OpenAiResponsesTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiChatGptResponses] = new OpenAiResponses.OpenAiCodexTransport(httpClientFactory, upstream),
+            [ApiKinds.GitHubCopilot] = new Copilot.CopilotTransport(httpClientFactory, upstream),
+            [ApiKinds.BedrockConverseStream] = new Bedrock.BedrockConverseTransport(httpClientFactory, upstream),
+            [ApiKinds.GoogleGenerativeAi] = new Google.GoogleGenerativeAiTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
-        }.ToFrozenDictionary(StringComparer.Ordinal);
+        };
+        Google.GoogleTransports.AddCloud(transports, httpClientFactory, upstream, google ?? GoogleCloudSettings.None);
+        _transports = transports.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     public IChatTransport? Find(string api) => _transports.GetValueOrDefault(api);

@@ -22,14 +22,15 @@ public sealed class EmbeddingModelsSpecs
         Assert.Equal(inputPrice, model.Cost.Input);
         Assert.Equal(0, model.Cost.Output);
         Assert.Equal(inputLimit, model.ContextWindow);
-        // The provider's wire has an embeddings endpoint (OpenAI's, or Ollama's OpenAI-compatible /v1/embeddings).
+        // Served by a wire with an embeddings endpoint (openai-completions, Ollama's OpenAI-compatible /v1/embeddings, or
+        // google-generative-ai's OpenAI-compatible one).
         Assert.NotNull(new Durar.Actors.Transports.TransportRegistry(new NoClients()).FindEmbeddings(BuiltInCatalog.Providers[provider].Api));
     }
 
-    /// <summary>No HTTP: the registry is only asked which wires embed.</summary>
+    /// <summary>The registry builds its transports without calling anything: no client is ever asked for.</summary>
     private sealed class NoClients : IHttpClientFactory
     {
-        public HttpClient CreateClient(string name) => throw new InvalidOperationException("no HTTP in this spec");
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("no upstream call in a catalog spec");
     }
 
     [Fact]
@@ -45,7 +46,8 @@ public sealed class EmbeddingModelsSpecs
     {
         var google = BuiltInCatalog.Providers["google"];
 
-        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/openai/embeddings", google.BaseUrl + "/embeddings");
+        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/openai/embeddings",
+            google.BaseUrl + Durar.Actors.Transports.Google.GoogleGenerativeAiTransport.EmbeddingsPath);
         Assert.Equal(ModelKind.Embedding, google.FindModel("gemini-embedding-001")!.Kind);
     }
 

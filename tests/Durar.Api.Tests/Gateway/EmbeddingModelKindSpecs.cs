@@ -101,7 +101,8 @@ public sealed class EmbeddingModelKindSpecs
     public async Task Should_reach_gemini_through_its_openai_compatible_endpoint()
     {
         var fake = await FakeProvider.StartAsync();
-        var gemini = new Uri(fake.BaseUri, "v1beta/openai").ToString();
+        // The native base (the google provider speaks google-generative-ai); embeddings go to {base}/openai/embeddings.
+        var gemini = new Uri(fake.BaseUri, "v1beta").ToString();
         await using var gw = await GatewayHarness.StartAsync($$"""
             models { providers { google { baseUrl = "{{gemini}}", apiKey = "gm-key-5678" } } }
             """, fake);

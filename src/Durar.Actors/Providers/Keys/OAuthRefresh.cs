@@ -18,7 +18,16 @@ internal sealed class OAuthRefresh(OAuthRefreshSettings settings, IOAuthTokenCli
     /// <summary>A refresh should start before this lease: an OAuth token expired, missing or within the margin, and no failed refresh is cooling off.</summary>
     public bool Due(ApiKeyCredential key, DateTimeOffset now) =>
         tokens is not null && now >= _retryAt && key.OAuth is not null
-        && (key.Secret is null || key.ExpiresAt is { } expires && expires - now <= settings.RefreshMargin);
+        && (key.Secret is null || key.ExpiresAt is { } expires && expires - now <= Margin);
+
+    /// <summary>
+    /// How close to its expiry a token is refreshed: the configured margin, or half the lifetime of the token this actor was
+    /// last given when that is shorter (a Copilot token, or an endpoint issuing short tokens, would otherwise be due again the
+    /// moment it arrives, and every lease would refresh).
+    /// </summary>
+    private TimeSpan Margin => _lifetime is { } lifetime && lifetime / 2 < settings.RefreshMargin ? lifetime / 2 : settings.RefreshMargin;
+
+    private TimeSpan? _lifetime;
 
     /// <summary>A token or access token past its expiry (an API key never expires; a keyless provider has no secret at all).</summary>
     public static bool Expired(ApiKeyCredential key, DateTimeOffset now) =>
@@ -40,6 +49,7 @@ internal sealed class OAuthRefresh(OAuthRefreshSettings settings, IOAuthTokenCli
         var grant = key.OAuth!;
         var refreshToken = answer.RefreshToken ?? grant.RefreshToken;
         var expires = now + (answer.ExpiresIn ?? settings.DefaultTokenLifetime);
+        _lifetime = expires - now;
         var credential = key with { Secret = answer.AccessToken, ExpiresAt = expires, OAuth = grant with { RefreshToken = refreshToken } };
         return (credential, new CredentialRefreshed(key.ProviderId, key.Id, answer.AccessToken, refreshToken, expires));
     }
@@ -52,7 +62,11 @@ internal sealed class OAuthRefresh(OAuthRefreshSettings settings, IOAuthTokenCli
     }
 
     /// <summary>The credential was replaced (a profile update): try a refresh again at once if the new one needs it.</summary>
-    public void Reset() => _retryAt = DateTimeOffset.MinValue;
+    public void Reset()
+    {
+        _retryAt = DateTimeOffset.MinValue;
+        _lifetime = null;
+    }
 
     /// <summary>The key actor stops: abandon a call in flight.</summary>
     public void Cancel()

@@ -61,6 +61,12 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     {
     }
 
+    /// <summary>
+    /// Last step before a request is sent, with its body written: a wire that signs the whole request (AWS SigV4) or gets its
+    /// credential asynchronously does it here. Throwing <see cref="UpstreamException"/> fails the attempt like an error answer.
+    /// </summary>
+    protected virtual ValueTask PrepareAsync(HttpRequestMessage request, UpstreamCall call, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>The reader of one stream (a stateless wire returns one shared instance).</summary>
     protected abstract IStreamDecoder<TFrame> NewStreamDecoder(UpstreamCall call);
 
@@ -120,7 +126,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
             try
             {
-                using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
+                using var response = await SendAsync(request, call, idle, cancellationToken).ConfigureAwait(false);
                 await using var body = GuardedBody.Whole(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
                     providerId, idle, upstream.MaxResponseBytes);
                 using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
@@ -142,7 +148,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         var providerId = call.Target.Provider.Id;
         using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
         using var request = BuildRequest(call, stream: true);
-        using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(request, call, idle, cancellationToken).ConfigureAwait(false);
         yield return new StreamOpened(UpstreamHttp.ReadHints(response, null)) { Headers = UpstreamHttp.PassOn(response) };
         if (AnsweredWithJson(response))
         {
@@ -276,11 +282,13 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     }
 
     /// <summary>Sends with the idle timer; a 2xx answer is returned (headers read), anything else throws <see cref="UpstreamException"/>.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string providerId, IdleTimer idle, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, UpstreamCall call, IdleTimer idle, CancellationToken cancellationToken)
     {
+        var providerId = call.Target.Provider.Id;
         HttpResponseMessage response;
         try
         {
+            await PrepareAsync(request, call, idle.Token).ConfigureAwait(false);
             response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)

@@ -11,7 +11,9 @@ namespace Durar.Api.Tests.Gateway.Wires;
 /// cannot skip a case. Each case drives the real gateway through <c>/v1/chat/completions</c> with the official OpenAI .NET
 /// SDK (raw HTTP where the SDK cannot show it: the error frame that ends a broken stream) against the fake provider speaking
 /// that wire: text stream, non-stream, tool-call round trip, image input, reasoning, usage, a 429 that moves to the next
-/// key, a mid-stream error event and a cut stream (both end with an error frame, never cleanly).
+/// key, a mid-stream error event and a cut stream (both end with an error frame, never cleanly). The wires written on the
+/// wire/aws and wire/google branches run the same kinds of case in <see cref="AwsWireConformanceSpecs"/> and
+/// <see cref="GoogleWireConformanceSpecs"/> (their case models differ; kept apart until unified).
 /// </summary>
 public sealed class WireConformanceSpecs
 {
