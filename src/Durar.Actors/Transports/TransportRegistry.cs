@@ -29,6 +29,7 @@ internal sealed class TransportRegistry
             [ApiKinds.Ollama] = new Ollama.OllamaChatTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiResponses] = new OpenAiResponses.OpenAiResponsesTransport(httpClientFactory, upstream),
             [ApiKinds.OpenAiChatGptResponses] = new OpenAiResponses.OpenAiCodexTransport(httpClientFactory, upstream),
+            [ApiKinds.AzureOpenAiResponses] = new OpenAiResponses.AzureOpenAiResponsesTransport(httpClientFactory, upstream),
             [ApiKinds.GitHubCopilot] = new Copilot.CopilotTransport(httpClientFactory, upstream),
             [ApiKinds.BedrockConverseStream] = new Bedrock.BedrockConverseTransport(httpClientFactory, upstream),
             [ApiKinds.GoogleGenerativeAi] = new Google.GoogleGenerativeAiTransport(httpClientFactory, upstream),

@@ -1,5 +1,7 @@
 using Durar.Actors.Catalog;
 using Durar.Actors.Configuration;
+using Durar.Actors.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Durar.Actors.Tests.Catalog;
 
@@ -19,6 +21,19 @@ public sealed class BuiltInCatalogSpecs
         var provider = BuiltInCatalog.Providers[id];
         Assert.True(ApiKinds.All.Contains(provider.Api), provider.Api);
         if (provider.Api != ApiKinds.Echo) Assert.False(string.IsNullOrEmpty(provider.BaseUrl));
+    }
+
+    /// <summary>No catalog row answers 501 "no transport": every api a built-in provider names has a transport in the host's registry.</summary>
+    [Fact]
+    public void Should_have_a_transport_for_every_api_a_catalog_provider_names()
+    {
+        using var services = new ServiceCollection().AddDurarCore(DurarSettingsLoader.Defaults).BuildServiceProvider();
+        var registry = services.GetRequiredService<Durar.Actors.Transports.TransportRegistry>();
+
+        var missing = BuiltInCatalog.Providers.Values.Where(p => registry.Find(p.Api) is null).Select(p => $"{p.Id} ({p.Api})").ToList();
+
+        Assert.True(missing.Count == 0, "catalog providers without a transport: " + string.Join(", ", missing));
+        Assert.All(ApiKinds.All, api => Assert.NotNull(registry.Find(api)));
     }
 
     [Theory]

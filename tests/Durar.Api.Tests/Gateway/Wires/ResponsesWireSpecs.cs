@@ -26,6 +26,26 @@ public sealed class ResponsesWireSpecs
         gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }
         """;
 
+    /// <summary><c>azure-openai-responses</c>: the same wire, the key in Azure's <c>api-key</c> header instead of a bearer token.</summary>
+    [Fact]
+    public async Task Should_send_the_key_in_the_api_key_header_on_azure_openai_responses()
+    {
+        await using var gw = await GatewayHarness.StartAsync("""
+            models { providers { azure { baseUrl = "{fake-openai}", api = "azure-openai-responses", apiKey = "azure-key-0001", models = [{ id = "my-deployment" }] } } }
+            agents { defaults { model { primary = "azure/my-deployment" } } }
+            """);
+
+        using var response = await gw.Http.SendAsync(gw.Post("/v1/chat/completions",
+            """{"model":"azure/my-deployment","messages":[{"role":"user","content":"hi"}]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var upstream = Assert.Single(gw.Fake.Requests);
+        Assert.Equal("/v1/responses", upstream.Path);
+        Assert.Equal("azure-key-0001", upstream.Headers["api-key"]);
+        Assert.False(upstream.Headers.ContainsKey("authorization"));
+        Assert.Equal("my-deployment", JsonDocument.Parse(upstream.Body).RootElement.GetProperty("model").GetString());
+    }
+
     [Fact]
     public async Task Should_send_messages_tools_format_and_effort_as_responses_input_items()
     {
