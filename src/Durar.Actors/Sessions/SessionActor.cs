@@ -176,7 +176,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
     private void OnSend(SessionCommands.SendMessage send)
     {
         var replyTo = Sender;
-        switch (SessionTurns.Decide(send.Content, _state, _services, Now))
+        switch (SessionTurns.Decide(send, _state, _services, Now))
         {
             case SendDecision.Rejected r:
                 replyTo.Tell(new TurnRejected(_key, r.Status, r.Message, r.Code));

@@ -69,4 +69,10 @@ public sealed record TranscriptEntry(
     /// <summary>For assistant entries: the reply's reasoning and its signature, sent back with later turns.</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+
+    /// <summary>For user entries: the turn's own messages when it carried more than its text (tool results, images).</summary>
+    public ImmutableArray<ChatMessage> Messages { get; init; } = [];
+
+    /// <summary>For assistant entries: the tool calls the reply made.</summary>
+    public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
 }

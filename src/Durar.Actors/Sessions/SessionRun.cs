@@ -33,6 +33,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         /// <summary>The reply's reasoning (first choice) and the signature that closed it, kept so the next turn can send them back.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The reply's tool calls (first choice), journaled so a later turn can send their results back.</summary>
+        public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
     }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
@@ -49,6 +52,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         StringBuilder? reasoning = null;
         string? model = null, keyId = null, finish = null, signature = null;
         TokenUsage? usage = null;
+        SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>? tools = null;
         try
         {
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
@@ -72,6 +76,13 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
                         signature = r.Signature ?? signature;
                         await Fanout.OfferAsync(r).ConfigureAwait(false);
                         break;
+                    case ToolCallDelta { Choice: 0 } t:
+                        tools ??= [];
+                        var call = tools.TryGetValue(t.Index, out var c) ? c : (null, null, new StringBuilder());
+                        call.Arguments.Append(t.Arguments);
+                        tools[t.Index] = (call.Id ?? t.Id, call.Name ?? t.Name, call.Arguments);
+                        await Fanout.OfferAsync(t).ConfigureAwait(false);
+                        break;
                     case Finished { Choice: 0 } fin: finish = fin.Reason; break;
                     case UsageReport u: usage = u.Usage; break;
                     default: await Fanout.OfferAsync(e).ConfigureAwait(false); break;
@@ -80,7 +91,11 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
             // A cancelled stream may simply end: an interrupt still has to be reported as one.
             Cancel.Token.ThrowIfCancellationRequested();
             return new Outcome(this, text.ToString(), model, keyId, usage, finish ?? "stop", null)
-                { Reasoning = reasoning?.ToString(), ReasoningSignature = signature };
+            {
+                Reasoning = reasoning?.ToString(),
+                ReasoningSignature = signature,
+                ToolCalls = tools is null ? [] : [.. tools.Values.Select(x => new ToolCall(x.Id ?? "", x.Name ?? "", x.Arguments.ToString()))],
+            };
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {

@@ -30,7 +30,22 @@ public static class SessionCommands
         QueueMode? QueueMode = null,
         string? Model = null,
         IReadOnlyList<ChatMessage>? History = null,
-        ChatRequest? Template = null) : ISessionCommand;
+        ChatRequest? Template = null) : ISessionCommand
+    {
+        /// <summary>
+        /// The turn's own messages, journaled as they are (tool results, images, tool calls of a client-side history): a
+        /// dialect whose turns are more than one text (the Responses API's input items) sends them here. A turn with input
+        /// is literal: its text is never read as directives.
+        /// </summary>
+        public ImmutableArray<ChatMessage> Input { get; init; } = [];
+
+        /// <summary>
+        /// The turn continues the reply to user message <see cref="After"/> (the Responses API's <c>previous_response_id</c>):
+        /// refused with 404 when the transcript has no such message, and with 400 when a later message exists (a session's
+        /// transcript is one line, it does not branch). Null = append.
+        /// </summary>
+        public long? After { get; init; }
+    }
 
     public sealed record GetSession(string SessionKey) : ISessionCommand;
 

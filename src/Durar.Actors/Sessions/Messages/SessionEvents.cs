@@ -11,7 +11,11 @@ internal interface ISessionEvent : IDurarPersistable
 internal static class SessionEvents
 {
     /// <summary>A user message was accepted (persisted before the client is acknowledged).</summary>
-    public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent;
+    public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent
+    {
+        /// <summary>The turn's own messages when it carried more than its text (see <see cref="SessionCommands.SendMessage.Input"/>).</summary>
+        public System.Collections.Immutable.ImmutableArray<ChatMessage> Messages { get; init; } = [];
+    }
 
     /// <summary>The assistant answered: text, the model that answered, the key used, usage and its cost.</summary>
     public sealed record AssistantReplied(DateTimeOffset At, string Content, string Model, string? KeyId, TokenUsage? Usage, decimal Cost) : ISessionEvent
@@ -22,6 +26,9 @@ internal static class SessionEvents
         /// <summary>The reply's reasoning and its signature (Anthropic thinking), sent back with the next turn.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The tool calls the reply made (first choice), sent back with later turns.</summary>
+        public System.Collections.Immutable.ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
     }
 
     /// <summary>A run failed; the error text is kept in the transcript so the conversation stays readable.</summary>
