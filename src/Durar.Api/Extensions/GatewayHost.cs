@@ -4,6 +4,7 @@ using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
+using Durar.Api.Apis.Responses;
 using Durar.Api.Dashboard;
 using Durar.Persistence;
 using Durar.Api.Health;
@@ -65,6 +66,7 @@ public static class GatewayHost
         app.MapGatewayHealth();
         app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
+        app.MapResponses();
         app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();
