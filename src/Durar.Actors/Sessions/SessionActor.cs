@@ -98,6 +98,11 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             case SessionCommands.DeleteSession:
                 OnDelete(Sender);
                 break;
+            case SessionCommands.CancelTurn cancel:
+                var running = _active is { } run && run.Turns.Any(t => t.Seq == cancel.Seq);
+                if (running) _active!.CancelByClient();
+                Sender.Tell(new TurnCancelled(_key, cancel.Seq, running));
+                break;
             case SessionRun.Outcome done:
                 OnRunFinished(done);
                 break;

@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Durar.Actors.Chat;
 using Durar.Actors.Routing;
+using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
 
 namespace Durar.Actors.Sessions;
@@ -21,6 +22,18 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     public SessionFanout Fanout { get; } = fanout;
 
     public CancellationTokenSource Cancel { get; } = new();
+
+    /// <summary>The text a run cancelled by its client (not interrupted by a newer message) ends with, and journals.</summary>
+    public const string CancelledMessage = "The response was cancelled.";
+
+    private volatile bool _cancelledByClient;
+
+    /// <summary>Cancels the run for its client (<see cref="SessionCommands.CancelTurn"/>): it ends with <c>cancelled</c>, not <c>interrupted</c>.</summary>
+    public void CancelByClient()
+    {
+        _cancelledByClient = true;
+        Cancel.Cancel();
+    }
 
     /// <summary>The run finished (success, failure or interruption): what the session journals and sends after the reply.</summary>
     /// <param name="Text">The reply text streamed so far (all of it on success).</param>
@@ -99,8 +112,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
-            return new Outcome(this, text.ToString(), model, keyId, usage, "stop",
-                new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"));
+            return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _cancelledByClient
+                ? new SessionRunError(409, CancelledMessage, "invalid_request_error", "cancelled")
+                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"));
         }
         catch (UpstreamException e)
         {

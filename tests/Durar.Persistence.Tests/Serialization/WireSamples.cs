@@ -151,6 +151,7 @@ internal static class WireSamples
         new SessionCommands.PatchSession("s-1", null, null, null, null, null, null, []),
         new SessionCommands.ResetSession("s-1"),
         new SessionCommands.DeleteSession("s-1"),
+        new SessionCommands.CancelTurn("resp-0123456789abcdef0123456789abcdef", 3),
 
         // Session replies
         new DirectivesApplied("s-1", "Thinking level set to high.\nModel reset to default.", FullView),
@@ -167,6 +168,7 @@ internal static class WireSamples
         ]),
         new TranscriptPage("s-1", 40, 3, []),
         new SessionDeleted("s-1"),
+        new TurnCancelled("resp-0123456789abcdef0123456789abcdef", 3, true),
 
         // The request model (Transports/ChatModel.cs)
         FullRequest,

@@ -64,6 +64,12 @@ public static class SessionCommands
 
     public sealed record ResetSession(string SessionKey) : ISessionCommand;
 
+    /// <summary>
+    /// Cancel the run answering user message <paramref name="Seq"/> (the Responses API's cancel). The answer is a
+    /// <see cref="TurnCancelled"/>: <c>WasRunning</c> false when that turn is not the one running (done, queued or unknown).
+    /// </summary>
+    public sealed record CancelTurn(string SessionKey, long Seq) : ISessionCommand;
+
     public sealed record DeleteSession(string SessionKey) : ISessionCommand;
 }
 
@@ -102,3 +108,6 @@ public sealed record SessionView(
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
 
 public sealed record SessionDeleted(string SessionKey) : IDurarWireMessage;
+
+/// <summary>Answer to <see cref="SessionCommands.CancelTurn"/>: whether the turn's run was running and is now cancelled.</summary>
+public sealed record TurnCancelled(string SessionKey, long Seq, bool WasRunning) : IDurarWireMessage;

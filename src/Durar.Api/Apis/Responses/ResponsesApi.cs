@@ -19,7 +19,7 @@ namespace Durar.Api.Apis.Responses;
 /// upstream wire); the answer is written back as a <c>response</c> object or its event stream. <c>store: true</c> (the
 /// default) makes the response a turn of a session (a conversation is one session, <see cref="ResponseIds"/>), so
 /// <c>previous_response_id</c> continues it with the session's transcript as the history, from any node and after a
-/// restart; <c>GET</c> and <c>DELETE /v1/responses/{id}</c> read and delete it (<see cref="StoredResponses"/>).
+/// restart; <c>GET</c>, <c>DELETE /v1/responses/{id}</c> and <c>POST .../cancel</c> read, delete and cancel it (<see cref="StoredResponses"/>).
 /// <c>store: false</c> is a stateless run.
 /// </summary>
 public static partial class ResponsesApi
@@ -29,6 +29,7 @@ public static partial class ResponsesApi
         app.MapPost("/v1/responses", HandleAsync);
         app.MapGet("/v1/responses/{id}", StoredResponses.GetAsync);
         app.MapDelete("/v1/responses/{id}", StoredResponses.DeleteAsync);
+        app.MapPost("/v1/responses/{id}/cancel", StoredResponses.CancelAsync);
         return app;
     }
 

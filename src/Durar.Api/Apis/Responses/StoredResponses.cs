@@ -12,7 +12,7 @@ namespace Durar.Api.Apis.Responses;
 /// Stored responses (<c>store: true</c>): each is a turn of the session its id names (<see cref="ResponseIds"/>). A new
 /// response starts a conversation; <c>previous_response_id</c> sends the next turn to the same session, which builds the
 /// history from its transcript (the input messages and tool calls it journaled). <c>GET</c> rebuilds a response from the
-/// transcript, <c>DELETE</c> deletes its conversation. The turn is asked through <see cref="SessionTurnResponder"/> and its
+/// transcript, <c>DELETE</c> deletes its conversation, <c>POST .../cancel</c> cancels its running run. The turn is asked through <see cref="SessionTurnResponder"/> and its
 /// reply read with <see cref="SessionReply"/>, as for every session turn.
 /// </summary>
 internal static class StoredResponses
@@ -77,14 +77,43 @@ internal static class StoredResponses
         }
         var previous = entries.Take(index).LastOrDefault(e => e.Role == "user");
         var reply = entries.FirstOrDefault(e => e.Role == "assistant" && e.ReplyTo == seq);
-        var failure = reply is null ? entries.Skip(index + 1).TakeWhile(e => e.Role != "user").FirstOrDefault(e => e.Role == "error") : null;
+        // A run that broke after output journals its partial reply and then the failure.
+        var failure = entries.Skip(index + 1).TakeWhile(e => e.Role != "user").FirstOrDefault(e => e.Role == "error");
         var head = new ResponseHead(id, entries[index].At.ToUnixTimeSeconds(), reply?.Model ?? "durar", null, true,
             previous is null ? null : ResponseIds.For(page.SessionKey, previous.Seq));
         var items = reply is null ? [] : OutputItem.Of(id, reply.Reasoning, reply.Content, null, reply.ToolCalls);
-        var status = reply is not null ? "completed" : failure is not null ? "failed" : "in_progress";
-        var error = failure is null ? null : new ApiError(502, failure.Content, "api_error", "upstream_error");
+        var status = failure is not null
+            ? failure.Content == SessionRun.CancelledMessage ? "cancelled" : "failed" // the transcript keeps a failure's text only
+            : reply is not null ? "completed" : "in_progress";
+        var error = failure is null || status == "cancelled" ? null : new ApiError(502, failure.Content, "api_error", "upstream_error");
         await ResponseObjectWriter.WriteJsonAsync(context.Response, w => ResponseObjectWriter.Write(w, head, status, items,
             reply is null ? null : reply.Usage ?? TokenUsage.Zero, error, null));
+    }
+
+    /// <summary>
+    /// <c>POST /v1/responses/{id}/cancel</c>: cancels a stored response while its run is running; its client's stream ends
+    /// with an <c>error</c> (<c>cancelled</c>) and <c>response.failed</c>, and it reads back as <c>cancelled</c>. A response
+    /// that is not running (finished, or still queued behind another turn) is a 400.
+    /// </summary>
+    public static async Task CancelAsync(HttpContext context, string id, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway)
+    {
+        if (await FindAsync(context, id, region, gateway) is not { } found) return;
+        var (page, seq) = found;
+        var turn = page.Entries.FirstOrDefault(e => e.Role == "user" && e.Seq == seq);
+        if (turn is null)
+        {
+            await NotFound(id).WriteAsync(context.Response);
+            return;
+        }
+        var cancelled = await region.ActorRef.Ask<TurnCancelled>(new SessionCommands.CancelTurn(page.SessionKey, seq), gateway.AskTimeout * 2,
+            context.RequestAborted);
+        if (!cancelled.WasRunning)
+        {
+            await ApiError.BadRequest("Only a running response can be cancelled.", "response_not_running", null).WriteAsync(context.Response);
+            return;
+        }
+        var head = new ResponseHead(id, turn.At.ToUnixTimeSeconds(), "durar", null, true, null);
+        await ResponseObjectWriter.WriteJsonAsync(context.Response, w => ResponseObjectWriter.Write(w, head, "cancelled", [], null, null, null));
     }
 
     /// <summary><c>DELETE /v1/responses/{id}</c>: deletes the conversation the response belongs to (every response of it).</summary>

@@ -99,6 +99,42 @@ public sealed class ResponsesStateSpecs
         Assert.Equal(3, gw.Fake.RequestCount); // the refused branch never went upstream
     }
 
+    [Fact]
+    public async Task Should_cancel_a_running_stored_response_and_end_its_stream_failed()
+    {
+        await using var gw = await GatewayHarness.StartAsync(ResponsesSdkSpecs.Config);
+        gw.Fake.Default = new FakeResponse { Text = "first second third", StallAfterChunks = 1 };
+
+        using var request = gw.Post("v1/responses", $$"""{"model":"{{ResponsesSdkSpecs.OpenAiModel}}","input":"go","stream":true}""");
+        using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var seen = new System.Text.StringBuilder();
+        string? id = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            seen.Append(line).Append('\n');
+            if (id is null && line.StartsWith("data: ", StringComparison.Ordinal))
+                id = JsonDocument.Parse(line[6..]).RootElement.GetProperty("response").GetProperty("id").GetString();
+            if (line == "event: response.output_text.delta") break;
+        }
+        Assert.NotNull(id);
+
+        using (var cancel = await gw.Http.PostAsync($"v1/responses/{id}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            Assert.Equal("cancelled", JsonDocument.Parse(await cancel.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        }
+        var events = ResponseEventGrammar.Validate(seen + await reader.ReadToEndAsync());
+
+        Assert.Equal("cancelled", events[^2].Data.GetProperty("code").GetString());
+        Assert.Equal("response.failed", events[^1].Type);
+        var read = (await new ResponsesSdk(gw).Client.GetResponseAsync(id)).Value;
+        Assert.Equal(ResponseStatus.Cancelled, read.Status);
+        using var again = await gw.Http.PostAsync($"v1/responses/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal("response_not_running", Error(await again.Content.ReadAsStringAsync()).GetProperty("code").GetString());
+    }
+
     internal static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
     internal static JsonElement Error(string body) => JsonDocument.Parse(body).RootElement.GetProperty("error").Clone();
