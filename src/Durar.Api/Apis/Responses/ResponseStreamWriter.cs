@@ -18,6 +18,8 @@ namespace Durar.Api.Apis.Responses;
 /// <c>error</c> event followed by <c>response.failed</c>: a client can always tell a complete answer from a cut one.
 /// </summary>
 /// <remarks>
+/// Over 300 lines on purpose: it is one grammar (which event may follow which), and each event's frame sits beside the
+/// state it reads; split, the order of the events would be spread over files.
 /// A reasoning item and a message close when the next kind of output starts; function calls stay open until the end, so
 /// a call whose arguments arrive interleaved with another's still has every delta between its added and done events.
 /// </remarks>
@@ -46,23 +48,47 @@ internal sealed class ResponseStreamWriter(PipeWriter pipe, ResponseHead head) :
     {
         Start();
         var unflushed = 0L;
-        await using (var e = events.GetAsyncEnumerator(ct))
+        var e = events.GetAsyncEnumerator(ct);
+        var next = default(ValueTask<bool>);
+        var pending = false;
+        try
         {
             while (true)
             {
-                var next = e.MoveNextAsync();
+                next = e.MoveNextAsync();
                 if (!next.IsCompleted || unflushed >= MaxUnflushedBytes)
                 {
+                    // Nothing more is ready: what is written goes to the client now, while the upstream is awaited.
+                    pending = true;
                     await pipe.FlushAsync(ct).ConfigureAwait(false);
+                    pending = false;
                     unflushed = 0;
                 }
                 if (!await next.ConfigureAwait(false)) break;
                 unflushed += Write(e.Current);
             }
         }
+        finally
+        {
+            // A failed flush (the client went away) leaves a read in flight: an async stream cannot be disposed under it.
+            if (pending) await Settle(next).ConfigureAwait(false);
+            await e.DisposeAsync().ConfigureAwait(false);
+        }
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: it must not look complete
         Finish();
         await pipe.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async ValueTask Settle(ValueTask<bool> next)
+    {
+        try
+        {
+            await next.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The read's own outcome does not matter any more: the flush's failure is what propagates.
+        }
     }
 
     /// <summary><c>response.created</c> and <c>response.in_progress</c>, unless already written.</summary>
