@@ -23,17 +23,17 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
     public CancellationTokenSource Cancel { get; } = new();
 
-    /// <summary>The text a run cancelled by its client (not interrupted by a newer message) ends with, and journals.</summary>
-    public const string CancelledMessage = "The response was cancelled.";
+    private volatile bool _aborted;
 
-    private volatile bool _cancelledByClient;
-
-    /// <summary>Cancels the run for its client (<see cref="SessionCommands.CancelTurn"/>): it ends with <c>cancelled</c>, not <c>interrupted</c>.</summary>
-    public void CancelByClient()
+    /// <summary>Stops the run for <c>POST .../abort</c>: the upstream call is cancelled and the run ends as aborted (not interrupted).</summary>
+    public void Abort()
     {
-        _cancelledByClient = true;
+        _aborted = true;
         Cancel.Cancel();
     }
+
+    /// <summary>The ids of the runs this run answers (one per turn it merged).</summary>
+    public IEnumerable<string> RunIds => Turns.Select(t => t.RunId);
 
     /// <summary>The run finished (success, failure or interruption): what the session journals and sends after the reply.</summary>
     /// <param name="Text">The reply text streamed so far (all of it on success).</param>
@@ -49,6 +49,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
         /// <summary>The reply's tool calls (first choice), journaled so a later turn can send their results back.</summary>
         public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
+
+        /// <summary>The compaction the run made to fit its model's context (journaled before the reply), if any.</summary>
+        public Context.CompactionResult? Compaction { get; init; }
+
+        /// <summary>The tokens of the input the run sent, as the gateway counted them.</summary>
+        public int? InputTokens { get; init; }
     }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
@@ -112,9 +118,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
-            return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _cancelledByClient
-                ? new SessionRunError(409, CancelledMessage, "invalid_request_error", "cancelled")
-                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"));
+            return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _aborted
+                ? new SessionRunError(Runs.SessionRunLedger.AbortedStatus, Runs.SessionRunLedger.AbortedMessage, "conflict_error", Runs.SessionRunLedger.AbortedCode)
+                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode));
         }
         catch (UpstreamException e)
         {

@@ -17,11 +17,21 @@ public sealed class GatewayAuth(string? token)
     public bool IsAuthorized(HttpRequest request)
     {
         if (_expected is null) return true;
-        var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
+        if (PresentedToken(request) is not { } token) return false;
         // Hashing both sides gives equal lengths, so FixedTimeEquals leaks neither content nor length.
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header[7..].Trim()));
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(token));
         return CryptographicOperations.FixedTimeEquals(presented, _expected);
+    }
+
+    /// <summary>
+    /// The token the client presented: <c>Authorization: Bearer</c> (OpenAI's SDKs), else <c>x-api-key</c> (Anthropic's);
+    /// null when neither is there.
+    /// </summary>
+    internal static string? PresentedToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header[7..].Trim();
+        return request.Headers["x-api-key"].ToString() is { Length: > 0 } key ? key.Trim() : null;
     }
 
     /// <summary>

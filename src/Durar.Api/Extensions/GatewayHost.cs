@@ -4,6 +4,7 @@ using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
+using Durar.Api.Apis.Messages;
 using Durar.Api.Apis.Responses;
 using Durar.Api.Dashboard;
 using Durar.Persistence;
@@ -67,6 +68,7 @@ public static class GatewayHost
         app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
         app.MapResponses();
+        app.MapMessages();
         app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();

@@ -5,6 +5,7 @@ using Durar.Actors.Chat;
 using Durar.Actors.Configuration;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
+using Durar.Actors.Sessions.Runs;
 
 namespace Durar.Api.Apis.Responses;
 
@@ -82,8 +83,9 @@ internal static class StoredResponses
         var head = new ResponseHead(id, entries[index].At.ToUnixTimeSeconds(), reply?.Model ?? "durar", null, true,
             previous is null ? null : ResponseIds.For(page.SessionKey, previous.Seq));
         var items = reply is null ? [] : OutputItem.Of(id, reply.Reasoning, reply.Content, null, reply.ToolCalls);
-        var status = failure is not null
-            ? failure.Content == SessionRun.CancelledMessage ? "cancelled" : "failed" // the transcript keeps a failure's text only
+        // A cancel is a run abort: its partial reply is kept marked aborted, or (nothing streamed) its failure has the abort's text.
+        var status = reply is { Aborted: true } || failure?.Content == SessionRunLedger.AbortedMessage ? "cancelled"
+            : failure is not null ? "failed"
             : reply is not null ? "completed" : "in_progress";
         var error = failure is null || status == "cancelled" ? null : new ApiError(502, failure.Content, "api_error", "upstream_error");
         await ResponseObjectWriter.WriteJsonAsync(context.Response, w => ResponseObjectWriter.Write(w, head, status, items,
@@ -92,7 +94,8 @@ internal static class StoredResponses
 
     /// <summary>
     /// <c>POST /v1/responses/{id}/cancel</c>: cancels a stored response while its run is running; its client's stream ends
-    /// with an <c>error</c> (<c>cancelled</c>) and <c>response.failed</c>, and it reads back as <c>cancelled</c>. A response
+    /// with an <c>error</c> (<c>aborted</c>: it is the session run abort of <c>POST /v1/sessions/{key}/abort</c>) and
+    /// <c>response.failed</c>, and it reads back as <c>cancelled</c> (its partial output kept). A response
     /// that is not running (finished, or still queued behind another turn) is a 400.
     /// </summary>
     public static async Task CancelAsync(HttpContext context, string id, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway)

@@ -126,7 +126,7 @@ public sealed class ResponsesStateSpecs
         }
         var events = ResponseEventGrammar.Validate(seen + await reader.ReadToEndAsync());
 
-        Assert.Equal("cancelled", events[^2].Data.GetProperty("code").GetString());
+        Assert.Equal("aborted", events[^2].Data.GetProperty("code").GetString()); // the session run abort's code
         Assert.Equal("response.failed", events[^1].Type);
         var read = (await new ResponsesSdk(gw).Client.GetResponseAsync(id)).Value;
         Assert.Equal(ResponseStatus.Cancelled, read.Status);
