@@ -63,6 +63,12 @@ internal static class PersistableSamples
         new SessionEvents.UserMessageAccepted(T0, "Hello, \"world\" — ünïcode ✓"),
         new SessionEvents.AssistantReplied(T0, "Hi.", "openai/gpt-5.4", "openai:key-0a1b2c3d", new TokenUsage(10, 5, 2, 1), 0.000123m) { ReplyTo = 7 },
         new SessionEvents.AssistantReplied(T0, "", "echo/echo", null, null, 0m),
+        // A Responses API turn: its own messages, and a reply that called a tool.
+        new SessionEvents.UserMessageAccepted(T0, "look")
+        {
+            Messages = [new ChatMessage("tool", "18C") { ToolCallId = "call_1" }, new ChatMessage("user", null) { Parts = [new ContentPart(ContentPartTypes.Text, "look")] }],
+        },
+        new SessionEvents.AssistantReplied(T0, "", "openai/gpt-5.4", null, null, 0m) { ReplyTo = 8, ToolCalls = [new ToolCall("call_2", "get_weather", "{\"city\":\"Paris\"}")] },
         new SessionEvents.AssistantReplied(T0, "After.", "openai/gpt-5.4", null, null, 0m) { ReplyTo = 9, InputTokens = 1790 },
         new SessionEvents.Compacted(T0, 41, "Ada asked about \"tides\" ✓; the moon's pull was explained.", "openai/gpt-5.4-mini", 2100, 640)
             { Usage = new TokenUsage(1800, 120), Cost = 0.00042m },

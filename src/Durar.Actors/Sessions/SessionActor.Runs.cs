@@ -96,6 +96,22 @@ internal sealed partial class SessionActor
     }
 
     /// <summary>
+    /// The Responses API's cancel, by user message: the same abort as <see cref="SessionCommands.AbortRun"/> for the run
+    /// answering <see cref="SessionCommands.CancelTurn.Seq"/> (partial reply kept marked aborted, the run ends as
+    /// <c>aborted</c>), answered at once; a turn that is not running (ended, queued, unknown) is left alone.
+    /// </summary>
+    private void OnCancelTurn(SessionCommands.CancelTurn cancel)
+    {
+        var running = _active is { } active && active.Turns.Any(t => t.Seq == cancel.Seq) && !active.Cancel.IsCancellationRequested;
+        if (running)
+        {
+            Log.Info("Session [{SessionKey}]: cancelling run {RunIds} (message {Seq})", _key, string.Join(",", _active!.RunIds), cancel.Seq);
+            _active.Abort();
+        }
+        Sender.Tell(new TurnCancelled(_key, cancel.Seq, running));
+    }
+
+    /// <summary>
     /// A turn that repeats an <c>Idempotency-Key</c> seen within the TTL: answered with the first run (its reply replayed
     /// from the journal, or attached until the run ends) and never run again. False when the key is new (or absent).
     /// </summary>

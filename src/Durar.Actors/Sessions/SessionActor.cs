@@ -101,6 +101,9 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             case SessionCommands.DeleteSession:
                 OnDelete(Sender);
                 break;
+            case SessionCommands.CancelTurn cancel:
+                OnCancelTurn(cancel); // SessionActor.Runs.cs: an abort of that turn's run
+                break;
             case SessionRun.Outcome done:
                 OnRunFinished(done);
                 break;
@@ -184,7 +187,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     {
         var replyTo = Sender;
         if (TryAttach(send, replyTo)) return; // a repeated Idempotency-Key: the first run answers
-        switch (SessionTurns.Decide(send.Content, _state, _services, Now))
+        switch (SessionTurns.Decide(send, _state, _services, Now))
         {
             case SendDecision.Rejected r:
                 replyTo.Tell(new TurnRejected(_key, r.Status, r.Message, r.Code));

@@ -71,11 +71,30 @@ public sealed record TranscriptEntry(
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
 
+    /// <summary>For user entries: the turn's own messages when it carried more than its text (tool results, images).</summary>
+    public ImmutableArray<ChatMessage> Messages { get; init; } = [];
+
+    /// <summary>For assistant entries: the tool calls the reply made.</summary>
+    public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
+
     private CachedTokens _tokens;
 
-    /// <summary>The tokens this entry adds to a request as <paramref name="counter"/> counts them; counted once, then cached with the entry.</summary>
-    internal int Tokens(TokenCounter counter) =>
-        _tokens.Get(counter, this, static (c, e) => TokenCounter.PerMessage + c.Count(e.Content) + c.Count(e.Reasoning));
+    /// <summary>
+    /// The tokens this entry adds to a request as <paramref name="counter"/> counts them (its own messages, when a turn
+    /// carried them, in place of its text; its tool calls); counted once, then cached with the entry.
+    /// </summary>
+    internal int Tokens(TokenCounter counter) => _tokens.Get(counter, this, static (c, e) => CountTokens(c, e));
+
+    private static int CountTokens(TokenCounter c, TranscriptEntry e)
+    {
+        if (!e.Messages.IsDefaultOrEmpty) return e.Messages.Sum(c.Count);
+        var n = TokenCounter.PerMessage + c.Count(e.Content) + c.Count(e.Reasoning);
+        if (!e.ToolCalls.IsDefaultOrEmpty)
+            foreach (var call in e.ToolCalls)
+                n += c.Count(call.Name) + c.Count(call.Arguments);
+        return n;
+    }
+
     /// <summary>For assistant entries: the reply was cut by an abort (the text is what streamed until then).</summary>
     public bool Aborted { get; init; }
 }

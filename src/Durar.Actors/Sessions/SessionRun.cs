@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Durar.Actors.Chat;
 using Durar.Actors.Routing;
+using Durar.Actors.Sessions.Messages;
 using Durar.Actors.Transports;
 
 namespace Durar.Actors.Sessions;
@@ -46,6 +47,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
 
+        /// <summary>The reply's tool calls (first choice), journaled so a later turn can send their results back.</summary>
+        public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
+
         /// <summary>The compaction the run made to fit its model's context (journaled before the reply), if any.</summary>
         public Context.CompactionResult? Compaction { get; init; }
 
@@ -67,6 +71,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         StringBuilder? reasoning = null;
         string? model = null, keyId = null, finish = null, signature = null;
         TokenUsage? usage = null;
+        SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>? tools = null;
         try
         {
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
@@ -90,6 +95,13 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
                         signature = r.Signature ?? signature;
                         await Fanout.OfferAsync(r).ConfigureAwait(false);
                         break;
+                    case ToolCallDelta { Choice: 0 } t:
+                        tools ??= [];
+                        var call = tools.TryGetValue(t.Index, out var c) ? c : (null, null, new StringBuilder());
+                        call.Arguments.Append(t.Arguments);
+                        tools[t.Index] = (call.Id ?? t.Id, call.Name ?? t.Name, call.Arguments);
+                        await Fanout.OfferAsync(t).ConfigureAwait(false);
+                        break;
                     case Finished { Choice: 0 } fin: finish = fin.Reason; break;
                     case UsageReport u: usage = u.Usage; break;
                     default: await Fanout.OfferAsync(e).ConfigureAwait(false); break;
@@ -98,7 +110,11 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
             // A cancelled stream may simply end: an interrupt still has to be reported as one.
             Cancel.Token.ThrowIfCancellationRequested();
             return new Outcome(this, text.ToString(), model, keyId, usage, finish ?? "stop", null)
-                { Reasoning = reasoning?.ToString(), ReasoningSignature = signature };
+            {
+                Reasoning = reasoning?.ToString(),
+                ReasoningSignature = signature,
+                ToolCalls = tools is null ? [] : [.. tools.Values.Select(x => new ToolCall(x.Id ?? "", x.Name ?? "", x.Arguments.ToString()))],
+            };
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {

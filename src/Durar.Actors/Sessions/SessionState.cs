@@ -26,9 +26,13 @@ internal sealed record SessionState(
 
     public SessionState Apply(ISessionEvent e) => e switch
     {
-        SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At)) with { CreatedAt = CreatedAt ?? m.At },
+        SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At) { Messages = m.Messages.IsDefault ? [] : m.Messages })
+            with { CreatedAt = CreatedAt ?? m.At },
         SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
-            { ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature, Aborted = r.Aborted }) with
+            {
+                ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature, ToolCalls = r.ToolCalls.IsDefault ? [] : r.ToolCalls,
+                Aborted = r.Aborted,
+            }) with
         {
             LastModel = SessionInterning.Share(r.Model),
             Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,

@@ -29,11 +29,29 @@ internal abstract record SendDecision
 internal static class SessionTurns
 {
     /// <summary>
-    /// Parses the directives of <paramref name="content"/>: a message of directives only changes the session (stored
+    /// Parses the directives of the message's content: a message of directives only changes the session (stored
     /// overrides, <c>/new</c>); otherwise its directives apply to this turn alone and its text is the user message.
     /// </summary>
-    public static SendDecision Decide(string content, SessionState state, SessionServices services, DateTimeOffset now)
+    /// <remarks>
+    /// A turn that carries its own messages (<see cref="SessionCommands.SendMessage.Input"/>)
+    /// is literal (no directives) and journals them; one that continues a reply (<see cref="SessionCommands.SendMessage.After"/>)
+    /// is refused when that reply is not the transcript's last turn.
+    /// </remarks>
+    public static SendDecision Decide(SessionCommands.SendMessage send, SessionState state, SessionServices services, DateTimeOffset now)
     {
+        if (send.After is { } after)
+        {
+            var lastUser = state.Transcript.LastOrDefault(e => e.Role == "user");
+            if (!state.Transcript.Any(e => e.Role == "user" && e.Seq == after))
+                return new SendDecision.Rejected(404, "The response to continue was not found.", "previous_response_not_found");
+            if (lastUser!.Seq != after)
+                return new SendDecision.Rejected(400, "Only the latest response of a stored conversation can be continued: this one has later turns.",
+                    "previous_response_not_latest");
+        }
+        if (!send.Input.IsDefaultOrEmpty)
+            return new SendDecision.Turn(send.Content, SessionOverrides.None,
+                [new SessionEvents.UserMessageAccepted(now, send.Content) { Messages = send.Input }]);
+        var content = send.Content;
         var parsed = DirectiveParser.Parse(content);
         if (parsed.HasErrors) return new SendDecision.Rejected(400, string.Join("\n", parsed.Errors.Select(e => e.Message)), "invalid_directive");
         var (overrides, inline, replies, newSession, error) = SessionDirectives.Apply(parsed, state.Overrides, services, persistent: parsed.IsDirectiveOnly);
@@ -71,7 +89,16 @@ internal static class SessionTurns
             // After a compaction, its summary stands in for the turns it summarised (TurnPrompt finds it by reference).
             if (state.Summary is { } summary) messages.Add(new ChatMessage("system", summary.Text));
             foreach (var entry in state.SentConversation(waitingSeqs))
-                messages.Add(new ChatMessage(entry.Role, entry.Content) { Reasoning = entry.Reasoning, ReasoningSignature = entry.ReasoningSignature });
+            {
+                if (!entry.Messages.IsDefaultOrEmpty) messages.AddRange(entry.Messages.Where(m => m.Role is not ("system" or "developer")));
+                else
+                    messages.Add(new ChatMessage(entry.Role, entry.ToolCalls.IsDefaultOrEmpty || entry.Content.Length > 0 ? entry.Content : null)
+                    {
+                        Reasoning = entry.Reasoning,
+                        ReasoningSignature = entry.ReasoningSignature,
+                        ToolCalls = entry.ToolCalls.IsDefault ? [] : entry.ToolCalls,
+                    });
+            }
         }
         if (!dropped.IsEmpty)
             messages.Insert(messages.Count - 1, new ChatMessage("user",
@@ -102,7 +129,8 @@ internal static class SessionTurns
             var cost = done.Usage is { } u && services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
             events.Add(new SessionEvents.AssistantReplied(now, done.Text, done.Model, done.KeyId, done.Usage, cost)
                 {
-                    ReplyTo = last.Seq, Reasoning = done.Reasoning, ReasoningSignature = done.ReasoningSignature, InputTokens = done.InputTokens, RunIds = runIds, Aborted = aborted,
+                    ReplyTo = last.Seq, Reasoning = done.Reasoning, ReasoningSignature = done.ReasoningSignature, ToolCalls = done.ToolCalls,
+                    InputTokens = done.InputTokens, RunIds = runIds, Aborted = aborted,
                     Finish = done.Error is null && done.Finish != "stop" ? done.Finish : null,
                 });
             var mode = SessionDirectives.UsageMode(last.Inline, state.Overrides, services);

@@ -23,40 +23,13 @@ internal static partial class SessionTurnResponder
     {
         dialect ??= ReplyDialect.ChatCompletions;
         var ct = context.RequestAborted;
-        var health = JournalHealth.For(context.RequestServices.GetRequiredService<ActorSystem>());
-        if (health.IsDown(DateTimeOffset.UtcNow, out var wait))
-        {
-            await JournalUnavailable(wait).WriteAsync(context.Response);
-            return;
-        }
-        object answer;
-        try
-        {
-            // A session failing on the journal (its recovery or write) marks it down: this turn need not wait for its timeout.
-            var ask = region.ActorRef.Ask<object>(send, TurnTimeout(gateway), ct);
-            if (await Task.WhenAny(ask, health.WentDown) != ask && health.IsDown(DateTimeOffset.UtcNow, out wait))
-            {
-                _ = ask.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                await JournalUnavailable(wait).WriteAsync(context.Response);
-                return;
-            }
-            answer = await ask;
-        }
-        catch (AskTimeoutException)
-        {
-            await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
-            return;
-        }
-        context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
+        var answer = await AskTurnAsync(context, region, gateway, send);
         switch (answer)
         {
-            case TurnRejected { Code: SessionActor.JournalUnavailable } rejected:
-                await (health.IsDown(DateTimeOffset.UtcNow, out wait) ? JournalUnavailable(wait)
-                    : new ApiError(503, rejected.Message, "api_error", rejected.Code)).WriteAsync(context.Response);
+            case null:
                 return;
             case TurnRejected rejected:
-                await new ApiError(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error" : "invalid_request_error",
-                    rejected.Code).WriteAsync(context.Response);
+                await Rejection(rejected).WriteAsync(context.Response);
                 return;
             case DirectivesApplied applied:
                 await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, dialect, ct);
@@ -67,6 +40,52 @@ internal static partial class SessionTurnResponder
                 return;
         }
     }
+
+    /// <summary>
+    /// Sends <paramref name="send"/> to its session and returns the session's answer (<see cref="TurnAccepted"/>,
+    /// <see cref="DirectivesApplied"/> or <see cref="TurnRejected"/>), or null once an error has been written (the journal is
+    /// down, the session did not answer in time). Every dialect's session turn asks through here.
+    /// </summary>
+    public static async Task<object?> AskTurnAsync(HttpContext context, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
+        SessionCommands.SendMessage send)
+    {
+        var health = JournalHealth.For(context.RequestServices.GetRequiredService<ActorSystem>());
+        if (health.IsDown(DateTimeOffset.UtcNow, out var wait))
+        {
+            await JournalUnavailable(wait).WriteAsync(context.Response);
+            return null;
+        }
+        object answer;
+        try
+        {
+            // A session failing on the journal (its recovery or write) marks it down: this turn need not wait for its timeout.
+            var ask = region.ActorRef.Ask<object>(send, TurnTimeout(gateway), context.RequestAborted);
+            if (await Task.WhenAny(ask, health.WentDown) != ask && health.IsDown(DateTimeOffset.UtcNow, out wait))
+            {
+                _ = ask.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                await JournalUnavailable(wait).WriteAsync(context.Response);
+                return null;
+            }
+            answer = await ask;
+        }
+        catch (AskTimeoutException)
+        {
+            await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
+            return null;
+        }
+        context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
+        if (answer is TurnRejected { Code: SessionActor.JournalUnavailable } && health.IsDown(DateTimeOffset.UtcNow, out wait))
+        {
+            await JournalUnavailable(wait).WriteAsync(context.Response);
+            return null;
+        }
+        return answer;
+    }
+
+    /// <summary>The error a rejected turn answers with.</summary>
+    public static ApiError Rejection(TurnRejected rejected) =>
+        new(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error"
+            : rejected.Status == 404 ? "not_found_error" : "invalid_request_error", rejected.Code);
 
     private static ApiError JournalUnavailable(TimeSpan retryAfter) =>
         new(503, "The session journal is unavailable; try again shortly.", "api_error", SessionActor.JournalUnavailable) { RetryAfter = retryAfter };
@@ -152,7 +171,7 @@ internal static partial class SessionTurnResponder
         await dialect.WriteCompletionAsync(context.Response, model, answer.ToCompletion(model));
     }
 
-    private static ApiError ToApiError(SessionRunError error) =>
+    internal static ApiError ToApiError(SessionRunError error) =>
         new(error.Status, error.Message, error.Type, error.Code, error.Param) { RetryAfter = error.RetryAfter };
 
     /// <summary>The events after the first; a <see cref="SessionRunError"/> in the stream becomes <see cref="SessionRunFailed"/>.</summary>

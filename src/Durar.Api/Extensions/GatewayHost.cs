@@ -5,6 +5,7 @@ using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
 using Durar.Api.Apis;
 using Durar.Api.Apis.Messages;
+using Durar.Api.Apis.Responses;
 using Durar.Api.Dashboard;
 using Durar.Persistence;
 using Durar.Api.Health;
@@ -66,6 +67,7 @@ public static class GatewayHost
         app.MapGatewayHealth();
         app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
+        app.MapResponses();
         app.MapMessages();
         app.MapEmbeddings();
         app.MapModels();

@@ -54,6 +54,16 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
         { "session turn", "v1/sessions/fuzz-{n}/messages", """{"content":"hi","model":"fakeoai/gpt-fake","stream":false}""" },
         { "session abort", "v1/sessions/fuzz-{n}/abort", """{"runId":"run_000000000000000000000000","clearQueued":true}""" },
         { "auth profile", "v1/admin/auth-profiles", """{"provider":"fakeoai","type":"api_key","key":"sk-fuzz-0000"}""" },
+        {
+            "responses, stateless, OpenAI upstream", "v1/responses", """
+            {"model":"fakeoai/gpt-fake","store":false,"instructions":"be brief","input":[{"role":"user","content":[{"type":"input_text","text":"hi"},{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="}]},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}],"tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}],"tool_choice":{"type":"function","name":"f"},"max_output_tokens":16,"temperature":0.5,"fallbacks":["fakeant/claude-fake"]}
+            """
+        },
+        {
+            "responses, stored, Anthropic upstream, streamed", "v1/responses", """
+            {"model":"fakeant/claude-fake","input":"hi","reasoning":{"effort":"low","summary":"auto"},"text":{"format":{"type":"json_schema","name":"answer","schema":{"type":"object","properties":{"a":{"type":"string"}}},"strict":true}},"metadata":{"k":"v"},"stream":true}
+            """
+        },
     };
 
     [Theory]
@@ -87,6 +97,7 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
     [InlineData("v1/embeddings", "{\"model\":\"fakeemb/emb\",\"input\":[\"a\"],\"dimensions\u00ff")]
     [InlineData("v1/sessions/utf8/messages", "{\"content\":\"hi\u00ff")]
     [InlineData("v1/admin/auth-profiles", "{\"provider\":\"fakeoai\",\"type\":\"api_key\",\"key\":\"sk-\u00ff")]
+    [InlineData("v1/responses", "{\"model\":\"fakeoai/gpt-fake\",\"input\":\"hi\u00ff")]
     public async Task Should_refuse_a_body_that_is_not_valid_utf8_with_a_400(string path, string prefix)
     {
         // The prefix's last char marks where the bad bytes go: 0xC3 0x28 is a lead byte without its continuation.
@@ -125,7 +136,10 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
 
         if (status is >= 200 and < 300)
         {
-            if (mediaType == "text/event-stream")
+            if (mediaType == "text/event-stream" && path.StartsWith("v1/responses", StringComparison.Ordinal))
+                // The Responses API's events carry "error": null in every response object: its stream must end with a terminal event.
+                Assert.Contains(Dialects.Responses.ResponseEventGrammar.Parse(text)[^1].Type, (string[])["response.completed", "response.incomplete", "response.failed"]);
+            else if (mediaType == "text/event-stream")
                 Assert.True(text.TrimEnd().EndsWith("data: [DONE]", StringComparison.Ordinal) || text.Contains("\"error\"", StringComparison.Ordinal)
                     || text.TrimEnd().EndsWith("data: {\"type\":\"message_stop\"}", StringComparison.Ordinal), // Anthropic's dialect
                     $"a streamed 2xx must end with [DONE] (message_stop) or an error frame:\n{Tail(text)}");

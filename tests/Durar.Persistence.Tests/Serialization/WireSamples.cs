@@ -142,6 +142,16 @@ internal static class WireSamples
         new SessionCommands.SendMessage("s-1", "Hello, \"world\" — ünïcode ✓", QueueMode.Interrupt, "openai/gpt-5.4",
             new List<ChatMessage> { new("user", "u1"), new("assistant", "a1"), new("user", "Hello") }, FullRequest),
         new SessionCommands.SendMessage("s-2", "/think high"),
+        // A Responses API turn: its own messages (a tool result, an image) and the reply it continues.
+        new SessionCommands.SendMessage("resp-0123456789abcdef0123456789abcdef", "look", null, "openai/gpt-5.4", null, FullRequest)
+        {
+            Input =
+            [
+                new ChatMessage("tool", "18C") { ToolCallId = "call_1" },
+                new ChatMessage("user", null) { Parts = [new ContentPart(ContentPartTypes.Text, "look"), new ContentPart(ContentPartTypes.ImageUrl, ImageUrl: "data:image/png;base64,AAAA")] },
+            ],
+            After = 3,
+        },
         new SessionCommands.GetSession("s-1"),
         new SessionCommands.GetMessages("s-1", 10, 500),
         new SessionCommands.PatchSession("s-1", "openai/gpt-5.4", "openai:default", ThinkingLevel.Max, FastMode.On, ResponseUsageMode.Full,
@@ -149,6 +159,7 @@ internal static class WireSamples
         new SessionCommands.PatchSession("s-1", null, null, null, null, null, null, []),
         new SessionCommands.ResetSession("s-1"),
         new SessionCommands.DeleteSession("s-1"),
+        new SessionCommands.CancelTurn("resp-0123456789abcdef0123456789abcdef", 3),
         new SessionCommands.SendMessage("s-3", "again") { IdempotencyKey = "retry-1" },
         new SessionCommands.GetRun("s-1", "run_0123456789abcdef01234567", TimeSpan.FromSeconds(30)),
         new SessionCommands.GetRun("s-1", "run_a", TimeSpan.Zero),
@@ -165,9 +176,12 @@ internal static class WireSamples
             new TranscriptEntry(1, "user", "Hi ✓", T0),
             new TranscriptEntry(2, "assistant", "Hello.", T0.AddSeconds(2), "openai/gpt-5.4", new TokenUsage(10, 5, 2, 1), 0.000123m) { ReplyTo = 1 },
             new TranscriptEntry(3, "error", "All models failed (2): ...", T0.ToOffset(TimeSpan.Zero)),
+            new TranscriptEntry(4, "user", "", T0) { Messages = [new ChatMessage("tool", "18C") { ToolCallId = "call_1" }] },
+            new TranscriptEntry(5, "assistant", "", T0, "openai/gpt-5.4") { ReplyTo = 4, ToolCalls = [new ToolCall("call_2", "get_weather", "{}")] },
         ]),
         new TranscriptPage("s-1", 40, 3, []),
         new SessionDeleted("s-1"),
+        new TurnCancelled("resp-0123456789abcdef0123456789abcdef", 3, true),
         new RunView("s-1", "run_a", "done", T0, T0.AddSeconds(3), "openai/gpt-5.4", new TokenUsage(10, 5, 2, 1), null, null, null),
         new RunView("s-1", "run_b", "failed", T0, null, null, null, 503, "run_lost", "The session stopped before this run ended."),
         new AbortResult("s-1", true, ["run_a", "run_b"]),

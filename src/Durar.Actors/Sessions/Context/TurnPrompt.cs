@@ -84,7 +84,12 @@ internal sealed class TurnPrompt
         for (var i = 0; i < messages.Length; i++)
         {
             var m = messages[i];
-            if (next < entries.Length && ReferenceEquals(m.Text, entries[next].Content) && m.Role == entries[next].Role)
+            if (next > 0 && Carries(entries[next - 1], m))
+            {
+                entryOf[i] = next - 1; // a later message of an entry made of several (its tokens are counted with its first)
+                tokens[i] = 0;
+            }
+            else if (next < entries.Length && IsFrom(m, entries[next]))
             {
                 entryOf[i] = next;
                 tokens[i] = entries[next].Tokens(counter);
@@ -101,5 +106,23 @@ internal sealed class TurnPrompt
         // Entries the request did not carry (a client that sent its own history) are not part of this prompt.
         return new TurnPrompt(request, budget, next == entries.Length ? entries : entries[..next], entryOf, tokens,
             carriesSummary ? summaryBody : null);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="m"/> was made from <paramref name="entry"/>: its own text, its tool calls (a reply of tool
+    /// calls only has no text), or one of the messages a turn carried (a Responses API turn's input items).
+    /// </summary>
+    private static bool IsFrom(ChatMessage m, TranscriptEntry entry) =>
+        !entry.Messages.IsDefaultOrEmpty
+            ? Carries(entry, m)
+            : m.Role == entry.Role && (ReferenceEquals(m.Text, entry.Content)
+                || m.Text is null && !entry.ToolCalls.IsDefaultOrEmpty && m.ToolCalls == entry.ToolCalls);
+
+    private static bool Carries(TranscriptEntry entry, ChatMessage m)
+    {
+        if (entry.Messages.IsDefaultOrEmpty) return false;
+        foreach (var own in entry.Messages)
+            if (ReferenceEquals(own, m)) return true;
+        return false;
     }
 }

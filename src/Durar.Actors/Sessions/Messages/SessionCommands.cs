@@ -33,6 +33,20 @@ public static class SessionCommands
         ChatRequest? Template = null) : ISessionCommand
     {
         /// <summary>
+        /// The turn's own messages, journaled as they are (tool results, images, tool calls of a client-side history): a
+        /// dialect whose turns are more than one text (the Responses API's input items) sends them here. A turn with input
+        /// is literal: its text is never read as directives.
+        /// </summary>
+        public ImmutableArray<ChatMessage> Input { get; init; } = [];
+
+        /// <summary>
+        /// The turn continues the reply to user message <see cref="After"/> (the Responses API's <c>previous_response_id</c>):
+        /// refused with 404 when the transcript has no such message, and with 400 when a later message exists (a session's
+        /// transcript is one line, it does not branch). Null = append.
+        /// </summary>
+        public long? After { get; init; }
+
+        /// <summary>
         /// The client's <c>Idempotency-Key</c>: when a turn with the same key was accepted within
         /// <c>gateway.sessions.runs.idempotencyTtl</c>, the answer is that turn's run (attached while it runs, replayed once it
         /// ended), and nothing runs again.
@@ -56,6 +70,12 @@ public static class SessionCommands
         ImmutableHashSet<string> ClearFields) : ISessionCommand;
 
     public sealed record ResetSession(string SessionKey) : ISessionCommand;
+
+    /// <summary>
+    /// Cancel the run answering user message <paramref name="Seq"/> (the Responses API's cancel). The answer is a
+    /// <see cref="TurnCancelled"/>: <c>WasRunning</c> false when that turn is not the one running (done, queued or unknown).
+    /// </summary>
+    public sealed record CancelTurn(string SessionKey, long Seq) : ISessionCommand;
 
     public sealed record DeleteSession(string SessionKey) : ISessionCommand;
 
@@ -135,3 +155,6 @@ public sealed record SessionView(
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
 
 public sealed record SessionDeleted(string SessionKey) : IDurarWireMessage;
+
+/// <summary>Answer to <see cref="SessionCommands.CancelTurn"/>: whether the turn's run was running and is now cancelled.</summary>
+public sealed record TurnCancelled(string SessionKey, long Seq, bool WasRunning) : IDurarWireMessage;

@@ -14,6 +14,9 @@ internal static class SessionEvents
     /// <summary>A user message was accepted (persisted before the client is acknowledged).</summary>
     public sealed record UserMessageAccepted(DateTimeOffset At, string Content) : ISessionEvent
     {
+        /// <summary>The turn's own messages when it carried more than its text (see <see cref="SessionCommands.SendMessage.Input"/>).</summary>
+        public ImmutableArray<ChatMessage> Messages { get; init; } = [];
+
         /// <summary>The run this message starts (or joins, merged by collect); null in journals written before runs had ids.</summary>
         public string? RunId { get; init; }
 
@@ -30,6 +33,9 @@ internal static class SessionEvents
         /// <summary>The reply's reasoning and its signature (Anthropic thinking), sent back with the next turn.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The tool calls the reply made (first choice), sent back with later turns.</summary>
+        public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
 
         /// <summary>The tokens of the input this reply answered, as the gateway counted them (null in journals before issue 18).</summary>
         public int? InputTokens { get; init; }

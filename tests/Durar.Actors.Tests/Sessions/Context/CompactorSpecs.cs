@@ -58,6 +58,36 @@ public sealed class CompactorSpecs
     }
 
     [Fact]
+    public void Should_count_a_turn_of_several_messages_and_a_reply_of_tool_calls_as_their_entries()
+    {
+        // A Responses API turn journals its own messages (a tool result and a text); the reply made only tool calls.
+        var tool = new ChatMessage("tool", "18C") { ToolCallId = "call_1" };
+        var text = new ChatMessage("user", "look at " + Forty);
+        var call = new ToolCall("call_2", "get_weather", "{\"city\":\"Paris\"}");
+        var s = SessionState.Empty
+            .Apply(new SessionEvents.UserMessageAccepted(T0, "look") { Messages = [tool, text] })
+            .Apply(new SessionEvents.AssistantReplied(T0, "", "p/m", null, null, 0m) { ReplyTo = 1, ToolCalls = [call] })
+            .Apply(new SessionEvents.UserMessageAccepted(T0, "now" + Forty));
+        var entries = s.SentConversation(new HashSet<long>()).ToArray();
+        // As SessionTurns.BuildRequest sends them: the turn's messages as they are, the reply as its tool calls (no text).
+        ImmutableArray<ChatMessage> messages =
+        [
+            new ChatMessage("system", "Be brief."), tool, text,
+            new ChatMessage("assistant", null) { ToolCalls = entries[1].ToolCalls },
+            new ChatMessage("user", entries[2].Content),
+        ];
+
+        var prompt = TurnPrompt.Prepare(new ChatRequest { Messages = messages }, Budget(10_000), s, new HashSet<long>());
+
+        Assert.Equal([TurnPrompt.Other, 0, 0, 1, 2], prompt.EntryOf);
+        Assert.Equal(3, prompt.Entries.Length);
+        var counter = TokenCounter.Estimate;
+        Assert.Equal(counter.Count(tool) + counter.Count(text), prompt.MessageTokens[1]);
+        Assert.Equal(0, prompt.MessageTokens[2]);
+        Assert.Equal(TokenCounter.PerMessage + counter.Count("get_weather") + counter.Count(call.Arguments), prompt.MessageTokens[3]);
+    }
+
+    [Fact]
     public void Should_cut_on_a_user_message_and_keep_recent_turns_in_half_the_room_left()
     {
         var s = Session(20);
