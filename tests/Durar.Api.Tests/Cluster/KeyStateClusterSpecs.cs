@@ -97,8 +97,9 @@ public sealed class KeyStateClusterSpecs(ITestOutputHelper output)
 
             measured.Sort();
             output.WriteLine($"propagation over {measured.Count} observations: median {measured[measured.Count / 2]:F2} ms, max {measured[^1]:F2} ms");
-            // Issue 5 asks for < 100 ms; the assertion leaves room for a loaded CI machine, the figure above is the measurement.
-            Assert.All(measured, m => Assert.True(m < 1000, $"propagation took {m:F1} ms"));
+            // Issue 5 asks for < 100 ms (the median below); single observations get room for a loaded machine (1.1 s was seen
+            // at a load average of 60 on 2 cores), the figure above is the measurement.
+            Assert.All(measured, m => Assert.True(m < 2500, $"propagation took {m:F1} ms"));
             Assert.True(measured[measured.Count / 2] < 100, $"median propagation {measured[measured.Count / 2]:F1} ms");
         }
         finally
