@@ -45,7 +45,7 @@ internal static partial class SessionTurnResponder
             await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
             return;
         }
-        context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
+        context.Response.Headers[DurarHeaders.SessionKey] = Access.ClientModels.OutwardKey(context, send.SessionKey);
         switch (answer)
         {
             case TurnRejected { Code: SessionActor.JournalUnavailable } rejected:
