@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Durar.Actors.Configuration;
+using Durar.Actors.Hosting;
 using Microsoft.Data.Sqlite;
 
 namespace Durar.Persistence;
@@ -76,7 +77,8 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
     /// <summary>
     /// Readies the store and returns the connection string the plugins get. PostgreSQL: the connection string as given.
     /// SQLite: an empty <see cref="ConnectionString"/> becomes <c>Data Source=&lt;DataDir&gt;/durar.db;Pooling=True</c>
-    /// (absolute path); the database directory is created when missing; and the file is switched to write-ahead logging.
+    /// (absolute path); the database directory and file are created owner-only (0700/0600, see <see cref="OwnerOnly"/>) or
+    /// tightened to that; and the file is switched to write-ahead logging.
     /// </summary>
     /// <remarks>
     /// Why WAL: Microsoft.Data.Sqlite already retries SQLITE_BUSY until the command timeout (30 s), so concurrent writers
@@ -108,11 +110,16 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
                      && !builder.DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase);
         if (isFile)
         {
-            if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { Length: > 0 } directory)
+            var file = Path.GetFullPath(builder.DataSource);
+            if (Path.GetDirectoryName(file) is { Length: > 0 } directory)
             {
-                Directory.CreateDirectory(directory);
+                OwnerOnly.Directory(directory);
             }
 
+            // Owner-only before SQLite opens it: SQLite gives the -wal and -shm files the database file's permissions.
+            OwnerOnly.File(file);
+            OwnerOnly.Tighten(file + "-wal");
+            OwnerOnly.Tighten(file + "-shm");
             EnableWriteAheadLog(builder.ConnectionString);
         }
 

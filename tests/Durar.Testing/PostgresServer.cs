@@ -213,12 +213,7 @@ public sealed class PostgresServer
                 .FirstOrDefault(Has);
         }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        private static int FreePort() => LoopbackPorts.Next();
 
         /// <summary>
         /// Stops the server when this process exits: at once on a normal exit, and through a detached watchdog when the

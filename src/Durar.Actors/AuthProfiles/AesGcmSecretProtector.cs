@@ -9,15 +9,20 @@ namespace Durar.Actors.AuthProfiles;
 /// AES-GCM (authenticated: a modified ciphertext never decrypts), a random 96-bit nonce per secret.
 /// </summary>
 /// <remarks>
-/// Ciphertext: <see cref="Prefix"/> + base64(key id (4 bytes) | nonce (12) | tag (16) | ciphertext). The key id (the first
+/// Ciphertext: <see cref="BoundPrefix"/> (or, unbound, <see cref="Prefix"/>) + base64(key id (4 bytes) | nonce (12) | tag (16) |
+/// ciphertext). Bound ciphertext's associated data holds the <see cref="SecretBinding"/> (profile id and field) after the
+/// purpose, so a ciphertext moved to another profile or field fails authentication. The key id (the first
 /// four bytes of a SHA-256 of the key) tells a wrong key apart from a corrupt ciphertext. The prefix cannot occur in Data
 /// Protection output (base64url, no <c>:</c>), so a store written before the key was set still decrypts through
 /// the legacy protector (the Data Protection key ring in the data directory), chosen per secret by its prefix.
 /// </remarks>
 internal sealed class AesGcmSecretProtector : ISecretProtector
 {
-    /// <summary>Marks (and versions) this protector's ciphertext.</summary>
+    /// <summary>Marks (and versions) this protector's unbound ciphertext (stores written before secrets were bound).</summary>
     public const string Prefix = "aesgcm.v1:";
+
+    /// <summary>Marks ciphertext bound to a <see cref="SecretBinding"/>.</summary>
+    public const string BoundPrefix = "aesgcm.v2:";
 
     /// <summary>Bytes of a key: AES-256.</summary>
     public const int KeySize = 32;
@@ -55,7 +60,22 @@ internal sealed class AesGcmSecretProtector : ISecretProtector
         return hash[..KeyIdSize].ToArray();
     }
 
-    public string Protect(string plaintext)
+    public string Protect(string plaintext) => Seal(plaintext, Prefix, Purpose);
+
+    public string Protect(string plaintext, string binding) => Seal(plaintext, BoundPrefix, Bound(binding));
+
+    public string Unprotect(string protectedText, string binding)
+    {
+        ArgumentNullException.ThrowIfNull(protectedText);
+        return protectedText.StartsWith(BoundPrefix, StringComparison.Ordinal)
+            ? Open(protectedText, BoundPrefix, Bound(binding))
+            : UnprotectUnbound(protectedText, legacyBinding: binding);
+    }
+
+    /// <summary>The associated data of bound ciphertext: the purpose, a separator no id contains, the binding.</summary>
+    private static byte[] Bound(string binding) => [.. Purpose, 0, .. Encoding.UTF8.GetBytes(binding)];
+
+    private string Seal(string plaintext, string prefix, byte[] associatedData)
     {
         ArgumentNullException.ThrowIfNull(plaintext);
         var plain = Encoding.UTF8.GetBytes(plaintext);
@@ -65,40 +85,49 @@ internal sealed class AesGcmSecretProtector : ISecretProtector
         var nonce = span.Slice(KeyIdSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using (var aes = new AesGcm(_key, TagSize))
-            aes.Encrypt(nonce, plain, span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), Purpose);
+            aes.Encrypt(nonce, plain, span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), associatedData);
         CryptographicOperations.ZeroMemory(plain);
-        return Prefix + Convert.ToBase64String(sealedBytes);
+        return prefix + Convert.ToBase64String(sealedBytes);
     }
 
     /// <exception cref="CryptographicException">
     /// The ciphertext was written with another key, was modified, or is not Durar ciphertext at all; the message says which
     /// (and never contains the secret or the key).
     /// </exception>
-    public string Unprotect(string protectedText)
+    public string Unprotect(string protectedText) => UnprotectUnbound(protectedText, legacyBinding: null);
+
+    private string UnprotectUnbound(string protectedText, string? legacyBinding)
     {
         ArgumentNullException.ThrowIfNull(protectedText);
+        if (protectedText.StartsWith(BoundPrefix, StringComparison.Ordinal))
+            throw new CryptographicException("The secret is bound to a profile and field: decrypt it with its binding.");
         if (!protectedText.StartsWith(Prefix, StringComparison.Ordinal))
         {
             if (protectedText.StartsWith("aesgcm.", StringComparison.Ordinal))
                 throw new CryptographicException($"The secret uses an unknown ciphertext version \"{protectedText.Split(':')[0]}\" (this node reads {Prefix}).");
             return _legacy is not null
-                ? _legacy.Value.Unprotect(protectedText)
+                ? legacyBinding is null ? _legacy.Value.Unprotect(protectedText) : _legacy.Value.Unprotect(protectedText, legacyBinding)
                 : throw new CryptographicException(
                     "The secret was encrypted with Data Protection before gateway.secrets.key was set, and this node has no Data Protection " +
                     "key ring (<data dir>/keys) to read it: copy that folder from the node that wrote it, or enter the profile again.");
         }
 
+        return Open(protectedText, Prefix, Purpose);
+    }
+
+    private string Open(string protectedText, string prefix, byte[] associatedData)
+    {
         byte[] sealedBytes;
         try
         {
-            sealedBytes = Convert.FromBase64String(protectedText[Prefix.Length..]);
+            sealedBytes = Convert.FromBase64String(protectedText[prefix.Length..]);
         }
         catch (FormatException)
         {
-            throw new CryptographicException($"The {Prefix} ciphertext is not valid base64 (corrupt).");
+            throw new CryptographicException($"The {prefix} ciphertext is not valid base64 (corrupt).");
         }
         if (sealedBytes.Length < HeaderSize)
-            throw new CryptographicException($"The {Prefix} ciphertext is truncated ({sealedBytes.Length} bytes, at least {HeaderSize} expected).");
+            throw new CryptographicException($"The {prefix} ciphertext is truncated ({sealedBytes.Length} bytes, at least {HeaderSize} expected).");
 
         var span = sealedBytes.AsSpan();
         var keyId = span[..KeyIdSize];
@@ -110,11 +139,13 @@ internal sealed class AesGcmSecretProtector : ISecretProtector
         try
         {
             using var aes = new AesGcm(_key, TagSize);
-            aes.Decrypt(span.Slice(KeyIdSize, NonceSize), span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), plain, Purpose);
+            aes.Decrypt(span.Slice(KeyIdSize, NonceSize), span[HeaderSize..], span.Slice(KeyIdSize + NonceSize, TagSize), plain, associatedData);
         }
         catch (AuthenticationTagMismatchException)
         {
-            throw new CryptographicException($"The {Prefix} ciphertext failed authentication: it was modified or is corrupt.");
+            throw new CryptographicException(prefix == BoundPrefix
+                ? $"The {prefix} ciphertext failed authentication: it was modified, is corrupt, or belongs to another profile or field."
+                : $"The {prefix} ciphertext failed authentication: it was modified or is corrupt.");
         }
         try
         {

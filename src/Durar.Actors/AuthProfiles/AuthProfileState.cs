@@ -160,18 +160,21 @@ internal static partial class AuthProfileRules
         return (new ValidatedProfile(id, provider, type!, email, new ProfileSecrets(key, token, access, refresh), input.Expires, tokenUrl, clientId), null);
     }
 
-    /// <summary>The event that stores <paramref name="profile"/> with its secrets encrypted by <paramref name="protect"/>.</summary>
+    /// <summary>
+    /// The event that stores <paramref name="profile"/> with its secrets encrypted by <paramref name="protect"/>, each bound to
+    /// its profile and field (<see cref="SecretBinding"/>).
+    /// </summary>
     public static (AuthProfileEvents.ProfileUpserted Event, bool Created) DecideUpsert(AuthProfileState state, ValidatedProfile profile,
-        Func<string, string> protect, DateTimeOffset now)
+        Func<string, string, string> protect, DateTimeOffset now)
     {
         var existing = state.Profiles.GetValueOrDefault(profile.Id);
         var s = profile.Secrets;
         var stored = new StoredProfile(profile.Id, profile.Provider, profile.Type, profile.Email,
-            Protect(s.Key), Protect(s.Token), Protect(s.Access), Protect(s.Refresh),
+            Protect(s.Key, "key"), Protect(s.Token, "token"), Protect(s.Access, "access"), Protect(s.Refresh, "refresh"),
             profile.Expires, profile.TokenUrl, profile.ClientId, existing?.CreatedAt ?? now, now);
         return (new AuthProfileEvents.ProfileUpserted(stored, now), existing is null);
 
-        string? Protect(string? secret) => secret is null ? null : protect(secret);
+        string? Protect(string? secret, string field) => secret is null ? null : protect(secret, SecretBinding.Of(profile.Id, field));
     }
 
     /// <summary>Checks an order override: a known provider, and entries that name keys (profile ids, key ids or env var names).</summary>

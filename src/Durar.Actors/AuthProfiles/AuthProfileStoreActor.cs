@@ -207,7 +207,9 @@ internal sealed class AuthProfileStoreActor : ReceivePersistentActor
         AuthProfileEvents.OAuthRefreshed e;
         try
         {
-            e = new AuthProfileEvents.OAuthRefreshed(profile.Id, _protector.Protect(refreshed.AccessToken), _protector.Protect(refreshed.RefreshToken),
+            e = new AuthProfileEvents.OAuthRefreshed(profile.Id,
+                _protector.Protect(refreshed.AccessToken, SecretBinding.Of(profile.Id, "access")),
+                _protector.Protect(refreshed.RefreshToken, SecretBinding.Of(profile.Id, "refresh")),
                 AuthProfileRules.ToEpochMs(refreshed.ExpiresAt), Now);
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)

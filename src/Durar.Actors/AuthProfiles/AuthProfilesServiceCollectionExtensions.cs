@@ -24,6 +24,10 @@ public static class AuthProfilesServiceCollectionExtensions
         var legacy = key is null || keys.Exists;
         if (legacy)
         {
+            // The key ring decrypts every stored secret: owner-only, as the data directory (Data Protection would create it 0755).
+            Hosting.OwnerOnly.Directory(Path.GetFullPath(dataDir));
+            Hosting.OwnerOnly.Directory(keys.FullName);
+            foreach (var file in keys.EnumerateFiles()) Hosting.OwnerOnly.Tighten(file.FullName);
             services.AddDataProtection()
                 .SetApplicationName(DataProtectionSecretProtector.ApplicationName)
                 .PersistKeysToFileSystem(keys);

@@ -25,8 +25,8 @@ internal sealed class ProfileVault(ISecretProtector protector, ILoggingAdapter l
     {
         try
         {
-            _secrets[profile.Id] = new ProfileSecrets(Unprotect(profile.ProtectedKey), Unprotect(profile.ProtectedToken),
-                Unprotect(profile.ProtectedAccess), Unprotect(profile.ProtectedRefresh));
+            _secrets[profile.Id] = new ProfileSecrets(Unprotect(profile.ProtectedKey, "key"), Unprotect(profile.ProtectedToken, "token"),
+                Unprotect(profile.ProtectedAccess, "access"), Unprotect(profile.ProtectedRefresh, "refresh"));
         }
         catch (CryptographicException e)
         {
@@ -36,7 +36,7 @@ internal sealed class ProfileVault(ISecretProtector protector, ILoggingAdapter l
             _secrets[profile.Id] = null;
         }
 
-        string? Unprotect(string? stored) => stored is null ? null : protector.Unprotect(stored);
+        string? Unprotect(string? stored, string field) => stored is null ? null : protector.Unprotect(stored, SecretBinding.Of(profile.Id, field));
     }
 
     /// <summary>An OAuth refresh: the new access and refresh tokens replace the old ones.</summary>

@@ -211,7 +211,11 @@ public static class AuthProfilesApi
         JsonDocument doc;
         try
         {
-            doc = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            doc = await JsonDocument.ParseAsync(new Utf8CheckedBody(context.Request.Body), default, context.RequestAborted);
+        }
+        catch (InvalidUtf8Exception e)
+        {
+            throw new ApiErrorException(ApiError.BadRequest(e.Message, "invalid_json")); // names an offset, never the bytes
         }
         catch (JsonException)
         {

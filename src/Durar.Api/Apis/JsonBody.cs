@@ -5,7 +5,7 @@ namespace Durar.Api.Apis;
 
 /// <summary>
 /// Reads a request body as JSON with the gateway's error rules: a body over the size limit is a 413 and malformed JSON a
-/// 400, both as <see cref="ApiErrorException"/>. Every endpoint that takes a JSON body reads it through here.
+/// 400 (UTF-8 is checked as the body is read, see <see cref="Utf8CheckedBody"/>), both as <see cref="ApiErrorException"/>. Every endpoint that takes a JSON body reads it through here.
 /// </summary>
 internal static class JsonBody
 {
@@ -16,7 +16,11 @@ internal static class JsonBody
         if (limit is { } max && context.Request.ContentLength > max) throw new ApiErrorException(ApiError.TooLarge(max));
         try
         {
-            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            return await JsonDocument.ParseAsync(new Utf8CheckedBody(context.Request.Body), default, context.RequestAborted);
+        }
+        catch (InvalidUtf8Exception e)
+        {
+            throw new ApiErrorException(ApiError.BadRequest(e.Message, "invalid_json"));
         }
         catch (JsonException e)
         {

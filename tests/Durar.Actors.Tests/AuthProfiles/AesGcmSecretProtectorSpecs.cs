@@ -170,6 +170,46 @@ public sealed class AesGcmSecretProtectorSpecs : IDisposable
         Assert.Equal("sk-purpose-4444", Encoding.UTF8.GetString(plain));
     }
 
+    [Fact]
+    public void Should_not_decrypt_a_secret_moved_to_another_profile_or_field()
+    {
+        var protector = new AesGcmSecretProtector(Key);
+        var sealedText = protector.Protect("sk-bound-5555", SecretBinding.Of("openai:a", "key"));
+
+        Assert.StartsWith(AesGcmSecretProtector.BoundPrefix, sealedText, StringComparison.Ordinal);
+        Assert.Equal("sk-bound-5555", protector.Unprotect(sealedText, SecretBinding.Of("openai:a", "key")));
+        var otherProfile = Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(sealedText, SecretBinding.Of("openai:b", "key")));
+        var otherField = Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(sealedText, SecretBinding.Of("openai:a", "refresh")));
+        var unbound = Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(sealedText));
+
+        Assert.Contains("another profile or field", otherProfile.Message, StringComparison.Ordinal);
+        Assert.Contains("another profile or field", otherField.Message, StringComparison.Ordinal);
+        Assert.Contains("binding", unbound.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_still_read_unbound_secrets_of_a_store_written_before_binding()
+    {
+        var protector = new AesGcmSecretProtector(Key, new Lazy<ISecretProtector>(() => DataProtectionSecretProtector.ForDataDirectory(_dataDir)));
+        var oldAesGcm = protector.Protect("sk-v1-6666");
+        var oldDataProtection = DataProtectionSecretProtector.ForDataDirectory(_dataDir).Protect("sk-dp-7777");
+
+        Assert.Equal("sk-v1-6666", protector.Unprotect(oldAesGcm, SecretBinding.Of("openai:a", "key")));
+        Assert.Equal("sk-dp-7777", protector.Unprotect(oldDataProtection, SecretBinding.Of("openai:a", "key")));
+    }
+
+    [Fact]
+    public void Should_bind_data_protection_ciphertext_to_its_profile_and_field_as_well()
+    {
+        var protector = DataProtectionSecretProtector.ForDataDirectory(_dataDir);
+        var sealedText = protector.Protect("sk-dp-bound-8888", SecretBinding.Of("openai:a", "key"));
+
+        Assert.StartsWith(DataProtectionSecretProtector.BoundPrefix, sealedText, StringComparison.Ordinal);
+        Assert.Equal("sk-dp-bound-8888", protector.Unprotect(sealedText, SecretBinding.Of("openai:a", "key")));
+        Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(sealedText, SecretBinding.Of("openai:b", "key")));
+        Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(sealedText, SecretBinding.Of("openai:a", "token")));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }

@@ -81,7 +81,7 @@ public sealed class AuthProfileStoreActorSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.NotNull(upserted.Profile.ProtectedKey);
         Assert.DoesNotContain(secret, upserted.Profile.ProtectedKey);
         Assert.DoesNotContain("1234", upserted.Profile.ProtectedKey);
-        Assert.Equal(secret, _protector.Unprotect(upserted.Profile.ProtectedKey!));
+        Assert.Equal(secret, _protector.Unprotect(upserted.Profile.ProtectedKey!, SecretBinding.Of("openai:default", "key")));
     }
 
     [Fact]
@@ -96,11 +96,11 @@ public sealed class AuthProfileStoreActorSpecs : Akka.TestKit.Xunit2.TestKit
         var events = JournalEvents().Cast<AuthProfileEvents.ProfileUpserted>().ToList();
         var token = events.Single(e => e.Profile.Type == "token").Profile;
         var oauth = events.Single(e => e.Profile.Type == "oauth").Profile;
-        Assert.Equal("tok-secret-aaaa", _protector.Unprotect(token.ProtectedToken!));
+        Assert.Equal("tok-secret-aaaa", _protector.Unprotect(token.ProtectedToken!, SecretBinding.Of(token.Id, "token")));
         Assert.Equal(expires, token.Expires);
         Assert.Equal("openai:ops@example.com", oauth.Id);
-        Assert.Equal("acc-secret-bbbb", _protector.Unprotect(oauth.ProtectedAccess!));
-        Assert.Equal("ref-secret-cccc", _protector.Unprotect(oauth.ProtectedRefresh!));
+        Assert.Equal("acc-secret-bbbb", _protector.Unprotect(oauth.ProtectedAccess!, SecretBinding.Of(oauth.Id, "access")));
+        Assert.Equal("ref-secret-cccc", _protector.Unprotect(oauth.ProtectedRefresh!, SecretBinding.Of(oauth.Id, "refresh")));
         Assert.Equal(("https://auth.example.com/oauth/token", "client-1"), (oauth.TokenUrl, oauth.ClientId));
         foreach (var e in events)
         {
@@ -243,8 +243,8 @@ public sealed class AuthProfileStoreActorSpecs : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(("…9999", "…0000", expires.ToUnixTimeMilliseconds()), (view.Access, view.Refresh, view.Expires));
         var refreshed = Assert.IsType<AuthProfileEvents.OAuthRefreshed>(JournalEvents()[^1]);
-        Assert.Equal("acc-new-9999", _protector.Unprotect(refreshed.ProtectedAccess));
-        Assert.Equal("ref-new-0000", _protector.Unprotect(refreshed.ProtectedRefresh));
+        Assert.Equal("acc-new-9999", _protector.Unprotect(refreshed.ProtectedAccess, SecretBinding.Of("openai:default", "access")));
+        Assert.Equal("ref-new-0000", _protector.Unprotect(refreshed.ProtectedRefresh, SecretBinding.Of("openai:default", "refresh")));
         Assert.DoesNotContain("9999", refreshed.ProtectedAccess);
         // The key actor already serves the new token: the store does not push it back.
         _providers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));

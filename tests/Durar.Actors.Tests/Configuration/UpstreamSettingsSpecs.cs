@@ -19,7 +19,7 @@ public sealed class UpstreamSettingsSpecs
     {
         var settings = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Upstream;
 
-        Assert.Equal(new UpstreamSettings(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), 64 * 1024), settings);
+        Assert.Equal(new UpstreamSettings(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), 64 * 1024, 128L * 1024 * 1024, 8 * 1024 * 1024), settings);
         Assert.Equal(settings, UpstreamSettings.Defaults);
     }
 
@@ -35,7 +35,7 @@ public sealed class UpstreamSettingsSpecs
     [Fact]
     public void Should_build_the_upstream_handler_from_the_settings()
     {
-        var settings = new UpstreamSettings(TimeSpan.FromSeconds(4), TimeSpan.FromMinutes(7), TimeSpan.FromSeconds(45), 2048);
+        var settings = new UpstreamSettings(TimeSpan.FromSeconds(4), TimeSpan.FromMinutes(7), TimeSpan.FromSeconds(45), 2048, 1 << 20, 1 << 20);
 
         using var handler = UpstreamHttp.CreateHandler(settings);
 
@@ -65,6 +65,11 @@ public sealed class UpstreamSettingsSpecs
     [InlineData("maxErrorBodyBytes = 100", "maxErrorBodyBytes", "between 1024 and")]
     [InlineData("maxErrorBodyBytes = 1073741824", "maxErrorBodyBytes", "between 1024 and")]
     [InlineData("maxErrorBodyBytes = lots", "maxErrorBodyBytes", "whole number")]
+    [InlineData("maxResponseBytes = 1000", "maxResponseBytes", "between 65536 and")]
+    [InlineData("maxResponseBytes = 8589934592", "maxResponseBytes", "between 65536 and")]
+    [InlineData("maxLineBytes = 0", "maxLineBytes", "between 65536 and")]
+    [InlineData("maxLineBytes = 2147483647", "maxLineBytes", "between 65536 and")]
+    [InlineData("maxLineBytes = huge", "maxLineBytes", "whole number")]
     public void Should_name_the_path_of_a_bad_value(string setting, string key, string problem)
     {
         var e = Fail($"gateway.upstream {{ {setting} }}");

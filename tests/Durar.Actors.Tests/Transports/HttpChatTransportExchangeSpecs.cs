@@ -117,10 +117,7 @@ public sealed class HttpChatTransportExchangeSpecs
     public async Task Should_fail_with_connection_refused_when_nothing_listens(bool stream)
     {
         await using var h = await UpstreamHarness.StartAsync();
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = LoopbackPorts.Next(); // free and outside the ephemeral range, so no client connection holds it either
         var call = h.Call(OpenAi, stream, baseUrl: $"http://127.0.0.1:{port}/v1");
         var transport = h.Transport(OpenAi);
 

@@ -59,11 +59,12 @@ public sealed class AuthProfilesSecretsKeySpecs
         Assert.DoesNotContain(after, raw, StringComparison.Ordinal);
         Assert.All(listed.GetProperty("profiles").EnumerateArray(), p => Assert.True(p.GetProperty("eligible").GetBoolean(), p.ToString()));
 
-        // In the journal: the old secret as Data Protection ciphertext, the new one with the versioned prefix, neither in clear.
+        // In the journal: the old secret as Data Protection ciphertext, the new one with the versioned prefix (bound to its
+        // profile and field), neither in clear.
         var events = await StoreEventsAsync(database.ConnectionString);
         Assert.Equal(2, events.Count);
-        Assert.DoesNotContain(AesGcmSecretProtector.Prefix, events[0], StringComparison.Ordinal);
-        Assert.Contains(AesGcmSecretProtector.Prefix, events[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("aesgcm.", events[0], StringComparison.Ordinal);
+        Assert.Contains(AesGcmSecretProtector.BoundPrefix, events[1], StringComparison.Ordinal);
         Assert.All(events, e => Assert.DoesNotContain(before, e, StringComparison.Ordinal));
         Assert.All(events, e => Assert.DoesNotContain(after, e, StringComparison.Ordinal));
     }

@@ -179,20 +179,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return "dotnet";
     }
 
-    /// <summary>A TCP port that was free on 127.0.0.1 a moment ago (HTTP or Akka remoting of a process started next).</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
+    /// <summary>A TCP port free on 127.0.0.1 for a server started next (HTTP or Akka remoting): see <see cref="LoopbackPorts"/>.</summary>
+    public static int FreePort() => LoopbackPorts.Next();
 }
 
 /// <summary>The gateway processes' console output and the test's own milestones, in arrival order (thread-safe).</summary>

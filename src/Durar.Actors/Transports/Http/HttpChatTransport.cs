@@ -111,7 +111,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             try
             {
                 using var response = await SendAsync(request, providerId, idle, cancellationToken).ConfigureAwait(false);
-                await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                await using var body = GuardedBody.Whole(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
+                    providerId, idle, upstream.MaxResponseBytes);
                 using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
                 return read(doc.RootElement, response, state, providerId);
             }
@@ -140,7 +141,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             foreach (var e in await ReadWholeAnswerAsync(response, call, idle, cancellationToken).ConfigureAwait(false)) yield return e;
             yield break;
         }
-        var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+        var body = GuardedBody.Lines(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
+            providerId, idle, upstream.MaxLineBytes);
         var decoder = NewStreamDecoder(call);
         var frames = Framing.Open(body, idle.Token);
         var events = new List<ChatEvent>(4);
@@ -201,7 +203,8 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         ChatCompletion completion;
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            await using var body = GuardedBody.Whole(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
+                providerId, idle, upstream.MaxResponseBytes);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
             completion = ParseCompletion(doc.RootElement, call);
         }
