@@ -114,12 +114,14 @@ public sealed class ClientTokensSpecs
 
             gw = await gw.RestartAsync();
 
+            gw.Fake.Enqueue(new FakeResponse { Text = "b", PromptTokens = 2000, CompletionTokens = 200 }); // 0.009 more
             Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gw, keptSecret)).Status);
+            await Eventually.Until(() => GetAsync(gw, keptId), t => t.GetProperty("usage").GetProperty("requests").GetInt64() == 2, "both requests counted");
             Assert.Equal(HttpStatusCode.Unauthorized, (await ChatAsync(gw, gone.GetProperty("secret").GetString())).Status);
             var list = (await SendAsync(gw, HttpMethod.Get, "v1/admin/tokens", null, OperatorToken)).Body.GetProperty("tokens").EnumerateArray()
                 .ToDictionary(t => t.GetProperty("name").GetString()!, t => t.Clone());
             Assert.Equal("revoked", list["gone"].GetProperty("status").GetString());
-            Assert.Equal(0.0045m, list["kept"].GetProperty("usage").GetProperty("cost").GetDecimal());
+            Assert.Equal(0.0135m, list["kept"].GetProperty("usage").GetProperty("cost").GetDecimal());
         }
         finally
         {
