@@ -14,7 +14,11 @@ namespace Durar.Actors.Configuration;
 /// </param>
 /// <param name="DiscoveryLookupTimeout">How long one discovery lookup may take before it counts as failed.</param>
 /// <param name="DiscoveryRetryInterval">The pause between lookups while no node was found.</param>
-public sealed record ClusterBootstrapSettings(long MaximumFrameSize, TimeSpan DiscoveryLookupTimeout, TimeSpan DiscoveryRetryInterval)
+/// <param name="RequiredContactPoints">
+/// Nodes a lookup must find (itself included) before this node may form a new cluster (Akka Cluster Bootstrap's rule).
+/// </param>
+public sealed record ClusterBootstrapSettings(long MaximumFrameSize, TimeSpan DiscoveryLookupTimeout, TimeSpan DiscoveryRetryInterval,
+    int RequiredContactPoints)
 {
     private const string ClusterPath = "gateway.cluster";
     private const string DiscoveryPath = ClusterPath + ".discovery";
@@ -48,8 +52,13 @@ public sealed record ClusterBootstrapSettings(long MaximumFrameSize, TimeSpan Di
         if (frame < needed)
             throw new DurarConfigException($"{ClusterPath}.maximumFrameSize",
                 $"{frame} bytes is below the {needed} bytes a session turn of gateway.http.maxBodyBytes ({maxBody}) needs between nodes");
+        var contactPoints = Long(Child(cluster, "discovery"), "requiredContactPoints", DiscoveryPath)
+            ?? throw new DurarConfigException($"{DiscoveryPath}.requiredContactPoints", "is required");
+        if (contactPoints is < 1 or > 1000)
+            throw new DurarConfigException($"{DiscoveryPath}.requiredContactPoints", $"must be between 1 and 1000 (got {contactPoints})");
         return new ClusterBootstrapSettings(frame,
             RequiredPositiveDuration(config, $"{DiscoveryPath}.lookupTimeout"),
-            RequiredPositiveDuration(config, $"{DiscoveryPath}.retryInterval"));
+            RequiredPositiveDuration(config, $"{DiscoveryPath}.retryInterval"),
+            (int)contactPoints);
     }
 }

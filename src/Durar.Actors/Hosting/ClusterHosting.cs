@@ -56,7 +56,9 @@ public static class ClusterHosting
     /// <summary>
     /// Looks the cluster's nodes up with Akka.Discovery until it finds some (retrying while the node runs), then joins them
     /// as seed nodes. Every node sorts them the same way, so the first one forms the cluster when it finds nobody else, and
-    /// every other node joins whichever seed answers.
+    /// every other node joins whichever seed answers. The first one joins only once a lookup found
+    /// <see cref="ClusterBootstrapSettings.RequiredContactPoints"/> nodes, so a node that sees only itself never forms a
+    /// second cluster.
     /// </summary>
     private static async Task JoinDiscoveredAsync(ActorSystem system, ClusterDiscoverySettings discovery, ClusterBootstrapSettings bootstrap)
     {
@@ -75,14 +77,25 @@ public static class ClusterHosting
                     .Distinct()
                     .OrderBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Port)
                     .ToList();
-                if (seeds.Count > 0)
+                // Only the first node in address order can form a cluster (it is the first seed); it waits for enough contact points.
+                var wouldForm = seeds.Count > 0 && seeds[0] == cluster.SelfAddress;
+                if (wouldForm && seeds.Count < bootstrap.RequiredContactPoints)
+                {
+                    log.Info("Discovery [{0}] found {1} node(s) for [{2}], this node first; waiting for {3} before forming a new cluster " +
+                             "(gateway.cluster.discovery.requiredContactPoints)", discovery.Method, seeds.Count, discovery.ServiceName,
+                        bootstrap.RequiredContactPoints);
+                }
+                else if (seeds.Count > 0)
                 {
                     log.Info("Discovery [{0}] found {1} node(s) for [{2}]: joining {3}", discovery.Method, seeds.Count, discovery.ServiceName,
                         string.Join(", ", seeds));
                     cluster.JoinSeedNodes(seeds);
                     return;
                 }
-                log.Warning("Discovery [{0}] found no node with a port for [{1}]; retrying", discovery.Method, discovery.ServiceName);
+                else
+                {
+                    log.Warning("Discovery [{0}] found no node with a port for [{1}]; retrying", discovery.Method, discovery.ServiceName);
+                }
             }
             catch (Exception e)
             {

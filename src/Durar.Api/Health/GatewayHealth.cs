@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Text.Json;
 using Durar.Actors.Configuration;
 using Durar.Persistence;
@@ -23,7 +24,7 @@ public static class GatewayHealth
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services, PersistenceOptions persistence)
     {
-        services.AddSingleton(sp => new JournalHealthCheck(persistence, sp.GetRequiredService<GatewaySettings>()));
+        services.AddSingleton(sp => new JournalHealthCheck(persistence, sp.GetRequiredService<GatewaySettings>(), sp.GetRequiredService<ActorSystem>()));
         services.AddHealthChecks()
             .AddCheck<ActorSystemHealthCheck>("actor-system", tags: [Live, Ready])
             .AddCheck<JournalHealthCheck>("journal", tags: [Ready])

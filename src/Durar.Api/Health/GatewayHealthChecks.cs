@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Durar.Actors.Configuration;
 using Durar.Actors.Providers;
+using Durar.Actors.Sessions;
 using Durar.Api.Extensions;
 using Durar.Persistence;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -17,8 +18,12 @@ internal sealed class ActorSystemHealthCheck(ActorSystem system) : IHealthCheck
             : HealthCheckResult.Healthy($"actor system {system.Name} running for {system.Uptime.TotalSeconds:0} s"));
 }
 
-/// <summary>Ready: the journal's database answers (<see cref="JournalProbe"/>); without it no key state or session can be written.</summary>
-internal sealed class JournalHealthCheck(PersistenceOptions persistence, GatewaySettings gateway) : IHealthCheck
+/// <summary>
+/// Ready: the journal's database answers (<see cref="JournalProbe"/>); without it no key state or session can be written.
+/// While session turns fail fast after a failed journal write (<see cref="JournalHealth"/>), the check says so even when the
+/// probe itself answers again (degraded: turns resume with the next one after the retry window).
+/// </summary>
+internal sealed class JournalHealthCheck(PersistenceOptions persistence, GatewaySettings gateway, ActorSystem system) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -26,7 +31,11 @@ internal sealed class JournalHealthCheck(PersistenceOptions persistence, Gateway
         timeout.CancelAfter(gateway.AskTimeout);
         try
         {
-            return HealthCheckResult.Healthy(await JournalProbe.ProbeAsync(persistence, timeout.Token));
+            var probed = await JournalProbe.ProbeAsync(persistence, timeout.Token);
+            return JournalHealth.For(system).IsDown(DateTimeOffset.UtcNow, out var retryAfter)
+                ? HealthCheckResult.Degraded($"{probed}; a session write failed moments ago: session turns answer 503 journal_unavailable " +
+                                             $"for {retryAfter.TotalSeconds:0.#} s more, then try the journal again")
+                : HealthCheckResult.Healthy(probed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

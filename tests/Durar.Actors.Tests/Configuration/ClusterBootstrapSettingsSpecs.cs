@@ -17,7 +17,7 @@ public sealed class ClusterBootstrapSettingsSpecs
         var settings = DurarSettingsLoader.Load(DurarSettingsLoader.Defaults).Gateway.ClusterBootstrap;
 
         // 20 MB bodies: 20971520 x 1.5 + 64 KiB.
-        Assert.Equal(new ClusterBootstrapSettings(31_522_816, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)), settings);
+        Assert.Equal(new ClusterBootstrapSettings(31_522_816, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), 2), settings);
         Assert.Equal(settings, ClusterBootstrapSettings.Default);
     }
 
@@ -29,14 +29,16 @@ public sealed class ClusterBootstrapSettingsSpecs
 
     [Fact]
     public void Should_read_set_values() =>
-        Assert.Equal(new ClusterBootstrapSettings(64_000_000, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(250)),
-            Load("gateway.cluster { maximumFrameSize = 64000000, discovery { lookupTimeout = 1s, retryInterval = 250ms } }"));
+        Assert.Equal(new ClusterBootstrapSettings(64_000_000, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(250), 3),
+            Load("gateway.cluster { maximumFrameSize = 64000000, discovery { lookupTimeout = 1s, retryInterval = 250ms, requiredContactPoints = 3 } }"));
 
     [Theory]
     [InlineData("gateway.cluster.maximumFrameSize = 1000000", "gateway.cluster.maximumFrameSize")] // below what a 20 MB turn needs
     [InlineData("gateway.cluster.maximumFrameSize = huge", "gateway.cluster.maximumFrameSize")]
     [InlineData("gateway.cluster.discovery.lookupTimeout = 0s", "gateway.cluster.discovery.lookupTimeout")]
     [InlineData("gateway.cluster.discovery.retryInterval = later", "gateway.cluster.discovery.retryInterval")]
+    [InlineData("gateway.cluster.discovery.requiredContactPoints = 0", "gateway.cluster.discovery.requiredContactPoints")]
+    [InlineData("gateway.cluster.discovery.requiredContactPoints = some", "gateway.cluster.discovery.requiredContactPoints")]
     public void Should_name_the_path_of_a_bad_value(string setting, string path)
     {
         var e = Assert.Throws<DurarConfigException>(() => Load(setting));

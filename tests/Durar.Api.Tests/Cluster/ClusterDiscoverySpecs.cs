@@ -43,6 +43,32 @@ public sealed class ClusterDiscoverySpecs
         }
     }
 
+    /// <summary>
+    /// Akka Cluster Bootstrap's rule: a node that finds only itself does not form a new cluster (it would be a second one
+    /// the moment the others appear); with <c>requiredContactPoints = 1</c> a lone node may.
+    /// </summary>
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    public async Task Should_form_a_cluster_alone_only_when_one_contact_point_is_enough(int required, bool forms)
+    {
+        var port = InProcessCluster.FreePort();
+        await using var node = await GatewayHarness.StartAsync($$"""
+            gateway { cluster { port = {{port}}, discovery { method = config, serviceName = "durar-alone", endpoints = ["127.0.0.1:{{port}}"],
+              retryInterval = 200ms, requiredContactPoints = {{required}} } } }
+            """);
+
+        if (forms)
+        {
+            await InProcessCluster.AwaitMembersUpAsync(node, 1, TimeSpan.FromSeconds(30));
+            return;
+        }
+        // Ten lookups later (every 200 ms) the node has still not formed a cluster of its own.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var cluster = JsonDocument.Parse(await node.Http.GetStringAsync("v1/admin/cluster")).RootElement;
+        Assert.DoesNotContain(cluster.GetProperty("members").EnumerateArray(), m => m.GetProperty("status").GetString() == "up");
+    }
+
     [Theory]
     [InlineData("""gateway.cluster.discovery { method = config, endpoints = [] }""", "gateway.cluster.discovery.endpoints")]
     [InlineData("""gateway.cluster.discovery { method = config, endpoints = ["127.0.0.1"] }""", "gateway.cluster.discovery.endpoints[0]")]

@@ -10,8 +10,8 @@ namespace Durar.Api.Tests.Durability;
 /// The journal goes away under a running gateway (issue 13: every session turn then waited 15 s for
 /// <c>session_timeout</c>): the SQLite journal table is renamed away, so every read and write of it fails, as with a
 /// stopped database server. Session turns answer 503 <c>journal_unavailable</c> with a <c>Retry-After</c> at once, for a
-/// session that must be recovered and for one whose write fails; when the table is back, turns are served again without
-/// a restart.
+/// session that must be recovered and for one whose write fails, and the readiness probe says so; when the table is back,
+/// turns are served again without a restart.
 /// </summary>
 public sealed class JournalOutageSpecs
 {
@@ -52,6 +52,16 @@ public sealed class JournalOutageSpecs
             Assert.NotNull(response.Headers.RetryAfter);
             Assert.True(elapsed < TimeSpan.FromSeconds(1), $"{key}: answered after {elapsed}");
         }
+
+        // The readiness probe says why session turns fail (degraded: stateless chat still serves).
+        var journal = await Eventually.Until(async () =>
+            {
+                await Turn(gw, "new-3"); // keeps the journal marked down
+                var ready = JsonDocument.Parse(await gw.Http.GetStringAsync("health/ready")).RootElement;
+                return ready.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "journal").Clone();
+            }, c => c.GetProperty("status").GetString() != "Healthy", "the journal check reporting the outage",
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50), describe: c => c.GetRawText());
+        Assert.Contains("journal_unavailable", journal.GetProperty("description").GetString());
 
         await ExecAsync(db, "ALTER TABLE journal_away RENAME TO journal");
         await Eventually.Until(async () => (await Turn(gw, "new-1")).Status, s => s == HttpStatusCode.OK, "a session turn served again",
