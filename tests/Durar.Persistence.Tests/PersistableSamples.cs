@@ -1,3 +1,4 @@
+using Durar.Actors.Sessions.Runs;
 using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Messages;
 using System.Collections.Immutable;
@@ -81,6 +82,10 @@ internal static class PersistableSamples
         new SessionEvents.UserMessageAccepted(T0, "Hello, \"world\" — ünïcode ✓"),
         new SessionEvents.AssistantReplied(T0, "Hi.", "openai/gpt-5.4", "openai:key-0a1b2c3d", new TokenUsage(10, 5, 2, 1), 0.000123m) { ReplyTo = 7 },
         new SessionEvents.AssistantReplied(T0, "", "echo/echo", null, null, 0m),
+        new SessionEvents.AssistantReplied(T0, "After.", "openai/gpt-5.4", null, null, 0m) { ReplyTo = 9, InputTokens = 1790 },
+        new SessionEvents.Compacted(T0, 41, "Ada asked about \"tides\" ✓; the moon's pull was explained.", "openai/gpt-5.4-mini", 2100, 640)
+            { Usage = new TokenUsage(1800, 120), Cost = 0.00042m },
+        new SessionEvents.Compacted(T0, 3, "", "echo/echo", 10, 5),
         new SessionEvents.RunFailed(T0, "All models failed (2): ...", 502),
         new SessionEvents.OverridesChanged(T0, FullOverrides),
         new SessionEvents.OverridesChanged(T0, SessionOverrides.None),
@@ -90,7 +95,27 @@ internal static class PersistableSamples
             .Apply(new SessionEvents.UserMessageAccepted(T0, "u1"))
             .Apply(new SessionEvents.AssistantReplied(T0, "a1", "openai/gpt-5.4", "openai:default", new TokenUsage(3, 4), 0.5m) { ReplyTo = 1 })
             .Apply(new SessionEvents.OverridesChanged(T0, FullOverrides))),
+        new SessionSnapshot(SessionState.Empty
+            .Apply(new SessionEvents.UserMessageAccepted(T0, "u1"))
+            .Apply(new SessionEvents.AssistantReplied(T0, "a1", "openai/gpt-5.4", null, null, 0m) { ReplyTo = 1, InputTokens = 12 })
+            .Apply(new SessionEvents.UserMessageAccepted(T0, "u2"))
+            .Apply(new SessionEvents.Compacted(T0, 3, "u1 said hello.", "openai/gpt-5.4", 30, 20))),
+        // Runs (issue 18): ids and idempotency keys journaled with the turn, how each run ended, and the ledger in the snapshot.
+        new SessionEvents.UserMessageAccepted(T0, "u2") { RunId = "run_0123456789abcdef01234567", IdempotencyKey = "retry-7 ✓" },
+        new SessionEvents.AssistantReplied(T0, "partial", "openai/gpt-5.4", null, null, 0m)
+            { ReplyTo = 2, RunIds = ["run_0123456789abcdef01234567", "run_b"], Aborted = true, Finish = "length" },
+        new SessionEvents.RunFailed(T0, "The run was aborted.", 409) { RunIds = ["run_c"], Code = "aborted" },
+        new SessionEvents.RunsDropped(T0, ["run_d", "run_e"], 409, "aborted", "The run was aborted before it started."),
+        new SessionSnapshot(SessionState.Empty) { Runs = SampleLedger },
     ];
+
+    public static SessionRunLedger SampleLedger => SessionRunLedger.Empty
+        .Apply(new SessionEvents.UserMessageAccepted(T0, "u1") { RunId = "run_a", IdempotencyKey = "k1" }, 1, 100)
+        .Apply(new SessionEvents.AssistantReplied(T0, "a1", "openai/gpt-5.4", "openai:default", new TokenUsage(3, 4), 0.5m)
+            { ReplyTo = 1, RunIds = ["run_a"], Finish = "length" }, 2, 100)
+        .Apply(new SessionEvents.UserMessageAccepted(T0, "u2") { RunId = "run_b" }, 3, 100)
+        .Apply(new SessionEvents.RunFailed(T0, "All models failed", 502) { RunIds = ["run_b"], Code = "upstream_error" }, 4, 100)
+        .Apply(new SessionEvents.UserMessageAccepted(T0, "u3") { RunId = "run_c" }, 5, 100);
 
     public static SessionOverrides FullOverrides => new()
     {

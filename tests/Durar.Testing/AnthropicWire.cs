@@ -72,7 +72,7 @@ internal sealed partial class AnthropicWire : WireFormat
 
             w.WriteEndArray();
             w.WriteString("stop_reason", StopReason(exchange));
-            w.WriteNull("stop_sequence");
+            WriteStopSequence(w, exchange.Response);
             if (!exchange.Response.OmitUsage)
             {
                 WriteUsage(w, exchange.Response, reply.PromptTokens, reply.CompletionTokens);
@@ -152,6 +152,19 @@ internal sealed partial class AnthropicWire : WireFormat
         }));
     }
 
+    /// <summary><c>stop_sequence</c>: the scripted one (<see cref="FakeResponse.StopSequence"/>, with <c>stop_reason: stop_sequence</c>), else null.</summary>
+    private static void WriteStopSequence(System.Text.Json.Utf8JsonWriter w, FakeResponse response)
+    {
+        if (response.StopSequence is { } stop)
+        {
+            w.WriteString("stop_sequence", stop);
+        }
+        else
+        {
+            w.WriteNull("stop_sequence");
+        }
+    }
+
     protected override async Task WriteStreamEndAsync(Exchange exchange)
     {
         await exchange.WriteFrameAsync("content_block_stop", BlockStop(MainIndex(exchange)));
@@ -161,7 +174,7 @@ internal sealed partial class AnthropicWire : WireFormat
             w.WriteString("type", "message_delta");
             w.WriteStartObject("delta");
             w.WriteString("stop_reason", StopReason(exchange));
-            w.WriteNull("stop_sequence");
+            WriteStopSequence(w, exchange.Response);
             w.WriteEndObject();
             if (!exchange.Response.OmitUsage)
             {

@@ -26,7 +26,7 @@ namespace Durar.Testing;
 /// <see cref="FakeResponse"/>. Requests whose body is not a JSON object get a 400 without consuming the queue.
 /// Thread-safe; built for hundreds of concurrent requests. Logs nothing.
 /// </remarks>
-public sealed class FakeProvider : IAsyncDisposable
+public sealed partial class FakeProvider : IAsyncDisposable
 {
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
@@ -49,11 +49,20 @@ public sealed class FakeProvider : IAsyncDisposable
         app.MapPost("/v1/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
         app.MapPost("/chat/completions", http => HandleChatAsync(http, OpenAiWire.Instance));
         app.MapPost("/v1/messages", http => HandleChatAsync(http, AnthropicWire.Instance));
+        app.MapPost("/v1/messages/count_tokens", HandleCountTokensAsync);
         app.MapPost("/v1/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         app.MapPost("/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         // Gemini's OpenAI-compatible base (https://generativelanguage.googleapis.com/v1beta/openai) + /embeddings.
         app.MapPost("/v1beta/openai/embeddings", http => HandleChatAsync(http, OpenAiEmbeddingsWire.Instance));
         app.MapGet("/v1/models", WriteModelsAsync);
+        app.MapPost("/api/chat", http => HandleChatAsync(http, OllamaWire.Instance));
+        app.MapPost("/v1/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        // The ChatGPT backend's Codex endpoint (https://chatgpt.com/backend-api + /codex/responses), at the fake's /v1 base too.
+        app.MapPost("/v1/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapPost("/backend-api/codex/responses", http => HandleChatAsync(http, ResponsesWire.Instance));
+        app.MapGet("/api/tags", WriteOllamaTagsAsync);
+        app.MapPost("/api/show", WriteOllamaShowAsync);
         app.MapPost("/oauth/token", HandleTokenAsync);
     }
 
@@ -265,6 +274,39 @@ public sealed class FakeProvider : IAsyncDisposable
 
             _waiters.Clear();
         }
+    }
+
+    /// <summary>
+    /// Anthropic's <c>count_tokens</c>: recorded like a chat request (its path tells them apart), answered by the same script
+    /// (an error status answers with Anthropic's error JSON), else <c>{"input_tokens": N}</c>, N the prompt's words (system
+    /// and messages) plus 1000, so a test can tell the provider's count from the gateway's estimate.
+    /// </summary>
+    private async Task HandleCountTokensAsync(HttpContext http)
+    {
+        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(http.RequestAborted);
+        var json = TryParse(body);
+        var root = json.RootElement;
+        var request = new RecordedRequest("anthropic", http.Request.Path.Value ?? "",
+            http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body, json,
+            ApiKey(http.Request), root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model", out var m) ? m.GetString() : null, false,
+            DateTimeOffset.UtcNow);
+        Record(request);
+        var response = Choose(request);
+        var status = AnthropicWire.Instance.StatusFor(response);
+        http.Response.ContentType = "application/json";
+        if (status >= 400)
+        {
+            http.Response.StatusCode = status;
+            if (response.RetryAfter is { } retry) http.Response.Headers.RetryAfter = retry;
+            await http.Response.WriteAsync(JsonSerializer.Serialize(new
+            {
+                type = "error",
+                error = new { type = response.ErrorType ?? (status == 429 ? "rate_limit_error" : "api_error"), message = response.ErrorMessage ?? "error (fake)" },
+            }));
+            return;
+        }
+        await http.Response.WriteAsync("{\"input_tokens\":" + (AnthropicWire.Instance.CountPromptWords(root) + 1000) + "}");
     }
 
     private async Task HandleChatAsync(HttpContext http, WireFormat wire)

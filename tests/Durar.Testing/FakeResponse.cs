@@ -106,8 +106,9 @@ public sealed record FakeResponse
     public int? EmbeddingDimensions { get; init; }
 
     /// <summary>
-    /// Anthropic wire only: a thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split
-    /// on spaces) and <see cref="ReasoningSignature"/> (a <c>signature_delta</c> just before the block ends).
+    /// A thinking block before the answer, with this text (streamed as <c>thinking_delta</c> pieces, split on spaces) and
+    /// <see cref="ReasoningSignature"/> (a <c>signature_delta</c> just before the block ends); on the OpenAI wire, the
+    /// message's <c>reasoning_content</c> (streamed in pieces before the answer, no signature).
     /// </summary>
     public string? Reasoning { get; init; }
 
@@ -116,6 +117,12 @@ public sealed record FakeResponse
 
     /// <summary>Anthropic wire only: a <c>redacted_thinking</c> block with this opaque data, after the thinking block.</summary>
     public string? RedactedReasoning { get; init; }
+
+    /// <summary>
+    /// Anthropic wire only: the answer ended on this stop sequence (<c>stop_sequence</c> set, with
+    /// <see cref="FinishReason"/> <c>stop_sequence</c>); null = none.
+    /// </summary>
+    public string? StopSequence { get; init; }
 
     /// <summary>Anthropic wire only: <c>cache_read_input_tokens</c> (default 0).</summary>
     public int? CacheReadTokens { get; init; }

@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Durar.Testing;
 
 /// <summary>
-/// OpenAI chat completions (<c>POST /v1/chat/completions</c>): JSON completions, <c>data:</c>-only SSE chunks
+/// OpenAI chat completions (<c>POST /v1/chat/completions</c>): JSON completions, <c>data:</c>-only SSE chunks (with
+/// <c>reasoning_content</c> when a reasoning is scripted, as OpenAI-compatible reasoning servers send it)
 /// ending in <c>data: [DONE]</c>, optional trailing usage chunk, and <c>{"error":{...}}</c> errors.
 /// </summary>
 internal sealed class OpenAiWire : WireFormat
@@ -41,6 +42,11 @@ internal sealed class OpenAiWire : WireFormat
             w.WriteNumber("index", 0);
             w.WriteStartObject("message");
             w.WriteString("role", "assistant");
+            if (exchange.Response.Reasoning is { } reasoning)
+            {
+                w.WriteString("reasoning_content", reasoning); // DeepSeek's and vLLM's name for the model's reasoning
+            }
+
             if (reply.ToolCall is { } call)
             {
                 w.WriteNull("content");
@@ -88,6 +94,14 @@ internal sealed class OpenAiWire : WireFormat
                 w.WriteNull("content");
             }
         });
+
+        if (exchange.Response.Reasoning is { } reasoning)
+        {
+            foreach (var piece in Reply.Split(reasoning, null))
+            {
+                await WriteChunkAsync(exchange, w => w.WriteString("reasoning_content", piece));
+            }
+        }
 
         if (toolCall is not null)
         {

@@ -14,6 +14,9 @@ internal abstract class WireFormat
     /// <summary>"openai" or "anthropic", as recorded in <see cref="RecordedRequest.Wire"/>.</summary>
     public abstract string Name { get; }
 
+    /// <summary>The media type of a streamed answer: SSE unless the wire streams otherwise (Ollama's NDJSON).</summary>
+    protected virtual string StreamMediaType => "text/event-stream";
+
     /// <summary>The whole SSE frame sent instead of the content chunk chosen by <see cref="FakeResponse.MalformedAtChunk"/>.</summary>
     protected abstract string MalformedFrame { get; }
 
@@ -58,7 +61,7 @@ internal abstract class WireFormat
         var status = StatusFor(scripted);
         var streaming = exchange.Request.Stream && status < 400;
         response.StatusCode = status;
-        response.ContentType = streaming ? "text/event-stream" : "application/json";
+        response.ContentType = streaming ? StreamMediaType : "application/json";
         if (scripted.RetryAfter is { } retryAfter)
         {
             response.Headers.RetryAfter = retryAfter;

@@ -35,6 +35,9 @@ internal sealed class ProviderCatalog
 
     public ProviderDefinition? Find(string providerId) => Providers.GetValueOrDefault(providerId);
 
+    /// <summary>Models providers reported themselves while the gateway runs (a local Ollama's installed models).</summary>
+    public DiscoveredModels Discovered { get; } = new();
+
     private static ProviderDefinition Overlay(ProviderDefinition? baseline, ProviderSettings c, string path)
     {
         var api = c.Api ?? baseline?.Api ?? ApiKinds.OpenAiCompletions;

@@ -16,6 +16,8 @@ public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolC
     /// <summary>Redacted reasoning blocks (Anthropic <c>redacted_thinking</c> data), opaque, in the order they came.</summary>
     public ImmutableArray<string> RedactedReasoning { get; init; } = [];
     public string? Refusal { get; init; }
+    /// <summary>The client's stop sequence that ended the answer, when the upstream names it (Anthropic <c>stop_sequence</c>).</summary>
+    public string? StopSequence { get; init; }
 
     /// <summary>
     /// The upstream's <c>chat.completion</c> object as it answered (every choice, logprobs, annotations, usage details,

@@ -12,7 +12,7 @@ internal sealed class ChatEventCollector
 {
     private readonly StringBuilder _text = new();
     private StringBuilder? _reasoning, _refusal;
-    private string? _signature;
+    private string? _signature, _stopSequence;
     private string _finish = "stop";
     private TokenUsage? _usage;
     private SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>? _tools;
@@ -33,7 +33,10 @@ internal sealed class ChatEventCollector
                 call.Arguments.Append(t.Arguments);
                 _tools[t.Index] = (call.Id ?? t.Id, call.Name ?? t.Name, call.Arguments);
                 break;
-            case Finished { Choice: 0 } f: _finish = f.Reason; break;
+            case Finished { Choice: 0 } f:
+                _finish = f.Reason;
+                _stopSequence = f.StopSequence;
+                break;
             case UsageReport u: _usage = u.Usage; break;
         }
     }
@@ -46,5 +49,6 @@ internal sealed class ChatEventCollector
             Reasoning = _reasoning?.ToString(),
             ReasoningSignature = _signature,
             Refusal = _refusal?.ToString(),
+            StopSequence = _stopSequence,
         };
 }

@@ -92,6 +92,8 @@ public sealed record Finished(string Reason) : ChatEvent
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] // choice 0, every token: not written between nodes
     public int Choice { get; init; }
+    /// <summary>The client's stop sequence that ended the answer, when the upstream names it (Anthropic <c>stop_sequence</c>).</summary>
+    public string? StopSequence { get; init; }
 }
 
 /// <summary>

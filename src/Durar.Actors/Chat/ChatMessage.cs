@@ -8,6 +8,8 @@ public sealed record ChatMessage(string Role, string? Text) : IDurarWireMessage
     public ImmutableArray<ContentPart> Parts { get; init; } = [];
     public ImmutableArray<ToolCall> ToolCalls { get; init; } = [];
     public string? ToolCallId { get; init; }
+    /// <summary>A tool message whose result is an error (Anthropic's <c>tool_result</c> <c>is_error</c>).</summary>
+    public bool ToolError { get; init; }
     public string? Name { get; init; }
     /// <summary>An assistant message's refusal text (OpenAI <c>refusal</c>).</summary>
     public string? Refusal { get; init; }
@@ -42,6 +44,8 @@ public sealed record ContentPart(string Type, string? Text = null, string? Image
     public string? Format { get; init; }
     public string? FileId { get; init; }
     public string? FileName { get; init; }
+    /// <summary>The block's <c>cache_control</c> as the client wrote it (the Anthropic dialect); null when it set none.</summary>
+    public System.Text.Json.JsonElement? CacheControl { get; init; }
 }
 
 /// <summary>A complete tool call: id, function name and its JSON arguments as a string.</summary>

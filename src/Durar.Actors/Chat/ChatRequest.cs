@@ -43,6 +43,12 @@ public sealed record ChatRequest : IDurarWireMessage
     public string? ReasoningEffort { get; init; }
     /// <summary>Anthropic extended thinking budget in tokens (from the session's thinking level); null = thinking off.</summary>
     public int? ThinkingBudgetTokens { get; init; }
+    /// <summary>
+    /// The client's own thinking budget in tokens (the Anthropic dialect's <c>thinking.budget_tokens</c>), beside
+    /// <see cref="ReasoningEffort"/> (the nearest level, for wires that take a level): the Anthropic wire sends exactly this
+    /// budget, and <see cref="MaxTokens"/> already includes it (Anthropic's rule). Null otherwise.
+    /// </summary>
+    public int? ReasoningBudgetTokens { get; init; }
     /// <summary>Fast mode: OpenAI <c>service_tier=priority</c>, Anthropic <c>service_tier=auto</c>; null = provider default.</summary>
     public bool? FastMode { get; init; }
     /// <summary><c>service_tier</c> as the client set it; it wins over <see cref="FastMode"/>.</summary>

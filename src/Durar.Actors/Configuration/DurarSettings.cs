@@ -28,6 +28,8 @@ public sealed record DurarSettings(
     public required AccessSettings Access { get; init; }
     /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
     public required TelemetrySettings Telemetry { get; init; }
+    /// <summary><c>agents.defaults.compaction</c>: the model that summarises a session's older turns.</summary>
+    internal CompactionSettings Compaction { get; init; } = CompactionSettings.Default;
 }
 
 /// <summary><c>models { mode, providers }</c>.</summary>
@@ -164,6 +166,7 @@ public sealed record GatewaySettings(
     public required SessionSettings Sessions { get; init; }
     public required ClusterSettings Cluster { get; init; }
     public required SessionHostingSettings SessionHosting { get; init; }
+    public required SessionRunSettings SessionRuns { get; init; }
     public required ClusterBootstrapSettings ClusterBootstrap { get; init; }
 
     /// <summary>

@@ -65,7 +65,8 @@ public static class DurarSettingsLoader
             ReadAuth(Child(root, "auth"), config),
             GatewaySettingsReader.Read(config),
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
-                Telemetry = TelemetrySettings.Read(config), Access = AccessSettings.Read(config) };
+                Telemetry = TelemetrySettings.Read(config), Access = AccessSettings.Read(config),
+                Compaction = CompactionSettings.Read(config) };
     }
 
     private static ModelsSettings ReadModels(Config config, HoconValue? models)

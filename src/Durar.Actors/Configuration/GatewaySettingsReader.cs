@@ -26,6 +26,7 @@ internal static class GatewaySettingsReader
             Sessions = ReadSessions(config),
             Cluster = ReadCluster(config),
             SessionHosting = SessionHostingSettings.Read(config),
+            SessionRuns = SessionRunSettings.Read(config),
             ClusterBootstrap = ClusterBootstrapSettings.Read(config),
             InlineIo = RequiredBool(config, "gateway.http.inlineIo"),
         };

@@ -45,6 +45,10 @@ public static class DurarHostingExtensions
         services.AddSingleton(catalog);
         services.AddSingleton(resolver);
         services.AddSingleton(KeySources.FromEnvironment(settings.Env));
+        var ollamaDiscovery = OllamaDiscoverySettings.Read(config);
+        services.AddHostedService(sp => new Transports.Ollama.OllamaDiscovery(catalog, settings,
+            p => sp.GetRequiredService<KeySources>().Collect(p) is { IsDefaultOrEmpty: false } keys ? keys[0].Secret ?? "" : null,
+            sp.GetRequiredService<IHttpClientFactory>(), ollamaDiscovery, sp.GetRequiredService<ILogger<Transports.Ollama.OllamaDiscovery>>()));
         services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream));
         services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
         services.AddUpstreamHttpClient(settings.Upstream);

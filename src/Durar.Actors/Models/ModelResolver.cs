@@ -74,6 +74,7 @@ internal sealed class ModelResolver
         {
             if (_aliases.TryGetValue(name, out var target)) return Resolve(target);
             var owners = _bareIndex[name].Distinct().ToList();
+            if (owners.Count == 0) owners = _catalog.Discovered.Owners(name).Select(_catalog.Find).OfType<ProviderDefinition>().ToList();
             if (owners.Count == 1) return ResolveRef(new ModelRef(owners[0].Id, name));
             return owners.Count == 0
                 ? ResolveResult.Fail(ResolveFailure.UnknownModel, $"The model `{name}` does not exist. Use provider/model or a configured alias.")
@@ -92,7 +93,7 @@ internal sealed class ModelResolver
         var provider = _catalog.Find(r.Provider);
         if (provider is null)
             return ResolveResult.Fail(ResolveFailure.UnknownProvider, $"The model `{r}` does not exist: unknown provider `{r.Provider}`.");
-        var model = provider.FindModel(r.Model) ?? ModelDefinition.PassThrough(r.Model);
+        var model = provider.FindModel(r.Model) ?? _catalog.Discovered.Find(provider.Id, r.Model) ?? ModelDefinition.PassThrough(r.Model);
         _agents.Models.TryGetValue(new ModelRef(provider.Id, model.Id).ToString(), out var entry);
         return ResolveResult.Ok(new ResolvedModel(provider, model, entry));
     }

@@ -12,4 +12,7 @@ internal sealed record PendingTurn(long Seq, string Content, QueueMode Mode, Ses
 {
     /// <summary>What the model and request rules (<see cref="SessionDirectives"/>) need of the turn.</summary>
     public PendingTurnView View => new(Inline, Command.Model);
+
+    /// <summary>The run this turn is (<c>x-durar-run-id</c>), journaled with its user message.</summary>
+    public string RunId { get; init; } = "";
 }

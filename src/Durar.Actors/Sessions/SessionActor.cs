@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Durar.Actors.Sessions.Context;
 using Durar.Actors.Sessions.Messages;
 
 namespace Durar.Actors.Sessions;
@@ -30,7 +31,7 @@ namespace Durar.Actors.Sessions;
 /// and directives and model choice are <see cref="SessionDirectives"/>.
 /// </para>
 /// </remarks>
-internal sealed class SessionActor : IdleTrackedPersistentActor
+internal sealed partial class SessionActor : IdleTrackedPersistentActor
 {
     private readonly string _key;
     private readonly SessionServices _services;
@@ -65,10 +66,12 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         switch (message)
         {
             case ISessionEvent e:
+                ApplyToRuns(e);
                 _state = _state.Apply(e);
                 break;
             case SnapshotOffer { Snapshot: SessionSnapshot s }:
                 _state = s.State;
+                _runs = s.Runs ?? Runs.SessionRunLedger.Empty;
                 break;
         }
     }
@@ -100,6 +103,9 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 break;
             case SessionRun.Outcome done:
                 OnRunFinished(done);
+                break;
+            case SessionCommands.GetRun or SessionCommands.AbortRun or Runs.RunWatchers.WaitOver:
+                OnRunCommand(message); // SessionActor.Runs.cs
                 break;
             case CollectDebounce.Due due:
                 if (_debounce.Expire(due)) StartNextIfIdle();
@@ -168,6 +174,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         // subscriber would wait for a reply that no longer comes.
         var stopped = new SessionRunError(503, "The session stopped before the reply was complete.", "api_error", "session_stopped");
         if (_active is not null) _ = _active.Fanout.CompleteAsync([stopped]);
+        _watchers?.Stop(stopped);
         foreach (var turn in _queue.Waiting)
             _ = turn.Fanout.CompleteAsync([stopped]);
         base.PostStop();
@@ -176,6 +183,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
     private void OnSend(SessionCommands.SendMessage send)
     {
         var replyTo = Sender;
+        if (TryAttach(send, replyTo)) return; // a repeated Idempotency-Key: the first run answers
         switch (SessionTurns.Decide(send.Content, _state, _services, Now))
         {
             case SendDecision.Rejected r:
@@ -196,6 +204,8 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         var inline = decided.Inline;
         var mode = send.QueueMode ?? inline.Queue ?? _state.Overrides.Queue ?? SessionDirectives.DefaultQueueMode(_services);
         var sessions = _services.Settings.Gateway.Sessions;
+        var runId = NewRunId();
+        string? droppedRunId = null;
         switch (_queue.Admit(_active is not null, sessions.QueueCap, SessionDirectives.DropPolicy(_services)))
         {
             case QueueAdmission.RejectFull:
@@ -203,22 +213,24 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
                 return;
             case QueueAdmission.DropOldest:
                 _queue = _queue.DropOldest(SessionDirectives.DropPolicy(_services), out var dropped);
+                droppedRunId = dropped.RunId;
                 _ = dropped.Fanout.CompleteAsync([new SessionRunError(429, "Dropped from the session queue: too many messages were waiting.",
                     "rate_limit_error", "queue_dropped")]);
                 break;
         }
 
-        PersistAllApply(decided.Events, () =>
+        PersistAllApply(WithRun(decided.Events, runId, send.IdempotencyKey, droppedRunId), () =>
         {
+            if (droppedRunId is not null) RunsEnded([droppedRunId]);
             // The message is in the journal: only now is the client acknowledged (its reply stream handed out).
             var hosting = _services.Settings.Gateway.SessionHosting;
             var fanout = new SessionFanout(hosting.ReplyStallTimeout);
-            var turn = new PendingTurn(_state.NextSeq - 1, decided.Content, mode, send, fanout, inline);
+            var turn = new PendingTurn(_state.NextSeq - 1, decided.Content, mode, send, fanout, inline) { RunId = runId };
             var (queue, sourceRef) = SessionStreams.OpenReply(Context.System, hosting.ReplyBuffer);
             fanout.Add(queue);
             var usageMode = SessionDirectives.UsageMode(inline, _state.Overrides, _services);
             var host = Context.Parent;
-            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host },
+            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host, RunId = runId },
                 failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
 
             var (next, step, interrupt) = _queue.Enqueue(turn, _active is not null);
@@ -255,9 +267,10 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         }
         (_queue, var dropped) = _queue.TakeDroppedSummaries();
         var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services);
-        var runner = _services.Runner;
-        // Off the actor's thread: the runner's first steps (lease, connect) must not hold the session's mailbox.
-        Task.Run(() => run.ExecuteAsync(runner, plan, request)).PipeTo(Self);
+        var (services, state, waiting) = (_services, _state, _queue.Waiting.Select(p => p.Seq).ToHashSet());
+        // Off the actor's thread: counting the input, compacting, and the runner's first steps (lease, connect) must not
+        // hold the session's mailbox.
+        Task.Run(() => SessionCompaction.ExecuteAsync(run, services, plan, request, state, waiting)).PipeTo(Self);
     }
 
     private void OnRunFinished(SessionRun.Outcome done)
@@ -269,6 +282,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             // The reply is in the journal before the subscribers see the end of the stream.
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
+            RunsEnded(done.Run.RunIds);
             Follow(_queue.AfterRun());
         }, cause =>
         {
@@ -277,6 +291,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
             _ = done.Run.Fanout.CompleteAsync([new SessionRunError(503, "The reply could not be saved to the session's journal: " + cause.Message,
                 "api_error", JournalRejected)]);
             _active = null;
+            RunsEnded(done.Run.RunIds);
             Follow(_queue.AfterRun());
         });
     }
@@ -331,6 +346,7 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         {
             _onRejected = null;
             _state = SessionState.Empty;
+            _runs = Runs.SessionRunLedger.Empty;
             _deleting = new Deleting(replyTo, LastSequenceNr, false, false);
             DeleteMessages(LastSequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
@@ -382,8 +398,9 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         _onRejected = rejected;
         PersistAll(events, e =>
         {
+            ApplyToRuns(e);
             _state = _state.Apply(e);
-            if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state));
+            if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state) { Runs = _runs });
             if (--remaining != 0) return;
             _onRejected = null;
             then();
@@ -403,6 +420,6 @@ internal sealed class SessionActor : IdleTrackedPersistentActor
         rejected?.Invoke(cause);
     }
 
-    private SessionView View() => new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
-        _active is not null, _queue.Waiting.Count, _state.CreatedAt);
+    private SessionView View() => SessionContextView.Add(new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
+        _active is not null, _queue.Waiting.Count, _state.CreatedAt), _state, _services);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Durar.Actors.Chat;
+using Durar.Actors.Sessions.Context;
 
 namespace Durar.Actors.Sessions;
 
@@ -69,4 +70,12 @@ public sealed record TranscriptEntry(
     /// <summary>For assistant entries: the reply's reasoning and its signature, sent back with later turns.</summary>
     public string? Reasoning { get; init; }
     public string? ReasoningSignature { get; init; }
+
+    private CachedTokens _tokens;
+
+    /// <summary>The tokens this entry adds to a request as <paramref name="counter"/> counts them; counted once, then cached with the entry.</summary>
+    internal int Tokens(TokenCounter counter) =>
+        _tokens.Get(counter, this, static (c, e) => TokenCounter.PerMessage + c.Count(e.Content) + c.Count(e.Reasoning));
+    /// <summary>For assistant entries: the reply was cut by an abort (the text is what streamed until then).</summary>
+    public bool Aborted { get; init; }
 }

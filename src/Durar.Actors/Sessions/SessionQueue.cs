@@ -105,6 +105,13 @@ internal sealed class SessionQueue<T> where T : class, IQueuedTurn
         return (Of(Waiting.RemoveRange(0, turns.Length), DroppedSummaries), turns);
     }
 
+    /// <summary>Removes every waiting message <paramref name="match"/> selects (an abort), keeping the order of the others.</summary>
+    public SessionQueue<T> Remove(Func<T, bool> match, out ImmutableList<T> removed)
+    {
+        removed = Waiting.Where(match).ToImmutableList();
+        return removed.IsEmpty ? this : Of(Waiting.RemoveAll(t => match(t)), DroppedSummaries);
+    }
+
     /// <summary>What follows the end of a run: the debounce when collect messages lead the queue, else the next run.</summary>
     public QueueStep AfterRun() =>
         Waiting.IsEmpty ? QueueStep.Wait : Waiting[0].Mode == QueueMode.Collect ? QueueStep.Debounce : QueueStep.RunNext;

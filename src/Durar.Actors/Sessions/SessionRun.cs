@@ -22,6 +22,18 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
     public CancellationTokenSource Cancel { get; } = new();
 
+    private volatile bool _aborted;
+
+    /// <summary>Stops the run for <c>POST .../abort</c>: the upstream call is cancelled and the run ends as aborted (not interrupted).</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        Cancel.Cancel();
+    }
+
+    /// <summary>The ids of the runs this run answers (one per turn it merged).</summary>
+    public IEnumerable<string> RunIds => Turns.Select(t => t.RunId);
+
     /// <summary>The run finished (success, failure or interruption): what the session journals and sends after the reply.</summary>
     /// <param name="Text">The reply text streamed so far (all of it on success).</param>
     /// <param name="Model">The model that answered; null when no candidate answered.</param>
@@ -33,6 +45,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         /// <summary>The reply's reasoning (first choice) and the signature that closed it, kept so the next turn can send them back.</summary>
         public string? Reasoning { get; init; }
         public string? ReasoningSignature { get; init; }
+
+        /// <summary>The compaction the run made to fit its model's context (journaled before the reply), if any.</summary>
+        public Context.CompactionResult? Compaction { get; init; }
+
+        /// <summary>The tokens of the input the run sent, as the gateway counted them.</summary>
+        public int? InputTokens { get; init; }
     }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
@@ -84,8 +102,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
-            return new Outcome(this, text.ToString(), model, keyId, usage, "stop",
-                new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"));
+            return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _aborted
+                ? new SessionRunError(Runs.SessionRunLedger.AbortedStatus, Runs.SessionRunLedger.AbortedMessage, "conflict_error", Runs.SessionRunLedger.AbortedCode)
+                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode));
         }
         catch (UpstreamException e)
         {

@@ -18,14 +18,27 @@ internal sealed record SessionState(
 {
     public static readonly SessionState Empty = new([], SessionOverrides.None, UsageTotals.Zero, null, 0, 1, null);
 
+    /// <summary>The summary sent in place of the compacted turns (null until the first compaction, and after a reset).</summary>
+    public ContextSummary? Summary { get; init; }
+
+    /// <summary>The tokens of the last answered turn's input, as the gateway counted them.</summary>
+    public int? LastInputTokens { get; init; }
+
     public SessionState Apply(ISessionEvent e) => e switch
     {
         SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At)) with { CreatedAt = CreatedAt ?? m.At },
         SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
-            { ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature }) with
+            { ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature, Aborted = r.Aborted }) with
         {
             LastModel = SessionInterning.Share(r.Model),
             Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,
+            LastInputTokens = r.InputTokens ?? LastInputTokens,
+        },
+        SessionEvents.Compacted c => this with
+        {
+            Summary = new ContextSummary(ContextSummary.Header + c.Summary, c.KeepFromSeq),
+            CompactionCount = CompactionCount + 1,
+            Usage = c.Usage is { } cu ? Usage.Add(cu, c.Cost) : Usage,
         },
         SessionEvents.RunFailed f => Append(new TranscriptEntry(NextSeq, "error", f.Error, f.At)),
         SessionEvents.OverridesChanged o => this with { Overrides = SessionInterning.Share(o.Overrides) },
@@ -40,6 +53,8 @@ internal sealed record SessionState(
                 AuthProfileCompactionCount = null,
             }),
             CompactionCount = 0,
+            Summary = null,
+            LastInputTokens = null,
         },
         _ => this,
     };
@@ -70,5 +85,33 @@ internal sealed record SessionState(
         return new TranscriptPage(key, offset, Transcript.Count, [.. Transcript.Skip(offset).Take(Math.Clamp(limit, 1, 500))]);
     }
 
+    /// <summary>
+    /// The conversation as it is sent upstream: <see cref="Conversation"/> without the turns a compaction summarised (the
+    /// entries before the user message <see cref="ContextSummary.KeepFromSeq"/>), whose <see cref="Summary"/> goes instead.
+    /// </summary>
+    public IEnumerable<TranscriptEntry> SentConversation(IReadOnlySet<long> pending)
+    {
+        var keepFrom = Summary?.KeepFromSeq ?? 0;
+        var keeping = keepFrom == 0;
+        foreach (var e in Conversation(pending))
+        {
+            keeping |= e.Role == "user" && e.Seq >= keepFrom;
+            if (keeping) yield return e;
+        }
+    }
+
     private SessionState Append(TranscriptEntry entry) => this with { Transcript = Transcript.Add(entry), NextSeq = NextSeq + 1 };
+}
+
+/// <summary>
+/// What a compaction left in place of the turns it summarised: the system message sent instead of them (<see cref="Header"/>
+/// and the summary), and the user message the conversation sent resumes at.
+/// </summary>
+internal sealed record ContextSummary(string Text, long KeepFromSeq)
+{
+    /// <summary>The first line of the summary's message, telling the model what it is reading.</summary>
+    public const string Header = "Summary of the earlier conversation (older turns were compacted to fit the model's context):\n\n";
+
+    /// <summary>The summary without <see cref="Header"/> (what the next compaction folds in).</summary>
+    public string BodyText() => Text.StartsWith(Header, StringComparison.Ordinal) ? Text[Header.Length..] : Text;
 }

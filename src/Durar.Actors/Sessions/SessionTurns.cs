@@ -68,7 +68,9 @@ internal static class SessionTurns
         else
         {
             var waitingSeqs = waiting.Select(p => p.Seq).ToHashSet();
-            foreach (var entry in state.Conversation(waitingSeqs))
+            // After a compaction, its summary stands in for the turns it summarised (TurnPrompt finds it by reference).
+            if (state.Summary is { } summary) messages.Add(new ChatMessage("system", summary.Text));
+            foreach (var entry in state.SentConversation(waitingSeqs))
                 messages.Add(new ChatMessage(entry.Role, entry.Content) { Reasoning = entry.Reasoning, ReasoningSignature = entry.ReasoningSignature });
         }
         if (!dropped.IsEmpty)
@@ -90,11 +92,19 @@ internal static class SessionTurns
         var events = new List<ISessionEvent>();
         var tail = new List<ChatEvent>();
         var last = done.Run.Turns[^1];
+        if (done.Compaction is { } c)
+            events.Add(new SessionEvents.Compacted(now, c.KeepFromSeq, c.Summary, c.Model, c.TokensBefore, c.TokensAfter) { Usage = c.Usage, Cost = c.Cost });
+        var runIds = done.Run.Turns.Select(t => t.RunId).Where(id => id.Length > 0).ToImmutableArray();
+        // An abort keeps the partial reply, marked aborted, as the run's end (no error entry in the transcript).
+        var aborted = done.Error?.Code == Runs.SessionRunLedger.AbortedCode;
         if (done.Model is not null && (done.Text.Length > 0 || done.Error is null))
         {
             var cost = done.Usage is { } u && services.Resolver.Resolve(done.Model) is { Success: true } r ? ModelPricing.Cost(u, r.Model!.Model.Cost) : 0m;
             events.Add(new SessionEvents.AssistantReplied(now, done.Text, done.Model, done.KeyId, done.Usage, cost)
-                { ReplyTo = last.Seq, Reasoning = done.Reasoning, ReasoningSignature = done.ReasoningSignature });
+                {
+                    ReplyTo = last.Seq, Reasoning = done.Reasoning, ReasoningSignature = done.ReasoningSignature, InputTokens = done.InputTokens, RunIds = runIds, Aborted = aborted,
+                    Finish = done.Error is null && done.Finish != "stop" ? done.Finish : null,
+                });
             var mode = SessionDirectives.UsageMode(last.Inline, state.Overrides, services);
             if (done.Error is null && UsageLine.Format(mode, done.Usage, cost, done.Model) is { } line) tail.Add(new TextDelta("\n\n" + line));
             if (done.Error is null)
@@ -108,12 +118,13 @@ internal static class SessionTurns
                 {
                     AuthProfile = done.KeyId,
                     AuthProfileSource = OverrideSource.Auto,
-                    AuthProfileCompactionCount = state.CompactionCount,
+                    AuthProfileCompactionCount = state.CompactionCount + (done.Compaction is null ? 0 : 1),
                 }));
         }
         if (done.Error is { } error)
         {
-            events.Add(new SessionEvents.RunFailed(now, error.Message, error.Status));
+            if (!aborted || !events.OfType<SessionEvents.AssistantReplied>().Any())
+                events.Add(new SessionEvents.RunFailed(now, error.Message, error.Status) { RunIds = runIds, Code = error.Code });
             tail.Add(error);
         }
         return (events, tail);

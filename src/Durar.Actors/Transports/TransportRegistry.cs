@@ -25,6 +25,9 @@ internal sealed class TransportRegistry
         {
             [ApiKinds.OpenAiCompletions] = new OpenAiCompletionsTransport(httpClientFactory, upstream),
             [ApiKinds.AnthropicMessages] = new AnthropicMessagesTransport(httpClientFactory, upstream),
+            [ApiKinds.Ollama] = new Ollama.OllamaChatTransport(httpClientFactory, upstream),
+            [ApiKinds.OpenAiResponses] = new OpenAiResponses.OpenAiResponsesTransport(httpClientFactory, upstream),
+            [ApiKinds.OpenAiChatGptResponses] = new OpenAiResponses.OpenAiCodexTransport(httpClientFactory, upstream),
             [ApiKinds.Echo] = new EchoTransport(),
         }.ToFrozenDictionary(StringComparer.Ordinal);
     }

@@ -26,6 +26,11 @@ public sealed record ApiError(int Status, string Message, string Type, string Co
     {
         if (response.HasStarted) return;
         Telemetry.RequestFacts.Of(response.HttpContext)?.Failed(Code);
+        if (Messages.MessagesErrors.Applies(response.HttpContext))
+        {
+            await Messages.MessagesErrors.WriteAsync(this, response); // the Anthropic dialect's shape and statuses
+            return;
+        }
         response.StatusCode = Status;
         response.ContentType = "application/json";
         if (RetryAfter is { } wait) response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();

@@ -215,7 +215,11 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         w.WriteString("object", objectType);
         w.WriteNumber("created", created);
         w.WriteString("model", model);
+        if (RunId is not null) w.WriteString("runId", RunId);
     }
+
+    /// <summary>The session run this answer belongs to, written as <c>runId</c> beside <c>id</c> in a completion object (null: none; a stream names it in <c>x-durar-run-id</c>).</summary>
+    public string? RunId { get; init; }
 
     /// <summary>The usage object: the upstream's own (every detail field) when it sent one, else the normalized buckets.</summary>
     internal static void WriteUsage(Utf8JsonWriter w, TokenUsage usage, JsonElement? raw)

@@ -31,6 +31,7 @@ public static partial class ChatCompletionsApi
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
         RunPlan plan;
+        string? idempotencyKey = null;
         var sessionKey = context.Request.Headers[DurarHeaders.SessionKey].ToString();
         // The body stays parsed until the answer is written: the request forwards it to the upstream field for field.
         JsonDocument? doc = null;
@@ -41,6 +42,8 @@ public static partial class ChatCompletionsApi
                 if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
                     throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
                 var continueStream = ContinueHeader(context.Request);
+                // Only a session turn is journaled, so only there can a repeated key be recognised; a stateless request ignores it.
+                if (sessionKey.Length > 0) idempotencyKey = IdempotencyKeys.Read(context);
                 doc = await JsonBody.ReadAsync(context);
                 // A session keeps the request beyond this HTTP exchange (and may run on another node): it gets its own copy.
                 parsed = ChatRequestParser.Parse(sessionKey.Length > 0 ? doc.RootElement.Clone() : doc.RootElement);
@@ -56,7 +59,7 @@ public static partial class ChatCompletionsApi
 
             if (sessionKey.Length > 0)
             {
-                await RunInSessionAsync(context, sessionKey, parsed, services);
+                await RunInSessionAsync(context, sessionKey, parsed, idempotencyKey, services);
                 return;
             }
 
@@ -81,13 +84,14 @@ public static partial class ChatCompletionsApi
     /// Inside a session: its overrides and pins apply and the turn is journaled. The last user message is the turn; a client
     /// that sends the whole conversation keeps managing history itself.
     /// </summary>
-    private static async Task RunInSessionAsync(HttpContext context, string sessionKey, ParsedChatRequest parsed, IServiceProvider services)
+    private static async Task RunInSessionAsync(HttpContext context, string sessionKey, ParsedChatRequest parsed, string? idempotencyKey,
+        IServiceProvider services)
     {
         var request = parsed.Request;
         var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
         var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
         IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
-        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request);
+        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request) { IdempotencyKey = idempotencyKey };
         await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
             services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
             send, request.Stream, request.IncludeUsage);
@@ -162,7 +166,7 @@ public static partial class ChatCompletionsApi
     }
 
     /// <summary><c>x-durar-continue</c>: true, false, or absent (the node's setting).</summary>
-    private static bool? ContinueHeader(HttpRequest request)
+    internal static bool? ContinueHeader(HttpRequest request)
     {
         var value = request.Headers[DurarHeaders.Continue].ToString();
         if (value.Length == 0) return null;

@@ -32,4 +32,13 @@ public static class DurarHeaders
     /// that breaks after output goes on with the next key or candidate).
     /// </summary>
     public const string Continue = "x-durar-continue";
+
+    /// <summary>Response of a session turn: the id of its run (<c>GET /v1/sessions/{key}/runs/{runId}</c>, <c>POST .../abort</c>).</summary>
+    public const string RunId = "x-durar-run-id";
+
+    /// <summary>
+    /// Request, on a session turn: a client's key for this send. A repeat within <c>gateway.sessions.runs.idempotencyTtl</c>
+    /// answers with the first turn's run and never runs it again.
+    /// </summary>
+    public const string IdempotencyKey = "Idempotency-Key";
 }

@@ -9,17 +9,19 @@ using Durar.Actors.Sessions.Messages;
 namespace Durar.Api.Apis;
 
 /// <summary>
-/// Runs one session turn for an HTTP request and writes its reply in the chat-completion shapes (JSON or SSE). Both
-/// <c>POST /v1/sessions/{key}/messages</c> and <c>POST /v1/chat/completions</c> with <see cref="DurarHeaders.SessionKey"/>
-/// come through here, so neither endpoint calls the other. The reply is read with <see cref="SessionReply"/> (which
+/// Runs one session turn for an HTTP request and writes its reply in the client's dialect (<see cref="ReplyDialect"/>: the
+/// chat-completion shapes unless told otherwise), JSON or SSE. <c>POST /v1/sessions/{key}/messages</c>, and
+/// <c>POST /v1/chat/completions</c> and <c>POST /v1/messages</c> with <see cref="DurarHeaders.SessionKey"/>, all come through
+/// here, so no endpoint calls another. The reply is read with <see cref="SessionReply"/> (which
 /// learns when the session's node died); this type only maps it to HTTP.
 /// </summary>
 internal static partial class SessionTurnResponder
 {
     /// <summary>Sends <paramref name="send"/> to its session and writes the answer: an error, a directive acknowledgement, or the reply.</summary>
     public static async Task RunTurnAsync(HttpContext context, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
-        IMaterializer materializer, SessionCommands.SendMessage send, bool stream, bool includeUsage)
+        IMaterializer materializer, SessionCommands.SendMessage send, bool stream, bool includeUsage, ReplyDialect? dialect = null)
     {
+        dialect ??= ReplyDialect.ChatCompletions;
         var ct = context.RequestAborted;
         var health = JournalHealth.For(context.RequestServices.GetRequiredService<ActorSystem>());
         if (health.IsDown(DateTimeOffset.UtcNow, out var wait))
@@ -57,10 +59,11 @@ internal static partial class SessionTurnResponder
                     rejected.Code).WriteAsync(context.Response);
                 return;
             case DirectivesApplied applied:
-                await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, ct);
+                await WriteTextReplyAsync(context, applied.Reply, stream, includeUsage, dialect, ct);
                 return;
             case TurnAccepted accepted:
-                await WriteReplyAsync(context, accepted, stream, includeUsage, materializer, ct);
+                if (accepted.RunId is not null) context.Response.Headers[DurarHeaders.RunId] = accepted.RunId;
+                await WriteReplyAsync(context, accepted, stream, includeUsage, materializer, dialect, ct);
                 return;
         }
     }
@@ -72,19 +75,20 @@ internal static partial class SessionTurnResponder
     private static TimeSpan TurnTimeout(GatewaySettings gateway) => gateway.AskTimeout * 3;
 
     private static async Task WriteReplyAsync(HttpContext context, TurnAccepted accepted, bool stream, bool includeUsage, IMaterializer materializer,
-        CancellationToken ct)
+        ReplyDialect dialect, CancellationToken ct)
     {
         var reply = SessionReply.Open(context.RequestServices.GetRequiredService<ActorSystem>(), accepted, materializer, ct);
         try
         {
-            await WriteEventsAsync(context, reply, stream, includeUsage, reply.Token);
+            // A run's answer is named after the run: a repeated Idempotency-Key gets the same id as the first answer.
+            await WriteEventsAsync(context, reply, stream, includeUsage, dialect.ForRun(accepted.RunId), reply.Token);
         }
         catch (OperationCanceledException) when (reply.Lost && !ct.IsCancellationRequested)
         {
             LogSessionLost(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Durar.Sessions"), accepted.SessionKey);
             var error = new ApiError(503, "The node running this session went away before the reply was complete; send the message again.",
                 "api_error", "session_lost");
-            if (context.Response.HasStarted) await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, error, ct);
+            if (context.Response.HasStarted) await dialect.WriteStreamErrorAsync(context.Response.BodyWriter, error, ct);
             else await error.WriteAsync(context.Response);
         }
         finally
@@ -94,7 +98,7 @@ internal static partial class SessionTurnResponder
     }
 
     private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerator<ChatEvent> events, bool stream, bool includeUsage,
-        CancellationToken ct)
+        ReplyDialect dialect, CancellationToken ct)
     {
         // The model that answered (or the error) comes first; headers wait for it so a failed turn is a proper error status.
         if (!await events.MoveNextAsync())
@@ -121,17 +125,16 @@ internal static partial class SessionTurnResponder
             if (!rm.Dropped.IsDefaultOrEmpty) context.Response.Headers[DurarHeaders.Dropped] = string.Join(',', rm.Dropped);
         }
         context.Response.Headers[DurarHeaders.Model] = model;
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         if (stream)
         {
             SseResponse.Prepare(context);
             try
             {
-                await writer.WriteStreamAsync(context.Response.BodyWriter, Rest(events), includeUsage, ct);
+                await dialect.WriteStreamAsync(context.Response.BodyWriter, model, Rest(events), includeUsage, ct);
             }
             catch (SessionRunFailed failed)
             {
-                await ChatCompletionWriter.WriteStreamErrorAsync(context.Response.BodyWriter, ToApiError(failed.Error), ct);
+                await dialect.WriteStreamErrorAsync(context.Response.BodyWriter, ToApiError(failed.Error), ct);
             }
             return;
         }
@@ -146,7 +149,7 @@ internal static partial class SessionTurnResponder
             return;
         }
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: its text so far is not the answer
-        await writer.WriteCompletionAsync(context.Response, answer.ToCompletion(model));
+        await dialect.WriteCompletionAsync(context.Response, model, answer.ToCompletion(model));
     }
 
     private static ApiError ToApiError(SessionRunError error) =>
@@ -168,17 +171,17 @@ internal static partial class SessionTurnResponder
     }
 
     /// <summary>A directive acknowledgement, written as a completion from the model <c>durar</c>.</summary>
-    private static async Task WriteTextReplyAsync(HttpContext context, string text, bool stream, bool includeUsage, CancellationToken ct)
+    private static async Task WriteTextReplyAsync(HttpContext context, string text, bool stream, bool includeUsage, ReplyDialect dialect,
+        CancellationToken ct)
     {
         context.Response.Headers[DurarHeaders.Model] = "durar";
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), "durar");
         if (!stream)
         {
-            await writer.WriteCompletionAsync(context.Response, new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
+            await dialect.WriteCompletionAsync(context.Response, "durar", new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
             return;
         }
         SseResponse.Prepare(context);
-        await writer.WriteStreamAsync(context.Response.BodyWriter, Once(text), includeUsage, ct);
+        await dialect.WriteStreamAsync(context.Response.BodyWriter, "durar", Once(text), includeUsage, ct);
 
         static async IAsyncEnumerable<ChatEvent> Once(string text)
         {

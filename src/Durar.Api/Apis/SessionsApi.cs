@@ -23,6 +23,7 @@ public static class SessionsApi
     {
         var sessions = app.MapGroup("/v1/sessions/{key}");
         sessions.MapPost("/messages", PostMessageAsync);
+        sessions.MapSessionRuns();
         sessions.MapGet("", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g) =>
             AskAndWrite<SessionView>(c, key, region, g, new SessionCommands.GetSession(key), WriteView, mustExist: true));
         sessions.MapGet("/messages", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g, int? offset, int? limit) =>
@@ -39,7 +40,7 @@ public static class SessionsApi
         return app;
     }
 
-    private static ApiError BadKey(string? key) =>
+    internal static ApiError BadKey(string? key) =>
         ApiError.BadRequest($"Invalid session key \"{key}\": {SessionKeys.Rule}", "invalid_session_key", "key");
 
     private static async Task PostMessageAsync(HttpContext context, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings gateway,
@@ -54,8 +55,10 @@ public static class SessionsApi
         bool stream;
         QueueMode? queueMode = null;
         string? model;
+        string? idempotencyKey;
         try
         {
+            idempotencyKey = IdempotencyKeys.Read(context);
             using var doc = await JsonBody.ReadAsync(context);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.String
@@ -80,7 +83,7 @@ public static class SessionsApi
             await refused.WriteAsync(context.Response);
             return;
         }
-        await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model),
+        await SessionTurnResponder.RunTurnAsync(context, region, gateway, materializer, new SessionCommands.SendMessage(key, content, queueMode, model) { IdempotencyKey = idempotencyKey },
             stream, false);
     }
 
@@ -171,7 +174,7 @@ public static class SessionsApi
     /// A read of a session that was never written (or was deleted) answers 404 <c>session_not_found</c> without starting
     /// its entity; a journal that cannot be read answers 503 <c>journal_unavailable</c>. False when an answer was written.
     /// </summary>
-    private static async Task<bool> ExistsAsync(HttpContext context, string key, GatewaySettings gateway)
+    internal static async Task<bool> ExistsAsync(HttpContext context, string key, GatewaySettings gateway)
     {
         ApiError error;
         try
@@ -188,7 +191,7 @@ public static class SessionsApi
         return false;
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
+    internal static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
     {
         context.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
@@ -225,6 +228,14 @@ public static class SessionsApi
         w.WriteNumber("transcriptLength", v.TranscriptLength);
         w.WriteBoolean("running", v.Running);
         w.WriteNumber("queued", v.Queued);
+        w.WriteNumber("compactionCount", v.CompactionCount);
+        w.WriteStartObject("context");
+        w.WriteNumber("contextTokens", v.ContextTokens);
+        w.WriteNumber("outputCap", v.OutputCap);
+        w.WriteNumber("inputBudget", v.InputBudget);
+        Opt(w, "tokenizer", v.Tokenizer);
+        if (v.LastInputTokens is { } last) w.WriteNumber("lastInputTokens", last); else w.WriteNull("lastInputTokens");
+        w.WriteEndObject();
     }
 
     private static void WritePage(Utf8JsonWriter w, TranscriptPage page)
@@ -251,6 +262,7 @@ public static class SessionsApi
                 w.WriteEndObject();
             }
             if (e.Cost is { } cost) w.WriteNumber("cost", ApiNumbers.Normalize(cost));
+            if (e.Aborted) w.WriteBoolean("aborted", true);
             w.WriteEndObject();
         }
         w.WriteEndArray();

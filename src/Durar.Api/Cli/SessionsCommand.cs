@@ -49,6 +49,16 @@ internal static class SessionsCommand
         return new Command("sessions", "Conversations kept by the gateway (see the README's Sessions section).") { list, show, reset, delete };
     }
 
+    /// <summary>The session's context: the last input against the budget, the tokenizer, the compactions (issue 18).</summary>
+    private static string ContextLine(JsonElement v)
+    {
+        if (!v.TryGetProperty("context", out var context)) return "-";
+        var last = context.GetProperty("lastInputTokens") is { ValueKind: JsonValueKind.Number } n ? Number(n.GetInt64()) : "-";
+        var compactions = v.GetProperty("compactionCount").GetInt32();
+        return $"{last} of {Number(context.GetProperty("inputBudget").GetInt64())} input tokens ({context.GetProperty("tokenizer").GetString()}), "
+            + $"{compactions} compaction{(compactions == 1 ? "" : "s")}";
+    }
+
     private static Argument<string> KeyArgument() =>
         new("key") { Description = "The session key (1-200 letters, digits or : . _ - @)" };
 
@@ -99,6 +109,7 @@ internal static class SessionsCommand
                 ("Last model", Cell(Str(v, "lastModel"))),
                 ("Transcript", Cell($"{Number(v.GetProperty("transcriptLength").GetInt64())} message(s)")),
                 ("Running", Cell($"{(v.GetProperty("running").GetBoolean() ? "yes" : "no")}, {v.GetProperty("queued").GetInt32()} queued")),
+                ("Context", Cell(ContextLine(v))),
                 ("Usage", Cell($"{Number(usage.GetProperty("input").GetInt64())} input, {Number(usage.GetProperty("output").GetInt64())} output, "
                     + $"{Number(usage.GetProperty("cacheRead").GetInt64())} cache read, {Number(usage.GetProperty("cacheWrite").GetInt64())} cache write tokens "
                     + $"({Dollars(usage.GetProperty("cost").GetDecimal())})")),

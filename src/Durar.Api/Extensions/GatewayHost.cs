@@ -6,6 +6,7 @@ using Durar.Actors.Hosting;
 using Durar.Actors.ClientTokens;
 using Durar.Api.Access;
 using Durar.Api.Apis;
+using Durar.Api.Apis.Messages;
 using Durar.Api.Dashboard;
 using Durar.Persistence;
 using Durar.Api.Health;
@@ -73,6 +74,7 @@ public static class GatewayHost
         app.MapGatewayHealth();
         app.MapGatewayMetrics(settings.Telemetry);
         app.MapChatCompletions();
+        app.MapMessages();
         app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();

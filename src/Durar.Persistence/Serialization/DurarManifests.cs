@@ -36,6 +36,8 @@ internal static class DurarManifests
         (typeof(SessionEvents.OverridesChanged), "session-overrides"),
         (typeof(SessionEvents.SessionReset), "session-reset"),
         (typeof(SessionSnapshot), "session-snapshot"),
+        (typeof(SessionEvents.Compacted), "session-compacted"),
+        (typeof(SessionEvents.RunsDropped), "session-runs-dropped"),
 
         // Auth-profile store (AuthProfiles/Messages/AuthProfileEvents.cs); secrets inside are ciphertext
         (typeof(AuthProfileEvents.ProfileUpserted), "auth-profile-upserted"),

@@ -22,7 +22,14 @@ public sealed class EmbeddingModelsSpecs
         Assert.Equal(inputPrice, model.Cost.Input);
         Assert.Equal(0, model.Cost.Output);
         Assert.Equal(inputLimit, model.ContextWindow);
-        Assert.Equal(ApiKinds.OpenAiCompletions, BuiltInCatalog.Providers[provider].Api);
+        // The provider's wire has an embeddings endpoint (OpenAI's, or Ollama's OpenAI-compatible /v1/embeddings).
+        Assert.NotNull(new Durar.Actors.Transports.TransportRegistry(new NoClients()).FindEmbeddings(BuiltInCatalog.Providers[provider].Api));
+    }
+
+    /// <summary>No HTTP: the registry is only asked which wires embed.</summary>
+    private sealed class NoClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("no HTTP in this spec");
     }
 
     [Fact]

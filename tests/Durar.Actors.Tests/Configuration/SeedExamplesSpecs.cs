@@ -24,7 +24,7 @@ public sealed class SeedExamplesSpecs
     [InlineData("kimi-coding.conf", "kimi/kimi-code", "anthropic-messages")]
     [InlineData("volcengine.conf", "volcengine-plan/ark-code-latest", "openai-completions")]
     [InlineData("byteplus.conf", "byteplus-plan/ark-code-latest", "openai-completions")]
-    [InlineData("ollama.conf", "ollama/llama3.3", "openai-completions")]
+    [InlineData("ollama.conf", "ollama/llama3.3", "ollama")]
     [InlineData("vllm.conf", "vllm/your-model-id", "openai-completions")]
     [InlineData("sglang.conf", "sglang/your-model-id", "openai-completions")]
     public void Should_load_primary_only_examples_against_the_built_in_catalog(string file, string primary, string? api)

@@ -31,10 +31,11 @@ public sealed class SessionIdlePassivationSpecs : Akka.TestKit.Xunit2.TestKit
 
     private static SessionServices Services()
     {
-        // The idle path needs only the settings; a collect-mode turn waits for its debounce (an hour) before it would run.
+        // The idle path needs only the settings and the resolver (a session's view shows its model's context budget); a
+        // collect-mode turn waits for its debounce (an hour) before it would run.
         var settings = DurarSettingsLoader.Load(DurarSettingsLoader.FromText(
             $"gateway.sessions {{ idleTimeout = {Idle.TotalSeconds}s, queueDebounce = 1h }}"));
-        return new SessionServices(null!, null!, settings);
+        return new SessionServices(null!, new Durar.Actors.Models.ModelResolver(new Durar.Actors.Catalog.ProviderCatalog(settings), settings.Agents), settings);
     }
 
     /// <summary>Stands in for the shard: creates the session under its key's escaped name and reports its passivation requests.</summary>

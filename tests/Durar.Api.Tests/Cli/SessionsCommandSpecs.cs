@@ -37,6 +37,7 @@ public sealed partial class SessionsCommandSpecs
             Last model  fakeoai/gpt-fake
             Transcript  2 message(s)
             Running  no, 0 queued
+            Context  9 of 191,808 input tokens (estimate), 0 compactions
             Usage  12 input, 3 output, 0 cache read, 0 cache write tokens ($0.0000)
 
             Messages

@@ -40,8 +40,19 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
             {"model":"fakeant/claude-fake","messages":[{"role":"developer","content":"be brief"},{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto","reasoning_effort":"low","response_format":{"type":"json_object"},"max_completion_tokens":64,"stream":true,"stream_options":{"include_usage":true}}
             """
         },
+        {
+            "messages (Anthropic dialect), OpenAI upstream", "v1/messages", """
+            {"model":"fakeoai/gpt-fake","max_tokens":32,"system":[{"type":"text","text":"be brief","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"a":"b"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}],"tools":[{"name":"f","input_schema":{"type":"object","properties":{"a":{"type":"string"}}}}],"tool_choice":{"type":"auto"},"stop_sequences":["\n"],"temperature":0.5,"top_k":5,"metadata":{"user_id":"u"},"stream":false}
+            """
+        },
+        {
+            "messages (Anthropic dialect), Anthropic upstream, streamed", "v1/messages", """
+            {"model":"fakeant/claude-fake","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"yes"}]},{"role":"user","content":"go on"}],"stream":true}
+            """
+        },
         { "embeddings", "v1/embeddings", """{"model":"fakeemb/emb","input":["a","b"],"encoding_format":"float","dimensions":8}""" },
         { "session turn", "v1/sessions/fuzz-{n}/messages", """{"content":"hi","model":"fakeoai/gpt-fake","stream":false}""" },
+        { "session abort", "v1/sessions/fuzz-{n}/abort", """{"runId":"run_000000000000000000000000","clearQueued":true}""" },
         { "auth profile", "v1/admin/auth-profiles", """{"provider":"fakeoai","type":"api_key","key":"sk-fuzz-0000"}""" },
     };
 
@@ -115,8 +126,9 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
         if (status is >= 200 and < 300)
         {
             if (mediaType == "text/event-stream")
-                Assert.True(text.TrimEnd().EndsWith("data: [DONE]", StringComparison.Ordinal) || text.Contains("\"error\"", StringComparison.Ordinal),
-                    $"a streamed 2xx must end with [DONE] or an error frame:\n{Tail(text)}");
+                Assert.True(text.TrimEnd().EndsWith("data: [DONE]", StringComparison.Ordinal) || text.Contains("\"error\"", StringComparison.Ordinal)
+                    || text.TrimEnd().EndsWith("data: {\"type\":\"message_stop\"}", StringComparison.Ordinal), // Anthropic's dialect
+                    $"a streamed 2xx must end with [DONE] (message_stop) or an error frame:\n{Tail(text)}");
             return;
         }
 

@@ -1,3 +1,4 @@
+using Durar.Actors.Sessions.Runs;
 using Durar.Actors.Sessions.Messages;
 using System.Collections.Immutable;
 using System.Runtime.Serialization;
@@ -45,6 +46,8 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenSnapshot), "client-token-snapshot" },
         { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenRegistered), "client-token-registered" },
         { typeof(Durar.Actors.ClientTokens.TokenIdsSnapshot), "client-token-index-snapshot" },
+        { typeof(SessionEvents.Compacted), "session-compacted" },
+        { typeof(SessionEvents.RunsDropped), "session-runs-dropped" },
     };
 
     private readonly TempDataDir _dir;
@@ -146,6 +149,52 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
 
         Equivalence.AssertEquivalent(expected, restored);
         Assert.Equal(stored, Encoding.UTF8.GetString(Serializer().ToBinary(expected)));
+    }
+
+    /// <summary>Sessions journaled before compaction existed (issue 18) recover: no summary, no input count, no compaction.</summary>
+    [Fact]
+    public void Should_recover_session_payloads_written_before_compaction()
+    {
+        const string reply = """{"at":"2026-03-01T12:00:00+00:00","content":"a1","model":"openai/gpt-5.4","cost":0,"replyTo":1}""";
+        const string snapshot = """
+            {"state":{"transcript":[{"seq":1,"role":"user","content":"u1","at":"2026-03-01T12:00:00+00:00"}],"overrides":{},
+             "usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"cost":0},"compactionCount":0,"nextSeq":2,
+             "createdAt":"2026-03-01T12:00:00+00:00"}}
+            """;
+
+        var restoredReply = (SessionEvents.AssistantReplied)Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(reply), DurarJsonSerializer.SerializerId,
+            "session-assistant-reply");
+        var restored = (SessionSnapshot)Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(snapshot), DurarJsonSerializer.SerializerId, "session-snapshot");
+
+        Assert.Null(restoredReply.InputTokens);
+        Assert.Null(restored.State.Summary);
+        Assert.Null(restored.State.LastInputTokens);
+        Assert.Equal(0, restored.State.CompactionCount);
+        Assert.Equal("u1", Assert.Single(restored.State.SentConversation(new HashSet<long>())).Content);
+    }
+
+    /// <summary>Session events as journals written before runs had ids hold them: they still read, and start no run.</summary>
+    [Fact]
+    public void Should_read_session_events_written_before_runs_had_ids()
+    {
+        object Read(string json, string manifest) => Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(json), DurarJsonSerializer.SerializerId, manifest);
+        var user = (SessionEvents.UserMessageAccepted)Read("""{"at":"2026-03-01T12:00:00+00:00","content":"hi"}""", "session-user-message");
+        var reply = (SessionEvents.AssistantReplied)Read(
+            """{"at":"2026-03-01T12:00:01+00:00","content":"hello","model":"openai/gpt-5.4","cost":0,"replyTo":1}""", "session-assistant-reply");
+        var failed = (SessionEvents.RunFailed)Read("""{"at":"2026-03-01T12:00:02+00:00","error":"boom","status":502}""", "session-run-failed");
+        var snapshot = (SessionSnapshot)Read(
+            """{"state":{"transcript":[{"seq":1,"role":"user","content":"hi","at":"2026-03-01T12:00:00+00:00"}],"overrides":{},"usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"cost":0},"compactionCount":0,"nextSeq":2}}""",
+            "session-snapshot");
+
+        Assert.Equal((null, null), (user.RunId, user.IdempotencyKey));
+        Assert.Null(reply.RunIds);
+        Assert.False(reply.Aborted);
+        Assert.Null(reply.Finish);
+        Assert.Equal((null, null), (failed.RunIds, failed.Code));
+        Assert.Null(snapshot.Runs);
+        Assert.False(Assert.Single(snapshot.State.Transcript).Aborted);
+        var ledger = SessionRunLedger.Empty.Apply(user, 1, 100).Apply(reply, 2, 100).Apply(failed, 3, 100);
+        Assert.Empty(ledger.Runs);
     }
 
     [Fact]

@@ -101,7 +101,15 @@ internal static class WireSamples
         Queue = QueueMode.Collect,
     };
 
-    public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0);
+    public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0)
+    {
+        CompactionCount = 3,
+        ContextTokens = 128_000,
+        OutputCap = 16_384,
+        InputBudget = 111_616,
+        Tokenizer = "o200k_base",
+        LastInputTokens = 90_210,
+    };
 
     public static ApiKeyCredential SampleCredential => new("openai:oauth", "openai", "at-1", "auth-profile")
     {
@@ -143,6 +151,11 @@ internal static class WireSamples
         new SessionCommands.PatchSession("s-1", null, null, null, null, null, null, []),
         new SessionCommands.ResetSession("s-1"),
         new SessionCommands.DeleteSession("s-1"),
+        new SessionCommands.SendMessage("s-3", "again") { IdempotencyKey = "retry-1" },
+        new SessionCommands.GetRun("s-1", "run_0123456789abcdef01234567", TimeSpan.FromSeconds(30)),
+        new SessionCommands.GetRun("s-1", "run_a", TimeSpan.Zero),
+        new SessionCommands.AbortRun("s-1", "run_a", true),
+        new SessionCommands.AbortRun("s-1", null, false),
 
         // Session replies
         new DirectivesApplied("s-1", "Thinking level set to high.\nModel reset to default.", FullView),
@@ -157,6 +170,11 @@ internal static class WireSamples
         ]),
         new TranscriptPage("s-1", 40, 3, []),
         new SessionDeleted("s-1"),
+        new RunView("s-1", "run_a", "done", T0, T0.AddSeconds(3), "openai/gpt-5.4", new TokenUsage(10, 5, 2, 1), null, null, null),
+        new RunView("s-1", "run_b", "failed", T0, null, null, null, 503, "run_lost", "The session stopped before this run ended."),
+        new AbortResult("s-1", true, ["run_a", "run_b"]),
+        new AbortResult("s-1", false, []),
+        new TranscriptPage("s-1", 0, 1, [new TranscriptEntry(2, "assistant", "part", T0, "openai/gpt-5.4") { ReplyTo = 1, Aborted = true }]),
 
         // The request model (Transports/ChatModel.cs)
         FullRequest,
@@ -255,6 +273,7 @@ internal static class WireSamples
     [
         r => new TurnAccepted("s-1", 7, r.Events, ResponseUsageMode.Tokens),
         r => new TurnAccepted("s-1", 8, r.Events, ResponseUsageMode.Off) { Host = r.Actor },
+        r => new TurnAccepted("s-1", 9, r.Events, ResponseUsageMode.Off) { Host = r.Actor, RunId = "run_0123456789abcdef01234567" },
         r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
         r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),

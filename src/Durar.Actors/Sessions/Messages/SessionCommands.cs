@@ -30,7 +30,15 @@ public static class SessionCommands
         QueueMode? QueueMode = null,
         string? Model = null,
         IReadOnlyList<ChatMessage>? History = null,
-        ChatRequest? Template = null) : ISessionCommand;
+        ChatRequest? Template = null) : ISessionCommand
+    {
+        /// <summary>
+        /// The client's <c>Idempotency-Key</c>: when a turn with the same key was accepted within
+        /// <c>gateway.sessions.runs.idempotencyTtl</c>, the answer is that turn's run (attached while it runs, replayed once it
+        /// ended), and nothing runs again.
+        /// </summary>
+        public string? IdempotencyKey { get; init; }
+    }
 
     public sealed record GetSession(string SessionKey) : ISessionCommand;
 
@@ -50,7 +58,31 @@ public static class SessionCommands
     public sealed record ResetSession(string SessionKey) : ISessionCommand;
 
     public sealed record DeleteSession(string SessionKey) : ISessionCommand;
+
+    /// <summary>
+    /// The status of one run (a <see cref="RunView"/>, or a 404 <see cref="TurnRejected"/>). With a positive
+    /// <paramref name="Wait"/>, the answer comes when the run ends or when the wait is over, whichever is first.
+    /// </summary>
+    internal sealed record GetRun(string SessionKey, string RunId, TimeSpan Wait) : ISessionCommand;
+
+    /// <summary>
+    /// Aborts the active run (or the run <paramref name="RunId"/>, active or queued) and, with <paramref name="ClearQueued"/>,
+    /// drops every queued run. The upstream call is cancelled; the partial reply is kept marked aborted. Answered with an
+    /// <see cref="AbortResult"/> once the abort is under way (the run's end follows; wait for it with <see cref="GetRun"/>).
+    /// </summary>
+    internal sealed record AbortRun(string SessionKey, string? RunId, bool ClearQueued) : ISessionCommand;
 }
+
+/// <summary>
+/// One run of a session as the HTTP API shows it. <paramref name="Status"/> is <c>queued</c>, <c>running</c>, <c>done</c>,
+/// <c>failed</c> or <c>aborted</c>; an ended run has <paramref name="EndedAt"/>, and its usage (done, aborted) or error
+/// (failed, aborted).
+/// </summary>
+internal sealed record RunView(string SessionKey, string RunId, string Status, DateTimeOffset AcceptedAt, DateTimeOffset? EndedAt, string? Model,
+    TokenUsage? Usage, int? ErrorStatus, string? ErrorCode, string? ErrorMessage) : IDurarWireMessage;
+
+/// <summary>What an <see cref="SessionCommands.AbortRun"/> did: whether a run was aborted, and every run it ended (active and dropped).</summary>
+internal sealed record AbortResult(string SessionKey, bool Aborted, ImmutableArray<string> RunIds) : IDurarWireMessage;
 
 /// <summary>
 /// Answer to <see cref="SessionCommands.SendMessage"/>: the message is persisted; tokens follow on <see cref="Events"/>. The
@@ -65,6 +97,9 @@ public sealed record TurnAccepted(string SessionKey, long Seq, Akka.Streams.ISou
     /// death needs, and a session is the object the gateway keeps by the hundred thousand.
     /// </summary>
     public Akka.Actor.IActorRef? Host { get; init; }
+
+    /// <summary>The run that answers this turn (<c>x-durar-run-id</c>); null for a reply that is not a run.</summary>
+    public string? RunId { get; init; }
 }
 
 /// <summary>A directive-only message changed the session; <see cref="Reply"/> is the acknowledgement text.</summary>
@@ -82,7 +117,20 @@ public sealed record SessionView(
     int TranscriptLength,
     bool Running,
     int Queued,
-    DateTimeOffset? CreatedAt) : IDurarWireMessage;
+    DateTimeOffset? CreatedAt) : IDurarWireMessage
+{
+    /// <summary>How many times the session's older turns were summarised to fit its model's context (since the last reset).</summary>
+    public int CompactionCount { get; init; }
+
+    /// <summary>The session model's context budget: its context, the output cap, what a turn's input may count, and how it is counted.</summary>
+    public long ContextTokens { get; init; }
+    public long OutputCap { get; init; }
+    public long InputBudget { get; init; }
+    public string? Tokenizer { get; init; }
+
+    /// <summary>The tokens of the last answered turn's input, as the gateway counted them (null before the first).</summary>
+    public int? LastInputTokens { get; init; }
+}
 
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
 

@@ -61,6 +61,7 @@ internal static class AnthropicCompletionParser
             Reasoning = reasoning?.ToString(),
             ReasoningSignature = signature,
             RedactedReasoning = redacted.ToImmutable(),
+            StopSequence = Str(root, "stop_sequence"),
         };
 
         static string? Str(JsonElement e, string name) =>

@@ -26,6 +26,8 @@ internal sealed class AnthropicEvent
     /// <summary>A redacted thinking block's opaque data.</summary>
     public string? Data { get; private set; }
     public string? StopReason { get; private set; }
+    /// <summary><c>message_delta</c>'s <c>stop_sequence</c>: the custom stop sequence that ended the answer.</summary>
+    public string? StopSequence { get; private set; }
     public AnthropicUsage? Usage { get; private set; }
 
     public static AnthropicEvent Parse(string type, ReadOnlySpan<byte> data)
@@ -49,7 +51,7 @@ internal sealed class AnthropicEvent
             return kind is null || kind == type ? e : new AnthropicEvent
             {
                 Type = kind, Index = e.Index, Kind = e.Kind, ToolId = e.ToolId, ToolName = e.ToolName, Text = e.Text,
-                PartialJson = e.PartialJson, Signature = e.Signature, Data = e.Data, StopReason = e.StopReason, Usage = e.Usage,
+                PartialJson = e.PartialJson, Signature = e.Signature, Data = e.Data, StopReason = e.StopReason, StopSequence = e.StopSequence, Usage = e.Usage,
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -76,6 +78,7 @@ internal sealed class AnthropicEvent
             else if (reader.ValueTextEquals("id"u8)) ToolId = ReadString(ref reader);
             else if (reader.ValueTextEquals("name"u8)) ToolName = ReadString(ref reader);
             else if (reader.ValueTextEquals("stop_reason"u8)) StopReason = ReadString(ref reader);
+            else if (reader.ValueTextEquals("stop_sequence"u8)) StopSequence = ReadString(ref reader);
             else
             {
                 reader.Read();

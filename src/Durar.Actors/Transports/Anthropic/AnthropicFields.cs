@@ -135,7 +135,7 @@ internal static class AnthropicFields
     /// Every top-level field the client set: its body as written plus the additional properties, or, for a request built in
     /// process without a body, the typed fields that a table row may refuse.
     /// </summary>
-    private static IEnumerable<(string Name, JsonElement Value)> ClientFields(ChatRequest r)
+    public static IEnumerable<(string Name, JsonElement Value)> ClientFields(ChatRequest r)
     {
         if (r.Original is { ValueKind: JsonValueKind.Object } body)
             foreach (var p in body.EnumerateObject()) yield return (p.Name, p.Value);

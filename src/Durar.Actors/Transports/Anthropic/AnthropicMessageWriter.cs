@@ -30,7 +30,7 @@ internal static class AnthropicMessageWriter
             var parts = PartsOf(original);
             foreach (var part in m.Parts)
             {
-                var cache = CacheControl(parts.Next());
+                var cache = CacheControl(parts.Next()) ?? part.CacheControl;
                 if (part.Text is not { Length: > 0 } text) continue;
                 blocks.Add((text, cache));
                 cached |= cache is not null;
@@ -139,7 +139,7 @@ internal static class AnthropicMessageWriter
             return;
         }
         var parts = PartsOf(original);
-        foreach (var part in m.Parts) WritePart(w, part, CacheControl(parts.Next()));
+        foreach (var part in m.Parts) WritePart(w, part, CacheControl(parts.Next()) ?? part.CacheControl);
     }
 
     private static void WritePart(Utf8JsonWriter w, ContentPart part, JsonElement? cache)
@@ -165,6 +165,7 @@ internal static class AnthropicMessageWriter
         w.WriteStartObject();
         w.WriteString("type", "tool_result");
         w.WriteString("tool_use_id", m.ToolCallId ?? "");
+        if (m.ToolError) w.WriteBoolean("is_error", true);
         if (m.Parts.IsDefaultOrEmpty || m.Parts.All(p => p.Type == ContentPartTypes.Text))
             w.WriteString("content", m.AllText);
         else

@@ -15,8 +15,18 @@ namespace Durar.Actors.Transports.Anthropic;
 /// headers and no service tier.
 /// </summary>
 internal sealed class AnthropicMessagesTransport(IHttpClientFactory httpClients, UpstreamSettings upstream)
-    : HttpChatTransport<AnthropicEvent>(httpClients, upstream)
+    : HttpChatTransport<AnthropicEvent>(httpClients, upstream), ITokenCountTransport
 {
+    private static readonly Action<Utf8JsonWriter, UpstreamCall> WriteCount = AnthropicRequestWriter.WriteCountTokens;
+    private static readonly Func<JsonElement, string, long> ParseCount = static (root, providerId) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("input_tokens", out var n) && n.TryGetInt64(out var count)
+            ? count
+            : throw UpstreamErrors.Transport(providerId, Resilience.UpstreamTransportError.MalformedStream, "count_tokens answer has no input_tokens");
+
+    /// <summary>Anthropic's own count: <c>POST {baseUrl}/v1/messages/count_tokens</c> with the request's prompt.</summary>
+    public Task<long> CountTokensAsync(UpstreamCall call, CancellationToken cancellationToken) =>
+        PostJsonAsync(call, "/v1/messages/count_tokens", WriteCount, ParseCount, cancellationToken);
+
     public const string ApiVersion = "2023-06-01";
 
     private static readonly SseFraming<AnthropicEvent> Sse = new(static (type, data) => AnthropicEvent.Parse(type, data));

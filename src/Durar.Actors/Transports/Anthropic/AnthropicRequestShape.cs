@@ -54,7 +54,7 @@ internal sealed class AnthropicRequestShape
         if (r.ReasoningEffort is { } effort)
         {
             asked = !ReasoningBudgets.IsOff(effort);
-            budget = asked ? ReasoningBudgets.AnthropicBudgetTokens(effort) : null;
+            budget = asked ? r.ReasoningBudgetTokens ?? ReasoningBudgets.AnthropicBudgetTokens(effort) : null;
         }
         else budget = r.ThinkingBudgetTokens is { } configured && !ConfiguredThinkingYields(r) ? configured : null;
         return new AnthropicRequestShape(budget, asked, JsonAnswerTool.For(r, forced: budget is null), UserIdOf(r));

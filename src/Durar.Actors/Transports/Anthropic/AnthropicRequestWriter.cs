@@ -24,8 +24,9 @@ internal static class AnthropicRequestWriter
         var maxTokens = r.MaxTokens ?? (int)Math.Min(int.MaxValue, target.Provider.MaxTokens ?? target.Model.MaxTokens);
         if (shape.ThinkingBudget is { } budget)
         {
-            // Anthropic requires max_tokens above the thinking budget: the budget comes on top of the answer's own limit.
-            w.WriteNumber("max_tokens", (int)Math.Min(int.MaxValue, (long)maxTokens + budget));
+            // Anthropic requires max_tokens above the thinking budget: the budget comes on top of the answer's own limit,
+            // unless the client gave its own budget in Anthropic's terms (its max_tokens already includes it).
+            w.WriteNumber("max_tokens", r.ReasoningBudgetTokens is not null ? maxTokens : (int)Math.Min(int.MaxValue, (long)maxTokens + budget));
             w.WriteStartObject("thinking");
             w.WriteString("type", "enabled");
             w.WriteNumber("budget_tokens", budget);
@@ -59,6 +60,32 @@ internal static class AnthropicRequestWriter
         }
         if (target.Provider.IsNativeAnthropic && ServiceTier(r) is { } tier) w.WriteString("service_tier", tier);
         if (stream) w.WriteBoolean("stream", true);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The body of Anthropic's <c>count_tokens</c>: the prompt of the request as <see cref="Write"/> would send it (model,
+    /// thinking, system, messages, tools, tool choice), without the fields that endpoint does not take (sampling, limits).
+    /// </summary>
+    public static void WriteCountTokens(Utf8JsonWriter w, UpstreamCall call)
+    {
+        var r = call.Request;
+        if (AnthropicFields.Unsupported(r, call.Target) is { } unsupported)
+            throw new UpstreamException(new Resilience.UpstreamFailure(400, unsupported.Message, UnsupportedField.Code,
+                "invalid_request_error", call.Target.Provider.Id) { Param = unsupported.Param }, UpstreamException.NoHints);
+        var shape = AnthropicRequestShape.For(r);
+        w.WriteStartObject();
+        w.WriteString("model", call.Target.Model.Id);
+        if (shape.ThinkingBudget is { } budget)
+        {
+            w.WriteStartObject("thinking");
+            w.WriteString("type", "enabled");
+            w.WriteNumber("budget_tokens", budget);
+            w.WriteEndObject();
+        }
+        AnthropicMessageWriter.WriteSystem(w, r, shape.Json is { Forced: false } offered ? offered.Instruction : null);
+        AnthropicMessageWriter.WriteMessages(w, r);
+        if (WriteTools(w, r, shape.Json)) WriteToolChoice(w, r, shape.Json);
         w.WriteEndObject();
     }
 

@@ -41,7 +41,7 @@ internal sealed class AnthropicStreamDecoder(string? jsonTool) : IStreamDecoder<
                     _sawUsage = true;
                 }
                 if (e.StopReason is not null)
-                    events.Add(new Finished(AnthropicUsage.FinishReason(e.StopReason, _jsonBlock >= 0 && _toolIndexByBlock.Count == 0)));
+                    events.Add(new Finished(AnthropicUsage.FinishReason(e.StopReason, _jsonBlock >= 0 && _toolIndexByBlock.Count == 0)) { StopSequence = e.StopSequence });
                 break;
             case "message_stop":
                 if (_sawUsage) events.Add(new UsageReport(_usage.ToTokenUsage()));

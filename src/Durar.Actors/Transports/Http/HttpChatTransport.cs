@@ -100,6 +100,16 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             cancellationToken);
     }
 
+    /// <summary>
+    /// One JSON exchange beside the wire's chat endpoint (Anthropic's <c>count_tokens</c>): <c>POST {baseUrl}{path}</c> with the
+    /// body <paramref name="writeBody"/> writes, the wire's authentication and headers, one idle timer, every failure an
+    /// <see cref="UpstreamException"/>, as a completion.
+    /// </summary>
+    protected Task<T> PostJsonAsync<T>(UpstreamCall call, string path, Action<Utf8JsonWriter, UpstreamCall> writeBody,
+        Func<JsonElement, string, T> parse, CancellationToken cancellationToken) =>
+        ExchangeJsonAsync(call, BuildRequest(call, path, (writeBody, call), static (w, s) => s.writeBody(w, s.call), stream: false), parse,
+            static (root, _, parse, providerId) => parse(root, providerId), cancellationToken);
+
     /// <summary>Sends <paramref name="request"/> (disposed here) and reads its whole JSON answer under one idle timer.</summary>
     private async Task<T> ExchangeJsonAsync<TState, T>(UpstreamCall call, HttpRequestMessage request, TState state,
         Func<JsonElement, HttpResponseMessage, TState, string, T> read, CancellationToken cancellationToken)
@@ -235,7 +245,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             var tool = completion.ToolCalls[i];
             events.Add(new ToolCallDelta(i, tool.Id, tool.Name, tool.Arguments));
         }
-        events.Add(new Finished(completion.FinishReason));
+        events.Add(new Finished(completion.FinishReason) { StopSequence = completion.StopSequence });
         if (completion.Usage is { } usage) events.Add(new UsageReport(usage));
         return events;
     }

@@ -87,6 +87,11 @@ internal sealed class OpenAiShaping
         if (request.Original is { } body && body.TryGetProperty("reasoning_effort", out var e) && e.ValueKind == JsonValueKind.String
             && Keeps("reasoning_effort") && Effort(e.GetString()!) is null)
             dropped.Add("reasoning_effort");
+        if (request.Original is null && request.ServiceTier is not null && !Keeps("service_tier")) dropped.Add("service_tier");
+        // A tool result marked as an error (the Anthropic dialect): OpenAI's tool messages have no such flag, the text stays.
+        if (request.Messages.Any(m => m.ToolError)) dropped.Add("is_error");
+        // A cache breakpoint of the Anthropic dialect: OpenAI-compatible servers cache by themselves, the answer is the same.
+        if (request.Messages.Any(m => !m.Parts.IsDefaultOrEmpty && m.Parts.Any(p => p.CacheControl is not null))) dropped.Add("cache_control");
         return dropped.ToImmutable();
     }
 
