@@ -20,6 +20,8 @@ public sealed class ClientTokenNewRoutesSpecs
     private static string Message(string model) =>
         $$"""{"model":"{{model}}","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}""";
 
+    private static string Count(string model) => $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""";
+
     /// <summary>A Messages call as Anthropic's SDKs make it: the key in <c>x-api-key</c>, with <c>anthropic-version</c>.</summary>
     private static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> MessagesAsync(GatewayHarness gw, string path,
         string json, string apiKey)
@@ -49,7 +51,7 @@ public sealed class ClientTokenNewRoutesSpecs
         Assert.Equal(HttpStatusCode.Forbidden, scope);
         AssertAnthropicError(scopeError, "permission_error");
         Assert.Contains("`chat`", scopeError.GetProperty("error").GetProperty("message").GetString());
-        var (count, countError, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Message("tok/m"), sessionsOnly);
+        var (count, countError, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Count("tok/m"), sessionsOnly);
         Assert.Equal(HttpStatusCode.Forbidden, count);
         AssertAnthropicError(countError, "permission_error");
 
@@ -61,7 +63,7 @@ public sealed class ClientTokenNewRoutesSpecs
             """{"model":"tok/m","fallbacks":["tok/other"],"max_tokens":64,"messages":[{"role":"user","content":"hi"}]}""", onlyM);
         Assert.Equal(HttpStatusCode.Forbidden, fallback);
         AssertAnthropicError(fallbackError, "permission_error");
-        var (countOther, countOtherError, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Message("tok/other"), onlyM);
+        var (countOther, countOtherError, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Count("tok/other"), onlyM);
         Assert.Equal(HttpStatusCode.Forbidden, countOther);
         AssertAnthropicError(countOtherError, "permission_error");
         Assert.Empty(gw.Fake.Requests);
@@ -69,7 +71,7 @@ public sealed class ClientTokenNewRoutesSpecs
         var (ok, answer, _) = await MessagesAsync(gw, "v1/messages", Message("tok/m"), onlyM);
         Assert.Equal(HttpStatusCode.OK, ok);
         Assert.Equal("message", answer.GetProperty("type").GetString());
-        var (counted, tokens, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Message("tok/m"), onlyM);
+        var (counted, tokens, _) = await MessagesAsync(gw, "v1/messages/count_tokens", Count("tok/m"), onlyM);
         Assert.Equal(HttpStatusCode.OK, counted);
         Assert.True(tokens.GetProperty("input_tokens").GetInt64() > 0);
     }
