@@ -41,15 +41,25 @@ public static class DurarSettingsLoader
     {
         if (HoconSyntaxCheck.FindProblem(text) is { } problem)
             throw new DurarConfigException(origin, $"not valid HOCON/JSON5: {problem}");
+        // Akka's parser has looped forever on inputs the check above now refuses; any other such input must still end
+        // start-up with an error, not hang it. The parse runs on its own thread under a deadline.
+        var parse = Task.Factory.StartNew(() => ConfigurationFactory.ParseString(text), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            return ConfigurationFactory.ParseString(text);
+            if (!parse.Wait(ParseDeadline))
+                throw new DurarConfigException(origin,
+                    $"not valid HOCON/JSON5: the parser did not finish within {ParseDeadline.TotalSeconds:0} s (a construct it cannot read)");
+            return parse.Result;
         }
-        catch (Exception e)
+        catch (AggregateException e)
         {
-            throw new DurarConfigException(origin, $"not valid HOCON/JSON5: {e.Message}");
+            throw new DurarConfigException(origin, $"not valid HOCON/JSON5: {e.InnerException?.Message ?? e.Message}");
         }
     }
+
+    /// <summary>Longest a configuration text may take to parse (a real one takes milliseconds).</summary>
+    private static readonly TimeSpan ParseDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The typed settings of <paramref name="config"/>, with the built-in defaults layered underneath (so every key with a

@@ -3,7 +3,10 @@ namespace Durar.Actors.Configuration;
 /// <summary>
 /// Akka's HOCON parser silently accepts unbalanced input (<c>a { b = 1</c>, <c>a = [1,</c>) and drops what it cannot
 /// read. This pass catches unbalanced braces and brackets and unterminated strings first, so a typo in a config file
-/// stops the gateway with its line number instead of running with half a configuration.
+/// stops the gateway with its line number instead of running with half a configuration. It also refuses a backslash
+/// outside a quoted string (HOCON allows escapes only inside one): Akka's parser loops forever on some of them
+/// (<c>a = ["x"\n]</c>, found by the config fuzzing specs), so a typo would hang start-up instead of failing it; for the
+/// same reason it refuses a key inside a list (<c>a = ["k": 1]</c>).
 /// </summary>
 internal static class HoconSyntaxCheck
 {
@@ -43,6 +46,11 @@ internal static class HoconSyntaxCheck
                     if (i >= text.Length || text[i] != '"') return $"line {start}: unterminated string";
                     break;
                 }
+                case ':' or '=' when stack.Count > 0 && stack.Peek().Open == '[':
+                    // Akka's parser never returns on a key inside a list (a = ["k": 1], found by the config fuzzing specs).
+                    return $"line {line}: '{c}' inside a list: a list holds values (write {{ key = value }} for an object)";
+                case '\\':
+                    return $"line {line}: a backslash outside a quoted string (escapes belong inside \"...\")";
                 case '{' or '[':
                     stack.Push((c, line));
                     break;

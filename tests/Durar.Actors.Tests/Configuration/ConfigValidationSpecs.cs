@@ -104,6 +104,10 @@ public sealed class ConfigValidationSpecs
     [InlineData("a = 1\n]", "line 2: unexpected ']'")]
     [InlineData("a = \"unterminated\nb = 2", "line 1: unterminated string")]
     [InlineData("models: { mode: merge,, }", "Unknown token")]
+    [InlineData("a = [\"x\"\\n]", "line 1: a backslash outside a quoted string")] // Akka's parser never returned on this one
+    [InlineData("a {\n b = x\\y }", "line 2: a backslash outside a quoted string")]
+    [InlineData("a = [\"\":1]", "line 1: ':' inside a list")] // Akka's parser never returned on this one either
+    [InlineData("a = [[1],\n [b = 2]]", "line 2: '=' inside a list")]
     public void Should_report_syntax_errors_with_their_line(string text, string expected)
     {
         var e = Assert.Throws<DurarConfigException>(() => DurarSettingsLoader.FromText(text));
