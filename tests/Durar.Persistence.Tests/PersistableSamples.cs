@@ -4,6 +4,8 @@ using Durar.Actors.Sessions.Messages;
 using System.Collections.Immutable;
 using Durar.Actors;
 using Durar.Actors.AuthProfiles.Messages;
+using Durar.Actors.ClientTokens;
+using Durar.Actors.ClientTokens.Messages;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
 using Durar.Actors.Chat;
@@ -39,8 +41,25 @@ internal static class PersistableSamples
     public static readonly StoredProfile ApiKeyProfile = new("openai:default", "openai", "api_key", null,
         "CfDJ8-key", null, null, null, null, null, null, T0, T0);
 
+    /// <summary>Every field of a client token's spec set.</summary>
+    public static readonly ClientTokenSpec FullTokenSpec = new("ci bot ✓", [ClientTokenScopes.Chat, ClientTokenScopes.Sessions], ["openai/*", "anthropic/claude-fake"],
+        60, 100_000, 12.5m, BudgetPeriods.Month, T0.AddDays(30));
+
+    /// <summary>A spec with every optional field empty.</summary>
+    public static readonly ClientTokenSpec BareTokenSpec = new("", [ClientTokenScopes.Chat], [], null, null, null, BudgetPeriods.Day, null);
+
     public static IReadOnlyList<IDurarPersistable> All { get; } =
     [
+        new ClientTokenEvents.Created("0123456789abcdef", FullTokenSpec, new string('a', 64), T0),
+        new ClientTokenEvents.Created("0123456789abcdef", BareTokenSpec, new string('b', 64), T0),
+        new ClientTokenEvents.Rotated(new string('c', 64), T0),
+        new ClientTokenEvents.Revoked(T0),
+        new ClientTokenEvents.Used(1, 1200, 340, 0.0123456m, T0),
+        new ClientTokenSnapshot(new ClientTokenState("0123456789abcdef", FullTokenSpec, new string('a', 64), T0, T0.AddDays(1), T0.AddDays(2),
+            new ClientTokenUsage(3, 30, 40, 0.5m), T0.AddDays(-1), 0.25m)),
+        new ClientTokenRegistered("0123456789abcdef"),
+        new TokenIdsSnapshot(["0123456789abcdef", "fedcba9876543210"]),
+        new TokenIdsSnapshot([]),
         new KeyEvents.Failed(T0, FailoverReason.RateLimit, "GPT-5.4", true, T0.AddMinutes(1), T0.AddMinutes(2), T0.AddMinutes(3), true),
         new KeyEvents.Failed(T0, FailoverReason.Format, null, false, null, null, null, false),
         new KeyEvents.Recovered(T0),

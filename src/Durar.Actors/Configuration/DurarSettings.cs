@@ -24,6 +24,8 @@ public sealed record DurarSettings(
 
     /// <summary><c>gateway.dashboard</c>: the operator dashboard's memory (recent requests, totals history) and sampling.</summary>
     public required DashboardSettings Dashboard { get; init; }
+    /// <summary><c>gateway.auth.failures</c>, <c>gateway.auth.clientTokens</c>, <c>gateway.trustedProxies</c>: who may knock, how often.</summary>
+    public required AccessSettings Access { get; init; }
     /// <summary><c>gateway.telemetry</c>: metrics, traces and the per-request log line.</summary>
     public required TelemetrySettings Telemetry { get; init; }
     /// <summary><c>agents.defaults.compaction</c>: the model that summarises a session's older turns.</summary>

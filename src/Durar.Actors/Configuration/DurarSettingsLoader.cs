@@ -75,7 +75,7 @@ public static class DurarSettingsLoader
             ReadAuth(Child(root, "auth"), config),
             GatewaySettingsReader.Read(config),
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
-                Telemetry = TelemetrySettings.Read(config),
+                Telemetry = TelemetrySettings.Read(config), Access = AccessSettings.Read(config),
                 Compaction = CompactionSettings.Read(config),
                 Copilot = CopilotSettings.Read(config),
                 GoogleCloud = GoogleCloudSettings.Read(config, StringMap(root, "env", "")) };

@@ -49,7 +49,7 @@ public static partial class ChatCompletionsApi
                 parsed = ChatRequestParser.Parse(sessionKey.Length > 0 ? doc.RootElement.Clone() : doc.RootElement);
                 Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
-                plan = Plan(resolver, parsed);
+                plan = Access.ClientModels.Restrict(context, Plan(resolver, parsed), parsed.Model, parsed.Fallbacks is not null);
             }
             catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
             {
@@ -127,6 +127,7 @@ public static partial class ChatCompletionsApi
         var model = run.Model.ToString();
         SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+        Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
         await writer.WriteCompletionAsync(context.Response, run.Completion);
         trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
     }
@@ -159,6 +160,7 @@ public static partial class ChatCompletionsApi
         }
         finally
         {
+            Access.ClientPrincipal.RecordUse(context, usage, run.Model);
             trace.Answered(run.Model, run.KeyId, run.Failures, usage, committed, outcome, failed?.Code, failed?.Message);
         }
     }

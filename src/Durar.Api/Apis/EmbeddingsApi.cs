@@ -37,7 +37,7 @@ internal static class EmbeddingsApi
                     facts.RequestedModel = parsed.Model;
                     facts.Operation = AttemptTelemetry.Operation(Durar.Actors.Configuration.ModelKind.Embedding);
                 }
-                plan = Plan(runner, resolver, parsed);
+                plan = Access.ClientModels.Restrict(context, Plan(runner, resolver, parsed), parsed.Model, parsed.Fallbacks is not null);
             }
             catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
             {
@@ -52,6 +52,7 @@ internal static class EmbeddingsApi
                 return;
             }
             var run = result.Value!;
+            Access.ClientPrincipal.RecordUse(context, run.Result.Usage, run.Model);
             var response = context.Response;
             foreach (var (name, value) in run.Result.Headers.Values) response.Headers[name] = value;
             response.Headers[DurarHeaders.Model] = run.Model.ToString();

@@ -60,7 +60,7 @@ internal static partial class SessionRunsApi
                     .WriteAsync(context.Response);
                 return;
             case RunView view:
-                await SessionsApi.WriteJsonAsync(context, w => WriteRun(w, view));
+                await SessionsApi.WriteJsonAsync(context, w => WriteRun(w, view with { SessionKey = Access.ClientModels.OutwardKey(context, view.SessionKey) }));
                 return;
         }
     }
@@ -109,7 +109,7 @@ internal static partial class SessionRunsApi
             case AbortResult result:
                 await SessionsApi.WriteJsonAsync(context, w =>
                 {
-                    w.WriteString("key", result.SessionKey);
+                    w.WriteString("key", Access.ClientModels.OutwardKey(context, result.SessionKey));
                     w.WriteBoolean("aborted", result.Aborted);
                     w.WriteStartArray("runIds");
                     foreach (var id in result.RunIds) w.WriteStringValue(id);

@@ -73,7 +73,7 @@ internal static partial class SessionTurnResponder
             await new ApiError(503, "The session did not answer in time.", "api_error", "session_timeout").WriteAsync(context.Response);
             return null;
         }
-        context.Response.Headers[DurarHeaders.SessionKey] = send.SessionKey;
+        context.Response.Headers[DurarHeaders.SessionKey] = Access.ClientModels.OutwardKey(context, send.SessionKey);
         if (answer is TurnRejected { Code: SessionActor.JournalUnavailable } && health.IsDown(DateTimeOffset.UtcNow, out wait))
         {
             await JournalUnavailable(wait).WriteAsync(context.Response);

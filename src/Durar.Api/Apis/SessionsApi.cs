@@ -71,9 +71,12 @@ public static class SessionsApi
                     : throw new ApiErrorException(ApiError.BadRequest(DirectiveReplies.UnrecognizedQueueMode(q.GetString()!), "invalid_value", "queueMode"));
             model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? ModelIds.Check(m.GetString()!, "model") : null;
             // The turn's model is client-chosen: refused before the message is journaled, as chat completions refuses it.
-            if (model is not null && !ModelResolver.IsDefaultTarget(model) && resolver.Resolve(model) is { Success: true } resolved
-                && !resolver.Policy.IsAllowed(resolved.Model!.Ref))
-                throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "permission_error", "model_not_allowed", "model"));
+            if (model is not null && !ModelResolver.IsDefaultTarget(model) && resolver.Resolve(model) is { Success: true } resolved)
+            {
+                if (!resolver.Policy.IsAllowed(resolved.Model!.Ref))
+                    throw new ApiErrorException(new ApiError(403, ModelPolicy.RejectionMessage(resolved.Model.Ref), "permission_error", "model_not_allowed", "model"));
+                Access.ClientModels.Check(context, resolved.Model, "model");
+            }
         }
         catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
@@ -96,6 +99,9 @@ public static class SessionsApi
         {
             using var doc = await JsonBody.ReadAsync(context);
             patch = ParsePatch(key, doc.RootElement);
+            if (patch.Model is { } patched && !ModelResolver.IsDefaultTarget(patched)
+                && context.RequestServices.GetRequiredService<ModelResolver>().Resolve(patched) is { Success: true } resolvedPatch)
+                Access.ClientModels.Check(context, resolvedPatch.Model!, "model");
         }
         catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
@@ -109,7 +115,7 @@ public static class SessionsApi
                 .WriteAsync(context.Response);
             return;
         }
-        await WriteJsonAsync(context, w => WriteView(w, (SessionView)answer));
+        await WriteJsonAsync(context, w => WriteView(w, (SessionView)Access.ClientModels.Outward(context, answer)));
     }
 
     internal static SessionCommands.PatchSession ParsePatch(string key, JsonElement root)
@@ -161,7 +167,7 @@ public static class SessionsApi
                 .WriteAsync(context.Response);
             return;
         }
-        await WriteJsonAsync(context, w => write(w, (T)answer));
+        await WriteJsonAsync(context, w => write(w, (T)Access.ClientModels.Outward(context, answer)));
     }
 
     /// <summary>
@@ -175,7 +181,7 @@ public static class SessionsApi
         {
             if (await SessionExistence.ExistsAsync(context.RequestServices.GetRequiredService<ActorSystem>(), key, gateway.AskTimeout, context.RequestAborted))
                 return true;
-            error = ApiError.NotFound($"No session \"{key}\".", "session_not_found", null);
+            error = ApiError.NotFound($"No session \"{Access.ClientModels.OutwardKey(context, key)}\".", "session_not_found", null);
         }
         catch (Exception e) when (e is JournalUnreadableException or AskTimeoutException)
         {

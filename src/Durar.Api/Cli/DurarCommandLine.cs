@@ -64,6 +64,7 @@ public static class DurarCommandLine
         root.Add(KeysCommand.Create(io));
         root.Add(SessionsCommand.Create(io));
         root.Add(AuthCommand.Create(io));
+        root.Add(TokensCommand.Create(io));
         root.Add(ConfigCommand.Create(io));
         return root;
     }

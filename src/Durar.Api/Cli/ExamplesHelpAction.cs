@@ -31,6 +31,13 @@ internal sealed class ExamplesHelpAction(HelpAction inner) : SynchronousCommandL
             "durar auth add --provider anthropic --email me@example.com --bearer-token - < token.txt",
             "durar auth add --provider openai-codex --access - --refresh \"$REFRESH\" --token-url https://auth.example.com/token --expires 2026-07-01T00:00:00Z"],
         ["durar auth remove"] = ["durar auth remove openai:default"],
+        ["durar tokens"] = ["durar tokens create --name ci --scope chat --model openai/* --rpm 60 --budget 20 --period month", "durar tokens list",
+            "durar tokens rotate 0123456789abcdef", "durar tokens revoke 0123456789abcdef"],
+        ["durar tokens create"] = ["durar tokens create --name ci --scope chat --model openai/* --rpm 60 --budget 20 --period month",
+            "durar tokens create --name agent --scope chat --scope sessions --tpm 100000 --expires 2026-12-31T00:00:00Z --json"],
+        ["durar tokens list"] = ["durar tokens list", "durar tokens list --json | jq '.tokens[] | {id, usage}'"],
+        ["durar tokens rotate"] = ["durar tokens rotate 0123456789abcdef"],
+        ["durar tokens revoke"] = ["durar tokens revoke 0123456789abcdef"],
         ["durar config"] = ["durar config check --config durar.conf"],
         ["durar config check"] = ["durar config check", "durar config check --config durar.conf", "DURAR_CONFIG=durar.conf durar config check --json"],
     };

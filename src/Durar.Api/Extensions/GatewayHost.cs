@@ -3,6 +3,8 @@ using Akka.Hosting;
 using Durar.Actors.AuthProfiles;
 using Durar.Actors.Configuration;
 using Durar.Actors.Hosting;
+using Durar.Actors.ClientTokens;
+using Durar.Api.Access;
 using Durar.Api.Apis;
 using Durar.Api.Apis.Messages;
 using Durar.Api.Apis.Responses;
@@ -44,10 +46,14 @@ public static class GatewayHost
         // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
         var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
         builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend)
-            .WithDurarDashboard());
+            .WithDurarDashboard().WithDurarClientTokens(settings.Access));
         builder.Services.AddSingleton(new DashboardFeed(settings.Dashboard, TimeProvider.System));
-        var token = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN") is { Length: > 0 } envToken ? envToken : settings.Gateway.Token;
+        var envToken = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN");
+        var token = envToken is { Length: > 0 } ? envToken : settings.Gateway.Token;
+        StartupRules.Check(settings.Gateway.Bind, token, envToken is { Length: > 0 });
         builder.Services.AddSingleton(new GatewayAuth(token));
+        builder.Services.AddSingleton(new AuthFailureLimiter(settings.Access, TimeProvider.System));
+        builder.Services.AddSingleton<ClientAccess>();
         var secrets = SecretsOptions.FromConfig(config);
         builder.Services.AddDurarAuthProfiles(options.DataDir, secrets);
         AddGracefulShutdown(builder.Services, ShutdownOptions.FromConfig(config));
@@ -57,6 +63,8 @@ public static class GatewayHost
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        // Before everything that reads the client address (telemetry, the failed-authentication back-off).
+        if (StartupRules.ForwardedHeaders(settings.Access) is { } forwarded) app.UseForwardedHeaders(forwarded);
         // First, so a request refused by the drain or the token is counted and logged too.
         if (settings.Telemetry.Metrics || settings.Telemetry.RequestLog || settings.Telemetry.Traces)
             app.Use(app.Services.GetRequiredService<RequestTelemetry>().InvokeAsync);
@@ -72,6 +80,7 @@ public static class GatewayHost
         app.MapEmbeddings();
         app.MapModels();
         app.MapAdmin();
+        app.MapClientTokens();
         app.MapAuthProfiles();
         app.MapSessions();
         app.MapCluster();

@@ -3,6 +3,8 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using Durar.Actors;
 using Durar.Actors.AuthProfiles.Messages;
+using Durar.Actors.ClientTokens;
+using Durar.Actors.ClientTokens.Messages;
 using Durar.Actors.Providers.Messages;
 
 namespace Durar.Persistence.Serialization;
@@ -43,6 +45,15 @@ internal static class DurarManifests
         (typeof(AuthProfileEvents.OrderSet), "auth-profile-order-set"),
         (typeof(AuthProfileEvents.OAuthRefreshed), "auth-profile-oauth-refreshed"),
         (typeof(AuthProfileStoreSnapshot), "auth-profile-snapshot"),
+
+        // Client tokens (ClientTokens/Messages/ClientTokenEvents.cs): hashes of secrets only
+        (typeof(ClientTokenEvents.Created), "client-token-created"),
+        (typeof(ClientTokenEvents.Rotated), "client-token-rotated"),
+        (typeof(ClientTokenEvents.Revoked), "client-token-revoked"),
+        (typeof(ClientTokenEvents.Used), "client-token-used"),
+        (typeof(ClientTokenSnapshot), "client-token-snapshot"),
+        (typeof(ClientTokenRegistered), "client-token-registered"),
+        (typeof(TokenIdsSnapshot), "client-token-index-snapshot"),
     ];
 
     private static readonly FrozenDictionary<Type, string> ByType = Table.ToFrozenDictionary(e => e.Type, e => e.Manifest);

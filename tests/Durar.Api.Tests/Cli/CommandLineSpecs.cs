@@ -66,12 +66,12 @@ public sealed class CommandLineSpecs
     [Fact]
     public async Task Should_send_the_gateway_token_from_the_environment_or_the_option()
     {
-        await using var gw = await GatewayHarness.StartAsync(GatewayHarness.TwoFakeProviders + "\ngateway { auth { token = \"cli-secret-token\" } }");
+        await using var gw = await GatewayHarness.StartAsync(GatewayHarness.TwoFakeProviders + "\ngateway { auth { token = \"cli-secret-token-0123456789abcdef0123456\" } }");
         var url = gw.BaseUri.ToString();
 
         var without = await Cli.RunAsync("models", "list", "--url", url);
-        var fromEnv = await Cli.RunWithAsync(new Dictionary<string, string> { ["DURAR_GATEWAY_TOKEN"] = "cli-secret-token" }, null, "models", "list", "--url", url);
-        var fromOption = await Cli.RunAsync("models", "list", "--url", url, "--token", "cli-secret-token", "--json");
+        var fromEnv = await Cli.RunWithAsync(new Dictionary<string, string> { ["DURAR_GATEWAY_TOKEN"] = "cli-secret-token-0123456789abcdef0123456" }, null, "models", "list", "--url", url);
+        var fromOption = await Cli.RunAsync("models", "list", "--url", url, "--token", "cli-secret-token-0123456789abcdef0123456", "--json");
 
         Assert.Equal(1, without.ExitCode);
         Assert.Equal("durar: Invalid or missing gateway token. Send Authorization: Bearer <token>. (invalid_api_key, HTTP 401) "

@@ -119,13 +119,13 @@ public sealed class DashboardApiSpecs
     [Fact]
     public async Task Should_refuse_the_event_stream_and_the_request_list_without_the_gateway_token()
     {
-        await using var gw = await GatewayHarness.StartAsync(Config("gateway.auth.token = \"dash-token\""));
+        await using var gw = await GatewayHarness.StartAsync(Config("gateway.auth.token = \"dash-token-0123456789abcdef0123456789abc\""));
 
         await using var anonymous = await EventStreamReader.OpenAsync(gw.Http);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Response.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await gw.Http.GetAsync("v1/admin/requests")).StatusCode);
 
-        await using var signedIn = await EventStreamReader.OpenAsync(gw.Http, "dash-token");
+        await using var signedIn = await EventStreamReader.OpenAsync(gw.Http, "dash-token-0123456789abcdef0123456789abc");
         Assert.Equal(HttpStatusCode.OK, signedIn.Response.StatusCode);
         await signedIn.NextAsync("snapshot");
         // The page itself carries no data: it is served, and asks for the token.

@@ -86,7 +86,7 @@ public sealed class GatewayErrorSpecs
     [Fact]
     public async Task Should_require_the_gateway_token_when_one_is_configured()
     {
-        await using var gw = await GatewayHarness.StartAsync("""gateway { auth { token = "s3cret-token" } }""");
+        await using var gw = await GatewayHarness.StartAsync("""gateway { auth { token = "s3cret-token-0123456789abcdef0123456789" } }""");
         const string json = """{"model":"echo/echo","messages":[{"role":"user","content":"x"}]}""";
 
         var (missing, error, _) = await SendAsync(gw, json);
@@ -95,7 +95,7 @@ public sealed class GatewayErrorSpecs
         var (wrong, _, _) = await SendAsync(gw, json, bearer: "s3cret-tokeN");
         Assert.Equal(HttpStatusCode.Unauthorized, wrong);
 
-        using var ok = await gw.Http.SendAsync(gw.Post("v1/chat/completions", json, bearer: "s3cret-token"));
+        using var ok = await gw.Http.SendAsync(gw.Post("v1/chat/completions", json, bearer: "s3cret-token-0123456789abcdef0123456789"));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         using var models = await gw.Http.GetAsync("v1/models");
         Assert.Equal(HttpStatusCode.Unauthorized, models.StatusCode);

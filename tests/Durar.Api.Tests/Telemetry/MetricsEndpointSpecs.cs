@@ -115,14 +115,14 @@ public sealed class MetricsEndpointSpecs
     [Fact]
     public async Task Should_serve_metrics_only_with_the_gateway_token_when_one_is_configured()
     {
-        await using var gw = await GatewayHarness.StartAsync(TwoKeys("met3") + "gateway.auth.token = \"metrics-secret\"\n");
+        await using var gw = await GatewayHarness.StartAsync(TwoKeys("met3") + "gateway.auth.token = \"metrics-secret-0123456789abcdef0123456789\"\n");
 
         using var anonymous = await gw.Http.GetAsync("metrics");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Contains("invalid_api_key", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // With the token the scrape is served (ScrapeAsync checks 200 and the text format).
-        var samples = await ScrapeAsync(gw, "metrics-secret");
+        var samples = await ScrapeAsync(gw, "metrics-secret-0123456789abcdef0123456789");
         Assert.Contains(samples, s => s.Name == "target_info");
     }
 

@@ -17,7 +17,7 @@ namespace Durar.Api.Tests.Ui;
 /// </summary>
 public sealed partial class DashboardPageSpecs(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private const string Token = "ui-spec-token-5f2c";
+    private const string Token = "ui-spec-token-5f2c-0123456789abcdef012345";
     private const string KeyA = "sk-ui-key-aaaa";
     private const string KeyB = "sk-ui-key-bbbb";
     private static readonly string IdA = ApiKeyCredential.For("uip", KeyA, "env").Id;

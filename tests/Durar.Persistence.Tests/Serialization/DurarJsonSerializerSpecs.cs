@@ -39,6 +39,13 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(SessionEvents.OverridesChanged), "session-overrides" },
         { typeof(SessionEvents.SessionReset), "session-reset" },
         { typeof(SessionSnapshot), "session-snapshot" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenEvents.Created), "client-token-created" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenEvents.Rotated), "client-token-rotated" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenEvents.Revoked), "client-token-revoked" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenEvents.Used), "client-token-used" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenSnapshot), "client-token-snapshot" },
+        { typeof(Durar.Actors.ClientTokens.Messages.ClientTokenRegistered), "client-token-registered" },
+        { typeof(Durar.Actors.ClientTokens.TokenIdsSnapshot), "client-token-index-snapshot" },
         { typeof(SessionEvents.Compacted), "session-compacted" },
         { typeof(SessionEvents.RunsDropped), "session-runs-dropped" },
     };

@@ -5,6 +5,8 @@ using Akka.Streams;
 using Durar.Actors;
 using Durar.Actors.AuthProfiles.Messages;
 using Durar.Actors.Catalog;
+using Durar.Actors.ClientTokens;
+using Durar.Actors.ClientTokens.Messages;
 using Durar.Actors.Providers;
 using Durar.Actors.Providers.Messages;
 using Durar.Actors.Resilience;
@@ -261,6 +263,23 @@ internal static class WireSamples
             ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal).Add("openai", ["openai:oauth"])),
         new AuthProfileCredentials(new AuthProfileRevision("0", 0), [], ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty),
         AuthProfileSubscription.StoreStarted.Instance,
+        // Client tokens (ClientTokens/Messages): the admin API and the access check to the sharded token entities.
+        new ClientTokenCommands.Create("0123456789abcdef", PersistableSamples.FullTokenSpec, new string('a', 64)),
+        new ClientTokenCommands.Create("0123456789abcdef", PersistableSamples.BareTokenSpec, new string('a', 64)),
+        new ClientTokenCommands.Rotate("0123456789abcdef", new string('b', 64)),
+        new ClientTokenCommands.Revoke("0123456789abcdef"),
+        new ClientTokenCommands.Get("0123456789abcdef"),
+        new ClientTokenCommands.Authorize("0123456789abcdef", new string('a', 64)),
+        new ClientTokenCommands.ReportUsage("0123456789abcdef", 120, 34, 0.0012345m),
+        new ClientTokenCommands.Register("0123456789abcdef"),
+        ClientTokenCommands.List.Instance,
+        new ClientTokenReply(new ClientTokenView("0123456789abcdef", PersistableSamples.FullTokenSpec, "active", T0, T0.AddDays(1), null,
+            new ClientTokenUsage(3, 30, 40, 0.5m), 0.25m, T0.AddDays(2)), null),
+        new ClientTokenReply(null, "not_found"),
+        new TokenIds(["0123456789abcdef"]),
+        new TokenIds([]),
+        new AuthorizeReply(AuthorizeVerdicts.Ok, PersistableSamples.FullTokenSpec, null),
+        new AuthorizeReply(AuthorizeVerdicts.BudgetExceeded, null, T0.AddDays(1)),
     ];
 
     /// <summary>Samples holding live references, built per actor system.</summary>

@@ -18,7 +18,8 @@ namespace Durar.Api.Apis.Messages;
 /// <see cref="ChatRunner"/>: keys, cooldowns, fallbacks, usage; a session with <see cref="DurarHeaders.SessionKey"/>), on any
 /// upstream wire, and the answer written in Anthropic's shapes (<see cref="MessageWriter"/>, <see cref="MessageStreamWriter"/>,
 /// errors by <see cref="MessagesErrors"/>). The <c>anthropic-version</c> header is accepted (every version answers the same).
-/// Answers carry <c>x-durar-model</c> and <c>x-durar-attempts</c>, as on chat completions.
+/// Answers carry <c>x-durar-model</c> and <c>x-durar-attempts</c>, as on chat completions. A client token needs the <c>chat</c>
+/// scope (checked by <see cref="Access.ClientAccess"/>); its model allowlist restricts the plan and its usage is recorded.
 /// </summary>
 internal static partial class MessagesApi
 {
@@ -49,7 +50,7 @@ internal static partial class MessagesApi
                 parsed = MessagesRequestParser.Parse(doc.RootElement);
                 Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
                 if (continueStream is not null) parsed = parsed with { Request = parsed.Request with { ContinueStream = continueStream } };
-                plan = ChatCompletionsApi.Plan(resolver, parsed);
+                plan = Access.ClientModels.Restrict(context, ChatCompletionsApi.Plan(resolver, parsed), parsed.Model, parsed.Fallbacks is not null);
             }
             catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
             {
@@ -103,6 +104,7 @@ internal static partial class MessagesApi
         var run = result.Value!;
         var model = run.Model.ToString();
         ChatCompletionsApi.SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
+        Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
         await MessageWriter.WriteAsync(context.Response, MessageWriter.NewId(), model, run.Completion);
         trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
     }
@@ -140,6 +142,7 @@ internal static partial class MessagesApi
         }
         finally
         {
+            Access.ClientPrincipal.RecordUse(context, usage, run.Model);
             trace.Answered(run.Model, run.KeyId, run.Failures, usage, committed, outcome, failed?.Code, failed?.Message);
         }
     }

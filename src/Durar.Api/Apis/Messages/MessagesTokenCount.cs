@@ -31,7 +31,7 @@ internal static class MessagesTokenCount
         {
             using var doc = await JsonBody.ReadAsync(context);
             parsed = MessagesRequestParser.ParseCount(doc.RootElement);
-            plan = ChatCompletionsApi.Plan(resolver, parsed);
+            plan = Access.ClientModels.Restrict(context, ChatCompletionsApi.Plan(resolver, parsed), parsed.Model, parsed.Fallbacks is not null);
         }
         catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {

@@ -80,9 +80,9 @@ public sealed class MessagesErrorSpecs
     [Fact]
     public async Task Should_take_the_gateway_token_as_x_api_key_and_refuse_a_wrong_one_in_Anthropic_shape()
     {
-        await using var gw = await GatewayHarness.StartAsync(GatewayHarness.TwoFakeProviders + """gateway { auth { token = "gw-secret" } }""");
+        await using var gw = await GatewayHarness.StartAsync(GatewayHarness.TwoFakeProviders + """gateway { auth { token = "gw-secret-0123456789abcdef0123456789" } }""");
         using var wrong = new MessagesClient(gw, apiKey: "not-the-token");
-        using var right = new MessagesClient(gw, apiKey: "gw-secret");
+        using var right = new MessagesClient(gw, apiKey: "gw-secret-0123456789abcdef0123456789");
 
         await Assert.ThrowsAsync<AnthropicUnauthorizedException>(() => wrong.Sdk.Messages.Create(Ask("fakeoai/gpt-fake")));
         var answer = await right.Sdk.Messages.Create(Ask("fakeoai/gpt-fake"));
