@@ -1,3 +1,6 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+
 namespace Durar.Actors.Transports;
 
 /// <summary>
@@ -12,4 +15,21 @@ internal sealed record UnsupportedField(string Param, string Message)
 {
     /// <summary>The error <c>code</c> of a request refused for such a field (OpenAI's own code for it).</summary>
     public const string Code = "unsupported_parameter";
+
+    /// <summary>
+    /// The first member of <paramref name="o"/> that is neither in <paramref name="known"/> nor null, as a path
+    /// (<c>path.name</c>); null when there is none or <paramref name="o"/> is not an object. Every wire's field table refuses
+    /// such a member with its own words.
+    /// </summary>
+    public static string? UnknownMember(JsonElement o, FrozenSet<string> known, string path)
+    {
+        if (o.ValueKind != JsonValueKind.Object) return null;
+        foreach (var p in o.EnumerateObject())
+            if (!known.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.Null)
+                return $"{path}.{p.Name}";
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="v"/> is the number <paramref name="expected"/> (a field sent at its neutral value).</summary>
+    public static bool IsNumber(JsonElement v, double expected) => v.ValueKind == JsonValueKind.Number && v.GetDouble() == expected;
 }

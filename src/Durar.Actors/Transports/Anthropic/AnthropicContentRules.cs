@@ -111,14 +111,8 @@ internal static class AnthropicContentRules
         return null;
     }
 
-    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target)
-    {
-        if (o.ValueKind != JsonValueKind.Object) return null;
-        foreach (var p in o.EnumerateObject())
-            if (!known.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.Null)
-                return AnthropicFields.Refuse(target, $"{path}.{p.Name}", $"`{path}.{p.Name}` has no counterpart on the Anthropic Messages API");
-        return null;
-    }
+    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target) =>
+        UnsupportedField.UnknownMember(o, known, path) is { } member ? AnthropicFields.Refuse(target, member, $"`{member}` has no counterpart on the Anthropic Messages API") : null;
 
     /// <summary>
     /// The source of an image block: a base64 source for a <c>data:</c> URL of a type Anthropic reads, a url source for an

@@ -154,7 +154,7 @@ internal static class AnthropicFields
             if (r.Original is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty(name, out _)) yield return (name, value);
     }
 
-    private static bool IsNumber(JsonElement v, double expected) => v.ValueKind == JsonValueKind.Number && v.GetDouble() == expected;
+    private static bool IsNumber(JsonElement v, double expected) => UnsupportedField.IsNumber(v, expected);
 
     /// <summary><c> = value</c> for short scalar values, so the message shows what was asked.</summary>
     private static string Shown(JsonElement v) =>

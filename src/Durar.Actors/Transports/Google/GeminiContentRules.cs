@@ -112,14 +112,8 @@ internal static class GeminiContentRules
         return null;
     }
 
-    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target)
-    {
-        if (o.ValueKind != JsonValueKind.Object) return null;
-        foreach (var p in o.EnumerateObject())
-            if (!known.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.Null)
-                return GeminiFields.Refuse(target, $"{path}.{p.Name}", $"`{path}.{p.Name}` has no counterpart on Gemini's generateContent");
-        return null;
-    }
+    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target) =>
+        UnsupportedField.UnknownMember(o, known, path) is { } member ? GeminiFields.Refuse(target, member, $"`{member}` has no counterpart on Gemini's generateContent") : null;
 
     /// <summary>An image part's <c>inlineData</c>: a base64 <c>data:image/...</c> URL; null for anything else.</summary>
     public static InlineData? InlineImage(string url) =>

@@ -114,7 +114,7 @@ internal static class GeminiFields
             if (r.Original is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty(name, out _)) yield return (name, value);
     }
 
-    private static bool IsNumber(JsonElement v, double expected) => v.ValueKind == JsonValueKind.Number && v.GetDouble() == expected;
+    private static bool IsNumber(JsonElement v, double expected) => UnsupportedField.IsNumber(v, expected);
 
     private static string Shown(JsonElement v) =>
         v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.String && v.GetRawText() is { Length: <= 40 } raw

@@ -136,14 +136,8 @@ internal static class ResponsesFields
     public static UnsupportedField Refuse(ResolvedModel target, string param, string why) =>
         new(param, $"{why}. {target} (Responses API) cannot take it; remove it or choose a model that can.");
 
-    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target)
-    {
-        if (o.ValueKind != JsonValueKind.Object) return null;
-        foreach (var p in o.EnumerateObject())
-            if (!known.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.Null)
-                return Refuse(target, $"{path}.{p.Name}", $"`{path}.{p.Name}` has no counterpart on the Responses API");
-        return null;
-    }
+    private static UnsupportedField? Unknown(JsonElement o, FrozenSet<string> known, string path, ResolvedModel target) =>
+        UnsupportedField.UnknownMember(o, known, path) is { } member ? Refuse(target, member, $"`{member}` has no counterpart on the Responses API") : null;
 
-    private static bool IsNumber(JsonElement v, double expected) => v.ValueKind == JsonValueKind.Number && v.GetDouble() == expected;
+    private static bool IsNumber(JsonElement v, double expected) => UnsupportedField.IsNumber(v, expected);
 }
