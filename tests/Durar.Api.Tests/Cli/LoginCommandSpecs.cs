@@ -135,14 +135,18 @@ public sealed partial class LoginCommandSpecs
     }
 
     [Fact]
-    public async Task Should_sign_in_to_google_with_pkce_and_the_installed_app_secret_and_name_the_profile_by_the_accounts_email()
+    public async Task Should_sign_in_to_google_with_pkce_and_the_installed_app_secret_past_an_idle_browser_connection_and_name_the_profile_by_the_email()
     {
         var fake = await FakeProvider.StartAsync();
         await using var gw = await StartAsync(fake);
         var login = Login(gw, "google-gemini-cli", "--no-browser", "--json");
+        var url = await login.AuthorizeUrl();
+        var port = int.Parse(Regex.Match(Uri.UnescapeDataString(url), @"redirect_uri=http://127\.0\.0\.1:(\d+)/oauth2callback").Groups[1].Value);
 
+        using var preconnect = new System.Net.Sockets.TcpClient(); // a browser's speculative connection, left idle
+        await preconnect.ConnectAsync(IPAddress.Loopback, port);
         using var browser = new HttpClient();
-        using var page = await browser.GetAsync(await login.AuthorizeUrl());
+        using var page = await browser.GetAsync(url);
         var run = await login.Finish();
 
         Assert.True(run.ExitCode == 0, run.ToString());

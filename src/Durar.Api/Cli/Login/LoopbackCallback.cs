@@ -5,14 +5,20 @@ using System.Text;
 namespace Durar.Api.Cli.Login;
 
 /// <summary>
-/// The loopback listener a browser sign-in redirects to (RFC 8252 §7.3): a TCP listener on 127.0.0.1 that reads one HTTP
-/// request head at a time and answers it with a short page. Deliberately tiny (no web host): it serves one redirect, on a
+/// The loopback listener a browser sign-in redirects to (RFC 8252 §7.3): a TCP listener on 127.0.0.1 that reads HTTP
+/// request heads (each connection on its own, so an idle one holds nothing up) and answers each with a short page. Deliberately tiny (no web host): it serves one redirect, on a
 /// port that is either registered with the provider (Codex: 1455) or any free one (Google).
 /// </summary>
 internal sealed class LoopbackCallback : IDisposable
 {
     private const int MaxHeadBytes = 16 * 1024;
+
+    /// <summary>A connection that sends no request head within this is dropped (a browser's idle preconnect).</summary>
+    private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
+
     private readonly TcpListener _listener;
+    private readonly System.Threading.Channels.Channel<CallbackRequest> _requests = System.Threading.Channels.Channel.CreateUnbounded<CallbackRequest>();
+    private Task? _accepting;
 
     private LoopbackCallback(TcpListener listener) => _listener = listener;
 
@@ -35,18 +41,47 @@ internal sealed class LoopbackCallback : IDisposable
         return new LoopbackCallback(listener);
     }
 
-    /// <summary>The next request that reaches the listener: its path and query, and a way to answer it.</summary>
+    /// <summary>
+    /// The next request that reaches the listener: its path and query, and a way to answer it. Connections are read side by
+    /// side, so one a browser opened speculatively and left idle does not hold up the redirect behind it.
+    /// </summary>
     public async Task<CallbackRequest> NextAsync(CancellationToken ct)
     {
-        while (true)
+        _accepting ??= AcceptAsync(ct);
+        return await _requests.Reader.ReadAsync(ct);
+    }
+
+    private async Task AcceptAsync(CancellationToken ct)
+    {
+        try
         {
-            var client = await _listener.AcceptTcpClientAsync(ct);
-            var stream = client.GetStream();
-            var head = await ReadHeadAsync(stream, ct);
+            while (!ct.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptTcpClientAsync(ct);
+                _ = ReadAsync(client, ct);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The login ended: no more redirects are awaited.
+        }
+    }
+
+    private async Task ReadAsync(TcpClient client, CancellationToken ct)
+    {
+        try
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            idle.CancelAfter(HeadTimeout);
+            var head = await ReadHeadAsync(client.GetStream(), idle.Token);
             var parts = head?.Split('\n', 2)[0].Trim().Split(' ');
             if (parts is { Length: 3 } && parts[0] == "GET" && Uri.TryCreate(new Uri("http://127.0.0.1/"), parts[1], out var target))
-                return new CallbackRequest(client, target.AbsolutePath, Query(target.Query));
-            await new CallbackRequest(client, "", new Dictionary<string, string>()).RespondAsync(400, "Bad request.", ct);
+                await _requests.Writer.WriteAsync(new CallbackRequest(client, target.AbsolutePath, Query(target.Query)), ct);
+            else await new CallbackRequest(client, "", new Dictionary<string, string>()).RespondAsync(400, "Bad request.", ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            client.Dispose();
         }
     }
 
