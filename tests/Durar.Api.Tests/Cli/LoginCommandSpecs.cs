@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Durar.Api.Cli;
+using Durar.Api.Tests.AuthProfiles;
 using Durar.Api.Tests.Resilience;
 using Durar.Testing;
 using OpenAI.Chat;
@@ -162,6 +163,26 @@ public sealed partial class LoginCommandSpecs
         Assert.Equal(authorize["code_challenge"], Challenge(token["code_verifier"]));
         Assert.Equal("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", token["client_secret"]);
         Assert.Contains(fake.LoginRequests, r => r.Path == "/login/google/userinfo");
+    }
+
+    [Fact]
+    public async Task Should_send_the_installed_app_secret_when_the_key_actor_refreshes_a_profile_of_that_client()
+    {
+        const string google = "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com";
+        var fake = await FakeProvider.StartAsync();
+        await using var gw = await StartAsync(fake);
+        var created = await gw.PostProfileAsync(new System.Text.Json.Nodes.JsonObject
+        {
+            ["provider"] = "codex", ["type"] = "oauth", ["access"] = "expired-access-0001", ["refresh"] = "1//google-refresh-0001",
+            ["expires"] = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), ["tokenUrl"] = fake.OAuthTokenUrl, ["clientId"] = google,
+        });
+
+        await gw.OpenAiChat("codex/gpt-5.4").CompleteChatAsync([new UserChatMessage("hi")]);
+
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var refresh = Assert.Single(fake.OAuthRefreshes);
+        Assert.Equal(("1//google-refresh-0001", google, "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"), (refresh.RefreshToken, refresh.ClientId, refresh.ClientSecret));
+        Assert.Equal(refresh.IssuedAccessToken, Assert.Single(fake.Requests).ApiKey);
     }
 
     private static string Challenge(string verifier) =>

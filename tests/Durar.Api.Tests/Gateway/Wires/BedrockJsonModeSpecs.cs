@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Durar.Api.Tests.Resilience;
 using Durar.Testing;
 
 namespace Durar.Api.Tests.Gateway.Wires;
@@ -38,7 +39,7 @@ public sealed class BedrockJsonModeSpecs
         gw.Fake.Enqueue(new FakeResponse { ToolCall = new FakeToolCall("weather", Answer) });
 
         var reply = await gw.SendAsync(gw.Post("/v1/chat/completions",
-            Request($$"""{"type":"json_schema","json_schema":{"name":"weather","schema":{{Schema}},"strict":true}}""", stream: false)));
+            Request("""{"type":"json_schema","json_schema":{"name":"weather","schema":SCHEMA,"strict":true}}""".Replace("SCHEMA", Schema), stream: false)));
 
         Assert.True(reply.Status == HttpStatusCode.OK, reply.Body);
         var choice = JsonDocument.Parse(reply.Body).RootElement.GetProperty("choices")[0];
@@ -84,11 +85,11 @@ public sealed class BedrockJsonModeSpecs
     {
         await using var gw = await StartAsync();
 
-        var reply = await gw.SendAsync(gw.Post("/v1/chat/completions", $$"""
-            {"model":"{{Model}}","response_format":{"type":"json_object"},
+        var reply = await gw.SendAsync(gw.Post("/v1/chat/completions", """
+            {"model":"MODEL","response_format":{"type":"json_object"},
              "tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object"}}}],
              "messages":[{"role":"user","content":"hi"}]}
-            """));
+            """.Replace("MODEL", Model)));
 
         Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
         var error = JsonDocument.Parse(reply.Body).RootElement.GetProperty("error");
