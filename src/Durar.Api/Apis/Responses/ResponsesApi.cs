@@ -19,8 +19,9 @@ namespace Durar.Api.Apis.Responses;
 /// upstream wire); the answer is written back as a <c>response</c> object or its event stream. <c>store: true</c> (the
 /// default) makes the response a turn of a session (a conversation is one session, <see cref="ResponseIds"/>), so
 /// <c>previous_response_id</c> continues it with the session's transcript as the history, from any node and after a
-/// restart; <c>GET</c>, <c>DELETE /v1/responses/{id}</c> and <c>POST .../cancel</c> read, delete and cancel it (<see cref="StoredResponses"/>).
-/// <c>store: false</c> is a stateless run.
+/// restart; <c>GET</c>, <c>DELETE /v1/responses/{id}</c> and <c>POST .../cancel</c> read, delete and cancel it (<see cref="StoredResponses"/>),
+/// <c>GET .../input_items</c> lists its input (<see cref="ResponseInputItems"/>). With <see cref="DurarHeaders.SessionKey"/> the
+/// response is a turn of that session. <c>store: false</c> is a stateless run.
 /// </summary>
 public static partial class ResponsesApi
 {
