@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Streams;
@@ -21,6 +22,7 @@ internal sealed class SessionDirectoryActor : ReceiveActor
     /// <summary>The actor's name under <c>/user</c>.</summary>
     public const string Name = "session-directory";
 
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SessionDirectory _directory = new();
     private readonly IMaterializer _materializer;
     private IReadJournal? _journal;
@@ -43,6 +45,7 @@ internal sealed class SessionDirectoryActor : ReceiveActor
         });
         Receive<Status.Failure>(failed =>
         {
+            _log.Warning("The session list could not read the journal: {Error}", failed.Cause.Message);
             foreach (var (_, replyTo) in _running) replyTo.Tell(failed);
             Finish();
         });
