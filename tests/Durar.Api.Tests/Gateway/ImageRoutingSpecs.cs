@@ -16,11 +16,12 @@ public sealed class ImageRoutingSpecs
           models = [{ id = "txt" }, { id = "vis", input = ["text", "image"] }] } } }
         """;
 
-    private const string WithImageModel = Providers + """
-        agents { defaults { model { primary = "img/txt" }, imageModel = "img/vis" } }
+    private const string WithImageModel = Providers + "\n" + """
+        agents.defaults.model.primary = "img/txt"
+        agents.defaults.imageModel = "img/vis"
         """;
 
-    private const string WithoutImageModel = Providers + """
+    private const string WithoutImageModel = Providers + "\n" + """
         agents { defaults { model { primary = "img/txt" } } }
         """;
 

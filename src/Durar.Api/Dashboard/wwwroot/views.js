@@ -131,9 +131,9 @@ export function clusterTable(cluster, shards) {
 export function sessionRow(s, onOpen) {
   return h("tr", { dataset: { session: s.key } },
     h("th", { scope: "row" }, h("button", { type: "button", class: "link", "aria-label": `Show session ${s.key}`, onclick: () => onOpen(s.key) }, s.key)),
-    h("td", {}, h("time", { datetime: s.lastActivity }, new Date(s.lastActivity).toLocaleString())),
-    h("td", {}, s.lastModel ?? "–"),
-    h("td", {}, s.modelOverride ?? "–"));
+    h("td", { dataset: { label: "Last activity" } }, h("time", { datetime: s.lastActivity }, new Date(s.lastActivity).toLocaleString())),
+    h("td", { dataset: { label: "Last model" } }, s.lastModel ?? "–"),
+    h("td", { dataset: { label: "Model override" } }, s.modelOverride ?? "–"));
 }
 
 /** A session's settings and transcript page. */
