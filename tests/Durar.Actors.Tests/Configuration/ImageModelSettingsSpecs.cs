@@ -32,7 +32,7 @@ public sealed class ImageModelSettingsSpecs
         var settings = Load("""agents.defaults.imageModel { primary = "openai/gpt-4.1", fallbacks = ["anthropic/claude-sonnet-4-5"] }""");
 
         Assert.Equal("openai/gpt-4.1", settings.Primary);
-        Assert.Equal(["anthropic/claude-sonnet-4-5"], settings.Fallbacks);
+        Assert.Equal(["anthropic/claude-sonnet-4-5"], settings.Fallbacks.ToArray());
     }
 
     [Theory]
