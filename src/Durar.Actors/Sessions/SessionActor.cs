@@ -273,7 +273,9 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services);
         try
         {
-            plan = ImageRouting.Route(plan, request, _services.Resolver); // a turn with images, on a model that reads none
+            var routed = ImageRouting.Route(plan, request, _services.Resolver); // a turn with images, on a model that reads none
+            run.ImageRouted = !ReferenceEquals(routed, plan);
+            plan = routed;
         }
         catch (PlanException e)
         {
