@@ -46,7 +46,8 @@ internal static class SessionListApi
         try
         {
             answer = await directory.ActorRef.Ask<object>(new SessionDirectoryActor.List(new SessionListQuery(scoped, size, after)),
-                gateway.AskTimeout * 2, context.RequestAborted);
+                // Generous: the first list of a node reads the whole journal once (later ones only what is new).
+                gateway.AskTimeout * 6, context.RequestAborted);
         }
         catch (AskTimeoutException)
         {
