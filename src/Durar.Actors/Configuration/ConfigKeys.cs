@@ -39,6 +39,7 @@ internal abstract record ConfigShape
     {
         ["models.providers"] = new MapShape(Provider),
         ["agents.defaults.models"] = new MapShape(Fixed(["alias", "params"])),
+        ["agents.defaults.imageModel"] = Fixed(["primary", "fallbacks"]),
         ["auth.profiles"] = new MapShape(Fixed(["provider", "mode", "email"])),
         ["auth.order"] = Free,
         ["env"] = Free,

@@ -30,6 +30,7 @@ public sealed record DurarSettings(
     public required TelemetrySettings Telemetry { get; init; }
     /// <summary><c>agents.defaults.compaction</c>: the model that summarises a session's older turns.</summary>
     internal CompactionSettings Compaction { get; init; } = CompactionSettings.Default;
+    internal ImageModelSettings ImageModel { get; init; } = ImageModelSettings.Default;
     /// <summary><c>gateway.copilot</c>: GitHub Copilot's token exchange.</summary>
     internal CopilotSettings Copilot { get; init; } = CopilotSettings.Defaults;
     /// <summary><c>gateway.oauth</c>: the sign-ins of <c>durar auth login</c> and the client secrets their refreshes send.</summary>

@@ -35,7 +35,7 @@ public static class DurarHostingExtensions
     {
         var settings = DurarSettingsLoader.Load(config);
         var catalog = new ProviderCatalog(settings);
-        var resolver = new ModelResolver(catalog, settings.Agents);
+        var resolver = new ModelResolver(catalog, settings.Agents) { ImageModel = settings.ImageModel };
         ValidateAgentRefs(settings, resolver);
         Transports.Google.GoogleTransports.Validate(settings, catalog);
 
@@ -143,5 +143,10 @@ public static class DurarHostingExtensions
         for (var i = 0; i < settings.Agents.Fallbacks.Length; i++)
             if (resolver.Resolve(settings.Agents.Fallbacks[i]) is { Success: false } f)
                 throw new DurarConfigException($"agents.defaults.model.fallbacks[{i}]", f.Message!);
+        if (settings.ImageModel.Primary is { } image && resolver.Resolve(image) is { Success: false } im)
+            throw new DurarConfigException("agents.defaults.imageModel", im.Message!);
+        for (var i = 0; i < settings.ImageModel.Fallbacks.Length; i++)
+            if (resolver.Resolve(settings.ImageModel.Fallbacks[i]) is { Success: false } f)
+                throw new DurarConfigException($"agents.defaults.imageModel.fallbacks[{i}]", f.Message!);
     }
 }
