@@ -17,7 +17,7 @@ namespace Durar.Api.Tests.Gateway;
 /// </summary>
 public sealed class GeminiWireSpecs
 {
-    private static readonly GoogleWireCase Wire = GoogleWireCase.GoogleGenerativeAi;
+    private static readonly WireCase Wire = WireCase.GoogleGenerativeAi;
 
     [Fact]
     public async Task Should_send_the_request_in_gemini_shape()
@@ -35,7 +35,7 @@ public sealed class GeminiWireSpecs
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         var sent = Assert.Single(gw.Fake.Requests);
         Assert.Equal("/v1beta/models/gemini-fake:streamGenerateContent", sent.Path);
-        Assert.Equal(GoogleWireCase.KeyA, sent.Headers["x-goog-api-key"]);
+        Assert.Equal(WireCase.KeyA, sent.Headers["x-goog-api-key"]);
         Assert.False(sent.Headers.ContainsKey("Authorization"));
         var body = sent.Json.RootElement;
         JsonDiff.AssertEqual("""{"parts":[{"text":"Be brief."}]}""", body.GetProperty("systemInstruction").GetRawText());

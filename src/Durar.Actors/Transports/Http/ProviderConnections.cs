@@ -103,7 +103,7 @@ internal static class ProviderConnections
 
     /// <summary>
     /// Refuses at start-up a provider with <c>request.allowPrivateNetwork = false</c> whose base URL resolves to a private,
-    /// loopback or link-local address, and a <c>request.auth</c> style on a wire that signs its requests (SigV4).
+    /// loopback or link-local address, and a <c>request.auth</c> style on Bedrock's wire (its credential is a SigV4 signing key: never put in a header).
     /// </summary>
     /// <exception cref="DurarConfigException">Names <c>models.providers.&lt;id&gt;.request.*</c> and the offending address.</exception>
     public static void Validate(ProviderCatalog catalog)
@@ -111,8 +111,9 @@ internal static class ProviderConnections
         foreach (var provider in catalog.Providers.Values)
         {
             var path = $"models.providers.{provider.Id}.request";
-            if (provider.Request.Auth is not null && provider.Api == ApiKinds.BedrockConverseStream && provider.Auth == "aws-sdk")
-                throw new DurarConfigException(path + ".auth", "bedrock-converse-stream signs every request with AWS SigV4; an auth header style does not apply (remove request.auth)");
+            if (provider.Request.Auth is not null && provider.Api == ApiKinds.BedrockConverseStream)
+                throw new DurarConfigException(path + ".auth",
+                    "bedrock-converse-stream signs its requests with AWS SigV4 (or sends a Bedrock API key as a bearer token): an auth header style does not apply (remove request.auth)");
             if (provider.Request.AllowPrivateNetwork || provider.BaseUrl is null || !Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri)) continue;
             IPAddress[] addresses;
             try
