@@ -78,7 +78,8 @@ public sealed record ProviderRequestSettings
             if (string.IsNullOrWhiteSpace(header)) throw new DurarConfigException(Join(at, "header"), "a custom auth style needs the header name, e.g. { header = \"X-Api-Token\" }");
             if (header.Any(c => c <= ' ' || c >= 127 || c == ':'))
                 throw new DurarConfigException(Join(at, "header"), $"\"{header}\" is not a valid header name");
-            return new RequestAuthStyle(header, String(value, "prefix", at) ?? "");
+            // The prefix is a scheme word ("Token"): one space separates it from the credential.
+            return new RequestAuthStyle(header, String(value, "prefix", at) is { } prefix && prefix.Trim().Length > 0 ? prefix.Trim() + " " : "");
         }
         return String(request, "auth", path) switch
         {
@@ -102,8 +103,8 @@ public sealed record ProviderRequestSettings
 }
 
 /// <summary>
-/// The header a provider's credential goes in (<c>request.auth</c>): <see cref="Header"/> with <see cref="Prefix"/> before the
-/// credential; a null header sends no credential (the configured headers carry it).
+/// The header a provider's credential goes in (<c>request.auth</c>): <see cref="Header"/> with <see cref="Prefix"/> (a scheme
+/// word and one space, or empty) before the credential; a null header sends no credential (the configured headers carry it).
 /// </summary>
 public sealed record RequestAuthStyle(string? Header, string Prefix)
 {

@@ -184,7 +184,7 @@ public sealed class WireConformanceSpecs
         var keys = gw.Fake.Requests.Select(wire.KeyOf).ToArray();
         Assert.Equal(2, keys.Length);
         Assert.NotEqual(keys[0], keys[1]);
-        if (wire.Keys is var (a, b)) Assert.Equal([a, b], keys);
+        if (wire.Keys is var (a, b)) Assert.Equal(new string?[] { a, b }, keys);
     }
 
     /// <summary>A stream that breaks after output: the client gets the text so far, then one error frame and no <c>[DONE]</c>.</summary>
