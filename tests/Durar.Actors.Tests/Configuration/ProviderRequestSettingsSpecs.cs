@@ -27,8 +27,7 @@ public sealed class ProviderRequestSettingsSpecs
     [Fact]
     public void Should_read_headers_auth_proxy_and_the_private_network_switch()
     {
-        var r = Read("""headers { X-Team = "blue" }
-auth = x-api-key, proxy = "http://user:pa%40ss@proxy.internal:3128", allowPrivateNetwork = false""");
+        var r = Read("headers { X-Team = \"blue\" }\nauth = x-api-key, proxy = \"http://user:pa%40ss@proxy.internal:3128\", allowPrivateNetwork = false");
 
         Assert.Equal("blue", r.Headers["X-Team"]);
         Assert.Equal(new RequestAuthStyle("x-api-key", ""), r.Auth);
@@ -76,8 +75,7 @@ auth = x-api-key, proxy = "http://user:pa%40ss@proxy.internal:3128", allowPrivat
     [Fact]
     public void Should_refuse_a_credential_header_that_repeats_a_custom_auth_header()
     {
-        var e = Fail("""auth { header = "X-Key" }
-headers { x-key = "literal" }""");
+        var e = Fail("auth { header = \"X-Key\" }\nheaders { x-key = \"literal\" }");
 
         Assert.Equal("models.providers.p.request.headers.x-key", e.Path);
     }

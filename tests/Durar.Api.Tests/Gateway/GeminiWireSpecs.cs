@@ -10,7 +10,7 @@ namespace Durar.Api.Tests.Gateway;
 
 /// <summary>
 /// The <c>google-generative-ai</c> wire end to end, for what is Gemini's own (the cases every wire shares are in
-/// <see cref="GoogleWireConformanceSpecs"/>): the request as Google documents it (URL, <c>x-goog-api-key</c>, systemInstruction,
+/// <see cref="WireConformanceSpecs"/>): the request as Google documents it (URL, <c>x-goog-api-key</c>, systemInstruction,
 /// generationConfig, functionDeclarations, toolConfig, thinkingConfig, JSON answers), a function call's thought signature
 /// carried back through the tool call id, safety blocks (a blocked prompt is a 400 refusal, a SAFETY finish is
 /// content_filter), thoughts tokens as reasoning tokens, and fields Gemini cannot carry refused before any upstream call.

@@ -10,7 +10,7 @@ using Durar.Testing;
 namespace Durar.Api.Tests.Gateway;
 
 /// <summary>
-/// The Google Cloud wires for what is theirs alone (the shared cases are in <see cref="GoogleWireConformanceSpecs"/>): Vertex AI
+/// The Google Cloud wires for what is theirs alone (the shared cases are in <see cref="WireConformanceSpecs"/>): Vertex AI
 /// with Google Application Default Credentials through Google's own auth library (a service-account key whose
 /// <c>token_uri</c> is the fake's Google token endpoint on 127.0.0.1: the token fetched once and reused), Claude on Vertex
 /// with Vertex's body rules, Cloud Code Assist's envelope, and the start-up error that names an unfilled key.

@@ -27,8 +27,7 @@ public sealed class ProviderRequestSpecs
         // Bedrock signs with SigV4 (an auth style is refused at start-up there): only the extra header applies.
         var signs = wire == WireCase.Bedrock;
         await using var gw = await wire.StartAsync(Request(wire,
-            """headers { X-Team = "blue" }""" + (signs ? "" : """
-auth { header = "X-Custom-Key", prefix = "K" }""")));
+            """headers { X-Team = "blue" }""" + (signs ? "" : "\nauth { header = \"X-Custom-Key\", prefix = \"K\" }")));
         gw.Fake.Enqueue(FakeResponse.Ok("hi there"));
 
         var reply = await gw.ChatAsync(wire.Model);
