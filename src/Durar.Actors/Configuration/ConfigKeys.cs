@@ -31,8 +31,9 @@ internal abstract record ConfigShape
         ("cost", Cost));
 
     private static readonly ConfigShape Provider = Fixed(
-        ["baseUrl", "apiKey", "api", "auth", "headers", "authHeader", "timeoutSeconds", "maxTokens", "rpm", "tpm", "models", "compat"],
-        ("models", Model));
+        ["baseUrl", "apiKey", "api", "auth", "headers", "authHeader", "timeoutSeconds", "maxTokens", "rpm", "tpm", "models", "compat", "request"],
+        ("models", Model),
+        ("request", Fixed(["headers", "auth", "proxy", "tls", "allowPrivateNetwork"], ("tls", Fixed(["ca", "cert", "key", "password", "minVersion"])))));
 
     /// <summary>Where the defaults file has an empty map or a value whose keys it cannot list.</summary>
     private static readonly FrozenDictionary<string, ConfigShape> Overrides = new Dictionary<string, ConfigShape>(StringComparer.Ordinal)

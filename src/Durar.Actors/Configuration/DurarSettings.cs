@@ -66,6 +66,8 @@ public sealed record ProviderSettings(
     public int? Rpm { get; init; }
     /// <summary><c>tpm</c>: tokens per minute per key of this provider, cluster-wide; null = no limit.</summary>
     public long? Tpm { get; init; }
+    /// <summary><c>request</c>: proxy, TLS, extra headers, auth header style, private-network guard.</summary>
+    public ProviderRequestSettings Request { get; init; } = ProviderRequestSettings.None;
 }
 
 /// <summary>One <c>models[]</c> entry; omitted fields stay null and take the catalog value or the documented default.</summary>

@@ -151,6 +151,7 @@ public static class DurarSettingsLoader
         {
             Rpm = rpm is null ? null : (int)rpm.Value,
             Tpm = tpm,
+            Request = ProviderRequestSettings.Read(p, path),
         };
     }
 

@@ -38,6 +38,7 @@ public static class DurarHostingExtensions
         var resolver = new ModelResolver(catalog, settings.Agents) { ImageModel = settings.ImageModel };
         ValidateAgentRefs(settings, resolver);
         Transports.Google.GoogleTransports.Validate(settings, catalog);
+        ProviderConnections.Validate(catalog);
 
         services.AddSingleton(config);
         services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
@@ -53,6 +54,7 @@ public static class DurarHostingExtensions
         services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream, settings.GoogleCloud));
         services.TryAddSingleton<IOAuthTokenClient>(sp => new HttpOAuthTokenClient(sp.GetRequiredService<IHttpClientFactory>(), settings.OAuth));
         services.AddUpstreamHttpClient(settings.Upstream);
+        services.AddProviderHttpClients(catalog, settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();
         // The meter "Durar" comes from the host's meter factory; an OpenTelemetry SDK (the gateway's, or the embedder's
