@@ -36,6 +36,15 @@ public sealed record ProviderRequestSettings
     /// <summary>True when the provider needs an HTTP handler of its own (proxy, TLS or the private-network guard).</summary>
     public bool NeedsOwnHandler => Proxy is not null || Tls is not null || !AllowPrivateNetwork;
 
+    /// <summary>
+    /// Headers the HTTP stack writes for every call (with the <c>Content-*</c> headers of the body): a configured value would
+    /// not be sent, so <c>request.headers</c> refuses them at start-up rather than dropping them.
+    /// </summary>
+    private static readonly ImmutableHashSet<string> GatewayHeaders =
+        ImmutableHashSet.Create(StringComparer.OrdinalIgnoreCase, "host", "connection", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "proxy-connection");
+
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
+
     /// <summary>The header names that carry a credential: <c>request.headers</c> may set them only with <c>request.auth = none</c>.</summary>
     public static readonly ImmutableHashSet<string> CredentialHeaders =
         ImmutableHashSet.Create(StringComparer.OrdinalIgnoreCase, "authorization", "x-api-key", "api-key", "x-goog-api-key");
@@ -50,6 +59,17 @@ public sealed record ProviderRequestSettings
         if (!request.IsObject()) throw new DurarConfigException(path, "expected an object { headers, auth, proxy, tls, allowPrivateNetwork }");
         var auth = ReadAuth(request, path);
         var headers = StringMap(request, "headers", path);
+        foreach (var (name, value) in headers)
+        {
+            if (name.Length == 0 || !name.All(IsTokenChar))
+                throw new DurarConfigException(Join(Join(path, "headers"), name), "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+            if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+                throw new DurarConfigException(Join(Join(path, "headers"), name), "a header value cannot hold a line break or a NUL character");
+        }
+        foreach (var name in headers.Keys)
+            if (name.StartsWith("content-", StringComparison.OrdinalIgnoreCase) || GatewayHeaders.Contains(name))
+                throw new DurarConfigException(Join(Join(path, "headers"), name),
+                    $"\"{name}\" is set by the gateway for each call (the body's type and length, the connection) and cannot be configured");
         foreach (var name in headers.Keys)
         {
             if (auth is { Header: null }) break; // auth = none: the configured headers carry the credential

@@ -64,6 +64,12 @@ public sealed class ProviderRequestSettingsSpecs
     [InlineData("proxy = \"not a url\"", "models.providers.p.request.proxy")]
     [InlineData("headers { Authorization = \"Basic abc\" }", "models.providers.p.request.headers.Authorization")]
     [InlineData("headers { x-api-key = \"k\" }", "models.providers.p.request.headers.x-api-key")]
+    [InlineData("headers { Content-Type = \"text/plain\" }", "models.providers.p.request.headers.Content-Type")]
+    [InlineData("headers { content-encoding = \"gzip\" }", "models.providers.p.request.headers.content-encoding")]
+    [InlineData("headers { Host = \"example.com\" }", "models.providers.p.request.headers.Host")]
+    [InlineData("headers { Transfer-Encoding = \"chunked\" }", "models.providers.p.request.headers.Transfer-Encoding")]
+    [InlineData("headers { \"X Bad\" = \"v\" }", "models.providers.p.request.headers.\"X Bad\"")] // quoted, as HOCON writes it
+    [InlineData("headers { X-Line = \"a\\r\\nInjected: 1\" }", "models.providers.p.request.headers.X-Line")]
     [InlineData("tls { ca = \"/nonexistent/ca.pem\" }", "models.providers.p.request.tls.ca")]
     [InlineData("tls { cert = \"/nonexistent/client.pem\" }", "models.providers.p.request.tls.cert")]
     [InlineData("tls { key = \"/nonexistent/client.key\" }", "models.providers.p.request.tls.key")]
