@@ -13,15 +13,15 @@ namespace Durar.Api.Tests.Gateway.Wires;
 /// </summary>
 public sealed class BedrockJsonModeSpecs
 {
-    private const string Model = "br1/" + AwsWireCase.BedrockModel;
+    private const string Model = "br1/" + WireCase.BedrockModel;
     private const string Answer = """{"city":"Paris","temp":21}""";
 
     private static async Task<GatewayHarness> StartAsync()
     {
         var fake = await FakeProvider.StartAsync();
-        fake.BedrockSecrets[AwsWireCase.BedrockKeyOne] = AwsWireCase.BedrockSecretOne;
+        fake.BedrockSecrets[WireCase.BedrockKeyOne] = WireCase.BedrockSecretOne;
         return await GatewayHarness.StartAsync($$"""
-            models { providers { br1 { baseUrl = "{{fake.AnthropicBaseUrl}}", api = "bedrock-converse-stream", apiKey = "{{AwsWireCase.BedrockKeyOne}}:{{AwsWireCase.BedrockSecretOne}}", models = [{ id = "{{AwsWireCase.BedrockModel}}" }] } } }
+            models { providers { br1 { baseUrl = "{{fake.AnthropicBaseUrl}}", api = "bedrock-converse-stream", apiKey = "{{WireCase.BedrockKeyOne}}:{{WireCase.BedrockSecretOne}}", models = [{ id = "{{WireCase.BedrockModel}}" }] } } }
             gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }
             """, fake);
     }
