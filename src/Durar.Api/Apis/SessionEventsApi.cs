@@ -62,8 +62,10 @@ internal static partial class SessionEventsApi
         // The live stream is read from now on (it buffers what happens during the replay); the replay fills in before it.
         await using var live = SessionReply.Open(system, watched, materializer, ct);
         SseResponse.Prepare(context);
-        await context.Response.StartAsync(ct);
         var body = context.Response.BodyWriter;
+        // The headers go out now (StartAsync alone does not flush them): a watcher knows it is subscribed before the first event.
+        await context.Response.StartAsync(ct);
+        await body.FlushAsync(ct);
         try
         {
             if (after is { } resumeAfter)
