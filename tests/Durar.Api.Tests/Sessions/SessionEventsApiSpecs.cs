@@ -62,8 +62,8 @@ public sealed class SessionEventsApiSpecs
         await using var slow = await SessionEventWatcher.OpenAsync(slowClient, key); // and then reads nothing until the run is over
         var fastRead = fast.ReadUntilAsync(Finished, TimeSpan.FromSeconds(90));
 
-        // Far more than the slow watcher's socket buffers and its queue hold: 3,000 deltas of 2,000 characters.
-        var piece = new string('x', 1999) + " ";
+        // Far more than the slow watcher's socket buffers and its queue hold: 3,000 deltas of 800 characters.
+        var piece = new string('x', 799) + " ";
         var text = string.Concat(Enumerable.Repeat(piece, 3000));
         gw.Fake.Enqueue(new FakeResponse { Text = text, Chunks = 3000 });
         var clock = Stopwatch.StartNew();
