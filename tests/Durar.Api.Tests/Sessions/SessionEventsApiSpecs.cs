@@ -53,7 +53,9 @@ public sealed class SessionEventsApiSpecs
     [Fact]
     public async Task Should_give_a_fast_watcher_every_event_in_order_and_cut_a_slow_one_without_slowing_the_run()
     {
-        await using var gw = await GatewayHarness.StartAsync(Config + "gateway.sessions.events.watcherBuffer = 16");
+        // A context large enough for the whole history (no compaction call takes one of the queued answers).
+        await using var gw = await GatewayHarness.StartAsync(Config.Replace("""{ id = "gpt-ev" }""", """{ id = "gpt-ev", contextWindow = 50000000 }""",
+            StringComparison.Ordinal) + "gateway.sessions.events.watcherBuffer = 16");
         const string key = "watch-1";
         (await TurnAsync(gw, key, "hello")).Dispose();
 
