@@ -55,7 +55,7 @@ public sealed class SessionEventsApiSpecs
     {
         // A context large enough for the whole history (no compaction call takes one of the queued answers).
         await using var gw = await GatewayHarness.StartAsync(Config.Replace("""{ id = "gpt-ev" }""", """{ id = "gpt-ev", contextWindow = 50000000 }""",
-            StringComparison.Ordinal) + "gateway.sessions.events.watcherBuffer = 16");
+            StringComparison.Ordinal) + "gateway.sessions.events.watcherBuffer = 256");
         const string key = "watch-1";
         (await TurnAsync(gw, key, "hello")).Dispose();
 
@@ -83,7 +83,7 @@ public sealed class SessionEventsApiSpecs
         // The slow watcher: what it had in flight, then the final event, then the end of the stream.
         var cut = await slow.ReadToEndAsync(Patience);
         Assert.Equal("dropped", cut[^1].Name);
-        Assert.Equal(("slow_watcher", 16), (cut[^1].Data.GetProperty("reason").GetString(), cut[^1].Data.GetProperty("buffer").GetInt32()));
+        Assert.Equal(("slow_watcher", 256), (cut[^1].Data.GetProperty("reason").GetString(), cut[^1].Data.GetProperty("buffer").GetInt32()));
         Assert.True(cut.Count(e => e.Name == "run.finished") < turns, $"{cut.Count(e => e.Name == "run.finished")} turns reached the slow watcher");
 
         // The fast watcher: every event, in order, turn after turn.
