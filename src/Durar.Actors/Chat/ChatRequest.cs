@@ -51,6 +51,12 @@ public sealed record ChatRequest : IDurarWireMessage
     public int? ReasoningBudgetTokens { get; init; }
     /// <summary>Fast mode: OpenAI <c>service_tier=priority</c>, Anthropic <c>service_tier=auto</c>; null = provider default.</summary>
     public bool? FastMode { get; init; }
+    /// <summary>
+    /// <c>/fast auto</c>: <see cref="FastMode"/> holds for upstream calls started before this time (the run's start plus
+    /// <c>params.fastAutoOnSeconds</c>, 60 s by default); a retry or fallback started later goes without it (the run decides
+    /// per call). Null = <see cref="FastMode"/> for every call.
+    /// </summary>
+    public DateTimeOffset? FastUntil { get; init; }
     /// <summary><c>service_tier</c> as the client set it; it wins over <see cref="FastMode"/>.</summary>
     public string? ServiceTier { get; init; }
 
@@ -71,6 +77,20 @@ public sealed record ChatRequest : IDurarWireMessage
     /// that cannot carry one refuses it by name.
     /// </summary>
     public ImmutableDictionary<string, JsonElement> Extra { get; init; } = ImmutableDictionary<string, JsonElement>.Empty;
+
+    /// <summary>
+    /// Fields of a Responses API body (the dialect of <c>POST /v1/responses</c>) that the neutral model has no counterpart
+    /// for, by their path in that body (<c>truncation</c>, <c>prompt_cache_key</c>, <c>text.verbosity</c>, ...). The
+    /// <c>openai-responses</c> wire sends them as written; no other wire can carry them, so the run skips such a candidate
+    /// naming the first one (a 400 when no candidate can).
+    /// </summary>
+    public ImmutableDictionary<string, JsonElement> ResponsesOnly { get; init; } = ImmutableDictionary<string, JsonElement>.Empty;
+
+    /// <summary>
+    /// The Responses dialect's <c>reasoning.summary</c> (auto, concise, detailed): sent by the <c>openai-responses</c> wire
+    /// (else <c>auto</c> when reasoning is on); other wires answer the reasoning they get back as the summary, so they ignore it.
+    /// </summary>
+    public string? ReasoningSummary { get; init; }
 
     /// <summary>
     /// Continue the stream on the next key or candidate when the upstream breaks after output (<c>x-durar-continue</c>);

@@ -28,7 +28,9 @@ internal sealed class ChatRunner
     public ChatRunner(RunLoop run, TransportRegistry transports)
     {
         _run = run;
-        _wire = new(transports.Find, static (transport, request, candidate) => transport.Unsupported(request, candidate));
+        // The Responses dialect's own fields reach only a Responses wire; every other one is skipped naming the field.
+        _wire = new(transports.Find, static (transport, request, candidate) =>
+            Transports.OpenAiResponses.ResponsesFields.NotCarried(transport, request, candidate) ?? transport.Unsupported(request, candidate));
     }
 
     /// <summary>Chat with a run loop of its own.</summary>
@@ -118,5 +120,12 @@ internal sealed class ChatRunner
         }, ct);
 
     private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request) =>
-        new(candidate, key.Secret, request, _run.IdleTimeout(candidate));
+        new(candidate, key.Secret, AtCallTime(request, _run.Now), _run.IdleTimeout(candidate));
+
+    /// <summary>
+    /// The request as a call started at <paramref name="now"/> sends it: past <see cref="ChatRequest.FastUntil"/> (the
+    /// <c>/fast auto</c> window) without fast mode, so the provider's default tier applies.
+    /// </summary>
+    internal static ChatRequest AtCallTime(ChatRequest request, DateTimeOffset now) =>
+        request.FastUntil is { } until && now >= until ? request with { FastMode = null, FastUntil = null } : request;
 }

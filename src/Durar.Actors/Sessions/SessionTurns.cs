@@ -74,7 +74,7 @@ internal static class SessionTurns
     /// <paramref name="dropped"/> messages before the last one, and the session's effective settings.
     /// </summary>
     public static ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns, IEnumerable<PendingTurn> waiting, ImmutableList<string> dropped,
-        SessionState state, SessionServices services)
+        SessionState state, SessionServices services, DateTimeOffset runStart)
     {
         var last = turns[^1];
         var template = last.Command.Template;
@@ -106,7 +106,7 @@ internal static class SessionTurns
         var baseRequest = template ?? new ChatRequest { Messages = [] };
         var target = SessionDirectives.TargetModel(last.View, state, services);
         return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
-            last.Inline, state.Overrides, services, target);
+            last.Inline, state.Overrides, services, target, runStart);
     }
 
     /// <summary>
@@ -144,8 +144,10 @@ internal static class SessionTurns
                 tail.Add(new Finished(done.Finish ?? "stop"));
                 if (done.Usage is not null) tail.Add(new UsageReport(done.Usage));
             }
-            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten.
-            if (done.KeyId is not null && state.Overrides.AuthProfileSource != OverrideSource.User && state.Overrides.AuthProfile != done.KeyId)
+            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten, and
+            // an image turn's switch to the image model leaves the pin alone (item 33).
+            if (done.KeyId is not null && !done.Run.ImageRouted && state.Overrides.AuthProfileSource != OverrideSource.User
+                && state.Overrides.AuthProfile != done.KeyId)
                 events.Add(new SessionEvents.OverridesChanged(now, state.Overrides with
                 {
                     AuthProfile = done.KeyId,

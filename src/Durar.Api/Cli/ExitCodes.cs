@@ -18,8 +18,11 @@ public static class ExitCodes
     /// <summary>No answer from the gateway (not running, wrong <c>--url</c>, timed out).</summary>
     public const int Unreachable = 3;
 
-    /// <summary>The gateway has no API for this yet (<c>durar sessions list</c>).</summary>
+    /// <summary>The gateway has no API for this yet (no command answers it today: <c>durar sessions list</c> has its route now; the code stays documented).</summary>
     public const int NotSupported = 4;
+
+    /// <summary>A provider's sign-in did not end with a token (<c>durar auth login</c>: denied, expired, timed out, state mismatch).</summary>
+    public const int LoginFailed = 5;
 
     /// <summary>The help section listing them.</summary>
     public const string Help = """
@@ -29,5 +32,6 @@ public static class ExitCodes
           2  usage or configuration error
           3  cannot reach the gateway
           4  not supported by the gateway yet
+          5  the provider's sign-in failed (denied, expired, timed out)
         """;
 }

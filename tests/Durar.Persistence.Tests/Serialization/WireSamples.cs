@@ -86,6 +86,8 @@ internal static class WireSamples
         ServiceTier = "flex",
         Original = Element("""{"model":"m","messages":[],"future_field":{"x":1.50}}"""),
         Extra = ImmutableDictionary<string, JsonElement>.Empty.Add("verbosity", Element("\"low\"")),
+        ResponsesOnly = ImmutableDictionary<string, JsonElement>.Empty.Add("truncation", Element("\"auto\"")).Add("text.verbosity", Element("\"low\"")),
+        ReasoningSummary = "detailed",
     };
 
     public static SessionOverrides FullOverrides => new()
@@ -99,6 +101,9 @@ internal static class WireSamples
         Fast = FastMode.Auto,
         ResponseUsage = ResponseUsageMode.Off,
         Queue = QueueMode.Collect,
+        QueueDebounce = TimeSpan.FromMilliseconds(1500),
+        QueueCap = 7,
+        QueueDrop = QueueDropPolicy.Summarize,
     };
 
     public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0)
