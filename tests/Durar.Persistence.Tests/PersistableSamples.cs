@@ -113,6 +113,11 @@ internal static class PersistableSamples
         new SessionEvents.RunFailed(T0, "The run was aborted.", 409) { RunIds = ["run_c"], Code = "aborted" },
         new SessionEvents.RunsDropped(T0, ["run_d", "run_e"], 409, "aborted", "The run was aborted before it started."),
         new SessionSnapshot(SessionState.Empty) { Runs = SampleLedger },
+        // Fallback notices (issue 18): the notice given once, its clearing, and the notice in a snapshot.
+        new SessionEvents.FallbackNoticed(T0, "openai/gpt-5.4", "anthropic/claude-opus-4-6", "rate_limit"),
+        new SessionEvents.FallbackNoticed(T0, "openai/gpt-5.4", "anthropic/claude-opus-4-6", null),
+        new SessionEvents.FallbackCleared(T0, "openai/gpt-5.4"),
+        new SessionSnapshot(SessionState.Empty.Apply(new SessionEvents.FallbackNoticed(T0, "openai/gpt-5.4", "anthropic/claude-opus-4-6", "timeout"))),
     ];
 
     public static SessionRunLedger SampleLedger => SessionRunLedger.Empty

@@ -176,6 +176,7 @@ public sealed record GatewaySettings(
     public required ClusterSettings Cluster { get; init; }
     public required SessionHostingSettings SessionHosting { get; init; }
     public required SessionRunSettings SessionRuns { get; init; }
+    public required SessionEventSettings SessionEvents { get; init; }
     public required ClusterBootstrapSettings ClusterBootstrap { get; init; }
 
     /// <summary>

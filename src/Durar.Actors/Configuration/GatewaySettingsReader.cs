@@ -27,6 +27,7 @@ internal static class GatewaySettingsReader
             Cluster = ReadCluster(config),
             SessionHosting = SessionHostingSettings.Read(config),
             SessionRuns = SessionRunSettings.Read(config),
+            SessionEvents = SessionEventSettings.Read(config),
             ClusterBootstrap = ClusterBootstrapSettings.Read(config),
             InlineIo = RequiredBool(config, "gateway.http.inlineIo"),
         };

@@ -102,6 +102,9 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             case SessionCommands.DeleteSession:
                 OnDelete(Sender);
                 break;
+            case WatchSessionEvents:
+                OnWatch(); // SessionActor.Events.cs
+                break;
             case SessionCommands.CancelTurn cancel:
                 OnCancelTurn(cancel); // SessionActor.Runs.cs: an abort of that turn's run
                 break;
@@ -117,7 +120,8 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             case SessionIdleSweeper.IdleCheck:
                 // Still quiet for the idle timeout, and no run in flight and nothing queued: a session is never passivated
                 // in the middle of a run.
-                if (_active is null && _queue.Waiting.IsEmpty && QuietForIdleTimeout)
+                // Nor while someone watches its events (their streams would end).
+                if (_active is null && _queue.Waiting.IsEmpty && QuietForIdleTimeout && _events is not { HasWatchers: true })
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SaveSnapshotSuccess saved:
@@ -179,6 +183,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         var stopped = new SessionRunError(503, "The session stopped before the reply was complete.", "api_error", "session_stopped");
         if (_active is not null) _ = _active.Fanout.CompleteAsync([stopped]);
         _watchers?.Stop(stopped);
+        _events?.Close(Watching.SessionEventFeed.Closed("session_stopped"));
         foreach (var turn in _queue.Waiting)
             _ = turn.Fanout.CompleteAsync([stopped]);
         base.PostStop();
@@ -261,8 +266,9 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         _debounce.Cancel();
         (_queue, var turns) = _queue.TakeNext();
         var fanout = turns.Length == 1 ? turns[0].Fanout : SessionFanout.Merge([.. turns.Select(t => t.Fanout)]);
-        var run = new SessionRun(turns, fanout);
+        var run = new SessionRun(turns, fanout) { Noticed = _state.Fallback };
         _active = run;
+        WatchRun(run);
 
         var plan = SessionDirectives.Plan(turns[^1].View, _state, _services, out var planError);
         if (plan is null)
@@ -358,9 +364,10 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     {
         _active?.Cancel.Cancel();
         _onRejected = Refuse(replyTo);
-        Persist(new SessionEvents.SessionReset(Now), _ =>
+        Persist(new SessionEvents.SessionReset(Now), reset =>
         {
             _onRejected = null;
+            Published(reset);
             _state = SessionState.Empty;
             _runs = Runs.SessionRunLedger.Empty;
             _deleting = new Deleting(replyTo, LastSequenceNr, false, false);
@@ -416,6 +423,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         {
             ApplyToRuns(e);
             _state = _state.Apply(e);
+            Published(e); // SessionActor.Events.cs
             if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state) { Runs = _runs });
             if (--remaining != 0) return;
             _onRejected = null;
@@ -437,5 +445,5 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     }
 
     private SessionView View() => SessionContextView.Add(new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
-        _active is not null, _queue.Waiting.Count, _state.CreatedAt), _state, _services);
+        _active is not null, _queue.Waiting.Count, _state.CreatedAt), _state, _services) with { Fallback = _state.Fallback };
 }

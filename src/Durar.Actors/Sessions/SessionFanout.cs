@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using Akka.Streams;
 using Durar.Actors.Chat;
+using Durar.Actors.Sessions.Watching;
 
 namespace Durar.Actors.Sessions;
 
@@ -17,6 +19,18 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
 {
     private readonly object _gate = new();
     private List<ISourceQueueWithComplete<ChatEvent>> _subscribers = [];
+    private SessionEventHub? _watchers;
+    private ImmutableArray<string> _runIds = [];
+
+    /// <summary>
+    /// Also shows the run's events to the session's watchers (<c>GET .../events</c>): published without waiting, so a
+    /// watcher never holds the run up the way a reply's reader may (set once, before the run starts).
+    /// </summary>
+    public void Observe(SessionEventHub watchers, ImmutableArray<string> runIds)
+    {
+        _runIds = runIds;
+        _watchers = watchers;
+    }
 
     public void Add(ISourceQueueWithComplete<ChatEvent> queue)
     {
@@ -40,7 +54,13 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
     /// <summary>How long one subscriber may hold the run up (see the constructor).</summary>
     public TimeSpan StallTimeout { get; } = stallTimeout;
 
-    public async Task OfferAsync(ChatEvent e)
+    public Task OfferAsync(ChatEvent e)
+    {
+        _watchers?.Live(e, _runIds);
+        return OfferToSubscribersAsync(e);
+    }
+
+    private async Task OfferToSubscribersAsync(ChatEvent e)
     {
         List<ISourceQueueWithComplete<ChatEvent>> current;
         lock (_gate) current = _subscribers;
@@ -68,7 +88,8 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
 
     public async Task CompleteAsync(IEnumerable<ChatEvent> tail)
     {
-        foreach (var e in tail) await OfferAsync(e).ConfigureAwait(false);
+        // The tail (usage line, finish, error) is the reply's own: watchers get the journaled outcome instead.
+        foreach (var e in tail) await OfferToSubscribersAsync(e).ConfigureAwait(false);
         List<ISourceQueueWithComplete<ChatEvent>> current;
         lock (_gate)
         {

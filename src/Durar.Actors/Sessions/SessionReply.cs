@@ -25,23 +25,27 @@ public sealed class SessionReply : IAsyncEnumerator<ChatEvent>
     private readonly IAsyncEnumerator<ChatEvent> _events;
     private volatile bool _isLost;
 
-    private SessionReply(ActorSystem system, TurnAccepted accepted, IMaterializer materializer, CancellationToken ct)
+    private SessionReply(ActorSystem system, ISourceRef<ChatEvent> events, IActorRef? host, IMaterializer materializer, CancellationToken ct)
     {
         _system = system;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (accepted.Host is { } host)
+        if (host is not null)
         {
             var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _watcher = system.ActorOf(SessionHostWatcherActor.Props(host, died));
             _ = died.Task.ContinueWith(static (_, state) => ((SessionReply)state!).OnLost(), this, _cancel.Token,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
-        _events = accepted.Events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(_cancel.Token);
+        _events = events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(_cancel.Token);
     }
 
     /// <summary>Starts reading the reply of <paramref name="accepted"/>; <paramref name="ct"/> is the reader's own (client gone).</summary>
     public static SessionReply Open(ActorSystem system, TurnAccepted accepted, IMaterializer materializer, CancellationToken ct) =>
-        new(system, accepted, materializer, ct);
+        new(system, accepted.Events, accepted.Host, materializer, ct);
+
+    /// <summary>Starts reading a session's event stream (<see cref="EventsWatched"/>), with the same watch on its node.</summary>
+    public static SessionReply Open(ActorSystem system, EventsWatched watched, IMaterializer materializer, CancellationToken ct) =>
+        new(system, watched.Events, watched.Host, materializer, ct);
 
     /// <summary>Cancelled when the reader's token is, or when the session's node died: what the writer of the reply should observe.</summary>
     public CancellationToken Token => _cancel.Token;

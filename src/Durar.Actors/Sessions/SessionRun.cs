@@ -23,6 +23,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
     public CancellationTokenSource Cancel { get; } = new();
 
+    /// <summary>The session's fallback notice when the run started: a notice is given once per change, not on every turn.</summary>
+    public FallbackNotice? Noticed { get; init; }
+
     /// <summary>
     /// The turn had images its model cannot read and runs on <c>agents.defaults.imageModel</c> (<see cref="Routing.ImageRouting"/>):
     /// a temporary switch, so the key that answers does not become the session's automatic auth pin (reference item 33).
@@ -61,6 +64,26 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
         /// <summary>The tokens of the input the run sent, as the gateway counted them.</summary>
         public int? InputTokens { get; init; }
+
+        /// <summary>The fallback notice this run gave (journaled), or the one its answer by the session's model cleared.</summary>
+        public FallbackChange? Fallback { get; init; }
+    }
+
+    /// <summary>A change of the session's fallback notice: <see cref="Notice"/> given, or the one for <see cref="Selected"/> cleared (Notice null).</summary>
+    public sealed record FallbackChange(string Selected, FallbackNotice? Notice);
+
+    /// <summary>
+    /// The notice change of an answer by <paramref name="answered"/>: a new notice when another model than the session's
+    /// (the plan's first candidate) answered and the session has not been told so already, a clearing when the session's
+    /// model answered while a notice stood, else null. The reason is the selected model's last failed attempt's.
+    /// </summary>
+    private FallbackChange? FallbackOf(RunPlan plan, StreamingRun run, string answered)
+    {
+        var selected = plan.Requested.ToString();
+        if (answered == selected) return Noticed is { } stood ? new FallbackChange(stood.Selected, null) : null;
+        if (Noticed is { } n && n.Selected == selected && n.Active == answered) return null;
+        var reason = run.Failures.LastOrDefault(f => f.Model == selected) is { } failed ? failed.ReasonName : run.Failures.LastOrDefault()?.ReasonName;
+        return new FallbackChange(selected, new FallbackNotice(selected, answered, reason, DateTimeOffset.UtcNow));
     }
 
     /// <summary>The outcome of a run that could not be planned (no model to run).</summary>
@@ -77,6 +100,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         StringBuilder? reasoning = null;
         string? model = null, keyId = null, finish = null, signature = null;
         TokenUsage? usage = null;
+        FallbackChange? fallback = null;
         SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>? tools = null;
         try
         {
@@ -86,7 +110,9 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
                     { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
             model = result.Value!.Model.ToString();
             keyId = result.Value.KeyId;
-            await Fanout.OfferAsync(new RunModel(model) { Headers = result.Value.Headers, Dropped = result.Value.Dropped }).ConfigureAwait(false);
+            fallback = FallbackOf(plan, result.Value, model);
+            await Fanout.OfferAsync(new RunModel(model) { Headers = result.Value.Headers, Dropped = result.Value.Dropped, Fallback = fallback?.Notice })
+                .ConfigureAwait(false);
             await foreach (var e in result.Value.Events.WithCancellation(Cancel.Token).ConfigureAwait(false))
             {
                 // The transcript keeps the first choice (a turn asking for n > 1 still streams every choice to its client).
@@ -120,18 +146,20 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
                 Reasoning = reasoning?.ToString(),
                 ReasoningSignature = signature,
                 ToolCalls = tools is null ? [] : [.. tools.Values.Select(x => new ToolCall(x.Id ?? "", x.Name ?? "", x.Arguments.ToString()))],
+                Fallback = fallback,
             };
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
             return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _aborted
                 ? new SessionRunError(Runs.SessionRunLedger.AbortedStatus, Runs.SessionRunLedger.AbortedMessage, "conflict_error", Runs.SessionRunLedger.AbortedCode)
-                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode));
+                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode))
+            { Fallback = fallback };
         }
         catch (UpstreamException e)
         {
             return new Outcome(this, text.ToString(), model, keyId, usage, null,
-                new SessionRunError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error"));
+                new SessionRunError(502, e.Failure.Message ?? "The upstream stream failed.", "api_error", "upstream_stream_error")) { Fallback = fallback };
         }
         catch (Exception e)
         {

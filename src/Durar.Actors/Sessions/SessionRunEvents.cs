@@ -26,4 +26,10 @@ public sealed record RunModel(string Model) : ChatEvent
 {
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;
     public System.Collections.Immutable.ImmutableArray<string> Dropped { get; init; } = [];
+
+    /// <summary>
+    /// Set when this answer came from another model than the session's and the session was not told yet (once per change):
+    /// the HTTP answer says so (<c>x-durar-fallback-from</c>, <c>x-durar-fallback-reason</c>).
+    /// </summary>
+    public Sessions.FallbackNotice? Fallback { get; init; }
 }

@@ -24,6 +24,9 @@ internal sealed record SessionState(
     /// <summary>The tokens of the last answered turn's input, as the gateway counted them.</summary>
     public int? LastInputTokens { get; init; }
 
+    /// <summary>The fallback notice in force (a turn answered by another model than the session's); null when none.</summary>
+    public FallbackNotice? Fallback { get; init; }
+
     public SessionState Apply(ISessionEvent e) => e switch
     {
         SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At) { Messages = m.Messages.IsDefault ? [] : m.Messages })
@@ -46,6 +49,8 @@ internal sealed record SessionState(
         },
         SessionEvents.RunFailed f => Append(new TranscriptEntry(NextSeq, "error", f.Error, f.At)),
         SessionEvents.OverridesChanged o => this with { Overrides = SessionInterning.Share(o.Overrides) },
+        SessionEvents.FallbackNoticed f => this with { Fallback = new FallbackNotice(f.Selected, f.Active, f.Reason, f.At) },
+        SessionEvents.FallbackCleared => this with { Fallback = null },
         SessionEvents.SessionReset r => this with
         {
             Transcript = [],
@@ -59,6 +64,7 @@ internal sealed record SessionState(
             CompactionCount = 0,
             Summary = null,
             LastInputTokens = null,
+            Fallback = null, // /new and /reset clear the notice state (reference item 60)
         },
         _ => this,
     };

@@ -119,6 +119,10 @@ internal static class SessionTurns
         var events = new List<ISessionEvent>();
         var tail = new List<ChatEvent>();
         var last = done.Run.Turns[^1];
+        if (done.Fallback is { Notice: { } notice })
+            events.Add(new SessionEvents.FallbackNoticed(now, notice.Selected, notice.Active, notice.Reason));
+        else if (done.Fallback is { } cleared && state.Fallback is not null)
+            events.Add(new SessionEvents.FallbackCleared(now, cleared.Selected));
         if (done.Compaction is { } c)
             events.Add(new SessionEvents.Compacted(now, c.KeepFromSeq, c.Summary, c.Model, c.TokensBefore, c.TokensAfter) { Usage = c.Usage, Cost = c.Cost });
         var runIds = done.Run.Turns.Select(t => t.RunId).Where(id => id.Length > 0).ToImmutableArray();

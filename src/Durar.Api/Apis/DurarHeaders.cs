@@ -41,4 +41,13 @@ public static class DurarHeaders
     /// answers with the first turn's run and never runs it again.
     /// </summary>
     public const string IdempotencyKey = "Idempotency-Key";
+
+    /// <summary>
+    /// Response of a session turn answered by another model than the session's (<see cref="Model"/> names it), the first
+    /// time it happens (the session's fallback notice, also on its event stream): the session's own model.
+    /// </summary>
+    public const string FallbackFrom = "x-durar-fallback-from";
+
+    /// <summary>With <see cref="FallbackFrom"/>: why the session's model did not answer (its last attempt's failover reason).</summary>
+    public const string FallbackReason = "x-durar-fallback-reason";
 }

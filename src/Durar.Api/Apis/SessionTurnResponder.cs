@@ -142,6 +142,11 @@ internal static partial class SessionTurnResponder
             foreach (var (name, value) in rm.Headers.Values)
                 if (!context.Response.Headers.ContainsKey(name)) context.Response.Headers[name] = value;
             if (!rm.Dropped.IsDefaultOrEmpty) context.Response.Headers[DurarHeaders.Dropped] = string.Join(',', rm.Dropped);
+            if (rm.Fallback is { } fallback)
+            {
+                context.Response.Headers[DurarHeaders.FallbackFrom] = fallback.Selected;
+                if (fallback.Reason is { } why) context.Response.Headers[DurarHeaders.FallbackReason] = why;
+            }
         }
         context.Response.Headers[DurarHeaders.Model] = model;
         if (stream)

@@ -24,6 +24,7 @@ public static class SessionsApi
         var sessions = app.MapGroup("/v1/sessions/{key}");
         sessions.MapPost("/messages", PostMessageAsync);
         sessions.MapSessionRuns();
+        sessions.MapSessionEvents();
         sessions.MapGet("", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g) =>
             AskAndWrite<SessionView>(c, key, region, g, new SessionCommands.GetSession(key), WriteView, mustExist: true));
         sessions.MapGet("/messages", (HttpContext c, string key, IRequiredActor<SessionRegionKey> region, GatewaySettings g, int? offset, int? limit) =>
@@ -239,6 +240,16 @@ public static class SessionsApi
         Opt(w, "tokenizer", v.Tokenizer);
         if (v.LastInputTokens is { } last) w.WriteNumber("lastInputTokens", last); else w.WriteNull("lastInputTokens");
         w.WriteEndObject();
+        if (v.Fallback is { } fb)
+        {
+            w.WriteStartObject("fallback");
+            w.WriteString("selectedModel", fb.Selected);
+            w.WriteString("activeModel", fb.Active);
+            Opt(w, "reason", fb.Reason);
+            w.WriteString("at", fb.At.ToUniversalTime().ToString("O"));
+            w.WriteEndObject();
+        }
+        else w.WriteNull("fallback");
     }
 
     private static void WritePage(Utf8JsonWriter w, TranscriptPage page)

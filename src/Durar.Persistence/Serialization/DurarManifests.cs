@@ -38,6 +38,8 @@ internal static class DurarManifests
         (typeof(SessionSnapshot), "session-snapshot"),
         (typeof(SessionEvents.Compacted), "session-compacted"),
         (typeof(SessionEvents.RunsDropped), "session-runs-dropped"),
+        (typeof(SessionEvents.FallbackNoticed), "session-fallback-noticed"),
+        (typeof(SessionEvents.FallbackCleared), "session-fallback-cleared"),
 
         // Auth-profile store (AuthProfiles/Messages/AuthProfileEvents.cs); secrets inside are ciphertext
         (typeof(AuthProfileEvents.ProfileUpserted), "auth-profile-upserted"),

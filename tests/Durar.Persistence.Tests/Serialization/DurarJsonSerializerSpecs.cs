@@ -48,6 +48,8 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(Durar.Actors.ClientTokens.TokenIdsSnapshot), "client-token-index-snapshot" },
         { typeof(SessionEvents.Compacted), "session-compacted" },
         { typeof(SessionEvents.RunsDropped), "session-runs-dropped" },
+        { typeof(SessionEvents.FallbackNoticed), "session-fallback-noticed" },
+        { typeof(SessionEvents.FallbackCleared), "session-fallback-cleared" },
     };
 
     private readonly TempDataDir _dir;

@@ -178,6 +178,9 @@ internal static class WireSamples
         new TurnRejected("s-1", 429, "The session queue is full (20 messages waiting).", "queue_full"),
         FullView,
         new SessionView("s-2", SessionOverrides.None, UsageTotals.Zero, null, 0, false, 0, null),
+        new SessionView("s-3", SessionOverrides.None, UsageTotals.Zero, null, 0, false, 0, null)
+            { Fallback = new FallbackNotice("openai/gpt-5.4", "anthropic/claude-opus-4-6", "rate_limit", T0) },
+        new WatchSessionEvents("s-1"),
         new TranscriptPage("s-1", 0, 3,
         [
             new TranscriptEntry(1, "user", "Hi ✓", T0),
@@ -224,6 +227,9 @@ internal static class WireSamples
         new SessionRunError(429, "Rate limited.", "rate_limit_error", "rate_limited", TimeSpan.FromSeconds(30)),
         new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", "interrupted"),
         new RunModel("openai/gpt-5.4"),
+        new RunModel("anthropic/claude-opus-4-6") { Fallback = new FallbackNotice("openai/gpt-5.4", "anthropic/claude-opus-4-6", null, T0) },
+        new Durar.Actors.Sessions.Watching.SessionWatchEvent(42, "run.finished", "{\"runIds\":[\"run_a\"],\"content\":\"Hi ✓\"}"),
+        new Durar.Actors.Sessions.Watching.SessionWatchEvent(0, "delta", "{\"text\":\"\\n\"}"),
         // Provider and key protocol (keys are cluster-wide sharded actors; providers on every node talk to them).
         new ProviderCommands.AcquireKey("openai", "gpt-5.4", ["openai:key-1"], ProbeMode.PrimaryMargin) { PreferredKeyId = "openai:key-2", Hops = 1 },
         new ProviderCommands.AcquireKey("openai", "gpt-5.4", []),
@@ -293,6 +299,8 @@ internal static class WireSamples
         r => new TurnAccepted("s-1", 7, r.Events, ResponseUsageMode.Tokens),
         r => new TurnAccepted("s-1", 8, r.Events, ResponseUsageMode.Off) { Host = r.Actor },
         r => new TurnAccepted("s-1", 9, r.Events, ResponseUsageMode.Off) { Host = r.Actor, RunId = "run_0123456789abcdef01234567" },
+        r => new EventsWatched("s-1", 17, r.Events) { Host = r.Actor },
+        r => new EventsWatched("s-1", 0, r.Events),
         r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
         r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),

@@ -150,6 +150,9 @@ public sealed record SessionView(
 
     /// <summary>The tokens of the last answered turn's input, as the gateway counted them (null before the first).</summary>
     public int? LastInputTokens { get; init; }
+
+    /// <summary>The fallback notice in force: the session's turns are answered by another model (null when none).</summary>
+    public FallbackNotice? Fallback { get; init; }
 }
 
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;

@@ -79,6 +79,15 @@ internal static class SessionEvents
         public decimal Cost { get; init; }
     }
 
+    /// <summary>
+    /// A turn was answered by another model than the session's (and the notice changed): the reply and the event stream
+    /// said so, and <c>GET /v1/sessions/{key}</c> shows it until the session's model answers again.
+    /// </summary>
+    public sealed record FallbackNoticed(DateTimeOffset At, string Selected, string Active, string? Reason) : ISessionEvent;
+
+    /// <summary>The session's model (<see cref="Selected"/>) answered again: the fallback notice is cleared.</summary>
+    public sealed record FallbackCleared(DateTimeOffset At, string Selected) : ISessionEvent;
+
     /// <summary><c>/new</c> or <c>/reset</c>: transcript cleared, auto pins dropped, user pins and usage mode kept.</summary>
     public sealed record SessionReset(DateTimeOffset At) : ISessionEvent;
 }
