@@ -173,6 +173,8 @@ internal static class WireSamples
         new TurnRejected("s-1", 429, "The session queue is full (20 messages waiting).", "queue_full"),
         FullView,
         new SessionView("s-2", SessionOverrides.None, UsageTotals.Zero, null, 0, false, 0, null),
+        new SessionView("s-3", SessionOverrides.None, UsageTotals.Zero, null, 1, false, 0, T0)
+            { Failure = "The event at sequence number 2 cannot be read", FailedSequenceNr = 2 },
         new TranscriptPage("s-1", 0, 3,
         [
             new TranscriptEntry(1, "user", "Hi ✓", T0),

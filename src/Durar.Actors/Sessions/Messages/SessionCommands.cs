@@ -150,6 +150,12 @@ public sealed record SessionView(
 
     /// <summary>The tokens of the last answered turn's input, as the gateway counted them (null before the first).</summary>
     public int? LastInputTokens { get; init; }
+
+    /// <summary>Why the session failed to recover (an event or snapshot of its journal cannot be read); null when it recovered.</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>The sequence number of the unreadable event or snapshot when <see cref="Failure"/> is set.</summary>
+    public long? FailedSequenceNr { get; init; }
 }
 
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
