@@ -16,6 +16,7 @@ public sealed class ClusterTlsSpecs
     private const string Hocon = """
         models { providers { clu { baseUrl = "{fake-openai}", apiKey = "sk-cluster-tls-1", api = "openai-completions", models = [{ id = "m" }] } } }
         agents { defaults { model { primary = "clu/m" } } }
+        gateway.askTimeout = 60s
         """;
 
     private static string Tls(string path, string enabled = "on") => $$"""
@@ -49,7 +50,7 @@ public sealed class ClusterTlsSpecs
             for (var s = 0; s < 8; s++)
             {
                 using var response = await nodes[1].Http.SendAsync(nodes[1].Post($"v1/sessions/tls-{s}/messages", $$"""{"content":"hello {{s}}"}"""));
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
             }
             var shards = JsonDocument.Parse(await nodes[0].Http.GetStringAsync("v1/admin/cluster")).RootElement.GetProperty("shards");
             Assert.True(shards.EnumerateObject().Count(n => n.Value.GetProperty("sessions").GetInt32() > 0) == 2,

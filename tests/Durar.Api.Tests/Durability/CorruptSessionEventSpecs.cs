@@ -16,14 +16,15 @@ public sealed class CorruptSessionEventSpecs
     [Fact]
     public async Task Should_recover_a_session_with_a_corrupt_event_as_failed_with_its_reason_and_still_delete_it()
     {
-        var gw = await GatewayHarness.StartAsync();
+        // A generous ask timeout: the first turn (shard allocation, recovery) can be slow on a loaded machine.
+        var gw = await GatewayHarness.StartAsync(GatewayHarness.TwoFakeProviders + "\ngateway.askTimeout = 60s\n");
         try
         {
             gw.Fake.Enqueue(FakeResponse.Ok("first answer"), FakeResponse.Ok("second answer"), FakeResponse.Ok("fresh answer"));
             foreach (var text in new[] { "one", "two" })
             {
                 using var turn = await gw.Http.SendAsync(gw.Post("v1/sessions/bad-1/messages", $$"""{"content":"{{text}}"}"""));
-                Assert.Equal(HttpStatusCode.OK, turn.StatusCode);
+                Assert.True(turn.StatusCode == HttpStatusCode.OK, await turn.Content.ReadAsStringAsync());
             }
             await using (var db = Open(gw.DataDir))
             {
@@ -46,7 +47,7 @@ public sealed class CorruptSessionEventSpecs
             using var refused = await gw.Http.SendAsync(gw.Post("v1/sessions/bad-1/messages", """{"content":"three"}"""));
             var body = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.Conflict, body);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}, not at once");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"answered after {clock.Elapsed}, not at once");
             var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
             Assert.Equal("session_failed", error.GetProperty("code").GetString());
             Assert.Contains("sequence number 2", error.GetProperty("message").GetString(), StringComparison.Ordinal);
@@ -63,7 +64,7 @@ public sealed class CorruptSessionEventSpecs
 
             // The key starts afresh: a new conversation on it is served.
             using var fresh = await gw.Http.SendAsync(gw.Post("v1/sessions/bad-1/messages", """{"content":"again"}"""));
-            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+            Assert.True(fresh.StatusCode == HttpStatusCode.OK, await fresh.Content.ReadAsStringAsync());
             var healed = JsonDocument.Parse(await gw.Http.GetStringAsync("v1/sessions/bad-1")).RootElement;
             Assert.Equal("ok", healed.GetProperty("state").GetString());
             Assert.Equal(2, healed.GetProperty("transcriptLength").GetInt32());
