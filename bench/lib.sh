@@ -166,10 +166,26 @@ done = function(summary, latency, requests)
 end
 EOF
 }
+# Session turns: the gateway request above, each one a turn of one of SESSION_KEYS sessions (x-durar-session-key), the keys
+# taken in turn per wrk thread (threads start far apart), so concurrent requests rarely meet in one session.
+session_lua() { # file
+  lua "$1" "bench/m" ""
+  cat >>"$1" <<EOF
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) counter = tid * 7919 end
+function request()
+  counter = counter + 1
+  wrk.headers["x-durar-session-key"] = "${SESSION_PREFIX:-bt}-" .. (counter % ${SESSION_KEYS:-2000})
+  return wrk.format()
+end
+EOF
+}
 lua "$WORK/direct.lua" "m" "sk-bench"
 lua "$WORK/gateway.lua" "bench/m" ""
 lua "$WORK/failover.lua" "benchfo/m" ""
 lua "$WORK/direct429.lua" "m" "sk-429"
+session_lua "$WORK/turns.lua"
 
 WRK_LAST=""
 run_wrk() { # name conc seconds script url
@@ -193,10 +209,11 @@ run_wrk() { # name conc seconds script url
 }
 
 STREAM_LAST=""
-run_stream() { # name conc url model key seconds warmup
+run_stream() { # name conc url model key seconds warmup [session-count]
   local out="$WORK/stream.$1.r$ROUND.txt"
   timeout $(($6 + 90)) dotnet "$BENCH_DLL" stream --url "$3/v1/chat/completions" --model "$4" --concurrency "$2" \
-    --requests "$MAX_REQUESTS" --duration "$6" --warmup "$7" ${5:+--key "$5"} --label "$1" >"$out" 2>&1 \
+    --requests "$MAX_REQUESTS" --duration "$6" --warmup "$7" ${5:+--key "$5"} --label "$1" \
+    ${8:+--sessions "$8" --session-prefix "${SESSION_PREFIX:-bt}s"} >"$out" 2>&1 \
     || die "stream client $1 failed: $(tail -3 "$out")"
   STREAM_LAST=$(grep '^RESULT' "$out")
   for k in rps ttft_p50_ms ttft_p99_ms total_p50_ms total_p99_ms ok errors incomplete tokens_per_stream; do fig "$1.$k" "$(kv "$k" "$STREAM_LAST")"; done

@@ -12,6 +12,8 @@
 #   WRK_THREADS=2      wrk threads for CONC phases          RUNS=1         repeat the load scenarios, report medians
 #   SESSIONS=100000    sessions to create                   SESSIONS_CAP=90  seconds cap on creating them
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
+#   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key)
+#   SKIP_TURNS=1       skip the session-turn phases
 #   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
 #   SKIP_LOAD=1        only the sessions phase (no warm-up, no load rounds)
 #   SKIP_PASSIVATION=1 sessions phase without the wait for passivation (idleTimeout + 20 s)
@@ -48,6 +50,11 @@ settle_gateway
 run_stream warm.stream.direct "$CONC" "$UP" m sk-bench "$WARM_DIRECT" 0
 run_stream warm.stream.gateway "$CONC" "$GW" bench/m "" "$WARMUP" 0
 run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
+if [ "${SKIP_TURNS:-0}" != 1 ]; then
+  run_wrk warm.turns "$CONC" "$WARM_DIRECT" "$WORK/turns.lua" "$GW"
+  run_stream warm.turns.stream1 1 "$GW" bench/m "" "$WARM_DIRECT" 0 "${SESSION_KEYS:-2000}"
+  settle_gateway
+fi
 
 IDLE_T0=$(cpu_ticks "$GW_PID"); IDLE0=$(gc_snap snap); sleep 5; IDLE1=$(gc_snap snap); IDLE_T1=$(cpu_ticks "$GW_PID")
 fig idle.alloc_per_s "$(awk -v a="$(kv allocated "$IDLE1")" -v b="$(kv allocated "$IDLE0")" 'BEGIN{printf "%.0f", (a-b)/5}')"
@@ -80,6 +87,18 @@ for ROUND in $(seq 1 "$RUNS"); do
   log "round $ROUND/$RUNS: streaming time to first token, concurrency 1"
   run_stream s1.direct 1 "$UP" m sk-bench "$DURATION" 0
   run_stream s1.gateway 1 "$GW" bench/m "" "$DURATION" 0
+
+  if [ "${SKIP_TURNS:-0}" != 1 ]; then
+    # The same request as a turn of one of SESSION_KEYS sessions: journaled user message before the answer, the reply
+    # journaled, the session's history sent upstream. Compared with the stateless phases of this round.
+    log "round $ROUND/$RUNS: session turns over ${SESSION_KEYS:-2000} sessions, concurrency 1, $CONC, and streaming c=1"
+    run_wrk t1.gateway 1 "$DURATION" "$WORK/turns.lua" "$GW"
+    start_sampler tN; alloc_begin; cpu_begin
+    run_wrk tN.gateway "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
+    cpu_end tN.gateway "$(kv requests "$WRK_LAST")"; alloc_end tN.gateway "$(kv requests "$WRK_LAST")"; stop_sampler
+    run_stream ts1.gateway 1 "$GW" bench/m "" "$DURATION" 0 "${SESSION_KEYS:-2000}"
+    settle_gateway
+  fi
 
   log "round $ROUND/$RUNS: failover (429 on the first key, then the next key), concurrency 1"
   curl -s -X POST "$UP/stats/reset" >/dev/null
@@ -192,6 +211,23 @@ verdict() { # value op target
     d=$(med s1.direct.ttft_${p}_ms); g=$(med s1.gateway.ttft_${p}_ms)
     echo "| streaming c=1: time to first token $p (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) | $(rpair delta s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) |"
   done
+  if [ "${SKIP_TURNS:-0}" != 1 ]; then
+    echo
+    echo "Session turns (issue 17): the gateway's stateless request against the same request as a session turn, same round."
+    echo
+    echo "| scenario | stateless | session turn | turn/stateless | turn - stateless |"
+    echo "|---|---:|---:|---:|---:|"
+    for p in p50 p99; do
+      echo "| non-streaming c=1: $p latency (ms) | $(f "$(med ns1.gateway.${p}_ms)" %.3f) | $(f "$(med t1.gateway.${p}_ms)" %.3f) | $(rpair ratio ns1.gateway.${p}_ms t1.gateway.${p}_ms) | $(rpair delta ns1.gateway.${p}_ms t1.gateway.${p}_ms) |"
+    done
+    echo "| non-streaming c=$CONC over ${SESSION_KEYS:-2000} sessions: requests/s | $(f "$(med nsN.gateway.rps)" %.0f) | $(f "$(med tN.gateway.rps)" %.0f) | $(rpair ratio nsN.gateway.rps tN.gateway.rps) | |"
+    for p in p50 p99; do
+      echo "| non-streaming c=$CONC: $p latency (ms) | $(f "$(med nsN.gateway.${p}_ms)" %.3f) | $(f "$(med tN.gateway.${p}_ms)" %.3f) | $(rpair ratio nsN.gateway.${p}_ms tN.gateway.${p}_ms) | $(rpair delta nsN.gateway.${p}_ms tN.gateway.${p}_ms) |"
+      echo "| streaming c=1: time to first token $p (ms) | $(f "$(med s1.gateway.ttft_${p}_ms)" %.3f) | $(f "$(med ts1.gateway.ttft_${p}_ms)" %.3f) | $(rpair ratio s1.gateway.ttft_${p}_ms ts1.gateway.ttft_${p}_ms) | $(rpair delta s1.gateway.ttft_${p}_ms ts1.gateway.ttft_${p}_ms) |"
+    done
+    echo "| allocated per request c=$CONC (bytes) | $(f "$(med nsN.gateway.alloc_per_req)" %.0f) | $(f "$(med tN.gateway.alloc_per_req)" %.0f) | | |"
+    echo "| gateway CPU per request c=$CONC (us) | $(f "$(med nsN.gateway.cpu_gw_us)" %.0f) | $(f "$(med tN.gateway.cpu_gw_us)" %.0f) | | |"
+  fi
   echo
   echo "| gateway figure | value |"
   echo "|---|---:|"
@@ -231,11 +267,17 @@ verdict() { # value op target
     v=$(f "$(med sess.rss_per_session_b)" %.0f); echo "| <= 2 KB (2048 B) per resident idle session (RSS) | $v B | $(verdict "$v" '<=' 2048) |"
   fi
   v=$(f "$(med fo.gap_p50_ms)" %.3f); echo "| 429 -> next key < 1 ms (p50 of the upstream-observed gap) | $v ms | $(verdict "$v" '<' 1) |"
+  if [ "${SKIP_TURNS:-0}" != 1 ]; then
+    v=$(rpair delta ns1.gateway.p50_ms t1.gateway.p50_ms); echo "| session turn c=1: p50 overhead over the stateless request <= 0.5 ms (issue 17) | $v ms | $(verdict "$v" '<=' 0.5) |"
+    v=$(rpair delta s1.gateway.ttft_p50_ms ts1.gateway.ttft_p50_ms); echo "| streaming session turn c=1: TTFT p50 overhead <= 0.5 ms (issue 17) | $v ms | $(verdict "$v" '<=' 0.5) |"
+    v=$(rpair ratio nsN.gateway.rps tN.gateway.rps); echo "| session turns c=$CONC over ${SESSION_KEYS:-2000} sessions >= 0.4 x stateless requests/s (issue 17) | $v | $(verdict "$v" '>=' 0.4) |"
+  fi
   echo
   errs=0
   for n in ns1.direct.errors ns1.gateway.errors nsN.direct.errors nsN.gateway.errors fo.plain.errors fo.failover.errors \
            sN.direct.errors sN.gateway.errors s1.direct.errors s1.gateway.errors \
-           sN.direct.incomplete sN.gateway.incomplete s1.direct.incomplete s1.gateway.incomplete; do
+           sN.direct.incomplete sN.gateway.incomplete s1.direct.incomplete s1.gateway.incomplete \
+           t1.gateway.errors tN.gateway.errors ts1.gateway.errors ts1.gateway.incomplete; do
     errs=$((errs + $(awk -F'\t' -v n="$n" '$2==n {s+=$3} END{printf "%d", s}' "$FIGS")))
   done
   echo "Errors summed over all rounds of the measured phases (must be 0; the direct 429s are expected and not counted): $errs. Tokens per stream: direct $(med sN.direct.tokens_per_stream), gateway $(med sN.gateway.tokens_per_stream)."

@@ -4,6 +4,8 @@
 //                        [--key sk-..] [--label name]
 //       N workers, each one keep-alive connection, POST stream:true; measures requests/s (whole stream read to its end),
 //       time to first token (first SSE frame whose delta carries non-empty content) and whole-stream latency.
+//                        [--sessions N --session-prefix P]: each request is a session turn (x-durar-session-key P-<k>, the
+//                        keys taken in turn from N), the same body: the session-turn figures of issue 17.
 //   Durar.Bench sessions --url BASE --count 100000 [--concurrency 32] [--duration 120] [--prefix s] [--model echo/echo]
 //       Creates sessions: one POST /v1/sessions/{prefix-i}/messages turn each.
 //   Durar.Bench freeport [N]
@@ -161,12 +163,15 @@ static class StreamBench
         var warmup = o.Int("warmup", 200);
         var key = o.Get("key", "");
         var label = o.Get("label", "stream");
+        var sessions = o.Int("sessions", 0);
+        var sessionPrefix = o.Get("session-prefix", "bt");
         var body = Encoding.UTF8.GetBytes(
             $"{{\"model\":\"{model}\",\"stream\":true,\"messages\":[{{\"role\":\"user\",\"content\":\"Say hello to the benchmark.\"}}]}}");
 
         using var client = Http.Client(concurrency);
-        if (warmup > 0) await RunPhaseAsync(client, url, body, key, concurrency, warmup, TimeSpan.FromSeconds(30));
-        var result = await RunPhaseAsync(client, url, body, key, concurrency, requests, duration);
+        var sessionKeys = sessions > 0 ? new SessionKeys(sessionPrefix, sessions) : null;
+        if (warmup > 0) await RunPhaseAsync(client, url, body, key, sessionKeys, concurrency, warmup, TimeSpan.FromSeconds(30));
+        var result = await RunPhaseAsync(client, url, body, key, sessionKeys, concurrency, requests, duration);
 
         var ttft = result.Ttft.ToArray();
         var total = result.Total.ToArray();
@@ -190,8 +195,17 @@ static class StreamBench
         public string? FirstError;
     }
 
-    private static async Task<Phase> RunPhaseAsync(HttpClient client, string url, byte[] body, string key, int concurrency, int requests,
-        TimeSpan duration)
+    /// <summary>Session keys handed out in turn, so that concurrent requests rarely meet in one session.</summary>
+    private sealed class SessionKeys(string prefix, int count)
+    {
+        private readonly string[] _keys = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
+        private int _next = -1;
+
+        public string Next() => _keys[(int)((uint)Interlocked.Increment(ref _next) % (uint)_keys.Length)];
+    }
+
+    private static async Task<Phase> RunPhaseAsync(HttpClient client, string url, byte[] body, string key, SessionKeys? sessionKeys,
+        int concurrency, int requests, TimeSpan duration)
     {
         var phase = new Phase();
         var issued = 0;
@@ -210,6 +224,7 @@ static class StreamBench
                     using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
                     request.Content.Headers.ContentType = Http.Json;
                     if (key.Length > 0) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+                    if (sessionKeys is not null) request.Headers.TryAddWithoutValidation("x-durar-session-key", sessionKeys.Next());
                     using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {

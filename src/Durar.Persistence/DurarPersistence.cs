@@ -1,5 +1,7 @@
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
 using Durar.Actors;
 using Durar.Persistence.Serialization;
 
@@ -57,19 +59,37 @@ public static class DurarPersistence
     public static Config Hocon(PersistenceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        return HoconFor(options, options.PrepareConnectionString());
+    }
+
+    private static Config HoconFor(PersistenceOptions options, string connectionString) =>
         // Akka's HOCON resolves substitutions within the text it parses (not across WithFallback), so the values go in
         // front of the file they are substituted into.
-        return ConfigurationFactory.ParseString(Values(options) + "\n" + ConfText);
+        ConfigurationFactory.ParseString(Values(options, connectionString) + "\n" + ConfText);
+
+    /// <summary>
+    /// The SQLite plugins' connection options: the same connection string and provider as the HOCON, plus
+    /// <see cref="SqlitePragmas"/> on every connection they open (<see cref="PersistenceOptions.SqliteSynchronous"/>).
+    /// Null for PostgreSQL. <see cref="WithDurarPersistence"/> adds it; a host that builds its own actor system passes it
+    /// in the system's setup.
+    /// </summary>
+    public static Akka.Actor.Setup.Setup? SqliteSetup(PersistenceOptions options, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.NormalizedProvider() != PersistenceProviders.Sqlite) return null;
+        var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString).UseInterceptor(new SqlitePragmas(options.SqliteSynchronous));
+        var setup = new MultiDataOptionsSetup();
+        foreach (var plugin in (ReadOnlySpan<string>)[JournalPluginId, SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, data);
+        return setup;
     }
 
     /// <summary>
     /// The only generated HOCON: the values <c>persistence.conf</c> substitutes, each quoted with Akka.Hosting's
     /// <see cref="HoconExtensions.ToHocon(string)"/> so any connection string survives (quotes, backslashes, <c>${</c>).
     /// </summary>
-    internal static string Values(PersistenceOptions options)
+    internal static string Values(PersistenceOptions options, string connectionString)
     {
         var sqlite = options.NormalizedProvider() == PersistenceProviders.Sqlite;
-        var connectionString = options.PrepareConnectionString();
         // SQLite reads read-uncommitted (why: persistence.conf); PostgreSQL keeps the plugin's default.
         var readIsolation = sqlite ? "read-uncommitted" : "unspecified";
         return $$"""
@@ -77,6 +97,7 @@ public static class DurarPersistence
               connection-string = {{connectionString.ToHocon()}}
               provider-name = {{(sqlite ? SqliteProviderName : PostgreSqlProviderName).ToHocon()}}
               read-isolation-level = {{readIsolation.ToHocon()}}
+              journal-parallelism = {{(sqlite ? 1 : 3)}}
             }
             """;
     }
@@ -88,6 +109,9 @@ public static class DurarPersistence
     public static AkkaConfigurationBuilder WithDurarPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddHocon(Hocon(options), HoconAddMode.Prepend);
+        ArgumentNullException.ThrowIfNull(options);
+        var connectionString = options.PrepareConnectionString();
+        builder.AddHocon(HoconFor(options, connectionString), HoconAddMode.Prepend);
+        return SqliteSetup(options, connectionString) is { } setup ? builder.AddSetup(setup) : builder;
     }
 }

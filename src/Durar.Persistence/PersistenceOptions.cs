@@ -33,6 +33,16 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
     /// <summary>HOCON path of the connection string key.</summary>
     public const string ConnectionStringPath = "gateway.persistence.connectionString";
 
+    /// <summary>HOCON path of the SQLite synchronous mode.</summary>
+    public const string SqliteSynchronousPath = "gateway.persistence.sqlite.synchronous";
+
+    /// <summary>
+    /// SQLite's <c>synchronous</c> pragma for the journal's connections: <c>normal</c> (a commit survives the process
+    /// dying, not a power loss; the default in durar.conf) or <c>full</c> (the write-ahead log is synced at every commit).
+    /// Not used with PostgreSQL (its server's <c>synchronous_commit</c> decides).
+    /// </summary>
+    public string SqliteSynchronous { get; init; } = "normal";
+
     /// <summary>File name of the default SQLite database inside <see cref="DataDir"/>.</summary>
     public const string DefaultSqliteFileName = "durar.db";
 
@@ -48,7 +58,8 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
 
         var provider = config.GetString(ProviderPath, PersistenceProviders.Sqlite)?.Trim() ?? PersistenceProviders.Sqlite;
         var connectionString = config.GetString(ConnectionStringPath, "")?.Trim() ?? "";
-        var options = new PersistenceOptions(provider, connectionString, dataDir);
+        var synchronous = config.GetString(SqliteSynchronousPath, "normal")?.Trim().ToLowerInvariant() ?? "normal";
+        var options = new PersistenceOptions(provider, connectionString, dataDir) { SqliteSynchronous = synchronous };
         options.Validate();
         return options with { Provider = options.NormalizedProvider() };
     }
@@ -68,6 +79,10 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
     /// <exception cref="DurarConfigException">The provider is unknown, or PostgreSQL has no connection string.</exception>
     public void Validate()
     {
+        if (SqliteSynchronous is not ("normal" or "full"))
+        {
+            throw new DurarConfigException(SqliteSynchronousPath, $"must be normal or full, not \"{SqliteSynchronous}\"");
+        }
         if (NormalizedProvider() == PersistenceProviders.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
         {
             throw new DurarConfigException(ConnectionStringPath, "is required when the provider is postgresql (e.g. \"Host=127.0.0.1;Port=5432;Database=durar;Username=postgres\")");

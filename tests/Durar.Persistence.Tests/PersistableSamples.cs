@@ -134,6 +134,9 @@ internal static class PersistableSamples
         Fast = FastMode.Auto,
         ResponseUsage = ResponseUsageMode.Off,
         Queue = QueueMode.Collect,
+        QueueDebounce = TimeSpan.FromMilliseconds(1500),
+        QueueCap = 7,
+        QueueDrop = QueueDropPolicy.Summarize,
     };
 
     public static TheoryData<int> Indexes()

@@ -39,6 +39,7 @@ public sealed partial class FakeProvider
     {
         app.MapGet("/copilot_internal/v2/token", HandleCopilotTokenAsync);
         MapBedrock(app);
+        MapLogins(app);
     }
 
     private async Task HandleCopilotTokenAsync(HttpContext http)

@@ -501,7 +501,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
         {
             var n = _refreshes.Count + 1;
             refresh = new OAuthRefresh(refreshToken, clientId.Length > 0 ? clientId : null,
-                $"fake-oauth-access-{n}", $"fake-oauth-refresh-{n}", DateTimeOffset.UtcNow);
+                $"fake-oauth-access-{n}", $"fake-oauth-refresh-{n}", DateTimeOffset.UtcNow)
+            { ClientSecret = form["client_secret"].ToString() is { Length: > 0 } secret ? secret : null };
             _refreshes.Add(refresh);
         }
 
@@ -567,4 +568,8 @@ public sealed partial class FakeProvider : IAsyncDisposable
 }
 
 /// <summary>One call to the fake's OAuth token endpoint: what the gateway sent and what the fake issued.</summary>
-public sealed record OAuthRefresh(string RefreshToken, string? ClientId, string IssuedAccessToken, string IssuedRefreshToken, DateTimeOffset ReceivedAt);
+public sealed record OAuthRefresh(string RefreshToken, string? ClientId, string IssuedAccessToken, string IssuedRefreshToken, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The <c>client_secret</c> sent, if any (installed apps such as Google's send theirs).</summary>
+    public string? ClientSecret { get; init; }
+}

@@ -51,6 +51,12 @@ public sealed record ChatRequest : IDurarWireMessage
     public int? ReasoningBudgetTokens { get; init; }
     /// <summary>Fast mode: OpenAI <c>service_tier=priority</c>, Anthropic <c>service_tier=auto</c>; null = provider default.</summary>
     public bool? FastMode { get; init; }
+    /// <summary>
+    /// <c>/fast auto</c>: <see cref="FastMode"/> holds for upstream calls started before this time (the run's start plus
+    /// <c>params.fastAutoOnSeconds</c>, 60 s by default); a retry or fallback started later goes without it (the run decides
+    /// per call). Null = <see cref="FastMode"/> for every call.
+    /// </summary>
+    public DateTimeOffset? FastUntil { get; init; }
     /// <summary><c>service_tier</c> as the client set it; it wins over <see cref="FastMode"/>.</summary>
     public string? ServiceTier { get; init; }
 

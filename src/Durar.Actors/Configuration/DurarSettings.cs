@@ -32,6 +32,8 @@ public sealed record DurarSettings(
     internal CompactionSettings Compaction { get; init; } = CompactionSettings.Default;
     /// <summary><c>gateway.copilot</c>: GitHub Copilot's token exchange.</summary>
     internal CopilotSettings Copilot { get; init; } = CopilotSettings.Defaults;
+    /// <summary><c>gateway.oauth</c>: the sign-ins of <c>durar auth login</c> and the client secrets their refreshes send.</summary>
+    public OAuthLoginSettings OAuth { get; init; } = OAuthLoginSettings.Defaults;
     /// <summary><c>gateway.googleCloud</c>: project, region and credentials of the Vertex AI and Cloud Code Assist wires.</summary>
     public required GoogleCloudSettings GoogleCloud { get; init; }
 }

@@ -78,6 +78,7 @@ public static class DurarSettingsLoader
                 Telemetry = TelemetrySettings.Read(config), Access = AccessSettings.Read(config),
                 Compaction = CompactionSettings.Read(config),
                 Copilot = CopilotSettings.Read(config),
+                OAuth = OAuthLoginSettings.Read(config),
                 GoogleCloud = GoogleCloudSettings.Read(config, StringMap(root, "env", "")) };
     }
 

@@ -51,7 +51,7 @@ public static class DurarHostingExtensions
             p => sp.GetRequiredService<KeySources>().Collect(p) is { IsDefaultOrEmpty: false } keys ? keys[0].Secret ?? "" : null,
             sp.GetRequiredService<IHttpClientFactory>(), ollamaDiscovery, sp.GetRequiredService<ILogger<Transports.Ollama.OllamaDiscovery>>()));
         services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream, settings.GoogleCloud));
-        services.TryAddSingleton<IOAuthTokenClient, HttpOAuthTokenClient>();
+        services.TryAddSingleton<IOAuthTokenClient>(sp => new HttpOAuthTokenClient(sp.GetRequiredService<IHttpClientFactory>(), settings.OAuth));
         services.AddUpstreamHttpClient(settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();

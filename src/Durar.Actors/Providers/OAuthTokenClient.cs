@@ -34,9 +34,10 @@ internal sealed class OAuthRefreshException(string message, bool permanent) : Ex
 /// <summary>
 /// RFC 6749 §6 over the upstream HTTP client: <c>POST tokenUrl</c> with the form
 /// <c>grant_type=refresh_token&amp;refresh_token=…&amp;client_id=…</c>, reading <c>{access_token, refresh_token?, expires_in}</c>;
-/// a grant of another <see cref="OAuthGrant.Kind"/> goes to its own exchange (GitHub Copilot's token exchange).
+/// a grant of another <see cref="OAuthGrant.Kind"/> goes to its own exchange (GitHub Copilot's token exchange). A client
+/// with a configured installed-app secret (<c>gateway.oauth.*.clientSecret</c>, Google's) also sends <c>client_secret</c>.
 /// </summary>
-internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOAuthTokenClient
+internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients, Configuration.OAuthLoginSettings? logins = null) : IOAuthTokenClient
 {
     private const int MaxBodyBytes = 64 * 1024;
 
@@ -51,6 +52,7 @@ internal sealed class HttpOAuthTokenClient(IHttpClientFactory httpClients) : IOA
             new("refresh_token", grant.RefreshToken),
         };
         if (!string.IsNullOrEmpty(grant.ClientId)) form.Add(new("client_id", grant.ClientId));
+        if (logins?.SecretFor(grant.ClientId) is { } clientSecret) form.Add(new("client_secret", clientSecret));
         using var request = new HttpRequestMessage(HttpMethod.Post, grant.TokenUrl) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 

@@ -80,6 +80,9 @@ internal sealed class ProviderRegistryActor : ReceiveActor, IWithUnboundedStash,
 
     private void Route(IProviderCommand command)
     {
+        // A GitHub token stored by `durar auth login github-copilot` (or `auth add`) is exchanged like a configured one.
+        if (command is ProviderCommands.UpsertCredential upsert && _catalog.Providers.TryGetValue(upsert.ProviderId, out var definition))
+            command = upsert with { Credential = OAuthGrantKinds.ForProvider(definition, [upsert.Credential], _settings.Copilot.TokenUrl)[0] };
         if (_providers.TryGetValue(command.ProviderId, out var provider)) provider.Forward(command);
         else if (command is ProviderCommands.ResetKey reset) Sender.Tell(new KeyResetDone(reset.KeyId, false));
         else if (command is ProviderCommands.UpsertCredential or ProviderCommands.RemoveCredential or ProviderCommands.SetOrder)

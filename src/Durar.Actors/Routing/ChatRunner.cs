@@ -118,5 +118,12 @@ internal sealed class ChatRunner
         }, ct);
 
     private UpstreamCall Call(ResolvedModel candidate, KeyLease key, ChatRequest request) =>
-        new(candidate, key.Secret, request, _run.IdleTimeout(candidate));
+        new(candidate, key.Secret, AtCallTime(request, _run.Now), _run.IdleTimeout(candidate));
+
+    /// <summary>
+    /// The request as a call started at <paramref name="now"/> sends it: past <see cref="ChatRequest.FastUntil"/> (the
+    /// <c>/fast auto</c> window) without fast mode, so the provider's default tier applies.
+    /// </summary>
+    internal static ChatRequest AtCallTime(ChatRequest request, DateTimeOffset now) =>
+        request.FastUntil is { } until && now >= until ? request with { FastMode = null, FastUntil = null } : request;
 }

@@ -87,6 +87,9 @@ internal sealed partial class RunLoop(
     /// </summary>
     public RunDeadline StartDeadline() => RunDeadline.Start(_time, runTimeoutSeconds);
 
+    /// <summary>The run's clock (the host's, or a test's virtual one).</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
     private enum Step { Succeeded, NextCandidate, Cooling, Stop }
 
     /// <summary>

@@ -33,8 +33,10 @@ internal static class EffectiveSettings
     /// defaults; a request without them (stateless or a session turn) gets the configured ones. Anthropic gets a thinking
     /// budget only when the client set no <c>reasoning_effort</c> (its wire translates the client's own).
     /// </summary>
+    /// <param name="runStart">When the run began: <c>/fast auto</c> is on for calls started before it plus
+    /// <see cref="FastAutoOnFor"/> (<see cref="ChatRequest.FastUntil"/>).</param>
     public static ChatRequest ApplyTo(ChatRequest request, SessionOverrides inline, SessionOverrides session, Configuration.AgentDefaults agents,
-        Models.ResolvedModel target)
+        Models.ResolvedModel target, DateTimeOffset runStart)
     {
         var prms = target.Entry?.Params;
         var thinking = Thinking(inline.Thinking, session.Thinking, AgentThinking(agents), prms, target.Model.Reasoning);
@@ -45,7 +47,8 @@ internal static class EffectiveSettings
         {
             ReasoningEffort = clientEffort ?? (anthropic ? null : ToReasoningEffort(thinking)),
             ThinkingBudgetTokens = anthropic && clientEffort is null ? ToAnthropicBudgetTokens(thinking) : null,
-            FastMode = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, DefaultFastAutoOnFor) : null,
+            FastMode = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, FastAutoOnFor(prms)) : null,
+            FastUntil = request.ServiceTier is null && fast == FastMode.Auto ? runStart + FastAutoOnFor(prms) : null,
         };
     }
 

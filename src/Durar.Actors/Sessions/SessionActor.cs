@@ -213,16 +213,17 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     {
         var inline = decided.Inline;
         var mode = send.QueueMode ?? inline.Queue ?? _state.Overrides.Queue ?? SessionDirectives.DefaultQueueMode(_services);
-        var sessions = _services.Settings.Gateway.Sessions;
+        var cap = SessionDirectives.QueueCap(_state.Overrides, _services);
+        var drop = SessionDirectives.DropPolicy(_state.Overrides, _services);
         var runId = NewRunId();
         string? droppedRunId = null;
-        switch (_queue.Admit(_active is not null, sessions.QueueCap, SessionDirectives.DropPolicy(_services)))
+        switch (_queue.Admit(_active is not null, cap, drop))
         {
             case QueueAdmission.RejectFull:
-                replyTo.Tell(new TurnRejected(_key, 429, $"The session queue is full ({sessions.QueueCap} messages waiting).", "queue_full"));
+                replyTo.Tell(new TurnRejected(_key, 429, $"The session queue is full ({cap} messages waiting).", "queue_full"));
                 return;
             case QueueAdmission.DropOldest:
-                _queue = _queue.DropOldest(SessionDirectives.DropPolicy(_services), out var dropped);
+                _queue = _queue.DropOldest(drop, out var dropped);
                 droppedRunId = dropped.RunId;
                 _ = dropped.Fanout.CompleteAsync([new SessionRunError(429, "Dropped from the session queue: too many messages were waiting.",
                     "rate_limit_error", "queue_dropped")]);
@@ -256,7 +257,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
 
     private void Follow(QueueStep step)
     {
-        if (step == QueueStep.Debounce) _debounce.Restart(Context.System.Scheduler, _services.Settings.Gateway.Sessions.QueueDebounce, Self);
+        if (step == QueueStep.Debounce) _debounce.Restart(Context.System.Scheduler, SessionDirectives.QueueDebounce(_state.Overrides, _services), Self);
         else if (step == QueueStep.RunNext) StartNextIfIdle();
     }
 
@@ -276,7 +277,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             return;
         }
         (_queue, var dropped) = _queue.TakeDroppedSummaries();
-        var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services);
+        var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services, Now);
         var (services, state, waiting) = (_services, _state, _queue.Waiting.Select(p => p.Seq).ToHashSet());
         // Off the actor's thread: counting the input, compacting, and the runner's first steps (lease, connect) must not
         // hold the session's mailbox.

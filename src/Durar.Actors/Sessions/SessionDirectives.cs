@@ -64,7 +64,16 @@ internal static class SessionDirectives
                     replies.Add(DirectiveReplies.Usage(u.Clear ? null : u.Mode));
                     break;
                 case Directive.QueueDirective q:
-                    target = target with { Queue = q.Clear ? null : q.Mode };
+                    // A mode and options set what they name and keep the rest (options alone keep the mode); reset clears all.
+                    target = q.Clear
+                        ? target with { Queue = null, QueueDebounce = null, QueueCap = null, QueueDrop = null }
+                        : target with
+                        {
+                            Queue = q.Mode ?? target.Queue,
+                            QueueDebounce = q.Debounce ?? target.QueueDebounce,
+                            QueueCap = q.Cap ?? target.QueueCap,
+                            QueueDrop = q.Drop ?? target.QueueDrop,
+                        };
                     replies.Add(DirectiveReplies.Queue(q));
                     break;
                 case Directive.NewSessionDirective n:
@@ -98,6 +107,15 @@ internal static class SessionDirectives
     /// <summary><c>gateway.sessions.queueDrop</c> (validated at start-up).</summary>
     public static QueueDropPolicy DropPolicy(SessionServices s) =>
         WireNames.TryParseQueueDrop(s.Settings.Gateway.Sessions.QueueDrop, out var policy) ? policy : QueueDropPolicy.Summarize;
+
+    /// <summary>The session's <c>/queue drop:</c>, else <c>gateway.sessions.queueDrop</c>.</summary>
+    public static QueueDropPolicy DropPolicy(SessionOverrides o, SessionServices s) => o.QueueDrop ?? DropPolicy(s);
+
+    /// <summary>The session's <c>/queue cap:</c>, else <c>gateway.sessions.queueCap</c>.</summary>
+    public static int QueueCap(SessionOverrides o, SessionServices s) => o.QueueCap ?? s.Settings.Gateway.Sessions.QueueCap;
+
+    /// <summary>The session's <c>/queue debounce:</c>, else <c>gateway.sessions.queueDebounce</c>.</summary>
+    public static TimeSpan QueueDebounce(SessionOverrides o, SessionServices s) => o.QueueDebounce ?? s.Settings.Gateway.Sessions.QueueDebounce;
 
     private static ThinkingLevel? AgentThinking(SessionServices s) => EffectiveSettings.AgentThinking(s.Settings.Agents);
 
@@ -163,8 +181,9 @@ internal static class SessionDirectives
     }
 
     /// <summary>Thinking and fast mode, resolved inline → session → agents.defaults → model params → provider default.</summary>
-    public static ChatRequest WithSettings(ChatRequest request, SessionOverrides inline, SessionOverrides session, SessionServices s, ResolvedModel? target) =>
-        target is null ? request : EffectiveSettings.ApplyTo(request, inline, session, s.Settings.Agents, target);
+    public static ChatRequest WithSettings(ChatRequest request, SessionOverrides inline, SessionOverrides session, SessionServices s, ResolvedModel? target,
+        DateTimeOffset runStart) =>
+        target is null ? request : EffectiveSettings.ApplyTo(request, inline, session, s.Settings.Agents, target, runStart);
 
     public static (SessionOverrides Overrides, SessionError? Error) Patch(SessionCommands.PatchSession patch, SessionOverrides current, SessionServices s)
     {

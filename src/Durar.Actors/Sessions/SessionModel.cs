@@ -44,6 +44,12 @@ public sealed record SessionOverrides
     public FastMode? Fast { get; init; }
     public ResponseUsageMode? ResponseUsage { get; init; }
     public QueueMode? Queue { get; init; }
+    /// <summary><c>/queue ... debounce:&lt;d&gt;</c>: this session's collect debounce (else <c>gateway.sessions.queueDebounce</c>).</summary>
+    public TimeSpan? QueueDebounce { get; init; }
+    /// <summary><c>/queue ... cap:&lt;n&gt;</c>: messages that may wait behind this session's run (else <c>gateway.sessions.queueCap</c>).</summary>
+    public int? QueueCap { get; init; }
+    /// <summary><c>/queue ... drop:old|new|summarize</c>: what a full queue does (else <c>gateway.sessions.queueDrop</c>).</summary>
+    public QueueDropPolicy? QueueDrop { get; init; }
 }
 
 /// <summary>Usage totals in the reference's buckets plus cost in USD (tokens × model cost / 1e6).</summary>

@@ -74,7 +74,7 @@ internal static class SessionTurns
     /// <paramref name="dropped"/> messages before the last one, and the session's effective settings.
     /// </summary>
     public static ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns, IEnumerable<PendingTurn> waiting, ImmutableList<string> dropped,
-        SessionState state, SessionServices services)
+        SessionState state, SessionServices services, DateTimeOffset runStart)
     {
         var last = turns[^1];
         var template = last.Command.Template;
@@ -106,7 +106,7 @@ internal static class SessionTurns
         var baseRequest = template ?? new ChatRequest { Messages = [] };
         var target = SessionDirectives.TargetModel(last.View, state, services);
         return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
-            last.Inline, state.Overrides, services, target);
+            last.Inline, state.Overrides, services, target, runStart);
     }
 
     /// <summary>

@@ -65,7 +65,7 @@ public static partial class ChatCompletionsApi
 
             // A stateless request gets the configured thinking and fast mode, exactly as a session turn does (its own
             // reasoning_effort and service_tier win).
-            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested, DateTimeOffset.UtcNow);
             var trace = RequestTrace.Start(dashboard, parsed.Model, request.Stream);
             if (request.Stream) await StreamAsync(context, runner, plan, request, trace, ct);
             else await CompleteAsync(context, runner, plan, request, trace, ct);

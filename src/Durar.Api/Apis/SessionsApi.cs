@@ -218,6 +218,9 @@ public static class SessionsApi
         Opt(w, "fastMode", v.Overrides.Fast is { } f ? WireNames.ToWire(f) : null);
         Opt(w, "responseUsage", v.Overrides.ResponseUsage is { } u ? WireNames.ToWire(u) : null);
         Opt(w, "queueMode", v.Overrides.Queue is { } q ? WireNames.ToWire(q) : null);
+        if (v.Overrides.QueueDebounce is { } d) w.WriteNumber("queueDebounceMs", (long)d.TotalMilliseconds); else w.WriteNull("queueDebounceMs");
+        if (v.Overrides.QueueCap is { } cap) w.WriteNumber("queueCap", cap); else w.WriteNull("queueCap");
+        Opt(w, "queueDrop", v.Overrides.QueueDrop is { } drop ? WireNames.ToWire(drop) : null);
         w.WriteEndObject();
         w.WriteStartObject("authProfile");
         Opt(w, "id", v.Overrides.AuthProfile);

@@ -60,14 +60,14 @@ internal static class AuthCommand
             else c.Io.Ansi.Write(new Text($"Auth profile {profileId} removed.\n"));
             return ExitCodes.Ok;
         }, id);
-        return new Command("auth", "Auth profiles: API keys, tokens and OAuth credentials stored by the gateway.") { list, add, remove };
+        return new Command("auth", "Auth profiles: API keys, tokens and OAuth credentials stored by the gateway.") { list, add, remove, Login.LoginCommand.Create(io) };
     }
 
     private static string? Infer(string? key, string? token, string? access, string? refresh) =>
         key is not null ? "api_key" : token is not null ? "token" : access is not null || refresh is not null ? "oauth" : null;
 
     /// <summary>The request body with the fields that were given (the gateway names any it refuses).</summary>
-    private static string Body(IEnumerable<(string Name, string? Value)> values, string? expires)
+    internal static string Body(IEnumerable<(string Name, string? Value)> values, string? expires)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -115,9 +115,9 @@ internal static class AuthCommand
     }
 
     /// <summary>The profile's secrets as the gateway shows them (masked), e.g. <c>key …abcd</c>.</summary>
-    private static string Masked(JsonElement profile) =>
+    internal static string Masked(JsonElement profile) =>
         string.Join(", ", new[] { "key", "token", "access", "refresh" }.Where(n => Str(profile, n) is not null).Select(n => $"{n} {Str(profile, n)}"));
 
-    private static string? Str(JsonElement e, string name) =>
+    internal static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

@@ -30,6 +30,8 @@ internal sealed class ExamplesHelpAction(HelpAction inner) : SynchronousCommandL
         ["durar auth add"] = ["printf %s \"$OPENAI_KEY\" | durar auth add --provider openai --key -",
             "durar auth add --provider anthropic --email me@example.com --bearer-token - < token.txt",
             "durar auth add --provider openai-codex --access - --refresh \"$REFRESH\" --token-url https://auth.example.com/token --expires 2026-07-01T00:00:00Z"],
+        ["durar auth login"] = ["durar auth login github-copilot", "durar auth login openai-codex --no-browser",
+            "durar auth login google-gemini-cli --provider gemini-work --url http://gateway:18789"],
         ["durar auth remove"] = ["durar auth remove openai:default"],
         ["durar tokens"] = ["durar tokens create --name ci --scope chat --model openai/* --rpm 60 --budget 20 --period month", "durar tokens list",
             "durar tokens rotate 0123456789abcdef", "durar tokens revoke 0123456789abcdef"],

@@ -21,6 +21,9 @@ public static class ExitCodes
     /// <summary>The gateway has no API for this yet (<c>durar sessions list</c>).</summary>
     public const int NotSupported = 4;
 
+    /// <summary>A provider's sign-in did not end with a token (<c>durar auth login</c>: denied, expired, timed out, state mismatch).</summary>
+    public const int LoginFailed = 5;
+
     /// <summary>The help section listing them.</summary>
     public const string Help = """
         Exit codes:
@@ -29,5 +32,6 @@ public static class ExitCodes
           2  usage or configuration error
           3  cannot reach the gateway
           4  not supported by the gateway yet
+          5  the provider's sign-in failed (denied, expired, timed out)
         """;
 }

@@ -72,6 +72,23 @@ public sealed class ChatRunnerSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public void Should_send_fast_mode_only_on_calls_started_before_its_auto_window_ends()
+    {
+        // /fast auto: a call started inside the window is fast; a retry or fallback started at or after its end goes with
+        // the provider's default tier (no service_tier at all, not "standard"). Every call goes through AtCallTime.
+        var start = new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+        var request = Hello with { FastMode = true, FastUntil = start + TimeSpan.FromSeconds(60) };
+
+        Assert.Same(request, ChatRunner.AtCallTime(request, start));
+        Assert.Same(request, ChatRunner.AtCallTime(request, start + TimeSpan.FromSeconds(59.999)));
+        var late = ChatRunner.AtCallTime(request, start + TimeSpan.FromSeconds(60));
+        Assert.Equal(((bool?)null, (DateTimeOffset?)null), (late.FastMode, late.FastUntil));
+        // on and off have no window: every call keeps them.
+        var on = Hello with { FastMode = true };
+        Assert.Same(on, ChatRunner.AtCallTime(on, start + TimeSpan.FromDays(1)));
+    }
+
+    [Fact]
     public async Task Should_carry_the_failed_attempts_and_when_each_ended_in_a_successful_answer()
     {
         // alpha's only key: a 503, the same-model retry after its backoff, another 503, then beta answers.

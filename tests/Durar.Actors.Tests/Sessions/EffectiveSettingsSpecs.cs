@@ -1,4 +1,8 @@
 using System.Text.Json.Nodes;
+using Durar.Actors.Catalog;
+using Durar.Actors.Chat;
+using Durar.Actors.Configuration;
+using Durar.Actors.Models;
 using Durar.Actors.Sessions;
 
 namespace Durar.Actors.Tests.Sessions;
@@ -249,5 +253,45 @@ public sealed class EffectiveSettingsSpecs
         Assert.Equal(TimeSpan.FromSeconds(45), EffectiveSettings.FastAutoOnFor(new JsonObject { ["fastAutoOnSeconds"] = JsonValue.Create(45L) }));
         Assert.Equal(TimeSpan.FromSeconds(60), EffectiveSettings.FastAutoOnFor(null));
         Assert.Equal(TimeSpan.FromSeconds(60), EffectiveSettings.DefaultFastAutoOnFor);
+    }
+
+    // ---- /fast auto as a window the run checks per call ----
+
+    private static (ResolvedModel Target, AgentDefaults Agents) FastTarget(string prms)
+    {
+        var settings = DurarSettingsLoader.Load(DurarSettingsLoader.FromText($$"""
+            models { providers { mine { baseUrl = "http://127.0.0.1:9/v1", models = [{ id = "m" }] } } }
+            agents { defaults { models { "mine/m" { params { {{prms}} } } } } }
+            """));
+        return (new ModelResolver(new ProviderCatalog(settings), settings.Agents).Resolve("mine/m").Model!, settings.Agents);
+    }
+
+    [Fact]
+    public void Should_give_fast_auto_a_window_from_the_run_start_and_the_model_fast_auto_on_seconds()
+    {
+        var start = new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+        var request = new ChatRequest { Messages = [new ChatMessage("user", "hi")] };
+        var (target, agents) = FastTarget("fastAutoOnSeconds = 5");
+        var auto = new SessionOverrides { Fast = FastMode.Auto };
+
+        var applied = EffectiveSettings.ApplyTo(request, SessionOverrides.None, auto, agents, target, start);
+        Assert.True(applied.FastMode);
+        Assert.Equal(start + TimeSpan.FromSeconds(5), applied.FastUntil);
+
+        // on and off hold for every call: no window.
+        var on = EffectiveSettings.ApplyTo(request, SessionOverrides.None, new SessionOverrides { Fast = FastMode.On }, agents, target, start);
+        Assert.Equal((true, (DateTimeOffset?)null), (on.FastMode, on.FastUntil));
+        var off = EffectiveSettings.ApplyTo(request, SessionOverrides.None, new SessionOverrides { Fast = FastMode.Off }, agents, target, start);
+        Assert.Equal((false, (DateTimeOffset?)null), (off.FastMode, off.FastUntil));
+
+        // The client's own service_tier wins: no fast flag, no window.
+        var tiered = EffectiveSettings.ApplyTo(request with { ServiceTier = "flex" }, SessionOverrides.None, auto, agents, target, start);
+        Assert.Equal(((bool?)null, (DateTimeOffset?)null), (tiered.FastMode, tiered.FastUntil));
+
+        // The default window is 60 s; a zero window is never fast.
+        var (plain, plainAgents) = FastTarget("");
+        Assert.Equal(start + TimeSpan.FromSeconds(60), EffectiveSettings.ApplyTo(request, SessionOverrides.None, auto, plainAgents, plain, start).FastUntil);
+        var (zero, zeroAgents) = FastTarget("fastAutoOnSeconds = 0");
+        Assert.False(EffectiveSettings.ApplyTo(request, SessionOverrides.None, auto, zeroAgents, zero, start).FastMode);
     }
 }

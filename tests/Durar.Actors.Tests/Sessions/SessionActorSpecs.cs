@@ -191,4 +191,50 @@ public sealed class SessionActorSpecs(ITestOutputHelper output)
         Assert.Equal(["user:Earlier queued messages were dropped:\n• two", "user:three"], Messages(requests[1]).TakeLast(2));
         Assert.DoesNotContain(Messages(requests[2]), m => m.Contains("were dropped", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Should_apply_the_sessions_own_queue_cap_drop_and_debounce_from_a_queue_directive()
+    {
+        const string key = "cap-directive";
+        var session = _node.Start(key, "queueCap = 20, queueDrop = old");
+        session.Tell(new SessionCommands.SendMessage(key, "/queue followup cap:1 drop:new"), TestActor);
+        var set = ExpectMsg<DirectivesApplied>(Patience).View.Overrides;
+        Assert.Equal((QueueMode.Followup, 1, QueueDropPolicy.New), (set.Queue, set.QueueCap, set.QueueDrop));
+
+        // The node allows 20 waiting messages and drops the oldest; this session allows one and refuses the newest.
+        var hold = HoldNext("first answer");
+        var one = _node.Send(session, key, "one");
+        await WaitForTurn("one");
+        var two = _node.Send(session, key, "two");
+        session.Tell(new SessionCommands.SendMessage(key, "three"), TestActor);
+        var rejected = ExpectMsg<TurnRejected>(Patience);
+        Assert.Equal((429, "queue_full"), (rejected.Status, rejected.Code));
+        Assert.Contains("(1 messages waiting)", rejected.Message, StringComparison.Ordinal);
+        hold.SetResult();
+        Assert.Equal(["first answer", "Hello from fake: two"], [Text(await one), Text(await two)]);
+
+        // Options alone keep the mode and the other options; reset clears all four.
+        session.Tell(new SessionCommands.SendMessage(key, "/queue debounce:2s"), TestActor);
+        var more = ExpectMsg<DirectivesApplied>(Patience).View.Overrides;
+        Assert.Equal((QueueMode.Followup, TimeSpan.FromSeconds(2), 1, QueueDropPolicy.New), (more.Queue, more.QueueDebounce, more.QueueCap, more.QueueDrop));
+        session.Tell(new SessionCommands.SendMessage(key, "/queue reset"), TestActor);
+        var reset = ExpectMsg<DirectivesApplied>(Patience).View.Overrides;
+        Assert.Equal(((QueueMode?)null, (TimeSpan?)null, (int?)null, (QueueDropPolicy?)null), (reset.Queue, reset.QueueDebounce, reset.QueueCap, reset.QueueDrop));
+    }
+
+    [Fact]
+    public async Task Should_run_collected_messages_after_the_sessions_own_debounce()
+    {
+        const string key = "debounce-directive";
+        // The node waits ten minutes before a collected message runs; this session asked for 50 ms.
+        var session = _node.Start(key, "queueDebounce = 10m");
+        session.Tell(new SessionCommands.SendMessage(key, "/queue collect debounce:50ms"), TestActor);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), ExpectMsg<DirectivesApplied>(Patience).View.Overrides.QueueDebounce);
+
+        var one = _node.Send(session, key, "one");
+        Clock.Advance(TimeSpan.FromMilliseconds(49));
+        Assert.Equal((false, 1), (_node.View(session, key).Running, _node.View(session, key).Queued));
+        Clock.Advance(TimeSpan.FromMilliseconds(1)); // the session's 50 ms, not the node's ten minutes
+        Assert.Equal("Hello from fake: one", Text(await one));
+    }
 }

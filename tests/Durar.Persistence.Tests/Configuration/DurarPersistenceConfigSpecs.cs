@@ -128,8 +128,8 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         Assert.Contains("provider-name = ${durar.persistence.provider-name}", DurarPersistence.ConfText, StringComparison.Ordinal);
         Assert.Contains("read-isolation-level = ${durar.persistence.read-isolation-level}", DurarPersistence.ConfText, StringComparison.Ordinal);
 
-        var values = ConfigurationFactory.ParseString(DurarPersistence.Values(_dir.Sqlite));
-        Assert.Equal(["connection-string", "provider-name", "read-isolation-level"],
+        var values = ConfigurationFactory.ParseString(DurarPersistence.Values(_dir.Sqlite, _dir.Sqlite.PrepareConnectionString()));
+        Assert.Equal(["connection-string", "journal-parallelism", "provider-name", "read-isolation-level"],
             values.GetConfig(DurarPersistence.ValuesPath).AsEnumerable().Select(e => e.Key).Order());
         Assert.Single(values.Root.GetObject().Items); // nothing outside durar.persistence
 
@@ -193,6 +193,46 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         {
             await host.StopAsync();
         }
+    }
+
+    [Fact]
+    public void Should_write_the_sqlite_journal_with_one_writer_and_postgresql_with_the_plugins_three()
+    {
+        // One SQLite writer: a second write transaction would meet the write lock and sleep in the driver's retry loop;
+        // writes that come meanwhile go together in the next transaction (group commit).
+        Assert.Equal(1, DurarPersistence.Hocon(_dir.Sqlite).GetInt("akka.persistence.journal.sql.parallelism"));
+        var postgres = DurarPersistence.Hocon(new PersistenceOptions("postgresql", "Host=db", _dir.Path));
+        Assert.Equal(3, postgres.GetInt("akka.persistence.journal.sql.parallelism"));
+    }
+
+    [Theory]
+    [InlineData("", 1)] // durar.conf's default: normal
+    [InlineData("gateway.persistence.sqlite.synchronous = normal", 1)]
+    [InlineData("gateway.persistence.sqlite.synchronous = FULL", 2)]
+    public void Should_open_every_plugin_connection_with_the_configured_synchronous_mode(string text, long expected)
+    {
+        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(text), _dir.Path);
+        var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
+
+        foreach (var plugin in Plugins)
+        {
+            Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
+            using var db = new LinqToDB.Data.DataConnection(data!);
+            // SQLite's own answer on a connection the plugin would open: 1 = NORMAL, 2 = FULL (its default is FULL).
+            Assert.Equal(expected, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA synchronous"));
+        }
+        Assert.Null(DurarPersistence.SqliteSetup(new PersistenceOptions("postgresql", "Host=db", _dir.Path), "Host=db"));
+    }
+
+    [Fact]
+    public void Should_reject_an_unknown_synchronous_mode_naming_the_key()
+    {
+        var config = DurarSettingsLoader.FromText("gateway.persistence.sqlite.synchronous = off");
+
+        var error = Assert.Throws<DurarConfigException>(() => PersistenceOptions.FromConfig(config, _dir.Path));
+
+        Assert.Equal("gateway.persistence.sqlite.synchronous", error.Path);
+        Assert.Contains("\"off\"", error.Problem, StringComparison.Ordinal);
     }
 
     public void Dispose() => _dir.Dispose();

@@ -99,6 +99,9 @@ internal static class WireSamples
         Fast = FastMode.Auto,
         ResponseUsage = ResponseUsageMode.Off,
         Queue = QueueMode.Collect,
+        QueueDebounce = TimeSpan.FromMilliseconds(1500),
+        QueueCap = 7,
+        QueueDrop = QueueDropPolicy.Summarize,
     };
 
     public static SessionView FullView => new("s-1", FullOverrides, new UsageTotals(1200, 340, 100, 7, 0.0123456m), "openai/gpt-5.4", 17, true, 3, T0)

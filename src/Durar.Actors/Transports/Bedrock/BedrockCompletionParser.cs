@@ -8,7 +8,7 @@ namespace Durar.Actors.Transports.Bedrock;
 /// <summary>
 /// A whole Converse answer (<c>{output.message.content[], stopReason, usage}</c>) as a <see cref="ChatCompletion"/>: text blocks
 /// joined, <c>toolUse</c> blocks as tool calls (input as JSON text), Claude's <c>reasoningContent</c> as reasoning with its
-/// signature (redacted blocks kept opaque).
+/// signature (redacted blocks kept opaque). In JSON mode (<see cref="BedrockJsonMode"/>) the forced tool's input is the text.
 /// </summary>
 internal static class BedrockCompletionParser
 {
@@ -22,9 +22,15 @@ internal static class BedrockCompletionParser
         string? signature = null;
         var redacted = ImmutableArray.CreateBuilder<string>();
         var calls = ImmutableArray.CreateBuilder<ToolCall>();
+        var json = BedrockJsonMode.For(call.Request);
         foreach (var block in content.EnumerateArray())
         {
-            if (BedrockFrame.Str(block, "text") is { } t) (text ??= new StringBuilder()).Append(t);
+            if (BedrockFrame.Str(block, "text") is { } t)
+            {
+                if (json is null) (text ??= new StringBuilder()).Append(t); // in JSON mode the answer is the tool's input alone
+            }
+            else if (json is not null && block.TryGetProperty("toolUse", out var forced) && BedrockFrame.Str(forced, "name") == json.Name)
+                (text ??= new StringBuilder()).Append(forced.TryGetProperty("input", out var answer) ? answer.GetRawText() : "{}");
             else if (block.TryGetProperty("toolUse", out var tool))
                 calls.Add(new ToolCall(BedrockFrame.Str(tool, "toolUseId") ?? "", BedrockFrame.Str(tool, "name") ?? "",
                     tool.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
@@ -40,7 +46,8 @@ internal static class BedrockCompletionParser
         }
         var stop = BedrockFrame.Str(root, "stopReason") ?? "end_turn";
         var usage = root.TryGetProperty("usage", out var u) ? BedrockUsage.Parse(u) : null;
-        return new ChatCompletion(text?.ToString() ?? (calls.Count == 0 ? "" : null), calls.ToImmutable(), BedrockUsage.FinishReason(stop), usage, call.Target.Model.Id)
+        var finish = json is null ? BedrockUsage.FinishReason(stop) : BedrockJsonMode.FinishReason(stop);
+        return new ChatCompletion(text?.ToString() ?? (calls.Count == 0 ? "" : null), calls.ToImmutable(), finish, usage, call.Target.Model.Id)
         {
             Reasoning = reasoning?.ToString(),
             ReasoningSignature = signature,

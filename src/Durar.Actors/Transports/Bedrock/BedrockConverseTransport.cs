@@ -38,7 +38,7 @@ internal sealed class BedrockConverseTransport(IHttpClientFactory httpClients, U
             ? ValueTask.CompletedTask
             : BedrockAuth.SignAsync(request, ((PooledJsonContent)request.Content!).WrittenSpan.ToArray(), call.ApiKey, call.Target.Provider.Id);
 
-    protected override IStreamDecoder<BedrockFrame> NewStreamDecoder(UpstreamCall call) => new BedrockStreamDecoder();
+    protected override IStreamDecoder<BedrockFrame> NewStreamDecoder(UpstreamCall call) => new BedrockStreamDecoder(BedrockJsonMode.For(call.Request)?.Name);
 
     protected override ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call) => BedrockCompletionParser.Parse(root, call);
 

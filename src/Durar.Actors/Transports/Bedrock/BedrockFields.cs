@@ -6,7 +6,7 @@ namespace Durar.Actors.Transports.Bedrock;
 
 /// <summary>
 /// What of an OpenAI-shaped request crosses to Bedrock's Converse API, one rule per field: translated (messages, system, text
-/// and image parts, tools and <c>tool_choice</c>, <c>max_tokens</c>, <c>temperature</c>, <c>top_p</c>, <c>stop</c>, and
+/// and image parts, tools and <c>tool_choice</c>, <c>response_format</c> as a forced tool (<see cref="BedrockJsonMode"/>), <c>max_tokens</c>, <c>temperature</c>, <c>top_p</c>, <c>stop</c>, and
 /// <c>reasoning_effort</c> as Claude's thinking), left out on purpose and reported in <c>x-durar-dropped</c> (<c>user</c>,
 /// <c>metadata</c>, <c>parallel_tool_calls: true</c>, which Converse has no field for and whose absence changes no answer),
 /// or refused before any call (everything that would change the answer and has no Converse counterpart).
@@ -19,8 +19,9 @@ internal static class BedrockFields
         if (r.N is > 1) return Refuse("n", "n > 1 (Converse answers one choice)", model);
         if (r.Logprobs is true) return Refuse("logprobs", "logprobs", model);
         if (r.TopLogprobs is not null) return Refuse("top_logprobs", "top_logprobs", model);
-        if (r.ResponseFormat is { } format && !(format.TryGetProperty("type", out var t) && t.ValueEquals("text")))
-            return Refuse("response_format", "response_format (Converse has no JSON mode)", model);
+        if (r.ResponseFormat is { } format
+            && BedrockJsonMode.Refusal(r, format, r.ReasoningEffort is { } thinking && !ReasoningBudgets.IsOff(thinking)) is { } json)
+            return Refuse("response_format", json, model);
         if (r.FrequencyPenalty is not null) return Refuse("frequency_penalty", "frequency_penalty", model);
         if (r.PresencePenalty is not null) return Refuse("presence_penalty", "presence_penalty", model);
         if (r.Seed is not null) return Refuse("seed", "seed", model);

@@ -20,8 +20,11 @@ internal static class BedrockRequestWriter
         WriteSystem(w, r);
         WriteMessages(w, r);
         WriteInference(w, call);
-        WriteTools(w, r);
-        if (ThinkingBudget(call) is { } budget)
+        var json = BedrockJsonMode.For(r);
+        if (json is not null) BedrockJsonMode.WriteToolConfig(w, json);
+        else WriteTools(w, r);
+        // A forced tool and thinking do not go together: JSON mode leaves the session's thinking level out.
+        if (json is null && ThinkingBudget(call) is { } budget)
         {
             w.WriteStartObject("additionalModelRequestFields");
             w.WriteStartObject("thinking");

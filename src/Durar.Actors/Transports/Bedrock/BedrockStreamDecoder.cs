@@ -8,11 +8,13 @@ namespace Durar.Actors.Transports.Bedrock;
 /// <see cref="ReasoningDelta"/> (text, signature, redacted content), the stop reason as <see cref="Finished"/> and the
 /// <c>metadata</c> usage as <see cref="UsageReport"/>. Terminal rule: <c>messageStop</c> completes the answer (the usage follows
 /// it) and <c>metadata</c> after it ends the stream; an exception frame fails it; a stream that ends before
-/// <c>messageStop</c> is cut.
+/// <c>messageStop</c> is cut. In JSON mode (<paramref name="jsonTool"/>, <see cref="BedrockJsonMode"/>) the forced tool's input
+/// fragments are text deltas and its <c>tool_use</c> stop is <c>stop</c>.
 /// </summary>
-internal sealed class BedrockStreamDecoder : IStreamDecoder<BedrockFrame>
+internal sealed class BedrockStreamDecoder(string? jsonTool = null) : IStreamDecoder<BedrockFrame>
 {
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
+    private int _jsonBlock = -1;
     private bool _stopped;
 
     public FrameVerdict Decode(in BedrockFrame frame, List<ChatEvent> events)
@@ -21,6 +23,12 @@ internal sealed class BedrockStreamDecoder : IStreamDecoder<BedrockFrame>
         if (frame.Failure is { } failure) return FrameVerdict.Fail(failure);
         switch (frame.Type)
         {
+            case "contentBlockStart" when jsonTool is not null && frame.ToolName == jsonTool:
+                _jsonBlock = frame.Index;
+                break;
+            case "contentBlockDelta" when jsonTool is not null:
+                if (frame.ToolInput is { Length: > 0 } json && frame.Index == _jsonBlock) events.Add(new TextDelta(json));
+                break;
             case "contentBlockStart" when frame.ToolUseId is not null || frame.ToolName is not null:
                 var toolIndex = _toolIndexByBlock.Count;
                 _toolIndexByBlock[frame.Index] = toolIndex;
@@ -35,7 +43,7 @@ internal sealed class BedrockStreamDecoder : IStreamDecoder<BedrockFrame>
                 break;
             case "messageStop":
                 _stopped = true;
-                events.Add(new Finished(BedrockUsage.FinishReason(frame.StopReason!)));
+                events.Add(new Finished(jsonTool is null ? BedrockUsage.FinishReason(frame.StopReason!) : BedrockJsonMode.FinishReason(frame.StopReason!)));
                 return FrameVerdict.Finished;
             case "metadata":
                 if (frame.Usage is { } usage) events.Add(new UsageReport(usage));

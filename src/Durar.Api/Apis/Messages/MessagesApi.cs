@@ -63,7 +63,7 @@ internal static partial class MessagesApi
                 await RunInSessionAsync(context, sessionKey, parsed, services);
                 return;
             }
-            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested, DateTimeOffset.UtcNow);
             var trace = RequestTrace.Start(dashboard, parsed.Model, request.Stream);
             if (request.Stream) await StreamAsync(context, runner, plan, request, trace, ct);
             else await CompleteAsync(context, runner, plan, request, trace, ct);

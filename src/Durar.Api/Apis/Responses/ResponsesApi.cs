@@ -64,7 +64,7 @@ public static partial class ResponsesApi
                 await StoredResponses.RunTurnAsync(context, parsed);
                 return;
             }
-            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested);
+            var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested, DateTimeOffset.UtcNow);
             var trace = RequestTrace.Start(dashboard, parsed.Model, request.Stream);
             if (request.Stream) await StreamAsync(context, runner, plan, request, parsed, trace, ct);
             else await CompleteAsync(context, runner, plan, request, parsed, trace, ct);
