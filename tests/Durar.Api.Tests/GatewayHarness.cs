@@ -92,6 +92,9 @@ public sealed class GatewayHarness : IAsyncDisposable
                 }
             });
 
+    /// <summary>Leaves the fake provider running when this gateway is disposed (a second gateway in the same test uses it).</summary>
+    public void KeepFake() => _keepFake = true;
+
     /// <summary>Stops this gateway gracefully and starts a new one on the same data directory and fake provider.</summary>
     public async Task<GatewayHarness> RestartAsync()
     {

@@ -161,14 +161,21 @@ public sealed partial class FakeProvider : IAsyncDisposable
     }
 
     /// <summary>Starts the server on a free loopback port.</summary>
-    public static async Task<FakeProvider> StartAsync(CancellationToken ct = default)
+    public static Task<FakeProvider> StartAsync(CancellationToken ct = default) => StartAsync(null, ct);
+
+    /// <summary>
+    /// Starts the server on a free loopback port, over HTTPS with <paramref name="tls"/>'s certificate when given (and then
+    /// requiring a client certificate issued by its CA when <see cref="FakeTls.RequireClientCertificate"/> is set).
+    /// </summary>
+    public static async Task<FakeProvider> StartAsync(FakeTls? tls, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(FakeProvider).Assembly.GetName().Name,
         });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (tls is null) builder.WebHost.UseUrls("http://127.0.0.1:0");
+        else builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.UseHttps(tls.Configure)));
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
         // A test helper must not hook the process's Ctrl+C / SIGTERM handling.
         builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
@@ -179,7 +186,7 @@ public sealed partial class FakeProvider : IAsyncDisposable
             await provider._app.StartAsync(ct);
             var address = provider._app.Services.GetRequiredService<IServer>().Features
                 .GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-            provider.BaseUri = new Uri($"http://127.0.0.1:{new Uri(address).Port}/");
+            provider.BaseUri = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{new Uri(address).Port}/");
             return provider;
         }
         catch
@@ -444,7 +451,13 @@ public sealed partial class FakeProvider : IAsyncDisposable
         }
 
         var googleKey = request.Headers["x-goog-api-key"].ToString();
-        return googleKey.Length > 0 ? googleKey : null;
+        if (googleKey.Length > 0)
+        {
+            return googleKey;
+        }
+
+        var azureKey = request.Headers["api-key"].ToString(); // Azure OpenAI
+        return azureKey.Length > 0 ? azureKey : null;
     }
 
     private static Task WriteModelsAsync(HttpContext http)

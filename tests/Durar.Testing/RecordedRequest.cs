@@ -11,7 +11,7 @@ namespace Durar.Testing;
 /// <param name="Headers">Request headers (case-insensitive names; repeated values joined by a comma).</param>
 /// <param name="Body">Raw request body.</param>
 /// <param name="Json">Parsed body (a JSON null when the body was not valid JSON).</param>
-/// <param name="ApiKey">From <c>Authorization: Bearer X</c>, <c>x-api-key</c> or <c>x-goog-api-key</c>.</param>
+/// <param name="ApiKey">From <c>Authorization: Bearer X</c>, <c>x-api-key</c>, <c>x-goog-api-key</c> or <c>api-key</c>.</param>
 /// <param name="Model">The body's <c>model</c>, or the model in the URL (Gemini, Vertex).</param>
 /// <param name="Stream">The body's <c>stream</c> is true, or the URL asks for a stream (Gemini's <c>:streamGenerateContent</c>).</param>
 /// <param name="ReceivedAt">When the body was read.</param>

@@ -76,6 +76,7 @@ internal sealed class ProviderCatalog
             ConfigApiKey = string.IsNullOrEmpty(c.ApiKey) ? null : c.ApiKey,
             Headers = (baseline?.Headers ?? ImmutableDictionary<string, string>.Empty).SetItems(c.Headers),
             AuthHeader = c.AuthHeader ?? false,
+            Request = c.Request,
             TimeoutSeconds = c.TimeoutSeconds,
             MaxTokens = c.MaxTokens,
             Compat = c.Compat,

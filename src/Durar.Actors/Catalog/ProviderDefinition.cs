@@ -26,6 +26,8 @@ internal sealed record ProviderDefinition
     public string? ConfigApiKey { get; init; }
     public ImmutableDictionary<string, string> Headers { get; init; } = ImmutableDictionary<string, string>.Empty;
     public bool AuthHeader { get; init; }
+    /// <summary><c>models.providers.&lt;id&gt;.request</c>: applied on every wire (<see cref="Transports.ProviderConnections"/>).</summary>
+    public ProviderRequestSettings Request { get; init; } = ProviderRequestSettings.None;
     public int? TimeoutSeconds { get; init; }
     public int? MaxTokens { get; init; }
     public JsonObject? Compat { get; init; }

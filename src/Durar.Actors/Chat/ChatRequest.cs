@@ -79,6 +79,20 @@ public sealed record ChatRequest : IDurarWireMessage
     public ImmutableDictionary<string, JsonElement> Extra { get; init; } = ImmutableDictionary<string, JsonElement>.Empty;
 
     /// <summary>
+    /// Fields of a Responses API body (the dialect of <c>POST /v1/responses</c>) that the neutral model has no counterpart
+    /// for, by their path in that body (<c>truncation</c>, <c>prompt_cache_key</c>, <c>text.verbosity</c>, ...). The
+    /// <c>openai-responses</c> wire sends them as written; no other wire can carry them, so the run skips such a candidate
+    /// naming the first one (a 400 when no candidate can).
+    /// </summary>
+    public ImmutableDictionary<string, JsonElement> ResponsesOnly { get; init; } = ImmutableDictionary<string, JsonElement>.Empty;
+
+    /// <summary>
+    /// The Responses dialect's <c>reasoning.summary</c> (auto, concise, detailed): sent by the <c>openai-responses</c> wire
+    /// (else <c>auto</c> when reasoning is on); other wires answer the reasoning they get back as the summary, so they ignore it.
+    /// </summary>
+    public string? ReasoningSummary { get; init; }
+
+    /// <summary>
     /// Continue the stream on the next key or candidate when the upstream breaks after output (<c>x-durar-continue</c>);
     /// null = the node's <c>gateway.failover.continueStreams</c>.
     /// </summary>

@@ -31,14 +31,16 @@ internal abstract record ConfigShape
         ("cost", Cost));
 
     private static readonly ConfigShape Provider = Fixed(
-        ["baseUrl", "apiKey", "api", "auth", "headers", "authHeader", "timeoutSeconds", "maxTokens", "rpm", "tpm", "models", "compat"],
-        ("models", Model));
+        ["baseUrl", "apiKey", "api", "auth", "headers", "authHeader", "timeoutSeconds", "maxTokens", "rpm", "tpm", "models", "compat", "request"],
+        ("models", Model),
+        ("request", Fixed(["headers", "auth", "proxy", "tls", "allowPrivateNetwork"], ("tls", Fixed(["ca", "cert", "key", "password", "minVersion"])))));
 
     /// <summary>Where the defaults file has an empty map or a value whose keys it cannot list.</summary>
     private static readonly FrozenDictionary<string, ConfigShape> Overrides = new Dictionary<string, ConfigShape>(StringComparer.Ordinal)
     {
         ["models.providers"] = new MapShape(Provider),
         ["agents.defaults.models"] = new MapShape(Fixed(["alias", "params"])),
+        ["agents.defaults.imageModel"] = Fixed(["primary", "fallbacks"]),
         ["auth.profiles"] = new MapShape(Fixed(["provider", "mode", "email"])),
         ["auth.order"] = Free,
         ["env"] = Free,

@@ -22,7 +22,7 @@ internal sealed record ConfigProblem(string Path, string Message)
 /// </summary>
 internal static class ConfigLint
 {
-    private const int ListKnownUpTo = 12;
+    private const int ListKnownUpTo = 16;
 
     /// <summary>Checks <paramref name="config"/> (the user's layers over the defaults).</summary>
     /// <param name="environment">Reads the process environment (tests pass their own); null = the real one.</param>

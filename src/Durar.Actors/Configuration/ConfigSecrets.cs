@@ -5,7 +5,7 @@ namespace Durar.Actors.Configuration;
 /// <summary>
 /// Which configuration values are secrets, and how they are shown (by <c>durar config check</c>, or anywhere a value is
 /// printed): a provider's <c>apiKey</c>, the gateway <c>token</c>, <c>gateway.secrets.key</c>, any key named like a key,
-/// token, secret or password, credential headers, variables of <c>env { }</c> named like one, and the password of a
+/// token, secret or password, credential headers, a provider's <c>request.proxy</c> (its URL may hold a password), variables of <c>env { }</c> named like one, and the password of a
 /// connection string. A secret is shown as its last four characters (<c>…abcd</c>, as the admin API shows keys), or as
 /// <c>…</c> alone when it is too short to give four away.
 /// </summary>
@@ -21,6 +21,8 @@ internal static partial class ConfigSecrets
         if (segments.Count == 0) return false;
         var key = segments[^1];
         if (segments.Count >= 2 && segments[0] == "env") return NamesASecret(key);
+        // models.providers.<id>.request.proxy may carry user:password in its URL.
+        if (segments.Count >= 2 && segments[^2] == "request" && key == "proxy") return true;
         if (segments.Count >= 2 && segments[^2] == "headers")
             return CredentialHeaders.Contains(key.ToLowerInvariant()) || NamesASecret(key);
         return SecretSuffixes.Any(s => key.EndsWith(s, StringComparison.OrdinalIgnoreCase));

@@ -30,6 +30,7 @@ public sealed record DurarSettings(
     public required TelemetrySettings Telemetry { get; init; }
     /// <summary><c>agents.defaults.compaction</c>: the model that summarises a session's older turns.</summary>
     internal CompactionSettings Compaction { get; init; } = CompactionSettings.Default;
+    internal ImageModelSettings ImageModel { get; init; } = ImageModelSettings.Default;
     /// <summary><c>gateway.copilot</c>: GitHub Copilot's token exchange.</summary>
     internal CopilotSettings Copilot { get; init; } = CopilotSettings.Defaults;
     /// <summary><c>gateway.oauth</c>: the sign-ins of <c>durar auth login</c> and the client secrets their refreshes send.</summary>
@@ -65,6 +66,8 @@ public sealed record ProviderSettings(
     public int? Rpm { get; init; }
     /// <summary><c>tpm</c>: tokens per minute per key of this provider, cluster-wide; null = no limit.</summary>
     public long? Tpm { get; init; }
+    /// <summary><c>request</c>: proxy, TLS, extra headers, auth header style, private-network guard.</summary>
+    public ProviderRequestSettings Request { get; init; } = ProviderRequestSettings.None;
 }
 
 /// <summary>One <c>models[]</c> entry; omitted fields stay null and take the catalog value or the documented default.</summary>

@@ -77,6 +77,7 @@ public static class DurarSettingsLoader
             StringMap(root, "env", "").ToImmutableDictionary(StringComparer.Ordinal)) { Upstream = UpstreamSettings.Read(config), Dashboard = DashboardSettings.Read(config),
                 Telemetry = TelemetrySettings.Read(config), Access = AccessSettings.Read(config),
                 Compaction = CompactionSettings.Read(config),
+                ImageModel = ImageModelSettings.Read(config),
                 Copilot = CopilotSettings.Read(config),
                 OAuth = OAuthLoginSettings.Read(config),
                 GoogleCloud = GoogleCloudSettings.Read(config, StringMap(root, "env", "")) };
@@ -150,6 +151,7 @@ public static class DurarSettingsLoader
         {
             Rpm = rpm is null ? null : (int)rpm.Value,
             Tpm = tpm,
+            Request = ProviderRequestSettings.Read(p, path),
         };
     }
 

@@ -35,9 +35,10 @@ public static class DurarHostingExtensions
     {
         var settings = DurarSettingsLoader.Load(config);
         var catalog = new ProviderCatalog(settings);
-        var resolver = new ModelResolver(catalog, settings.Agents);
+        var resolver = new ModelResolver(catalog, settings.Agents) { ImageModel = settings.ImageModel };
         ValidateAgentRefs(settings, resolver);
         Transports.Google.GoogleTransports.Validate(settings, catalog);
+        ProviderConnections.Validate(catalog);
 
         services.AddSingleton(config);
         services.AddHostedService(sp => new ConfigWarnings(ConfigLint.Check(config), sp.GetRequiredService<ILogger<ConfigWarnings>>()));
@@ -53,6 +54,7 @@ public static class DurarHostingExtensions
         services.AddSingleton(sp => new TransportRegistry(sp.GetRequiredService<IHttpClientFactory>(), settings.Upstream, settings.GoogleCloud));
         services.TryAddSingleton<IOAuthTokenClient>(sp => new HttpOAuthTokenClient(sp.GetRequiredService<IHttpClientFactory>(), settings.OAuth));
         services.AddUpstreamHttpClient(settings.Upstream);
+        services.AddProviderHttpClients(catalog, settings.Upstream);
         services.AddSingleton<IMaterializer>(sp => sp.GetRequiredService<ActorSystem>().Materializer());
         services.AddSingleton<KeyLeaseBoard>();
         // The meter "Durar" comes from the host's meter factory; an OpenTelemetry SDK (the gateway's, or the embedder's
@@ -143,5 +145,10 @@ public static class DurarHostingExtensions
         for (var i = 0; i < settings.Agents.Fallbacks.Length; i++)
             if (resolver.Resolve(settings.Agents.Fallbacks[i]) is { Success: false } f)
                 throw new DurarConfigException($"agents.defaults.model.fallbacks[{i}]", f.Message!);
+        if (settings.ImageModel.Primary is { } image && resolver.Resolve(image) is { Success: false } im)
+            throw new DurarConfigException("agents.defaults.imageModel", im.Message!);
+        for (var i = 0; i < settings.ImageModel.Fallbacks.Length; i++)
+            if (resolver.Resolve(settings.ImageModel.Fallbacks[i]) is { Success: false } f)
+                throw new DurarConfigException($"agents.defaults.imageModel.fallbacks[{i}]", f.Message!);
     }
 }

@@ -51,6 +51,9 @@ internal sealed class ModelResolver
 
     public ModelPolicy Policy { get; }
 
+    /// <summary><c>agents.defaults.imageModel</c>: where image turns go when their model cannot read images (<see cref="Routing.ImageRouting"/>).</summary>
+    public Configuration.ImageModelSettings ImageModel { get; init; } = Configuration.ImageModelSettings.Default;
+
     /// <summary>The configured chain after the requested model: <c>agents.defaults.model.fallbacks</c>, then the primary.</summary>
     public IEnumerable<string> ConfiguredFallbacks => _agents.Primary is null ? _agents.Fallbacks : _agents.Fallbacks.Append(_agents.Primary);
 

@@ -28,7 +28,9 @@ internal sealed class ChatRunner
     public ChatRunner(RunLoop run, TransportRegistry transports)
     {
         _run = run;
-        _wire = new(transports.Find, static (transport, request, candidate) => transport.Unsupported(request, candidate));
+        // The Responses dialect's own fields reach only a Responses wire; every other one is skipped naming the field.
+        _wire = new(transports.Find, static (transport, request, candidate) =>
+            Transports.OpenAiResponses.ResponsesFields.NotCarried(transport, request, candidate) ?? transport.Unsupported(request, candidate));
     }
 
     /// <summary>Chat with a run loop of its own.</summary>

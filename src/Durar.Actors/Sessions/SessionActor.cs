@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Durar.Actors.Sessions.Context;
+using Durar.Actors.Routing;
 using Durar.Actors.Sessions.Messages;
 
 namespace Durar.Actors.Sessions;
@@ -278,6 +279,17 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         }
         (_queue, var dropped) = _queue.TakeDroppedSummaries();
         var request = SessionTurns.BuildRequest(turns, _queue.Waiting, dropped, _state, _services, Now);
+        try
+        {
+            var routed = ImageRouting.Route(plan, request, _services.Resolver); // a turn with images, on a model that reads none
+            run.ImageRouted = !ReferenceEquals(routed, plan);
+            plan = routed;
+        }
+        catch (PlanException e)
+        {
+            Self.Tell(run.NotPlanned(new SessionRunError(e.Status, e.Message, "invalid_request_error", e.Code)));
+            return;
+        }
         var (services, state, waiting) = (_services, _state, _queue.Waiting.Select(p => p.Seq).ToHashSet());
         // Off the actor's thread: counting the input, compacting, and the runner's first steps (lease, connect) must not
         // hold the session's mailbox.

@@ -23,6 +23,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
 
     public CancellationTokenSource Cancel { get; } = new();
 
+    /// <summary>
+    /// The turn had images its model cannot read and runs on <c>agents.defaults.imageModel</c> (<see cref="Routing.ImageRouting"/>):
+    /// a temporary switch, so the key that answers does not become the session's automatic auth pin (reference item 33).
+    /// </summary>
+    public bool ImageRouted { get; set; }
+
     private volatile bool _aborted;
 
     /// <summary>Stops the run for <c>POST .../abort</c>: the upstream call is cancelled and the run ends as aborted (not interrupted).</summary>

@@ -140,8 +140,10 @@ internal static class SessionTurns
                 tail.Add(new Finished(done.Finish ?? "stop"));
                 if (done.Usage is not null) tail.Add(new UsageReport(done.Usage));
             }
-            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten.
-            if (done.KeyId is not null && state.Overrides.AuthProfileSource != OverrideSource.User && state.Overrides.AuthProfile != done.KeyId)
+            // The automatic auth pin follows the key that answered (reference item 30); a user pin is never overwritten, and
+            // an image turn's switch to the image model leaves the pin alone (item 33).
+            if (done.KeyId is not null && !done.Run.ImageRouted && state.Overrides.AuthProfileSource != OverrideSource.User
+                && state.Overrides.AuthProfile != done.KeyId)
                 events.Add(new SessionEvents.OverridesChanged(now, state.Overrides with
                 {
                     AuthProfile = done.KeyId,

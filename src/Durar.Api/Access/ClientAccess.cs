@@ -111,7 +111,7 @@ internal sealed partial class ClientAccess(GatewayAuth auth, AuthFailureLimiter 
         var path = request.Path;
         if (path.StartsWithSegments("/v1/sessions")) return ClientTokenScopes.Sessions;
         if (path.StartsWithSegments("/v1/chat") || path.StartsWithSegments("/v1/embeddings") || path.StartsWithSegments("/v1/models")
-            || path.StartsWithSegments("/v1/messages"))
+            || path.StartsWithSegments("/v1/messages") || path.StartsWithSegments("/v1/responses"))
             return ClientTokenScopes.Chat;
         return ClientTokenScopes.Admin;
     }

@@ -91,7 +91,12 @@ public static partial class ChatCompletionsApi
         var turns = request.Messages.Where(m => m.Role is not ("system" or "developer")).ToList();
         var last = turns.LastOrDefault(m => m.Role == "user") ?? turns[^1];
         IReadOnlyList<ChatMessage>? history = turns.Count > 1 ? turns : null;
-        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request) { IdempotencyKey = idempotencyKey };
+        var send = new SessionCommands.SendMessage(sessionKey, last.AllText, null, parsed.Model, history, request)
+        {
+            IdempotencyKey = idempotencyKey,
+            // A lone message with more than text (an image) is journaled whole, so the turn's request carries it.
+            Input = history is null && !last.Parts.IsDefaultOrEmpty && last.Parts.Any(p => p.Type != ContentPartTypes.Text) ? [last] : [],
+        };
         await SessionTurnResponder.RunTurnAsync(context, services.GetRequiredService<IRequiredActor<SessionRegionKey>>(),
             services.GetRequiredService<GatewaySettings>(), services.GetRequiredService<IMaterializer>(),
             send, request.Stream, request.IncludeUsage);
@@ -175,12 +180,12 @@ public static partial class ChatCompletionsApi
             DurarHeaders.Continue));
     }
 
-    /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>), mapping planning errors to API errors.</summary>
+    /// <summary>Builds the candidate chain (see <see cref="RunPlanner"/>, then <see cref="ImageRouting"/>), mapping planning errors to API errors.</summary>
     internal static RunPlan Plan(ModelResolver resolver, ParsedChatRequest parsed)
     {
         try
         {
-            return RunPlanner.Plan(resolver, parsed.Model, parsed.Fallbacks is { } f ? f : null);
+            return ImageRouting.Route(RunPlanner.Plan(resolver, parsed.Model, parsed.Fallbacks is { } f ? f : null), parsed.Request, resolver);
         }
         catch (PlanException e)
         {

@@ -18,7 +18,7 @@ public static class ExitCodes
     /// <summary>No answer from the gateway (not running, wrong <c>--url</c>, timed out).</summary>
     public const int Unreachable = 3;
 
-    /// <summary>The gateway has no API for this yet (<c>durar sessions list</c>).</summary>
+    /// <summary>The gateway has no API for this yet (no command answers it today: <c>durar sessions list</c> has its route now; the code stays documented).</summary>
     public const int NotSupported = 4;
 
     /// <summary>A provider's sign-in did not end with a token (<c>durar auth login</c>: denied, expired, timed out, state mismatch).</summary>

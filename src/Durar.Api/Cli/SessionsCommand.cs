@@ -7,9 +7,8 @@ using static Durar.Api.Cli.CliOutput;
 namespace Durar.Api.Cli;
 
 /// <summary>
-/// <c>durar sessions show|reset|delete &lt;key&gt;</c> over the sessions API (<c>/v1/sessions/{key}</c>). <c>list</c> is
-/// there so that scripts and muscle memory get a clear answer: the gateway has no list endpoint yet (it will come from the
-/// journal's query side), so it says so and exits with <see cref="ExitCodes.NotSupported"/>.
+/// <c>durar sessions list</c> (<c>GET /v1/sessions</c>: a table, or the page as JSON with <c>--json</c>) and
+/// <c>durar sessions show|reset|delete &lt;key&gt;</c> over the sessions API (<c>/v1/sessions/{key}</c>).
 /// </summary>
 internal static class SessionsCommand
 {
@@ -40,13 +39,47 @@ internal static class SessionsCommand
             return ExitCodes.Ok;
         }, deleteKey);
 
-        var list = ClientCommand.Create("list", "List sessions: not served by the gateway yet (exits with code 4).", io, c =>
-        {
-            Error(c.Io, "the gateway does not list sessions yet (no GET /v1/sessions). "
-                + "Use durar sessions show <key> for a session whose key you know.");
-            return Task.FromResult(ExitCodes.NotSupported);
-        });
+        var prefix = new Option<string?>("--prefix") { Description = "Only sessions whose key starts with this" };
+        var limit = new Option<int?>("--limit") { Description = "Sessions per page, 1-100 (default 20)" };
+        var cursor = new Option<string?>("--cursor") { Description = "The page after the one that printed this cursor" };
+        var list = ClientCommand.Create("list", "List sessions, newest activity first (a page at a time).", io,
+            c => ListAsync(c, c.Parse.GetValue(prefix), c.Parse.GetValue(limit), c.Parse.GetValue(cursor)), prefix, limit, cursor);
         return new Command("sessions", "Conversations kept by the gateway (see the README's Sessions section).") { list, show, reset, delete };
+    }
+
+    private static async Task<int> ListAsync(ClientContext c, string? prefix, int? limit, string? cursor)
+    {
+        if (limit is < 1 or > 100)
+        {
+            Error(c.Io, "--limit must be from 1 to 100");
+            return ExitCodes.Usage;
+        }
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(prefix)) query.Add("prefix=" + Uri.EscapeDataString(prefix));
+        if (limit is { } n) query.Add("limit=" + n.ToString(CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(cursor)) query.Add("cursor=" + Uri.EscapeDataString(cursor));
+        using var doc = await c.Gateway.GetAsync("v1/sessions" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), c.Cancel);
+        var page = doc.RootElement;
+        if (c.Json)
+        {
+            Json(c.Io, page);
+            return ExitCodes.Ok;
+        }
+        var items = page.GetProperty("data");
+        if (items.GetArrayLength() == 0)
+        {
+            c.Io.Ansi.Write(new Text(string.IsNullOrEmpty(prefix) ? "No sessions.\n" : $"No sessions with the prefix {prefix}.\n"));
+            return ExitCodes.Ok;
+        }
+        var table = Table(c.Io, "KEY", "LAST ACTIVITY", "LAST MODEL", "MODEL OVERRIDE");
+        foreach (var s in items.EnumerateArray())
+        {
+            var at = DateTimeOffset.Parse(s.GetProperty("lastActivity").GetString()!, CultureInfo.InvariantCulture).ToUniversalTime();
+            Row(table, Cell(s.GetProperty("key").GetString()), Cell($"{at:yyyy-MM-dd HH:mm:ss}Z"), Cell(Str(s, "lastModel")), Cell(Str(s, "modelOverride")));
+        }
+        c.Io.Ansi.Write(table);
+        if (Str(page, "nextCursor") is { } next) c.Io.Ansi.Write(new Text($"More: durar sessions list --cursor {next}\n"));
+        return ExitCodes.Ok;
     }
 
     /// <summary>The session's context: the last input against the budget, the tokenizer, the compactions (issue 18).</summary>

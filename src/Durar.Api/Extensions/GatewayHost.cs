@@ -11,6 +11,7 @@ using Durar.Api.Apis.Responses;
 using Durar.Api.Dashboard;
 using Durar.Persistence;
 using Durar.Api.Health;
+using Durar.Api.SessionList;
 using Durar.Api.Telemetry;
 using Serilog;
 
@@ -46,7 +47,7 @@ public static class GatewayHost
         // Key health (and later sessions) is journaled: SQLite in the data directory unless gateway.persistence says otherwise.
         var persistence = PersistenceOptions.FromConfig(config, options.DataDir);
         builder.Services.AddDurar(config, (akka, _) => akka.WithDurarPersistence(persistence).AddHocon(HostOwnsShutdown, HoconAddMode.Prepend)
-            .WithDurarDashboard().WithDurarClientTokens(settings.Access));
+            .WithDurarDashboard().WithDurarClientTokens(settings.Access).WithDurarSessionList());
         builder.Services.AddSingleton(new DashboardFeed(settings.Dashboard, TimeProvider.System));
         var envToken = Environment.GetEnvironmentVariable("DURAR_GATEWAY_TOKEN");
         var token = envToken is { Length: > 0 } ? envToken : settings.Gateway.Token;
@@ -83,6 +84,7 @@ public static class GatewayHost
         app.MapClientTokens();
         app.MapAuthProfiles();
         app.MapSessions();
+        app.MapSessionList();
         app.MapCluster();
         app.MapDashboard(settings.Dashboard);
         return app;

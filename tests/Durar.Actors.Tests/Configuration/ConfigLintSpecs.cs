@@ -68,7 +68,7 @@ public sealed class ConfigLintSpecs
             "gateway.sessions.idelTimeout: unknown key `idelTimeout` (did you mean `idleTimeout`?)",
             "models.providers.x.models[0].contextWindw: unknown key `contextWindw` (did you mean `contextWindow`?)",
             "models.providers.x.models[0].cost.inptu: unknown key `inptu` (did you mean `input`?)",
-            "models.providers.x.zzz: unknown key `zzz` (expected one of: api, apiKey, auth, authHeader, baseUrl, compat, headers, maxTokens, models, rpm, timeoutSeconds, tpm)",
+            "models.providers.x.zzz: unknown key `zzz` (expected one of: api, apiKey, auth, authHeader, baseUrl, compat, headers, maxTokens, models, request, rpm, timeoutSeconds, tpm)",
         }, problems.Order(StringComparer.Ordinal));
         Assert.Equal(["auth.profiles.p.foo: unknown key `foo` (expected one of: email, mode, provider)"], Check("auth { profiles { p { foo = 1 } } }"));
     }

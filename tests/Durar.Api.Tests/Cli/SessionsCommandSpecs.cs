@@ -4,7 +4,7 @@ using Durar.Testing;
 
 namespace Durar.Api.Tests.Cli;
 
-/// <summary><c>durar sessions show|reset|delete</c> over the sessions API; <c>list</c> says the gateway cannot list yet (exit 4).</summary>
+/// <summary><c>durar sessions list|show|reset|delete</c> over the sessions API of a running gateway.</summary>
 public sealed partial class SessionsCommandSpecs
 {
     private static async Task TurnAsync(GatewayHarness gw, string key, string content)
@@ -55,7 +55,7 @@ public sealed partial class SessionsCommandSpecs
     }
 
     [Fact]
-    public async Task Should_reset_and_delete_a_session_and_say_that_listing_is_not_supported_yet()
+    public async Task Should_reset_and_delete_a_session()
     {
         await using var gw = await GatewayHarness.StartAsync();
         await TurnAsync(gw, "old", "hello");
@@ -63,17 +63,43 @@ public sealed partial class SessionsCommandSpecs
         var reset = await Cli.AgainstAsync(gw, "sessions", "reset", "old");
         var delete = await Cli.AgainstAsync(gw, "sessions", "delete", "old", "--json");
         var badKey = await Cli.AgainstAsync(gw, "sessions", "show", "no spaces allowed");
-        var list = await Cli.AgainstAsync(gw, "sessions", "list");
 
         Assert.Equal((0, "Session old reset (0 message(s) in its transcript)."), (reset.ExitCode, reset.Out.Trim()));
         Assert.Equal(0, delete.ExitCode);
         Assert.True(delete.Json().GetProperty("deleted").GetBoolean());
         Assert.Equal(1, badKey.ExitCode);
         Assert.Contains("(invalid_session_key, HTTP 400)", badKey.Err);
-        Assert.Equal(4, list.ExitCode);
-        Assert.Equal("", list.Out);
-        Assert.Equal("durar: the gateway does not list sessions yet (no GET /v1/sessions). Use durar sessions show <key> for a session whose key you know.",
-            list.Err.Trim());
+    }
+
+    [Fact]
+    public async Task Should_list_sessions_newest_first_with_prefix_limit_and_json_and_leave_out_deleted_ones()
+    {
+        await using var gw = await GatewayHarness.StartAsync();
+        gw.Fake.Default = new FakeResponse { Text = "ok" };
+        foreach (var key in new[] { "team-a", "team-b", "team-c", "other" }) await TurnAsync(gw, key, "hello");
+        var deleted = await Cli.AgainstAsync(gw, "sessions", "delete", "team-c");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+
+        var first = await Cli.AgainstAsync(gw, "sessions", "list", "--prefix", "team-", "--limit", "1");
+        var json = await Cli.AgainstAsync(gw, "sessions", "list", "--prefix", "team-", "--json");
+        var none = await Cli.AgainstAsync(gw, "sessions", "list", "--prefix", "nobody");
+        var tooMany = await Cli.AgainstAsync(gw, "sessions", "list", "--limit", "500");
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var lines = TimeStamp().Replace(Cli.Normalize(first.Out), "{at}").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("KEY  LAST ACTIVITY  LAST MODEL  MODEL OVERRIDE", lines[0]);
+        Assert.Equal("team-b  {at}  fakeoai/gpt-fake  -", lines[1]);
+        Assert.StartsWith("More: durar sessions list --cursor ", lines[2]);
+        var cursor = lines[2]["More: durar sessions list --cursor ".Length..].Trim();
+        var second = await Cli.AgainstAsync(gw, "sessions", "list", "--prefix", "team-", "--limit", "1", "--cursor", cursor);
+        Assert.Contains("team-a", second.Out);
+        Assert.DoesNotContain("More:", second.Out);
+
+        var page = json.Json();
+        Assert.Equal(["team-b", "team-a"], page.GetProperty("data").EnumerateArray().Select(s => s.GetProperty("key").GetString()));
+        Assert.False(page.GetProperty("hasMore").GetBoolean());
+        Assert.Equal((0, "No sessions with the prefix nobody."), (none.ExitCode, none.Out.Trim()));
+        Assert.Equal(2, tooMany.ExitCode);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")]

@@ -26,12 +26,12 @@ public sealed class ThreeNodeClusterSpecs
 
 
     /// <summary>Starts three gateways on one seed into <paramref name="nodes"/> and waits (at most 30 s) until all are up.</summary>
-    private static async Task StartClusterAsync(List<GatewayHarness> nodes, FakeProvider fake, string dataDir)
+    internal static async Task StartClusterAsync(List<GatewayHarness> nodes, FakeProvider fake, string dataDir, string hocon = ClusterHocon)
     {
         var ports = new[] { InProcessCluster.FreePort(), InProcessCluster.FreePort(), InProcessCluster.FreePort() };
         var seed = $"akka.tcp://durar@127.0.0.1:{ports[0]}";
         foreach (var port in ports)
-            nodes.Add(await GatewayHarness.StartAsync(ClusterHocon + $$"""
+            nodes.Add(await GatewayHarness.StartAsync(hocon + $$"""
                 gateway { cluster { port = {{port}}, seedNodes = ["{{seed}}"] } }
                 """, fake, dataDir));
 
@@ -130,7 +130,7 @@ public sealed class ThreeNodeClusterSpecs
     }
 
     /// <summary>The node whose local shard region holds the session entity.</summary>
-    private static async Task<GatewayHarness> HostOfAsync(IReadOnlyList<GatewayHarness> nodes, string sessionKey)
+    internal static async Task<GatewayHarness> HostOfAsync(IReadOnlyList<GatewayHarness> nodes, string sessionKey)
     {
         foreach (var node in nodes)
         {

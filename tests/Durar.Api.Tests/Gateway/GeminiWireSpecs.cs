@@ -10,14 +10,14 @@ namespace Durar.Api.Tests.Gateway;
 
 /// <summary>
 /// The <c>google-generative-ai</c> wire end to end, for what is Gemini's own (the cases every wire shares are in
-/// <see cref="GoogleWireConformanceSpecs"/>): the request as Google documents it (URL, <c>x-goog-api-key</c>, systemInstruction,
+/// <see cref="WireConformanceSpecs"/>): the request as Google documents it (URL, <c>x-goog-api-key</c>, systemInstruction,
 /// generationConfig, functionDeclarations, toolConfig, thinkingConfig, JSON answers), a function call's thought signature
 /// carried back through the tool call id, safety blocks (a blocked prompt is a 400 refusal, a SAFETY finish is
 /// content_filter), thoughts tokens as reasoning tokens, and fields Gemini cannot carry refused before any upstream call.
 /// </summary>
 public sealed class GeminiWireSpecs
 {
-    private static readonly GoogleWireCase Wire = GoogleWireCase.GoogleGenerativeAi;
+    private static readonly WireCase Wire = WireCase.GoogleGenerativeAi;
 
     [Fact]
     public async Task Should_send_the_request_in_gemini_shape()
@@ -35,7 +35,7 @@ public sealed class GeminiWireSpecs
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         var sent = Assert.Single(gw.Fake.Requests);
         Assert.Equal("/v1beta/models/gemini-fake:streamGenerateContent", sent.Path);
-        Assert.Equal(GoogleWireCase.KeyA, sent.Headers["x-goog-api-key"]);
+        Assert.Equal(WireCase.KeyA, sent.Headers["x-goog-api-key"]);
         Assert.False(sent.Headers.ContainsKey("Authorization"));
         var body = sent.Json.RootElement;
         JsonDiff.AssertEqual("""{"parts":[{"text":"Be brief."}]}""", body.GetProperty("systemInstruction").GetRawText());

@@ -10,7 +10,7 @@ using Durar.Testing;
 namespace Durar.Api.Tests.Gateway;
 
 /// <summary>
-/// The Google Cloud wires for what is theirs alone (the shared cases are in <see cref="GoogleWireConformanceSpecs"/>): Vertex AI
+/// The Google Cloud wires for what is theirs alone (the shared cases are in <see cref="WireConformanceSpecs"/>): Vertex AI
 /// with Google Application Default Credentials through Google's own auth library (a service-account key whose
 /// <c>token_uri</c> is the fake's Google token endpoint on 127.0.0.1: the token fetched once and reused), Claude on Vertex
 /// with Vertex's body rules, Cloud Code Assist's envelope, and the start-up error that names an unfilled key.
@@ -64,14 +64,14 @@ public sealed class GoogleCloudWireSpecs
     [Fact]
     public async Task Should_send_claude_on_vertex_the_anthropic_body_with_vertex_s_version_and_the_model_in_the_url()
     {
-        await using var gw = await GatewayHarness.StartAsync(GoogleWireCase.AnthropicVertex.Hocon);
+        await using var gw = await GatewayHarness.StartAsync(WireCase.AnthropicVertex.Hocon);
 
-        var reply = await gw.ChatAsync(GoogleWireCase.AnthropicVertex.Model, stream: true);
+        var reply = await gw.ChatAsync(WireCase.AnthropicVertex.Model, stream: true);
 
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         var sent = Assert.Single(gw.Fake.Requests);
         Assert.Equal("/v1/projects/proj-7/locations/us-central1/publishers/anthropic/models/claude-fake:streamRawPredict", sent.Path);
-        Assert.Equal("Bearer " + GoogleWireCase.KeyA, sent.Headers["Authorization"]);
+        Assert.Equal("Bearer " + WireCase.KeyA, sent.Headers["Authorization"]);
         var body = sent.Json.RootElement;
         Assert.Equal("vertex-2023-10-16", body.GetProperty("anthropic_version").GetString());
         Assert.False(body.TryGetProperty("model", out _));
@@ -82,15 +82,15 @@ public sealed class GoogleCloudWireSpecs
     [Fact]
     public async Task Should_wrap_the_gemini_request_in_code_assist_s_envelope()
     {
-        await using var gw = await GatewayHarness.StartAsync(GoogleWireCase.GoogleGeminiCli.Hocon);
+        await using var gw = await GatewayHarness.StartAsync(WireCase.GoogleGeminiCli.Hocon);
 
-        var reply = await gw.ChatAsync(GoogleWireCase.GoogleGeminiCli.Model);
+        var reply = await gw.ChatAsync(WireCase.GoogleGeminiCli.Model);
 
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.Equal("Hello from fake: say something nice please", reply.Content);
         var sent = Assert.Single(gw.Fake.Requests);
         Assert.Equal("/v1internal:generateContent", sent.Path);
-        Assert.Equal("Bearer " + GoogleWireCase.KeyA, sent.Headers["Authorization"]);
+        Assert.Equal("Bearer " + WireCase.KeyA, sent.Headers["Authorization"]);
         var body = sent.Json.RootElement;
         Assert.Equal(("gemini-fake", "proj-7"), (body.GetProperty("model").GetString(), body.GetProperty("project").GetString()));
         Assert.Equal("say something nice please", body.GetProperty("request").GetProperty("contents")[0].GetProperty("parts")[0].GetProperty("text").GetString());

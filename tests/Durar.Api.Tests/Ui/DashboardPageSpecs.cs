@@ -185,6 +185,43 @@ public sealed partial class DashboardPageSpecs(BrowserFixture browser) : IClassF
         await page.CloseAsync();
     }
 
+    [Fact]
+    public async Task Should_list_sessions_newest_first_filter_them_by_prefix_and_open_one_from_the_list()
+    {
+        await using var gw = await StartAsync();
+        foreach (var key in new[] { "ui-list-a", "ui-list-b", "other-x" })
+            using (var turn = await gw.Http.SendAsync(gw.Post($"v1/sessions/{key}/messages", """{"content":"hello from the list spec"}""")))
+                Assert.Equal(HttpStatusCode.OK, turn.StatusCode);
+        var page = await OpenAsync(gw);
+
+        var rows = page.Locator("#sessions-list tbody tr");
+        // The node's first list reads the journal from its start: generous on a loaded machine.
+        await Expect(rows).ToHaveCountAsync(3, new() { Timeout = 30_000 });
+        await Expect(rows.Nth(0).Locator("th")).ToHaveTextAsync("other-x");
+        await Expect(rows.Nth(0)).ToContainTextAsync("uip/m1");
+        await Expect(rows.Nth(2).Locator("th")).ToHaveTextAsync("ui-list-a");
+        await Expect(page.Locator("#sessions-more")).ToBeHiddenAsync();
+
+        await page.GetByLabel("Key prefix").FillAsync("ui-list-");
+        await page.GetByRole(AriaRole.Button, new() { Name = "List sessions" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(rows.Nth(0).Locator("th")).ToHaveTextAsync("ui-list-b");
+        await Expect(page.Locator("#sessions-note")).ToHaveTextAsync("2 sessions, newest activity first.");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show session ui-list-a" }).ClickAsync();
+        await Expect(page.Locator("#session")).ToContainTextAsync("Session ui-list-a");
+        await Expect(page.Locator("#session")).ToContainTextAsync("hello from the list spec");
+
+        var shot = Path.Combine(BrowserFixture.ArtifactsDir, "dashboard-sessions.png");
+        await page.Locator("section[aria-labelledby=sessions-title]").ScreenshotAsync(new() { Path = shot });
+        Assert.True(new FileInfo(shot).Length > 5_000, $"{shot} is only {new FileInfo(shot).Length} bytes");
+        await page.SetViewportSizeAsync(390, 844);
+        var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"the page is {overflow} px wider than a phone screen");
+        await page.Locator("section[aria-labelledby=sessions-title]").ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsDir, "dashboard-sessions-phone.png") });
+        await page.CloseAsync();
+    }
+
     private static async Task<GatewayHarness> StartAsync()
     {
         var gw = await GatewayHarness.StartAsync(Config);

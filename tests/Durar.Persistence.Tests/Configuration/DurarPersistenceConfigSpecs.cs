@@ -61,6 +61,15 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_let_the_query_journal_step_over_gaps_of_deleted_rows_within_half_a_second()
+    {
+        var config = DurarPersistence.Hocon(_dir.Sqlite).GetConfig("akka.persistence.query.journal.sql.journal-sequence-retrieval");
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), config.GetTimeSpan("query-delay"));
+        Assert.Equal(5, config.GetInt("max-tries"));
+    }
+
+    [Fact]
     public void Should_create_the_data_dir_and_switch_the_file_to_write_ahead_logging()
     {
         Assert.False(Directory.Exists(_dir.Path));

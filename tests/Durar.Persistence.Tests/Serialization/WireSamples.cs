@@ -86,6 +86,8 @@ internal static class WireSamples
         ServiceTier = "flex",
         Original = Element("""{"model":"m","messages":[],"future_field":{"x":1.50}}"""),
         Extra = ImmutableDictionary<string, JsonElement>.Empty.Add("verbosity", Element("\"low\"")),
+        ResponsesOnly = ImmutableDictionary<string, JsonElement>.Empty.Add("truncation", Element("\"auto\"")).Add("text.verbosity", Element("\"low\"")),
+        ReasoningSummary = "detailed",
     };
 
     public static SessionOverrides FullOverrides => new()

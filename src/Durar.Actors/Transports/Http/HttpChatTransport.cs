@@ -33,13 +33,19 @@ namespace Durar.Actors.Transports;
 internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients, UpstreamSettings upstream) : IChatTransport
 {
     private HttpClient? _client;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HttpClient> _providerClients = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// One client for the transport's lifetime: the factory's handler for it never expires (connections are recycled by the
-    /// handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and a cancellation
-    /// source each time.
+    /// One client for the transport's lifetime, and one per provider with <c>request</c> options of its own (proxy, TLS,
+    /// private-network guard: <see cref="ProviderConnections"/>): the factory's handlers never expire (connections are
+    /// recycled by the handler's pooled-connection lifetime instead), so a client per call would only cost an allocation and
+    /// a cancellation source each time.
     /// </summary>
-    private HttpClient Client => _client ??= httpClients.CreateClient(UpstreamHttp.ClientName);
+    private HttpClient ClientFor(Catalog.ProviderDefinition provider) =>
+        !provider.Request.NeedsOwnHandler
+            ? _client ??= httpClients.CreateClient(UpstreamHttp.ClientName)
+            : _providerClients.GetOrAdd(provider.Id, static (_, s) => s.httpClients.CreateClient(ProviderConnections.ClientName(s.provider)),
+                (httpClients, provider));
 
     /// <summary>How the wire's streamed answers are framed; one instance shared by every call.</summary>
     protected abstract IStreamFraming<TFrame> Framing { get; }
@@ -274,9 +280,10 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             throw;
         }
         var request = UpstreamHttp.JsonPost(provider.BaseUrl, path, body);
-        AddAuthentication(request.Headers, call);
+        if (!ProviderConnections.ApplyAuth(request.Headers, provider, call.ApiKey)) AddAuthentication(request.Headers, call);
         AddWireHeaders(request.Headers, call);
         foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
+        ProviderConnections.ApplyHeaders(request.Headers, provider);
         if (stream && Framing.MediaType is { } accept) request.Headers.TryAddWithoutValidation("Accept", accept);
         return request;
     }
@@ -289,7 +296,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         try
         {
             await PrepareAsync(request, call, idle.Token).ConfigureAwait(false);
-            response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            response = await ClientFor(call.Target.Provider).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (UpstreamErrors.Translate(e, providerId, idle, cancellationToken) is { } translated)
         {

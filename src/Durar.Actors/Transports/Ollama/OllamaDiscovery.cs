@@ -53,7 +53,7 @@ internal sealed partial class OllamaDiscovery(
         timeout.CancelAfter(discovery.DiscoveryTimeout);
         try
         {
-            var client = httpClients.CreateClient(UpstreamHttp.ClientName);
+            var client = httpClients.CreateClient(ProviderConnections.ClientName(provider));
             var key = keyOf(provider);
             using var tags = await SendAsync(client, provider, key, HttpMethod.Get, "/api/tags", null, timeout.Token).ConfigureAwait(false);
             var models = ImmutableArray.CreateBuilder<ModelDefinition>();
@@ -104,8 +104,10 @@ internal sealed partial class OllamaDiscovery(
     {
         using var request = new HttpRequestMessage(method, new Uri(provider.BaseUrl + path, UriKind.Absolute));
         if (body is not null) request.Content = JsonContent.Create(body);
-        if (key is { Length: > 0 }) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        if (!ProviderConnections.ApplyAuth(request.Headers, provider, key) && key is { Length: > 0 })
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
         foreach (var (name, value) in provider.Headers) request.Headers.TryAddWithoutValidation(name, value);
+        ProviderConnections.ApplyHeaders(request.Headers, provider);
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}", null, response.StatusCode);

@@ -121,6 +121,18 @@ internal static class ResponsesFields
         return null;
     }
 
+    /// <summary>
+    /// The first field of the Responses dialect's own (<see cref="ChatRequest.ResponsesOnly"/>) that <paramref name="transport"/>
+    /// cannot carry: only the Responses wires (<see cref="OpenAiResponsesTransport"/> and its kin) send them, as written.
+    /// </summary>
+    public static UnsupportedField? NotCarried(IChatTransport transport, ChatRequest request, ResolvedModel target)
+    {
+        if (request.ResponsesOnly.IsEmpty || transport is OpenAiResponsesTransport) return null;
+        var name = request.ResponsesOnly.Keys.Order(StringComparer.Ordinal).First();
+        return new UnsupportedField(name, $"`{name}` is a Responses API field that only an openai-responses upstream takes. {target} "
+            + $"({target.Provider.Api}) cannot take it; remove it or choose a model that can.");
+    }
+
     /// <summary>The native-only fields the client set that this host does not take (<c>x-durar-dropped</c>).</summary>
     public static ImmutableArray<string> Dropped(ChatRequest request, ResolvedModel target)
     {

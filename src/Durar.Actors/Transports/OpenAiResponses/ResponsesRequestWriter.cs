@@ -48,7 +48,13 @@ internal static class ResponsesRequestWriter
             var sent = shaping.Effort(effort) ?? effort; // a standard field of the Responses API: mapped by compat, never dropped
             w.WriteStartObject("reasoning");
             w.WriteString("effort", sent);
-            if (sent != "none") w.WriteString("summary", "auto");
+            if (sent != "none") w.WriteString("summary", r.ReasoningSummary ?? "auto");
+            w.WriteEndObject();
+        }
+        else if (r.ReasoningSummary is { } summary)
+        {
+            w.WriteStartObject("reasoning");
+            w.WriteString("summary", summary);
             w.WriteEndObject();
         }
         if (r.Metadata is { ValueKind: JsonValueKind.Object } metadata)
@@ -57,6 +63,13 @@ internal static class ResponsesRequestWriter
             metadata.WriteTo(w);
         }
         if (r.User is { } user) w.WriteString("user", user);
+        // The Responses dialect's own fields, as the client wrote them (text.verbosity went into `text`).
+        foreach (var (name, value) in r.ResponsesOnly)
+            if (!name.Contains('.', StringComparison.Ordinal) && AnthropicFields.Field(r, name) is null)
+            {
+                w.WritePropertyName(name);
+                value.WriteTo(w);
+            }
         Copy(w, r, "safety_identifier");
         if (native)
         {
@@ -195,7 +208,7 @@ internal static class ResponsesRequestWriter
     /// <summary><c>text</c>: the answer's format (<c>response_format</c>) and <c>verbosity</c>.</summary>
     private static void WriteText(Utf8JsonWriter w, ChatRequest r)
     {
-        var verbosity = AnthropicFields.Field(r, "verbosity");
+        var verbosity = AnthropicFields.Field(r, "verbosity") ?? (r.ResponsesOnly.TryGetValue("text.verbosity", out var v2) ? v2 : null);
         var format = r.ResponseFormat is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty("type", out var type) ? (f, type) : default((JsonElement, JsonElement)?);
         if (format is null && verbosity is not { ValueKind: JsonValueKind.String }) return;
         w.WriteStartObject("text");

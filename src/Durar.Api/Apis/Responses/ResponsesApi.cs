@@ -19,8 +19,9 @@ namespace Durar.Api.Apis.Responses;
 /// upstream wire); the answer is written back as a <c>response</c> object or its event stream. <c>store: true</c> (the
 /// default) makes the response a turn of a session (a conversation is one session, <see cref="ResponseIds"/>), so
 /// <c>previous_response_id</c> continues it with the session's transcript as the history, from any node and after a
-/// restart; <c>GET</c>, <c>DELETE /v1/responses/{id}</c> and <c>POST .../cancel</c> read, delete and cancel it (<see cref="StoredResponses"/>).
-/// <c>store: false</c> is a stateless run.
+/// restart; <c>GET</c>, <c>DELETE /v1/responses/{id}</c> and <c>POST .../cancel</c> read, delete and cancel it (<see cref="StoredResponses"/>),
+/// <c>GET .../input_items</c> lists its input (<see cref="ResponseInputItems"/>). With <see cref="DurarHeaders.SessionKey"/> the
+/// response is a turn of that session. <c>store: false</c> is a stateless run.
 /// </summary>
 public static partial class ResponsesApi
 {
@@ -28,6 +29,7 @@ public static partial class ResponsesApi
     {
         app.MapPost("/v1/responses", HandleAsync);
         app.MapGet("/v1/responses/{id}", StoredResponses.GetAsync);
+        app.MapGet("/v1/responses/{id}/input_items", ResponseInputItems.ListAsync);
         app.MapDelete("/v1/responses/{id}", StoredResponses.DeleteAsync);
         app.MapPost("/v1/responses/{id}/cancel", StoredResponses.CancelAsync);
         return app;
@@ -37,20 +39,27 @@ public static partial class ResponsesApi
         ILogger<ChatRunner> logger, DashboardFeed dashboard)
     {
         var ct = context.RequestAborted;
+        var sessionKey = context.Request.Headers[DurarHeaders.SessionKey].ToString();
         ParsedResponsesRequest parsed;
         RunPlan plan;
         try
         {
+            if (sessionKey.Length > 0 && !SessionKeys.IsValid(sessionKey))
+                throw new ApiErrorException(ApiError.BadRequest($"Invalid {DurarHeaders.SessionKey} \"{sessionKey}\".", "invalid_session_key", DurarHeaders.SessionKey));
             using (var doc = await JsonBody.ReadAsync(context))
                 // The response echoes the request's settings, and a stored turn outlives this exchange: its own copy.
                 parsed = ResponsesRequestParser.Parse(doc.RootElement.Clone());
             Telemetry.RequestFacts.Of(context)?.RequestedModel = parsed.Model;
             if (!parsed.Store && parsed.PreviousResponseId is not null)
                 throw ResponsesRequestParser.Bad("`previous_response_id` continues a stored conversation: it needs `store: true`.", "invalid_value", "store");
+            if (!parsed.Store && sessionKey.Length > 0)
+                throw ResponsesRequestParser.Bad($"`{DurarHeaders.SessionKey}` makes the response a turn of that stored session: it needs `store: true`.",
+                    "invalid_value", "store");
             if (parsed.Store && parsed.Fallbacks is not null)
                 throw ResponsesRequestParser.Bad("`fallbacks` applies to `store: false` requests; a stored conversation runs with the configured fallbacks.",
                     "unsupported_parameter", "fallbacks");
-            plan = ChatCompletionsApi.Plan(resolver, new ParsedChatRequest(parsed.Model, parsed.Request, parsed.Fallbacks));
+            plan = Access.ClientModels.Restrict(context, ChatCompletionsApi.Plan(resolver, new ParsedChatRequest(parsed.Model, parsed.Request, parsed.Fallbacks)),
+                parsed.Model, parsed.Fallbacks is not null);
         }
         catch (Exception e) when (JsonBody.ClientError(e) is { } refused)
         {
@@ -61,7 +70,7 @@ public static partial class ResponsesApi
         {
             if (parsed.Store)
             {
-                await StoredResponses.RunTurnAsync(context, parsed);
+                await StoredResponses.RunTurnAsync(context, parsed, sessionKey.Length > 0 ? sessionKey : null);
                 return;
             }
             var request = EffectiveSettings.ApplyTo(parsed.Request, SessionOverrides.None, SessionOverrides.None, settings.Agents, plan.Requested, DateTimeOffset.UtcNow);
@@ -91,6 +100,7 @@ public static partial class ResponsesApi
         var run = result.Value!;
         var model = run.Model.ToString();
         ChatCompletionsApi.SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
+        Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
         await ResponseObjectWriter.WriteAsync(context.Response, Head(parsed, ResponseIds.NewStateless(), model), run.Completion);
         trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
     }
@@ -127,6 +137,7 @@ public static partial class ResponsesApi
         }
         finally
         {
+            Access.ClientPrincipal.RecordUse(context, writer.Usage, run.Model);
             trace.Answered(run.Model, run.KeyId, run.Failures, writer.Usage, committed, outcome, failed?.Code, failed?.Message);
         }
     }

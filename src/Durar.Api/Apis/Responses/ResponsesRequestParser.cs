@@ -16,8 +16,10 @@ internal sealed record ParsedResponsesRequest(string Model, ChatRequest Request,
 /// Parses a Responses API request into the neutral <see cref="ChatRequest"/> (the same one chat completions builds, with no
 /// <see cref="ChatRequest.Original"/>: every wire writes it from the typed fields). Function tools become chat tools,
 /// <c>text.format</c> becomes <c>response_format</c>, <c>reasoning.effort</c> <c>reasoning_effort</c>,
-/// <c>max_output_tokens</c> the output cap. Every field not listed in <see cref="Known"/> is a 400 naming it, and so is a
-/// value Durar cannot honour (a hosted tool, <c>truncation: auto</c>, ...): nothing the client asked for is dropped.
+/// <c>max_output_tokens</c> the output cap. Fields the neutral model has no counterpart for (<see cref="PassedThrough"/>,
+/// <c>text.verbosity</c>) travel as <see cref="ChatRequest.ResponsesOnly"/>: an <c>openai-responses</c> upstream gets them as
+/// written, every other one refuses them by name. Every field not listed in <see cref="Known"/> is a 400 naming it, and so
+/// is a value Durar cannot honour (a hosted tool, <c>include</c>, ...): nothing the client asked for is dropped.
 /// </summary>
 internal static class ResponsesRequestParser
 {
@@ -26,8 +28,15 @@ internal static class ResponsesRequestParser
     [
         "model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "max_output_tokens", "temperature", "top_p",
         "metadata", "parallel_tool_calls", "user", "stream", "store", "previous_response_id", "fallbacks", "service_tier",
-        "truncation", "background", "include",
+        "truncation", "background", "include", "prompt_cache_key", "prompt_cache_retention", "safety_identifier", "max_tool_calls",
     ];
+
+    /// <summary>
+    /// Top-level fields with no neutral counterpart, passed through to an <c>openai-responses</c> upstream as written
+    /// (<see cref="ChatRequest.ResponsesOnly"/>; every other wire refuses them by name). <c>text.verbosity</c> joins them.
+    /// </summary>
+    private static readonly ImmutableArray<string> PassedThrough =
+        ["truncation", "prompt_cache_key", "prompt_cache_retention", "safety_identifier", "max_tool_calls"];
 
     private static readonly ImmutableHashSet<string> Efforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
 
@@ -42,9 +51,10 @@ internal static class ResponsesRequestParser
         if (!root.TryGetProperty("input", out var inputField) || inputField.ValueKind == JsonValueKind.Null)
             throw Bad("`input` is required.", "missing_required_parameter", "input");
         var input = ResponsesInputParser.Parse(inputField);
-        Refuse(root, "truncation", v => v.ValueKind == JsonValueKind.String && v.GetString() == "disabled", "only \"disabled\" is supported");
+        Refuse(root, "truncation", v => v.ValueKind == JsonValueKind.String && v.GetString() is "disabled" or "auto", "must be \"auto\" or \"disabled\"");
         Refuse(root, "background", v => v.ValueKind == JsonValueKind.False, "background responses are not supported");
-        Refuse(root, "include", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "no extra output data can be included");
+        Refuse(root, "include", v => v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0, "the data it adds to the output (encrypted reasoning, log probabilities, "
+            + "tool sources) is not carried back through the gateway's answer");
 
         var system = ImmutableArray.CreateBuilder<ChatMessage>();
         if (String(root, "instructions") is { } instructions) system.Add(new ChatMessage("system", instructions));
@@ -73,8 +83,31 @@ internal static class ResponsesRequestParser
             Stream = Bool(root, "stream") ?? false,
             IncludeUsage = true,
             ReasoningEffort = Effort(root),
+            ReasoningSummary = Object(root, "reasoning") is { } r ? String(r, "summary") ?? String(r, "generate_summary") : null,
+            ResponsesOnly = ResponsesOnly(root),
         };
         return new ParsedResponsesRequest(ModelIds.Check(model, "model"), request, turn, ChatRequestParser.Fallbacks(root), store, previous, root);
+    }
+
+    /// <summary>The <see cref="PassedThrough"/> fields the client set (null is not set), and <c>text.verbosity</c>.</summary>
+    private static ImmutableDictionary<string, JsonElement> ResponsesOnly(JsonElement root)
+    {
+        var fields = ImmutableDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var name in PassedThrough)
+            if (root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null)
+            {
+                if (name == "truncation" && v.ValueEquals("disabled")) continue; // the Responses API's default: every wire honours it
+                if (name == "max_tool_calls" && (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var n) || n < 1))
+                    throw Bad("`max_tool_calls` must be a positive integer.", "invalid_value", name);
+                if (name is "prompt_cache_key" or "prompt_cache_retention" or "safety_identifier" && v.ValueKind != JsonValueKind.String)
+                    throw Bad($"`{name}` must be a string.", "invalid_type", name);
+                fields[name] = v.Clone();
+            }
+        if (Object(root, "text") is { } text && text.TryGetProperty("verbosity", out var verbosity) && verbosity.ValueKind != JsonValueKind.Null)
+            fields["text.verbosity"] = verbosity.ValueKind == JsonValueKind.String && verbosity.GetString() is "low" or "medium" or "high"
+                ? verbosity.Clone()
+                : throw Bad("`text.verbosity` must be low, medium or high.", "invalid_value", "text.verbosity");
+        return fields.ToImmutable();
     }
 
     /// <summary>Function tools, flat in the Responses API, as chat completions' nested <c>{type, function:{...}}</c>.</summary>
@@ -130,12 +163,12 @@ internal static class ResponsesRequestParser
         throw Bad("`tool_choice` must be auto, none, required or {\"type\":\"function\",\"name\":...}.", "invalid_value", "tool_choice");
     }
 
-    /// <summary><c>text.format</c> as chat completions' <c>response_format</c>; <c>text.verbosity</c> has no counterpart.</summary>
+    /// <summary><c>text.format</c> as chat completions' <c>response_format</c>; <c>text.verbosity</c> is passed through (<see cref="ResponsesOnly"/>).</summary>
     private static JsonElement? Format(JsonElement root)
     {
         if (Object(root, "text") is not { } text) return null;
         foreach (var p in text.EnumerateObject())
-            if (p.Name != "format" && !(p.Name == "verbosity" && p.Value.ValueKind == JsonValueKind.Null))
+            if (p.Name is not ("format" or "verbosity"))
                 throw Bad($"`text.{p.Name}` is not supported.", "unsupported_parameter", "text." + p.Name);
         if (!text.TryGetProperty("format", out var format) || format.ValueKind == JsonValueKind.Null) return null;
         if (format.ValueKind != JsonValueKind.Object) throw Bad("`text.format` must be an object.", "invalid_type", "text.format");

@@ -18,20 +18,32 @@ namespace Durar.Api.Apis.Responses;
 /// </summary>
 internal static class StoredResponses
 {
-    public static async Task RunTurnAsync(HttpContext context, ParsedResponsesRequest parsed)
+    /// <summary>
+    /// Runs a stored response as a turn: of the conversation <c>previous_response_id</c> names, of the session
+    /// <paramref name="sessionKey"/> (<see cref="DurarHeaders.SessionKey"/>, the gateway's own key), or of a new conversation.
+    /// When both name a session they must name the same one: a response id of another session is a 400 naming both.
+    /// </summary>
+    public static async Task RunTurnAsync(HttpContext context, ParsedResponsesRequest parsed, string? sessionKey)
     {
-        string sessionKey;
         long? after = null;
         if (parsed.PreviousResponseId is { } previous)
         {
-            if (!ResponseIds.TryParse(previous, out sessionKey, out var seq))
+            if (!ResponseIds.TryParse(context, previous, out var previousKey, out var seq))
             {
                 await PreviousNotFound(previous).WriteAsync(context.Response);
                 return;
             }
+            if (sessionKey is not null && previousKey != sessionKey)
+            {
+                await ApiError.BadRequest($"`previous_response_id` \"{previous}\" belongs to another session than {DurarHeaders.SessionKey} "
+                    + $"\"{Access.ClientModels.OutwardKey(context, sessionKey)}\": send one of them, or both naming the same session.",
+                    "session_key_mismatch", "previous_response_id").WriteAsync(context.Response);
+                return;
+            }
+            sessionKey = previousKey;
             after = seq;
         }
-        else sessionKey = ResponseIds.NewConversation();
+        sessionKey ??= ResponseIds.NewConversation(context);
 
         var services = context.RequestServices;
         var request = parsed.Request;
@@ -81,7 +93,7 @@ internal static class StoredResponses
         // A run that broke after output journals its partial reply and then the failure.
         var failure = entries.Skip(index + 1).TakeWhile(e => e.Role != "user").FirstOrDefault(e => e.Role == "error");
         var head = new ResponseHead(id, entries[index].At.ToUnixTimeSeconds(), reply?.Model ?? "durar", null, true,
-            previous is null ? null : ResponseIds.For(page.SessionKey, previous.Seq));
+            previous is null ? null : ResponseIds.For(context, page.SessionKey, previous.Seq));
         var items = reply is null ? [] : OutputItem.Of(id, reply.Reasoning, reply.Content, null, reply.ToolCalls);
         // A cancel is a run abort: its partial reply is kept marked aborted, or (nothing streamed) its failure has the abort's text.
         var status = reply is { Aborted: true } || failure?.Content == SessionRunLedger.AbortedMessage ? "cancelled"
@@ -143,10 +155,10 @@ internal static class StoredResponses
     /// The transcript of the conversation <paramref name="id"/> names, or null once a 404 (an unknown id, a conversation never
     /// stored or deleted: no session entity is started for it) or a 503 (an unreadable journal) has been written.
     /// </summary>
-    private static async Task<(TranscriptPage Page, long Seq)?> FindAsync(HttpContext context, string id, IRequiredActor<SessionRegionKey> region,
+    internal static async Task<(TranscriptPage Page, long Seq)?> FindAsync(HttpContext context, string id, IRequiredActor<SessionRegionKey> region,
         GatewaySettings gateway)
     {
-        if (!ResponseIds.TryParse(id, out var key, out var seq))
+        if (!ResponseIds.TryParse(context, id, out var key, out var seq))
         {
             await NotFound(id).WriteAsync(context.Response);
             return null;
@@ -168,7 +180,7 @@ internal static class StoredResponses
         return (page, seq);
     }
 
-    private static ApiError NotFound(string id) => ApiError.NotFound($"Response with id '{id}' not found.", "response_not_found", null);
+    internal static ApiError NotFound(string id) => ApiError.NotFound($"Response with id '{id}' not found.", "response_not_found", null);
 
     private static ApiError PreviousNotFound(string id) =>
         ApiError.NotFound($"Previous response with id '{id}' not found.", "previous_response_not_found", "previous_response_id");
@@ -177,7 +189,7 @@ internal static class StoredResponses
     {
         var ct = context.RequestAborted;
         var reply = SessionReply.Open(context.RequestServices.GetRequiredService<ActorSystem>(), accepted, materializer, ct);
-        var id = ResponseIds.For(accepted.SessionKey, accepted.Seq);
+        var id = ResponseIds.For(context, accepted.SessionKey, accepted.Seq);
         ResponseStreamWriter? stream = null;
         try
         {

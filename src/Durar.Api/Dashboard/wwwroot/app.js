@@ -3,7 +3,7 @@
 
 import { AuthError, call, setToken, stream, token } from "./api.js";
 import { drawChart } from "./chart.js";
-import { clusterTable, fmt, h, liveState, providerTable, requestItem, sessionView, updateKeyRow } from "./views.js";
+import { clusterTable, fmt, h, liveState, providerTable, requestItem, sessionRow, sessionView, updateKeyRow } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -211,6 +211,7 @@ async function connect() {
         retryDelay = 1000;
         setStatus("live", "Live");
         showProblem("");
+        listSessions(true); // the list is read on demand (no events): refreshed on every (re)connection
       }
       handlers[name]?.(data);
     });
@@ -257,15 +258,9 @@ $("signout").addEventListener("click", () => {
 
 // ---- sessions ----
 
-$("session-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const input = $("session-key");
+async function showSession(raw) {
   const out = $("session");
-  if (!input.checkValidity()) {
-    out.replaceChildren(h("p", { class: "error" }, "A session key is 1 to 200 letters, digits or : . _ - @."));
-    return;
-  }
-  const key = encodeURIComponent(input.value);
+  const key = encodeURIComponent(raw);
   out.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
     const [view, page] = await Promise.all([call(`/v1/sessions/${key}`), call(`/v1/sessions/${key}/messages?offset=0&limit=50`)]);
@@ -274,7 +269,52 @@ $("session-form").addEventListener("submit", async (e) => {
     if (err instanceof AuthError) askToken(err.message);
     out.replaceChildren(h("p", { class: "error" }, `Could not load the session: ${err.message}`));
   }
+}
+
+$("session-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = $("session-key");
+  if (!input.checkValidity()) {
+    $("session").replaceChildren(h("p", { class: "error" }, "A session key is 1 to 200 letters, digits or : . _ - @."));
+    return;
+  }
+  await showSession(input.value);
 });
+
+// The list (GET /v1/sessions): newest activity first, a page of 20 at a time, "More sessions" follows the cursor.
+const sessionList = { prefix: "", cursor: null };
+
+async function listSessions(fromStart) {
+  const table = $("sessions-list");
+  const rows = table.tBodies[0];
+  if (fromStart) {
+    sessionList.prefix = $("sessions-prefix").value.trim();
+    sessionList.cursor = null;
+  }
+  const query = new URLSearchParams({ limit: "20" });
+  if (sessionList.prefix) query.set("prefix", sessionList.prefix);
+  if (sessionList.cursor) query.set("cursor", sessionList.cursor);
+  try {
+    const page = await call(`/v1/sessions?${query}`);
+    if (fromStart) rows.replaceChildren();
+    for (const s of page.data) rows.append(sessionRow(s, showSession));
+    sessionList.cursor = page.nextCursor;
+    table.hidden = rows.children.length === 0;
+    $("sessions-more").hidden = !page.hasMore;
+    $("sessions-note").textContent = rows.children.length === 0
+      ? (sessionList.prefix ? `No session key starts with "${sessionList.prefix}".` : "No sessions yet.")
+      : `${rows.children.length} session${rows.children.length === 1 ? "" : "s"}${page.hasMore ? " so far" : ""}, newest activity first.`;
+  } catch (err) {
+    if (err instanceof AuthError) askToken(err.message);
+    $("sessions-note").textContent = `Could not list sessions: ${err.message}`;
+  }
+}
+
+$("sessions-filter").addEventListener("submit", (e) => {
+  e.preventDefault();
+  listSessions(true);
+});
+$("sessions-more").addEventListener("click", () => listSessions(false));
 
 $("metric").addEventListener("change", renderChart);
 $("group").addEventListener("change", renderChart);

@@ -127,6 +127,15 @@ export function clusterTable(cluster, shards) {
     h("tbody", {}, rows));
 }
 
+/** One row of the session list (GET /v1/sessions); the key opens the session below the list. */
+export function sessionRow(s, onOpen) {
+  return h("tr", { dataset: { session: s.key } },
+    h("th", { scope: "row" }, h("button", { type: "button", class: "link", "aria-label": `Show session ${s.key}`, onclick: () => onOpen(s.key) }, s.key)),
+    h("td", { dataset: { label: "Last activity" } }, h("time", { datetime: s.lastActivity }, new Date(s.lastActivity).toLocaleString())),
+    h("td", { dataset: { label: "Last model" } }, s.lastModel ?? "–"),
+    h("td", { dataset: { label: "Model override" } }, s.modelOverride ?? "–"));
+}
+
 /** A session's settings and transcript page. */
 export function sessionView(view, page) {
   const o = view.overrides;

@@ -15,11 +15,16 @@ public sealed class ResponsesSdk
 {
     private readonly Recorder _recorder = new() { InnerHandler = new HttpClientHandler() };
 
-    public ResponsesSdk(GatewayHarness gateway)
+    public ResponsesSdk(GatewayHarness gateway) : this(gateway.BaseUri)
+    {
+    }
+
+    /// <summary>The client for a gateway at <paramref name="baseUri"/> (e.g. a separate gateway process).</summary>
+    public ResponsesSdk(Uri baseUri)
     {
         Client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions
         {
-            Endpoint = new Uri(gateway.BaseUri, "v1/"),
+            Endpoint = new Uri(baseUri, "v1/"),
             Transport = new HttpClientPipelineTransport(new HttpClient(_recorder) { Timeout = TimeSpan.FromSeconds(60) }),
             RetryPolicy = new ClientRetryPolicy(0),
         }).GetResponsesClient();

@@ -15,14 +15,14 @@ namespace Durar.Api.Tests.Gateway.Wires;
 /// </summary>
 public sealed class BedrockWireSpecs
 {
-    private const string Model = "br1/" + AwsWireCase.BedrockModel;
+    private const string Model = "br1/" + WireCase.BedrockModel;
 
-    private static async Task<GatewayHarness> StartAsync(string apiKey = AwsWireCase.BedrockKeyOne + ":" + AwsWireCase.BedrockSecretOne)
+    private static async Task<GatewayHarness> StartAsync(string apiKey = WireCase.BedrockKeyOne + ":" + WireCase.BedrockSecretOne)
     {
         var fake = await FakeProvider.StartAsync();
-        fake.BedrockSecrets[AwsWireCase.BedrockKeyOne] = AwsWireCase.BedrockSecretOne;
+        fake.BedrockSecrets[WireCase.BedrockKeyOne] = WireCase.BedrockSecretOne;
         return await GatewayHarness.StartAsync($$"""
-            models { providers { br1 { baseUrl = "{{fake.AnthropicBaseUrl}}", api = "bedrock-converse-stream", apiKey = "{{apiKey}}", models = [{ id = "{{AwsWireCase.BedrockModel}}", reasoning = true }] } } }
+            models { providers { br1 { baseUrl = "{{fake.AnthropicBaseUrl}}", api = "bedrock-converse-stream", apiKey = "{{apiKey}}", models = [{ id = "{{WireCase.BedrockModel}}", reasoning = true }] } } }
             gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }
             """, fake);
     }
@@ -41,7 +41,7 @@ public sealed class BedrockWireSpecs
         var signatures = gw.Fake.BedrockSignatures;
         Assert.Equal(2, signatures.Count);
         Assert.All(signatures, s => Assert.True(s.Valid, s.Problem));
-        Assert.All(signatures, s => Assert.Equal((AwsWireCase.BedrockKeyOne, "us-east-1", "bedrock"), (s.AccessKey, s.Region, s.Service)));
+        Assert.All(signatures, s => Assert.Equal((WireCase.BedrockKeyOne, "us-east-1", "bedrock"), (s.AccessKey, s.Region, s.Service)));
         Assert.Equal(["/model/anthropic.claude-3-5-sonnet-20240620-v1:0/converse", "/model/anthropic.claude-3-5-sonnet-20240620-v1:0/converse-stream"],
             gw.Fake.Requests.Select(r => r.Path));
         Assert.All(gw.Fake.Requests, r => Assert.True(r.Headers.ContainsKey("x-amz-date")));
@@ -50,7 +50,7 @@ public sealed class BedrockWireSpecs
     [Fact]
     public async Task Should_refuse_a_request_signed_with_the_wrong_secret_as_an_auth_failure()
     {
-        await using var gw = await StartAsync(AwsWireCase.BedrockKeyOne + ":not-the-secret");
+        await using var gw = await StartAsync(WireCase.BedrockKeyOne + ":not-the-secret");
 
         var reply = await gw.ChatAsync(Model);
 
