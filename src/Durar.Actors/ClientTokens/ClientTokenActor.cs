@@ -21,6 +21,9 @@ internal sealed class ClientTokenActor : ReceivePersistentActor
     private readonly MinuteWindow _window = new(KeyLimits.None);
     private ClientTokenState? _state;
 
+    /// <summary>An event or snapshot of this token's journal could not be read: it counts as revoked.</summary>
+    private bool _unreadable;
+
     public override string PersistenceId { get; }
 
     public ClientTokenActor(string tokenId, int snapshotEvery)
@@ -31,7 +34,10 @@ internal sealed class ClientTokenActor : ReceivePersistentActor
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is ClientTokenSnapshot s) _state = s.State;
+            else if (offer.Snapshot is UnreadablePayload u) Unreadable(u, offer.Metadata.SequenceNr);
         });
+        // A lost event might have been the revocation: a token with an unreadable event refuses every request (fail closed).
+        Recover<UnreadablePayload>(u => Unreadable(u, LastSequenceNr));
         Recover<RecoveryCompleted>(_ => Limit());
 
         Command<ClientTokenCommands.Authorize>(a =>
@@ -39,6 +45,11 @@ internal sealed class ClientTokenActor : ReceivePersistentActor
             if (_state is null)
             {
                 Sender.Tell(new AuthorizeReply(AuthorizeVerdicts.Unknown, null, null));
+                return;
+            }
+            if (_unreadable)
+            {
+                Sender.Tell(new AuthorizeReply(AuthorizeVerdicts.Revoked, null, null));
                 return;
             }
             var now = Now;
@@ -116,6 +127,13 @@ internal sealed class ClientTokenActor : ReceivePersistentActor
     public static Props Props(string tokenId, int snapshotEvery) => Akka.Actor.Props.Create(() => new ClientTokenActor(tokenId, snapshotEvery));
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void Unreadable(UnreadablePayload unreadable, long sequenceNr)
+    {
+        _unreadable = true;
+        _log.Error("Client token [{0}]: sequence number {1} of its journal ({2}) cannot be read ({3}); the token refuses every request "
+                   + "until it is rotated away (create a new token, revoke this one)", PersistenceId, sequenceNr, unreadable.Manifest, unreadable.Reason);
+    }
 
     private static ClientTokenReply? Refused(ClientTokenState? state, bool revokedToo) =>
         state is null ? new ClientTokenReply(null, "not_found")

@@ -195,6 +195,9 @@ public sealed record ClusterSettings(string Hostname, int Port, ImmutableArray<s
 
     /// <summary><c>discovery</c>: where the seed nodes come from when <see cref="SeedNodes"/> is empty; null = nowhere (a single node).</summary>
     public ClusterDiscoverySettings? Discovery { get; init; }
+
+    /// <summary><c>tls</c>: TLS for remoting between the nodes.</summary>
+    public required ClusterTlsSettings Tls { get; init; }
 }
 
 /// <summary>

@@ -65,6 +65,7 @@ internal static class GatewaySettingsReader
         {
             KeyResync = RequiredPositiveDuration(config, $"{path}.keyResync"),
             Discovery = ReadDiscovery(Child(c, "discovery"), $"{path}.discovery"),
+            Tls = ClusterTlsSettings.Read(config, RequiredString(config, $"{path}.hostname")),
         };
     }
 

@@ -22,6 +22,7 @@ public static class ClusterHosting
         var cluster = settings.Gateway.Cluster;
         var bootstrap = settings.Gateway.ClusterBootstrap;
         builder.WithRemoting(cluster.Hostname, cluster.Port);
+        ClusterTls.Apply(builder, cluster.Tls);
         // Sized by gateway.cluster.maximumFrameSize (see ClusterBootstrapSettings.FrameSizeFor for the default's reason).
         builder.AddHocon($"akka.remote.dot-netty.tcp.maximum-frame-size = {bootstrap.MaximumFrameSize}b", HoconAddMode.Prepend);
         // Split brain resolver: keep-majority (Akka's default strategy) — the side with most nodes survives a partition; the
@@ -30,7 +31,7 @@ public static class ClusterHosting
         builder.WithClustering(new ClusterOptions
         {
             Roles = [ActorNames.NodeRole],
-            SeedNodes = [.. cluster.SeedNodes],
+            SeedNodes = [.. cluster.SeedNodes.Select(seed => ClusterTls.SeedFor(seed, cluster.Tls.Enabled))],
             SplitBrainResolver = Akka.Cluster.Hosting.SBR.SplitBrainResolverOption.Default,
         });
         builder.WithActors((system, _) => system.ActorOf(Props.Create<Logging.ClusterMembershipLogActor>(), ActorNames.ClusterMembershipLog));

@@ -253,7 +253,8 @@ internal sealed class KeyActor : ReceivePersistentActor, IWithTimers
         if (_window.Grant(now)) PublishState(); // that was the minute's last request: every provider skips the key from now on
         _usage.Leased(now);
         _health = _health with { LastUsed = now };
-        Sender.Tell(new KeyLease(_key.Id, _key.Secret, acquire.Handle ?? Self));
+        // The secret is not serialized: a requester on another node completes the lease from its own copy of the credential.
+        Sender.Tell(new KeyLease(_key.Id, _key.Secret, acquire.Handle ?? Self) { HasSecret = _key.Secret is not null, CredentialExpiresAt = _key.ExpiresAt });
     }
 
     private void OnOutcome(KeyCommands.ReportOutcome report)

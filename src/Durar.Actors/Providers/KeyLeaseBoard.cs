@@ -120,6 +120,10 @@ internal sealed class KeyLeaseBoard
         return null;
     }
 
+    /// <summary>This node's copy of a key's credential (its provider's, as last published), or null when it has none.</summary>
+    public ApiKeyCredential? Credential(string providerId, string keyId) =>
+        _views.TryGetValue(providerId, out var view) ? view.Keys.Find(keyId)?.Credential : null;
+
     private static long NewestLease(ProviderKeys keys)
     {
         var newest = 0L;

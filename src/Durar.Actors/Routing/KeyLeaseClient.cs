@@ -26,15 +26,38 @@ internal sealed class KeyLeaseClient(IActorRef providers, TimeSpan askTimeout, K
     {
         try
         {
-            return await providers.Ask<LeaseResult>(
+            var result = await providers.Ask<LeaseResult>(
                 new ProviderCommands.AcquireKey(candidate.Provider.Id, candidate.Model.Id, tried, probe) { PreferredKeyId = preferred }, askTimeout, ct)
                 .ConfigureAwait(false);
+            return result is KeyLease { Secret: null, HasSecret: true } remote ? await WithLocalSecretAsync(candidate.Provider.Id, remote, ct).ConfigureAwait(false) : result;
         }
         catch (AskTimeoutException)
         {
             return new NoKeyAvailable(candidate.Provider.Id, $"Provider \"{candidate.Provider.Id}\" did not answer in time.", FailoverReason.Timeout, null);
         }
     }
+
+    /// <summary>
+    /// A lease from a key entity on another node arrives without its secret (secrets do not cross the cluster in leases):
+    /// the secret is this node's own copy of the credential. After an OAuth refresh on the key's node the new token reaches
+    /// this node's provider in a push that may still be on its way: an older copy is waited for (briefly), never sent.
+    /// </summary>
+    private async Task<LeaseResult> WithLocalSecretAsync(string providerId, KeyLease lease, CancellationToken ct)
+    {
+        var waitUntil = DateTime.UtcNow + (askTimeout < MaxCredentialWait ? askTimeout : MaxCredentialWait);
+        while (true)
+        {
+            if (board?.Credential(providerId, lease.KeyId) is { Secret: { } secret } credential
+                && (lease.CredentialExpiresAt is not { } granted || credential.ExpiresAt >= granted))
+                return lease with { Secret = secret };
+            if (DateTime.UtcNow >= waitUntil)
+                return new NoKeyAvailable(providerId, $"The current credential of key {lease.KeyId} has not reached this node yet.", FailoverReason.Timeout, null);
+            await Task.Delay(CredentialPoll, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan MaxCredentialWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan CredentialPoll = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// Reports one attempt's outcome to the provider that leased the key. A failure reaches the board first, so this node's next

@@ -66,7 +66,13 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     {
         switch (message)
         {
-            case ISessionEvent e:
+            case UnreadablePayload u:
+                RecoveredUnreadable(u, LastSequenceNr, "event"); // SessionActor.Failed.cs
+                break;
+            case SnapshotOffer { Snapshot: UnreadablePayload u } offer:
+                RecoveredUnreadable(u, offer.Metadata.SequenceNr, "snapshot");
+                break;
+            case ISessionEvent e when _failure is null:
                 ApplyToRuns(e);
                 _state = _state.Apply(e);
                 break;
@@ -79,6 +85,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
 
     protected override void OnCommand(object message)
     {
+        if (_failure is not null && OnFailedCommand(message)) return;
         switch (message)
         {
             case SessionCommands.SendMessage send:

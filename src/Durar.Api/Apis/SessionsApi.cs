@@ -204,6 +204,14 @@ public static class SessionsApi
     private static void WriteView(Utf8JsonWriter w, SessionView v)
     {
         w.WriteString("key", v.SessionKey);
+        w.WriteString("state", v.Failure is null ? "ok" : "failed");
+        if (v.Failure is not null)
+        {
+            w.WriteStartObject("failure");
+            w.WriteNumber("sequenceNr", v.FailedSequenceNr ?? 0);
+            w.WriteString("reason", v.Failure);
+            w.WriteEndObject();
+        }
         w.WriteStartObject("overrides");
         Opt(w, "model", v.Overrides.Model);
         Opt(w, "modelSource", v.Overrides.ModelSource is { } ms ? WireNames.ToWire(ms) : null);

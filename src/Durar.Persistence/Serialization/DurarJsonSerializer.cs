@@ -1,6 +1,7 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Serialization;
 using Durar.Actors;
 
@@ -39,7 +40,26 @@ internal sealed class DurarJsonSerializer(ExtendedActorSystem system) : Serializ
         return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), DurarJson.Options);
     }
 
+    /// <summary>
+    /// The stored object, or an <see cref="UnreadablePayload"/> naming the manifest and the reason when the bytes cannot be
+    /// read: a corrupt row must not make its actor unrecoverable (see <see cref="UnreadablePayload"/>). Logged as an error.
+    /// </summary>
     public override object FromBinary(byte[] bytes, string manifest)
+    {
+        try
+        {
+            return Read(bytes, manifest);
+        }
+        catch (SerializationException e)
+        {
+            system.Log.Error(e, "A journaled payload cannot be read; its actor recovers without it: {0}", e.Message);
+            return new UnreadablePayload(manifest, e.Message);
+        }
+    }
+
+    /// <summary>Deserializes <paramref name="bytes"/> as the type of <paramref name="manifest"/>.</summary>
+    /// <exception cref="SerializationException">The manifest is unknown or the payload is not a valid value of its type.</exception>
+    internal static object Read(byte[] bytes, string manifest)
     {
         if (!DurarManifests.TryGetType(manifest, out var type))
         {
@@ -53,7 +73,7 @@ internal sealed class DurarJsonSerializer(ExtendedActorSystem system) : Serializ
         }
         catch (Exception e) when (e is not SerializationException)
         {
-            // Malformed JSON, or a payload the type's constructor rejects (e.g. a required collection missing).
+            // Malformed JSON, invalid UTF-8, or a payload the type's constructor rejects (e.g. a required collection missing).
             throw new SerializationException($"Manifest \"{manifest}\": the payload is not a valid {type.Name}: {e.Message}", e);
         }
     }

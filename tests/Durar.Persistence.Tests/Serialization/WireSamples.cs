@@ -116,11 +116,11 @@ internal static class WireSamples
         LastInputTokens = 90_210,
     };
 
-    public static ApiKeyCredential SampleCredential => new("openai:oauth", "openai", "at-1", "auth-profile")
+    public static ApiKeyCredential SampleCredential => new("openai:oauth", "openai", "secret-access-1", "auth-profile")
     {
         Type = CredentialTypes.OAuth,
         ExpiresAt = T0.AddHours(1),
-        OAuth = new OAuthGrant("rt-1", "https://127.0.0.1/oauth/token", "client-1"),
+        OAuth = new OAuthGrant("secret-refresh-1", "https://127.0.0.1/oauth/token", "client-1"),
     };
 
     public static KeyStateView SampleKeyView => new("openai:key-1", "…abcd", "OPENAI_API_KEYS", "cooling", T0.AddSeconds(30), "rate_limit", 2,
@@ -181,6 +181,8 @@ internal static class WireSamples
         new SessionView("s-3", SessionOverrides.None, UsageTotals.Zero, null, 0, false, 0, null)
             { Fallback = new FallbackNotice("openai/gpt-5.4", "anthropic/claude-opus-4-6", "rate_limit", T0) },
         new WatchSessionEvents("s-1"),
+        new SessionView("s-4", SessionOverrides.None, UsageTotals.Zero, null, 1, false, 0, T0)
+            { Failure = "The event at sequence number 2 cannot be read", FailedSequenceNr = 2 },
         new TranscriptPage("s-1", 0, 3,
         [
             new TranscriptEntry(1, "user", "Hi ✓", T0),
@@ -244,15 +246,15 @@ internal static class WireSamples
         new KeyCommands.ReportUsage("openai:key-1", 17, new TokenUsage(170, 340, 5), 0.0071m, T0),
         new KeyCommands.ReportUsage("openai:key-1", 1, null, 0m, T0),
         KeyCommands.Stop.Instance,
-        new CredentialRefreshed("openai", "openai:oauth", "at-new", "rt-new", T0),
+        new CredentialRefreshed("openai", "openai:oauth", "secret-access-new", "secret-refresh-new", T0),
         new KeyCredentialChanged(SampleCredential),
         new KeyStateChanged(SampleKeyView, SampleKeyHealth) { LimitedUntil = T0.AddSeconds(42) },
         new KeyStateChanged(SampleKeyView with { FailureCounts = ImmutableDictionary<string, int>.Empty }, KeyHealth.Healthy),
         // Auth-profile store protocol (AuthProfiles/Messages): admin commands to the cluster singleton, its replies, credential sets.
         AuthProfileCommands.ListProfiles.Instance,
         new AuthProfileCommands.UpsertProfile(new AuthProfileInput("openai", "oauth", "ops@example.com", "openai:ops@example.com", Key: null,
-            Token: null, Access: "at-1", Refresh: "rt-1", Expires: 8_640_000_000_000_000, TokenUrl: "https://127.0.0.1/oauth/token", ClientId: "client-1")),
-        new AuthProfileCommands.UpsertProfile(new AuthProfileInput("anthropic", "api_key", Key: "sk-ant-1")),
+            Token: null, Access: "secret-access-1", Refresh: "secret-refresh-1", Expires: 8_640_000_000_000_000, TokenUrl: "https://127.0.0.1/oauth/token", ClientId: "client-1")),
+        new AuthProfileCommands.UpsertProfile(new AuthProfileInput("anthropic", "api_key", Key: "secret-sk-ant-1")),
         new AuthProfileCommands.UpsertProfile(new AuthProfileInput(null, null)),
         new AuthProfileCommands.RemoveProfile("openai:default"),
         new AuthProfileCommands.SetOrder("openai", ["openai:default", "OPENAI_API_KEY"]),
@@ -270,7 +272,7 @@ internal static class WireSamples
         new AuthProfileDeleted("openai:gone", false),
         new AuthProfileOrderSaved("openai", ["OPENAI_API_KEY"]) { Revision = SampleRevision },
         new AuthProfileOrderSaved("openai", []),
-        new AuthProfileCredentials(SampleRevision, [SampleCredential, new ApiKeyCredential("anthropic:default", "anthropic", "sk-ant-1", "auth-profile")],
+        new AuthProfileCredentials(SampleRevision, [SampleCredential, new ApiKeyCredential("anthropic:default", "anthropic", "secret-sk-ant-1", "auth-profile")],
             ImmutableSortedDictionary.Create<string, ImmutableArray<string>>(StringComparer.Ordinal).Add("openai", ["openai:oauth"])),
         new AuthProfileCredentials(new AuthProfileRevision("0", 0), [], ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty),
         AuthProfileSubscription.StoreStarted.Instance,
@@ -302,17 +304,23 @@ internal static class WireSamples
         r => new EventsWatched("s-1", 17, r.Events) { Host = r.Actor },
         r => new EventsWatched("s-1", 0, r.Events),
         r => new RefCarrier(r.Actor, null, new TextDelta("last"), [new RunModel("m"), new TextDelta("x"), new Finished("stop")], T0),
-        r => new KeyLease("openai:key-1", "sk-secret", r.Actor),
+        // A lease crosses the cluster without its secret (not serialized); the requesting node completes it from its own copy.
+        r => new KeyLease("openai:key-1", null, r.Actor) { HasSecret = true, CredentialExpiresAt = T0 },
+        r => new KeyLease("ollama:none", null, r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential, r.Actor),
         r => new KeyCommands.UpdateCredential(SampleCredential with { OAuth = null }, null),
         r => new KeyCommands.Attach(r.Actor, SampleCredential, null, new KeyLimits(60, 100_000)),
-        r => new KeyCommands.Attach(r.Actor, ApiKeyCredential.For("openai", "sk-plain", "OPENAI_API_KEY"), r.Actor, KeyLimits.None),
+        r => new KeyCommands.Attach(r.Actor, ApiKeyCredential.For("openai", "secret-sk-plain", "OPENAI_API_KEY"), r.Actor, KeyLimits.None),
         r => new KeyCommands.Detach(r.Actor),
         r => new AuthProfileSubscription.Subscribe(r.Actor, SampleRevision),
         r => new AuthProfileSubscription.Subscribe(r.Actor, null),
     ];
 
     public static int Count => Plain.Count + WithRefs.Count;
+
+    /// <summary>Every secret the samples hold (credentials, tokens, keys): <c>WireSecretSpecs</c> looks for them in the serialized bytes.</summary>
+    public static readonly IReadOnlyList<string> Secrets =
+        ["secret-access-1", "secret-refresh-1", "secret-sk-ant-1", "secret-sk-plain", "secret-access-new", "secret-refresh-new", "sk-secret"];
 
     public static IDurarWireMessage Get(int index, WireSampleRefs refs) => index < Plain.Count ? Plain[index] : WithRefs[index - Plain.Count](refs);
 

@@ -171,10 +171,21 @@ internal abstract record AttemptOutcome
 /// <summary>Answer to <see cref="ProviderCommands.AcquireKey"/>.</summary>
 internal abstract record LeaseResult : IDurarWireMessage;
 
-/// <summary>A key to use for one attempt. The secret travels only in-process and is never logged.</summary>
+/// <summary>
+/// A key to use for one attempt. The secret travels only in-process and is never logged: it is not serialized
+/// (<see cref="System.Text.Json.Serialization.JsonIgnoreAttribute"/>), so a lease answered by a key entity on another node
+/// arrives without it, and the requesting node takes the secret from its own copy of the credential (its provider's keys
+/// on the <see cref="KeyLeaseBoard"/>, from its config or its auth-profile subscription; <c>KeyLeaseClient</c>).
+/// </summary>
 /// <param name="KeyActor">Where the attempt's <see cref="KeyCommands.ReportOutcome"/> goes: the provider, which applies it to its view and passes it to the key.</param>
-internal sealed record KeyLease(string KeyId, string? Secret, IActorRef KeyActor) : LeaseResult
+internal sealed record KeyLease(string KeyId, [property: System.Text.Json.Serialization.JsonIgnore] string? Secret, IActorRef KeyActor) : LeaseResult
 {
+    /// <summary>The key has a secret (a lease that arrives without one must be completed from this node's copy).</summary>
+    public bool HasSecret { get; init; }
+
+    /// <summary>The expiry of the credential the lease was granted with (an OAuth token): an older local copy is not used.</summary>
+    public DateTimeOffset? CredentialExpiresAt { get; init; }
+
     public override string ToString() => $"KeyLease({KeyId})";
 }
 

@@ -153,6 +153,12 @@ public sealed record SessionView(
 
     /// <summary>The fallback notice in force: the session's turns are answered by another model (null when none).</summary>
     public FallbackNotice? Fallback { get; init; }
+
+    /// <summary>Why the session failed to recover (an event or snapshot of its journal cannot be read); null when it recovered.</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>The sequence number of the unreadable event or snapshot when <see cref="Failure"/> is set.</summary>
+    public long? FailedSequenceNr { get; init; }
 }
 
 public sealed record TranscriptPage(string SessionKey, int Offset, int Total, ImmutableArray<TranscriptEntry> Entries) : IDurarWireMessage;
