@@ -45,8 +45,8 @@ public sealed class GatewayHarness : IAsyncDisposable
     public const string TwoFakeProviders = """
         models {
           providers {
-            fakeoai { baseUrl = "{fake-openai}", apiKey = "sk-fake-openai-1234", api = "openai-completions", models = [{ id = "gpt-fake" }] }
-            fakeant { baseUrl = "{fake-anthropic}", apiKey = "sk-ant-fake-5678", api = "anthropic-messages", models = [{ id = "claude-fake" }] }
+            fakeoai { baseUrl = "{fake-openai}", apiKey = "sk-fake-openai-1234", api = "openai-completions", models = [{ id = "gpt-fake", input = ["text", "image"] }] }
+            fakeant { baseUrl = "{fake-anthropic}", apiKey = "sk-ant-fake-5678", api = "anthropic-messages", models = [{ id = "claude-fake", input = ["text", "image"] }] }
           }
         }
         agents { defaults { model { primary = "fakeoai/gpt-fake" } } }

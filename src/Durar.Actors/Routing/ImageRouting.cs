@@ -64,7 +64,9 @@ internal static class ImageRouting
         }
         if (kept.Count == 0)
             throw new PlanException(400, $"Model \"{plan.Requested}\" does not accept images (its catalog input is "
-                + $"{string.Join(", ", plan.Requested.Model.Input)}) and agents.defaults.imageModel is not set.", "image_not_supported", "model");
+                + $"{string.Join(", ", plan.Requested.Model.Input)}) and agents.defaults.imageModel is not set: add \"image\" to the model's input "
+                + $"(models.providers.{plan.Requested.Provider.Id}.models[].input = [\"text\", \"image\"]) or set agents.defaults.imageModel.",
+                "image_not_supported", "model");
         return plan with { Candidates = kept.ToImmutable() };
     }
 }

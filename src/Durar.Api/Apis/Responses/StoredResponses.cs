@@ -176,8 +176,34 @@ internal static class StoredResponses
             await new ApiError(503, "The response store could not be read; try again shortly.", "api_error", "journal_unavailable").WriteAsync(context.Response);
             return null;
         }
-        var page = await region.ActorRef.Ask<TranscriptPage>(new SessionCommands.GetMessages(key, 0, 500), gateway.AskTimeout * 2, context.RequestAborted);
-        return (page, seq);
+        return (await WindowAsync(region, key, seq, gateway, context.RequestAborted), seq);
+    }
+
+    /// <summary>Transcript entries read per ask (the sessions API's own page limit).</summary>
+    private const int PageSize = 500;
+
+    /// <summary>
+    /// The transcript around the entry <paramref name="seq"/>: the page that holds it with the pages before and after (the
+    /// turn before it, its reply and a failure that followed it may sit across a page boundary). Pages are read from the start
+    /// until one reaches <paramref name="seq"/>, so a response deep in a long session is found (entries are in seq order).
+    /// </summary>
+    private static async Task<TranscriptPage> WindowAsync(IRequiredActor<SessionRegionKey> region, string key, long seq, GatewaySettings gateway,
+        CancellationToken ct)
+    {
+        Task<TranscriptPage> Read(int offset) =>
+            region.ActorRef.Ask<TranscriptPage>(new SessionCommands.GetMessages(key, offset, PageSize), gateway.AskTimeout * 2, ct);
+
+        TranscriptPage? previous = null;
+        var page = await Read(0);
+        while (page.Entries.Length == PageSize && page.Offset + PageSize < page.Total && page.Entries[^1].Seq < seq)
+        {
+            previous = page;
+            page = await Read(page.Offset + PageSize);
+        }
+        var next = page.Entries.Length == PageSize && page.Offset + PageSize < page.Total ? await Read(page.Offset + PageSize) : null;
+        if (previous is null && next is null) return page;
+        var entries = (previous?.Entries ?? []).AddRange(page.Entries).AddRange(next?.Entries ?? []);
+        return new TranscriptPage(page.SessionKey, previous?.Offset ?? page.Offset, page.Total, entries);
     }
 
     internal static ApiError NotFound(string id) => ApiError.NotFound($"Response with id '{id}' not found.", "response_not_found", null);

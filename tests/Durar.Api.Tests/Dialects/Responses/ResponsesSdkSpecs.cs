@@ -20,8 +20,8 @@ public sealed class ResponsesSdkSpecs
     public const string Config = """
         models {
           providers {
-            rspoai { baseUrl = "{fake-openai}", api = "openai-completions", models = [{ id = "gpt-fake" }, { id = "gpt-think", reasoning = true }] }
-            rspant { baseUrl = "{fake-anthropic}", api = "anthropic-messages", models = [{ id = "claude-fake" }] }
+            rspoai { baseUrl = "{fake-openai}", api = "openai-completions", models = [{ id = "gpt-fake", input = ["text", "image"] }, { id = "gpt-think", reasoning = true }] }
+            rspant { baseUrl = "{fake-anthropic}", api = "anthropic-messages", models = [{ id = "claude-fake", input = ["text", "image"] }] }
           }
         }
         env { RSPOAI_API_KEYS = "sk-oai-a,sk-oai-b", RSPANT_API_KEYS = "sk-ant-a,sk-ant-b" }

@@ -171,4 +171,28 @@ public sealed class ResponsesSessionKeySpecs
         Assert.Equal("user", item.GetProperty("role").GetString());
         Assert.Equal("hello plain", item.GetProperty("content")[0].GetProperty("text").GetString());
     }
+
+    [Fact]
+    public async Task Should_read_back_a_response_deep_in_a_long_session()
+    {
+        // 260 turns before it: the response's turn sits past the first 500 transcript entries (one page of the sessions API).
+        await using var gw = await GatewayHarness.StartAsync(ResponsesSdkSpecs.Config);
+        gw.Fake.Default = FakeResponse.Ok("ok");
+        for (var i = 0; i < 260; i++)
+        {
+            using var turn = await gw.Http.SendAsync(gw.Post("v1/sessions/rs-long/messages", $$"""{"content":"turn {{i}}"}"""));
+            Assert.Equal(HttpStatusCode.OK, turn.StatusCode);
+        }
+        gw.Fake.Enqueue(FakeResponse.Ok("the deep answer"));
+        using var response = await gw.Http.SendAsync(Post(gw, $$"""{"model":"{{ResponsesSdkSpecs.OpenAiModel}}","input":"deep question"}""", "rs-long"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+
+        var read = (await new ResponsesSdk(gw).Client.GetResponseAsync(id)).Value;
+        Assert.Equal("the deep answer", read.GetOutputText());
+        Assert.Equal(ResponseStatus.Completed, read.Status);
+        Assert.NotNull(read.PreviousResponseId); // the turn before it, found on the page before
+        var items = JsonDocument.Parse(await gw.Http.GetStringAsync($"v1/responses/{id}/input_items")).RootElement;
+        Assert.Contains("deep question", items.GetProperty("data")[0].GetRawText(), StringComparison.Ordinal);
+    }
 }

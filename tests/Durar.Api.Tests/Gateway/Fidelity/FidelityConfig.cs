@@ -10,10 +10,10 @@ internal static class FidelityConfig
     public const string Providers = """
         models {
           providers {
-            nativeoai { baseUrl = "{fake-openai-native}", apiKey = "sk-native-1", api = "openai-completions", models = [{ id = "gpt-native", reasoning = true }] }
+            nativeoai { baseUrl = "{fake-openai-native}", apiKey = "sk-native-1", api = "openai-completions", models = [{ id = "gpt-native", reasoning = true, input = ["text", "image"] }] }
             proxyoai {
               baseUrl = "{fake-openai}", apiKey = "sk-proxy-1", api = "openai-completions"
-              models = [{ id = "proxy-model" }, { id = "proxy-reasoner", reasoning = true }]
+              models = [{ id = "proxy-model", input = ["text", "image"] }, { id = "proxy-reasoner", reasoning = true, input = ["text", "image"] }]
             }
           }
         }

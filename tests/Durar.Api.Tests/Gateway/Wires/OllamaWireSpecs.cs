@@ -19,7 +19,7 @@ public sealed class OllamaWireSpecs
     private static string Config(string baseUrl, string extra = "") => $$"""
         models {
           providers {
-            local { baseUrl = "{{baseUrl}}", api = "ollama", models = [{ id = "qwen3:8b", contextWindow = 40960, reasoning = true }, { id = "gpt-oss:20b", contextWindow = 131072, contextTokens = 65536 }] }
+            local { baseUrl = "{{baseUrl}}", api = "ollama", models = [{ id = "qwen3:8b", contextWindow = 40960, reasoning = true, input = ["text", "image"] }, { id = "gpt-oss:20b", contextWindow = 131072, contextTokens = 65536 }] }
           }
         }
         agents {
