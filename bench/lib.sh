@@ -240,7 +240,7 @@ start_stack() {
   wait_ready "$UP/healthz" 60 "$UP_PID"
   wait_ready "$GW/health/ready" 120 "$GW_PID"  # ready = journal, cluster member Up, provider registry serving
   log "ready: upstream pid $UP_PID, gateway pid $GW_PID"
-  # A node answers /healthz before its key shards have found their coordinator; on a loaded machine the first leases can
+  # A node can be ready before its key shards have found their coordinator; on a loaded machine the first leases can
   # time out (504 no_api_keys). Wait (at most 120 s) until one request is served before checking each kind.
   local deadline=$(($(date +%s) + 120))
   until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
