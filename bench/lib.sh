@@ -271,7 +271,7 @@ alloc_end() { # name requests
 # --- the stack: fake upstream + gateway, ready and sanity-checked -------------------------------------------------
 start_stack() {
   log "work dir $WORK; upstream $UP, gateway $GW"
-  dotnet "$UP_DLL" --port "$UP_PORT" --chunks "$CHUNKS" --fail-key sk-429 --retry-after 0 >"$WORK/upstream.log" 2>&1 &
+  dotnet "$UP_DLL" --port "$UP_PORT" --chunks "$CHUNKS" --fail-key sk-429 --retry-after 0 ${UPSTREAM_ARGS:-} >"$WORK/upstream.log" 2>&1 &
   UP_PID=$!
   PIDS+=("$UP_PID")
   case "${JOURNAL:-sqlite}" in
@@ -284,6 +284,14 @@ start_stack() {
   wait_ready "$UP/healthz" 60 "$UP_PID"
   wait_ready "$GW/health/ready" 120 "$GW_PID"  # ready = journal, cluster member Up, provider registry serving
   log "ready: upstream pid $UP_PID, gateway pid $GW_PID"
+  # A node can be ready before its key shards have found their coordinator; on a loaded machine the first leases can
+  # time out (504 no_api_keys). Wait (at most 120 s) until one request is served before checking each kind.
+  local deadline=$(($(date +%s) + 120))
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+      -d '{"model":"bench/m","messages":[{"role":"user","content":"hi"}]}' "$GW/v1/chat/completions")" = 200 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 1
+  done
 
   # Sanity: one request of each kind must succeed before anything is measured.
   check() { # name url body [auth]
