@@ -212,4 +212,10 @@ public sealed record SessionSettings(TimeSpan IdleTimeout, int SnapshotEvery, st
 {
     /// <summary><c>gateway.sessions.journalRetryAfter</c>: how long turns fail fast after a session's journal write or recovery failed.</summary>
     public required TimeSpan JournalRetryAfter { get; init; }
+
+    /// <summary>
+    /// <c>gateway.sessions.maxResident</c>: most session actors resident on one node; a new one past it passivates the least
+    /// recently used idle sessions, or is refused (503 <c>sessions_busy</c>) when every resident session is busy.
+    /// </summary>
+    public required int MaxResident { get; init; }
 }

@@ -99,6 +99,7 @@ internal static class GatewaySettingsReader
             RequiredOneOf(config, $"{path}.queueDrop", "old", "new", "summarize"))
         {
             JournalRetryAfter = RequiredPositiveDuration(config, $"{path}.journalRetryAfter"),
+            MaxResident = (int)RequiredLong(config, $"{path}.maxResident", 1, 10_000_000),
         };
     }
 }

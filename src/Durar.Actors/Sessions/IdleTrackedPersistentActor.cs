@@ -17,16 +17,39 @@ internal abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IId
     private IIdleTracked? _idleNext;
     private long _lastActivityTicks;
     private IActorRef _self = ActorRefs.Nobody;
+    private bool _evictable;
+    private bool _evicting;
 
     IIdleTracked? IIdleTracked.IdlePrev { get => _idlePrev; set => _idlePrev = value; }
     IIdleTracked? IIdleTracked.IdleNext { get => _idleNext; set => _idleNext = value; }
     long IIdleTracked.LastActivityTicks => Volatile.Read(ref _lastActivityTicks);
     IActorRef IIdleTracked.IdleRef => _self;
+    bool IIdleTracked.Evictable => Volatile.Read(ref _evictable);
+    bool IIdleTracked.Evicting { get => _evicting; set => _evicting = value; }
 
     /// <summary>How long the actor must be quiet before the sweeper checks it (one sweeper per system and timeout).</summary>
     private protected abstract TimeSpan IdleTimeout { get; }
 
-    private SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, IdleTimeout);
+    /// <summary>Most actors of this kind resident at once on the node (one sweeper per system).</summary>
+    private protected abstract int MaxResident { get; }
+
+    /// <summary>True when the actor could be passivated now without harm (read after each message it handles).</summary>
+    private protected abstract bool Evictable { get; }
+
+    private protected SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, IdleTimeout, MaxResident);
+
+    /// <summary>
+    /// Asks the sweeper for a place on the node (call once, from the derived constructor, before recovery starts): true
+    /// when admitted (linked in, the least recently used idle actors evicted if the node was full); false when every
+    /// resident actor is busy, and this one should answer that and stop without recovering.
+    /// </summary>
+    private protected bool Admit()
+    {
+        _self = Self;
+        var sweeper = IdleSweeper;
+        Volatile.Write(ref _lastActivityTicks, sweeper.NowTicks);
+        return sweeper.Admit(this);
+    }
 
     /// <summary>
     /// True when nothing but idle checks came for the idle timeout: a check may have waited behind newer messages, so the
@@ -43,17 +66,11 @@ internal abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IId
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is not SessionIdleSweeper.IdleCheck) Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
-        return base.AroundReceive(receive, message);
-    }
-
-    protected override void PreStart()
-    {
-        _self = Self;
-        var sweeper = IdleSweeper;
-        Volatile.Write(ref _lastActivityTicks, sweeper.NowTicks);
-        sweeper.Track(this);
-        base.PreStart();
+        if (message is not (SessionIdleSweeper.IdleCheck or SessionIdleSweeper.Evict or SessionIdleSweeper.Stop))
+            Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
+        var handled = base.AroundReceive(receive, message);
+        Volatile.Write(ref _evictable, Evictable);
+        return handled;
     }
 
     protected override void PostStop()

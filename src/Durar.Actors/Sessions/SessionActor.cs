@@ -45,6 +45,11 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     private Action<Exception>? _onRejected;
     private Deleting? _deleting;
 
+    /// <summary>False when the node held <c>gateway.sessions.maxResident</c> busy sessions as this one was created: it then
+    /// recovers nothing, answers every command 503 <see cref="SessionsBusy"/> and passivates.</summary>
+    private readonly bool _admitted;
+    private bool _stopping;
+
     /// <summary>"session-" + key, built on each use: it is read only to persist and recover, and not worth keeping per session.</summary>
     public override string PersistenceId => PersistenceIdFor(_key);
 
@@ -55,6 +60,40 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     {
         _key = KeyFromName(Context.Self.Path.Name);
         _services = services;
+        // Before recovery starts (it is read from Recovery in AroundPreStart): a refused session reads nothing.
+        _admitted = Admit();
+    }
+
+    /// <summary>A refused session (<see cref="_admitted"/> false) recovers nothing: it only answers that the node is busy.</summary>
+    public override Recovery Recovery => _admitted ? base.Recovery : Recovery.None;
+
+    /// <summary>The error code of a session refused because every session resident on its node is busy.</summary>
+    internal const string SessionsBusy = "sessions_busy";
+
+    /// <summary>The <c>Retry-After</c> of a <see cref="SessionsBusy"/> answer: about when a run on the node may have ended.</summary>
+    internal static readonly TimeSpan SessionsBusyRetryAfter = TimeSpan.FromSeconds(1);
+
+    private protected override int MaxResident => _services.Settings.Gateway.Sessions.MaxResident;
+
+    /// <summary>Idle enough to be passivated for a new session: recovered, no run, nothing queued, no write in flight, no watcher.</summary>
+    private protected override bool Evictable =>
+        _admitted && !_stopping && !IsRecovering && _active is null && _queue.Waiting.IsEmpty && _onRejected is null && _deleting is null
+        && _events is not { HasWatchers: true };
+
+    /// <summary>A refused session answers every command that the node is busy, and passivates (once) with <see cref="SessionIdleSweeper.Stop"/>.</summary>
+    private void OnRefusedCommand(object message)
+    {
+        if (message is SessionIdleSweeper.Stop)
+        {
+            Context.Stop(Self);
+            return;
+        }
+        if (message is not ISessionCommand) return;
+        Sender.Tell(new TurnRejected(_key, 503,
+            $"Every session on this node is busy (gateway.sessions.maxResident = {MaxResident}); try again shortly.", SessionsBusy));
+        if (_stopping) return;
+        _stopping = true;
+        Context.Parent.Tell(new Passivate(SessionIdleSweeper.Stop.Instance));
     }
 
     /// <summary>The key an entity named <paramref name="name"/> stands for (the same string when nothing was escaped).</summary>
@@ -85,6 +124,11 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
 
     protected override void OnCommand(object message)
     {
+        if (!_admitted)
+        {
+            OnRefusedCommand(message);
+            return;
+        }
         if (_failure is not null && OnFailedCommand(message)) return;
         switch (message)
         {
@@ -130,6 +174,18 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
                 // Nor while someone watches its events (their streams would end).
                 if (_active is null && _queue.Waiting.IsEmpty && QuietForIdleTimeout && _events is not { HasWatchers: true })
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                break;
+            case SessionIdleSweeper.Evict:
+                // The least recently used idle session, asked to make room for a new one: still idle, it goes; busy since, it stays.
+                if (Evictable)
+                {
+                    _stopping = true;
+                    Context.Parent.Tell(new Passivate(SessionIdleSweeper.Stop.Instance));
+                }
+                else IdleSweeper.Reprieve(this);
+                break;
+            case SessionIdleSweeper.Stop:
+                Context.Stop(Self);
                 break;
             case SaveSnapshotSuccess saved:
                 if (_deleting is null) DeleteMessages(saved.Metadata.SequenceNr - 1);

@@ -62,6 +62,10 @@ internal sealed class DurarTelemetry
             "Keys per provider and state (ready, cooling, disabled, limited), as this node's provider actors last published them.");
         Meter.CreateObservableGauge("durar.sessions.resident", ObserveSessions, "{session}",
             "Session actors resident on this node (passivated sessions are not counted).");
+        Meter.CreateObservableCounter("durar.sessions.evicted", () => SessionCount(static sweeper => sweeper.Evicted), "{session}",
+            "Idle sessions passivated to make room for a new one (gateway.sessions.maxResident).");
+        Meter.CreateObservableCounter("durar.sessions.refused", () => SessionCount(static sweeper => sweeper.Refused), "{session}",
+            "New sessions refused (503 sessions_busy) because every session resident on the node was busy.");
         Meter.CreateObservableGauge("durar.cluster.members", ObserveMembers, "{member}", "Cluster members by status, as this node sees them.");
         Meter.CreateObservableGauge("durar.cluster.unreachable", ObserveUnreachable, "{member}",
             "Cluster members this node's failure detector marks unreachable.");
@@ -110,6 +114,11 @@ internal sealed class DurarTelemetry
         foreach (var (provider, state, count) in KeyStateCounts.Of(_board.PublishedKeys()))
             yield return new Measurement<int>(count, new KeyValuePair<string, object?>(TelemetryNames.ProviderName, provider),
                 new KeyValuePair<string, object?>(TelemetryNames.KeyState, state));
+    }
+
+    private IEnumerable<Measurement<long>> SessionCount(Func<SessionIdleSweeper, long> read)
+    {
+        if (_system is { } system && SessionIdleSweeper.Of(system) is { } sweeper) yield return new Measurement<long>(read(sweeper));
     }
 
     private IEnumerable<Measurement<int>> ObserveSessions()

@@ -55,7 +55,7 @@ internal static partial class SessionEventsApi
         if (answer is not EventsWatched watched)
         {
             var rejected = (TurnRejected)answer;
-            await new ApiError(rejected.Status, rejected.Message, "api_error", rejected.Code).WriteAsync(context.Response);
+            await new ApiError(rejected.Status, rejected.Message, "api_error", rejected.Code).RetryingBusy(rejected).WriteAsync(context.Response);
             return;
         }
 

@@ -57,7 +57,7 @@ internal static partial class SessionRunsApi
         {
             case TurnRejected rejected:
                 await new ApiError(rejected.Status, rejected.Message, rejected.Status >= 500 ? "api_error" : "invalid_request_error", rejected.Code)
-                    .WriteAsync(context.Response);
+                    .RetryingBusy(rejected).WriteAsync(context.Response);
                 return;
             case RunView view:
                 await SessionsApi.WriteJsonAsync(context, w => WriteRun(w, view with { SessionKey = Access.ClientModels.OutwardKey(context, view.SessionKey) }));
@@ -104,7 +104,7 @@ internal static partial class SessionRunsApi
         {
             case TurnRejected rejected:
                 await new ApiError(rejected.Status, rejected.Message, rejected.Status >= 500 ? "api_error" : "invalid_request_error", rejected.Code,
-                    rejected.Code == "run_not_found" ? "runId" : null).WriteAsync(context.Response);
+                    rejected.Code == "run_not_found" ? "runId" : null).RetryingBusy(rejected).WriteAsync(context.Response);
                 return;
             case AbortResult result:
                 await SessionsApi.WriteJsonAsync(context, w =>

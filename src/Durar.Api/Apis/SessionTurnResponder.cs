@@ -85,8 +85,15 @@ internal static partial class SessionTurnResponder
 
     /// <summary>The error a rejected turn answers with.</summary>
     public static ApiError Rejection(TurnRejected rejected) =>
-        new(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error"
-            : rejected.Status == 404 ? "not_found_error" : "invalid_request_error", rejected.Code);
+        new ApiError(rejected.Status, rejected.Message, rejected.Status == 429 ? "rate_limit_error" : rejected.Status >= 500 ? "api_error"
+            : rejected.Status == 404 ? "not_found_error" : "invalid_request_error", rejected.Code).RetryingBusy(rejected);
+
+    /// <summary>
+    /// <paramref name="error"/> with a <c>Retry-After</c> when <paramref name="rejected"/> is a session refused because every
+    /// session resident on its node is busy (<c>sessions_busy</c>); unchanged otherwise.
+    /// </summary>
+    public static ApiError RetryingBusy(this ApiError error, TurnRejected rejected) =>
+        rejected.Code == SessionActor.SessionsBusy ? error with { RetryAfter = SessionActor.SessionsBusyRetryAfter } : error;
 
     private static ApiError JournalUnavailable(TimeSpan retryAfter) =>
         new(503, "The session journal is unavailable; try again shortly.", "api_error", SessionActor.JournalUnavailable) { RetryAfter = retryAfter };

@@ -112,8 +112,8 @@ public static class SessionsApi
         var answer = await region.ActorRef.Ask<object>(patch, gateway.AskTimeout * 2, context.RequestAborted);
         if (answer is TurnRejected rejected)
         {
-            await new ApiError(rejected.Status, rejected.Message, rejected.Status == 403 ? "permission_error" : "invalid_request_error", rejected.Code, "model")
-                .WriteAsync(context.Response);
+            await new ApiError(rejected.Status, rejected.Message, rejected.Status == 403 ? "permission_error" : rejected.Status >= 500 ? "api_error"
+                : "invalid_request_error", rejected.Code, rejected.Status >= 500 ? null : "model").RetryingBusy(rejected).WriteAsync(context.Response);
             return;
         }
         await WriteJsonAsync(context, w => WriteView(w, (SessionView)Access.ClientModels.Outward(context, answer)));
@@ -165,7 +165,7 @@ public static class SessionsApi
         if (answer is TurnRejected rejected)
         {
             await new ApiError(rejected.Status, rejected.Message, rejected.Status >= 500 ? "api_error" : "invalid_request_error", rejected.Code)
-                .WriteAsync(context.Response);
+                .RetryingBusy(rejected).WriteAsync(context.Response);
             return;
         }
         await WriteJsonAsync(context, w => write(w, (T)Access.ClientModels.Outward(context, answer)));

@@ -29,6 +29,7 @@ public static class GatewayHealth
             .AddCheck<ActorSystemHealthCheck>("actor-system", tags: [Live, Ready])
             .AddCheck<JournalHealthCheck>("journal", tags: [Ready])
             .AddCheck<ClusterMemberHealthCheck>("cluster", tags: [Ready])
+            .AddCheck<SessionsHealthCheck>("sessions", tags: [Ready])
             .AddCheck<ProvidersHealthCheck>("providers", tags: [Ready])
             .AddCheck<DrainHealthCheck>("drain", tags: [Ready]);
         return services;

@@ -48,6 +48,29 @@ internal sealed class JournalHealthCheck(PersistenceOptions persistence, Gateway
     }
 }
 
+/// <summary>
+/// Ready, informational (always healthy: a full node still serves its sessions and evicts idle ones): the session actors
+/// resident on this node against <c>gateway.sessions.maxResident</c>, and how many were evicted or refused since start.
+/// </summary>
+internal sealed class SessionsHealthCheck(ActorSystem system, GatewaySettings gateway) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var sweeper = SessionIdleSweeper.Of(system);
+        var (resident, evicted, refused) = (SessionIdleSweeper.Resident(system), sweeper?.Evicted ?? 0, sweeper?.Refused ?? 0);
+        var max = gateway.Sessions.MaxResident;
+        var data = new Dictionary<string, object>
+        {
+            ["resident"] = resident,
+            ["maxResident"] = max,
+            ["evicted"] = (int)Math.Min(evicted, int.MaxValue),
+            ["refused"] = (int)Math.Min(refused, int.MaxValue),
+        };
+        return Task.FromResult(HealthCheckResult.Healthy(
+            $"{resident} of {max} sessions resident (gateway.sessions.maxResident); {evicted} evicted, {refused} refused as busy since start", data));
+    }
+}
+
 /// <summary>Ready: this node is a cluster member that is Up (sessions and keys are sharded over the members that are).</summary>
 internal sealed class ClusterMemberHealthCheck(ActorSystem system) : IHealthCheck
 {

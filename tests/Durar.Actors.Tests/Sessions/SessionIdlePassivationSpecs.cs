@@ -115,6 +115,58 @@ public sealed class SessionIdlePassivationSpecs : Akka.TestKit.Xunit2.TestKit
         public IIdleTracked? IdleNext { get; set; }
         public long LastActivityTicks { get; set; }
         public IActorRef IdleRef { get; } = idleRef;
+        public bool Evictable { get; set; } = true;
+        public bool Evicting { get; set; }
+    }
+
+    // ---- issue 13, "Session limits: ... on resident sessions per node" (the sweeper's side; end to end: ResidentSessionLimitSpecs) ----
+
+    [Fact]
+    public void Should_evict_the_least_recently_used_idle_sessions_when_a_new_one_comes_at_maxResident()
+    {
+        var sweeper = new SessionIdleSweeper(() => Clock.Now.UtcTicks, Idle, maxResident: 3);
+        var probes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToArray();
+        var (oldestBusy, old, recent) = (new Tracked(probes[0].Ref) { LastActivityTicks = 1, Evictable = false },
+            new Tracked(probes[1].Ref) { LastActivityTicks = 2 }, new Tracked(probes[2].Ref) { LastActivityTicks = 3 });
+        Assert.True(sweeper.Admit(recent));
+        Assert.True(sweeper.Admit(oldestBusy));
+        Assert.True(sweeper.Admit(old));
+        Assert.Equal(0, sweeper.Evicted);
+
+        var newcomer = new Tracked(probes[3].Ref) { LastActivityTicks = 4, Evictable = false };
+        Assert.True(sweeper.Admit(newcomer));
+
+        probes[1].ExpectMsg<SessionIdleSweeper.Evict>(); // the least recently used idle one; the older busy one stays
+        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        probes[2].ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.True(old.Evicting);
+        Assert.Equal(4, sweeper.Count); // until the evicted one stops
+        sweeper.Untrack(old);
+        Assert.Equal((3, 1L), (sweeper.Count, sweeper.Evicted));
+    }
+
+    [Fact]
+    public void Should_refuse_a_new_session_at_maxResident_when_every_resident_session_is_busy_and_admit_it_once_one_is_idle()
+    {
+        var sweeper = new SessionIdleSweeper(() => Clock.Now.UtcTicks, Idle, maxResident: 2);
+        var (a, b) = (new Tracked(CreateTestProbe().Ref) { Evictable = false }, new Tracked(CreateTestProbe().Ref) { Evictable = false });
+        Assert.True(sweeper.Admit(a));
+        Assert.True(sweeper.Admit(b));
+        var probe = CreateTestProbe();
+        var newcomer = new Tracked(probe.Ref);
+
+        Assert.False(sweeper.Admit(newcomer));
+        Assert.Equal((2, 1L, 0L), (sweeper.Count, sweeper.Refused, sweeper.Evicted));
+
+        b.Evictable = true;
+        Assert.True(sweeper.Admit(newcomer));
+        Assert.True(b.Evicting);
+        // b became busy before the Evict reached it: it stays, counts again, and the next newcomer is refused.
+        sweeper.Reprieve(b);
+        b.Evictable = false;
+        Assert.False(b.Evicting);
+        Assert.False(sweeper.Admit(new Tracked(CreateTestProbe().Ref)));
+        Assert.Equal(2L, sweeper.Refused);
     }
 
     [Fact]

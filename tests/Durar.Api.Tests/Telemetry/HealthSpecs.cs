@@ -39,10 +39,11 @@ public sealed class HealthSpecs
         var alias = await GetAsync(gw, "healthz");
 
         Assert.Equal("Healthy", ready.Overall);
-        Assert.Equal(new[] { "actor-system", "journal", "cluster", "providers", "drain" }, ready.Checks.Keys);
+        Assert.Equal(new[] { "actor-system", "journal", "cluster", "sessions", "providers", "drain" }, ready.Checks.Keys);
         Assert.All(ready.Checks.Values, c => Assert.Equal("Healthy", c.Status));
         Assert.Contains("sqlite", ready.Checks["journal"].Description, StringComparison.Ordinal);
         Assert.Contains("is Up", ready.Checks["cluster"].Description, StringComparison.Ordinal);
+        Assert.StartsWith("0 of 100000 sessions resident", ready.Checks["sessions"].Description, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, live.Status);
         Assert.Equal(new[] { "actor-system" }, live.Checks.Keys);
         Assert.Equal(HttpStatusCode.OK, alias.Status);

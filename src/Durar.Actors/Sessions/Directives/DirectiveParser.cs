@@ -20,6 +20,11 @@ namespace Durar.Actors.Sessions.Directives;
 /// space, or to the whitespace run with the most line breaks around them (so removing a whole line removes that line), and
 /// disappears at the start and end of the text. Text that had nothing removed is returned exactly as given.</item>
 /// <item>An invalid argument gives a <see cref="DirectiveError"/> with the reference's text, and no directive.</item>
+/// <item>The cost is bounded whatever the message (it is parsed inside the session actor): directives are looked for only
+/// in the first <see cref="ScanLimit"/> characters (cut back to a whitespace boundary), at most <see cref="MaxDirectives"/>
+/// of them; the rest of the message is kept as written, copied once. Every step is linear in what it scans (no regex, no
+/// rescans), so a message costs at most a fixed multiple of <see cref="ScanLimit"/> steps plus the copy
+/// (<see cref="Parse(string, out int)"/> reports the steps).</item>
 /// </list>
 /// </summary>
 internal static class DirectiveParser
@@ -48,27 +53,48 @@ internal static class DirectiveParser
         ["reset"] = Names.Reset,
     }.ToImmutableDictionary(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Directives are looked for in this many leading characters of a message; the rest is kept as written.</summary>
+    internal const int ScanLimit = 8192;
+
+    /// <summary>At most this many directives are taken from one message; later ones stay in the text.</summary>
+    internal const int MaxDirectives = 16;
+
     private readonly record struct Token(int Start, int End, string Text);
+
+    /// <summary>Counts the parser's steps (characters and tokens examined), so specs can pin its cost without a clock.</summary>
+    private sealed class Work
+    {
+        public int Steps;
+    }
 
     /// <summary>The canonical name of a directive token (<c>/Thinking</c> → <c>think</c>), or null when it is not one.</summary>
     public static string? DirectiveName(string token) =>
         token.Length > 1 && token[0] == '/' && Known.TryGetValue(token[1..], out var name) ? name : null;
 
-    public static ParsedMessage Parse(string message)
+    public static ParsedMessage Parse(string message) => Parse(message, out _);
+
+    /// <summary>As <see cref="Parse(string)"/>, reporting the steps taken (characters and tokens examined, not the final copy).</summary>
+    internal static ParsedMessage Parse(string message, out int steps)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var tokens = Tokenize(message);
+        var work = new Work();
+        var window = WindowEnd(message, work);
+        var tokens = Tokenize(message, window, work);
         var removed = new bool[tokens.Count];
         var directives = ImmutableArray.CreateBuilder<Directive>();
         var errors = ImmutableArray.CreateBuilder<DirectiveError>();
+        var found = 0;
 
-        for (var i = 0; i < tokens.Count; i++)
+        for (var i = 0; i < tokens.Count && found < MaxDirectives; i++)
         {
+            work.Steps++;
             if (DirectiveName(tokens[i].Text) is not { } name) continue;
+            found++;
             removed[i] = true;
-            // Candidate arguments: the following tokens on the same line that do not start with '/'.
+            // Candidate arguments: the following tokens on the same line that do not start with '/' (each token is looked
+            // at by one directive only: the scan stops at the next token starting with '/').
             var args = new List<int>();
-            for (var j = i + 1; j < tokens.Count && IsArgument(message, tokens[j - 1], tokens[j]); j++) args.Add(j);
+            for (var j = i + 1; j < tokens.Count && IsArgument(message, tokens[j - 1], tokens[j], work); j++) args.Add(j);
 
             var consumed = 0;
             Directive? directive = null;
@@ -90,7 +116,7 @@ internal static class DirectiveParser
                     if (args.Count == 0) { directive = new StatusDirective(name); break; }
                     consumed = 1;
                     if (args.Count > 1 && tokens[args[1]].Text is "-s" or "--session") consumed = 2;
-                    (directive, error) = ParseModel(tokens[args[0]].Text);
+                    (directive, error) = ParseModel(tokens[args[0]].Text, work);
                     break;
                 case Names.Queue:
                     if (args.Count == 0) { directive = new StatusDirective(name); break; }
@@ -103,7 +129,22 @@ internal static class DirectiveParser
             i += consumed;
         }
 
-        return new ParsedMessage(directives.ToImmutable(), Rebuild(message, tokens, removed), errors.ToImmutable());
+        var text = Rebuild(message, window, tokens, removed, work);
+        steps = work.Steps;
+        return new ParsedMessage(directives.ToImmutable(), text, errors.ToImmutable());
+    }
+
+    /// <summary>
+    /// Where the scanned part of <paramref name="message"/> ends: all of it up to <see cref="ScanLimit"/> characters, else
+    /// <see cref="ScanLimit"/> moved back to the start of the token it falls in (so no token is cut in two).
+    /// </summary>
+    private static int WindowEnd(string message, Work work)
+    {
+        if (message.Length <= ScanLimit) return message.Length;
+        var end = ScanLimit;
+        if (char.IsWhiteSpace(message[end])) return end;
+        while (end > 0 && !char.IsWhiteSpace(message[end - 1])) { end--; work.Steps++; }
+        return end;
     }
 
     private static (Directive?, DirectiveError?) ParseSimple(string name, string arg)
@@ -134,22 +175,31 @@ internal static class DirectiveParser
     /// <c>@</c> or <c>/</c> in <c>provider</c>, so e-mail profile ids (<c>openai:me@x.com</c>) and <c>@</c> inside model ids
     /// (<c>vertex/claude@2025@anthropic:default</c>) both split correctly.
     /// </summary>
-    private static (Directive?, DirectiveError?) ParseModel(string arg)
+    private static (Directive?, DirectiveError?) ParseModel(string arg, Work work)
     {
         if (string.Equals(arg, "default", StringComparison.OrdinalIgnoreCase)) return (new ModelDirective(null, null, true), null);
         var invalid = new DirectiveError(Names.Model, DirectiveReplies.InvalidModelRef(arg));
 
         string refText = arg;
         string? profile = null;
-        for (var at = arg.IndexOf('@'); at >= 0; at = arg.IndexOf('@', at + 1))
+        // One pass: after each '@', the provider runs to the first ':', and must hold no '@' or '/'; a scan that meets '@'
+        // first goes on from that '@' (so every character is looked at once, however many '@' there are).
+        var at = arg.IndexOf('@');
+        while (at >= 0)
         {
-            var rest = arg[(at + 1)..];
-            var colon = rest.IndexOf(':');
-            if (colon <= 0 || rest.AsSpan(0, colon).IndexOfAny('@', '/') >= 0) continue;
-            refText = arg[..at];
-            profile = rest;
-            if (colon == rest.Length - 1) return (null, invalid); // "provider:" with no id
-            break;
+            var c = at + 1;
+            while (c < arg.Length && arg[c] is not (':' or '@' or '/')) { c++; work.Steps++; }
+            if (c < arg.Length && arg[c] == ':' && c > at + 1)
+            {
+                refText = arg[..at];
+                profile = arg[(at + 1)..];
+                if (c == arg.Length - 1) return (null, invalid); // "provider:" with no id
+                break;
+            }
+            if (c < arg.Length && arg[c] == '@') { at = c; continue; }
+            // Stopped at '/' or ':' right after '@': the next '@' may still start a profile.
+            at = c < arg.Length ? arg.IndexOf('@', c) : -1;
+            if (at >= 0) work.Steps += at - c;
         }
 
         var validRef = refText.Contains('/') ? ModelRef.TryParse(refText, out _) : ModelRef.IsValidBareName(refText);
@@ -217,32 +267,41 @@ internal static class DirectiveParser
         return true;
     }
 
-    private static bool IsArgument(string message, Token previous, Token next)
+    private static bool IsArgument(string message, Token previous, Token next, Work work)
     {
         if (next.Text[0] == '/') return false;
         for (var c = previous.End; c < next.Start; c++)
+        {
+            work.Steps++;
             if (message[c] is '\n' or '\r') return false;
+        }
         return true;
     }
 
-    private static List<Token> Tokenize(string message)
+    /// <summary>The whitespace-separated tokens of the first <paramref name="end"/> characters.</summary>
+    private static List<Token> Tokenize(string message, int end, Work work)
     {
         var tokens = new List<Token>();
         var i = 0;
-        while (i < message.Length)
+        while (i < end)
         {
-            while (i < message.Length && char.IsWhiteSpace(message[i])) i++;
-            if (i >= message.Length) break;
+            while (i < end && char.IsWhiteSpace(message[i])) { i++; work.Steps++; }
+            if (i >= end) break;
             var start = i;
-            while (i < message.Length && !char.IsWhiteSpace(message[i])) i++;
+            while (i < end && !char.IsWhiteSpace(message[i])) { i++; work.Steps++; }
             tokens.Add(new Token(start, i, message[start..i]));
         }
         return tokens;
     }
 
-    private static string Rebuild(string message, List<Token> tokens, bool[] removed)
+    /// <summary>
+    /// The text without the removed tokens. The unscanned rest of the message (from <paramref name="window"/>) is one kept
+    /// piece, copied as written: when directives stand just before it and it starts with whitespace, that whitespace
+    /// separates it; when nothing before it is kept, its leading whitespace goes (as at the start of any text).
+    /// </summary>
+    private static string Rebuild(string message, int window, List<Token> tokens, bool[] removed, Work work)
     {
-        if (!removed.Contains(true)) return message;
+        if (Array.IndexOf(removed, true) < 0) return message;
         var sb = new StringBuilder(message.Length);
         Token? previousKept = null;
         var removedSince = false;
@@ -250,6 +309,7 @@ internal static class DirectiveParser
         var cursor = 0;
         for (var i = 0; i < tokens.Count; i++)
         {
+            work.Steps++;
             var t = tokens[i];
             gaps.Add(message[cursor..t.Start]);
             cursor = t.End;
@@ -257,23 +317,33 @@ internal static class DirectiveParser
 
             if (previousKept is null) { if (!removedSince) sb.Append(gaps[0]); }
             else if (!removedSince) sb.Append(gaps[0]);
-            else sb.Append(MergeWhitespace(gaps));
+            else sb.Append(MergeWhitespace(gaps, work));
             sb.Append(t.Text);
             previousKept = t;
             removedSince = false;
             gaps.Clear();
         }
-        if (previousKept is not null && !removedSince) sb.Append(message[cursor..]);
+        if (window < message.Length)
+        {
+            var tail = message.AsSpan(window);
+            gaps.Add(message[cursor..window]);
+            if (previousKept is null && removedSince) tail = tail.TrimStart();
+            else if (!removedSince) sb.Append(gaps[0]);
+            else if (!char.IsWhiteSpace(tail[0])) sb.Append(MergeWhitespace(gaps, work));
+            sb.Append(tail);
+        }
+        else if (previousKept is not null && !removedSince) sb.Append(message[cursor..]);
         return sb.ToString();
     }
 
     /// <summary>The gap with the most line breaks (the last on a tie, to keep the next line's indentation), or one space.</summary>
-    private static string MergeWhitespace(List<string> gaps)
+    private static string MergeWhitespace(List<string> gaps, Work work)
     {
         string? best = null;
         var bestBreaks = 0;
         foreach (var gap in gaps)
         {
+            work.Steps += gap.Length + 1;
             var breaks = LineBreaks(gap);
             if (breaks > 0 && breaks >= bestBreaks) { best = gap; bestBreaks = breaks; }
         }

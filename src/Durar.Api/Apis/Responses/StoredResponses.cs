@@ -120,8 +120,8 @@ internal static class StoredResponses
             await NotFound(id).WriteAsync(context.Response);
             return;
         }
-        var cancelled = await region.ActorRef.Ask<TurnCancelled>(new SessionCommands.CancelTurn(page.SessionKey, seq), gateway.AskTimeout * 2,
-            context.RequestAborted);
+        if (await AskSessionAsync<TurnCancelled>(context, region, new SessionCommands.CancelTurn(page.SessionKey, seq), gateway) is not { } cancelled)
+            return;
         if (!cancelled.WasRunning)
         {
             await ApiError.BadRequest("Only a running response can be cancelled.", "response_not_running", null).WriteAsync(context.Response);
@@ -140,7 +140,7 @@ internal static class StoredResponses
             await NotFound(id).WriteAsync(context.Response);
             return;
         }
-        await region.ActorRef.Ask<SessionDeleted>(new SessionCommands.DeleteSession(found.Page.SessionKey), gateway.AskTimeout * 2, context.RequestAborted);
+        if (await AskSessionAsync<SessionDeleted>(context, region, new SessionCommands.DeleteSession(found.Page.SessionKey), gateway) is null) return;
         await ResponseObjectWriter.WriteJsonAsync(context.Response, w =>
         {
             w.WriteStartObject();
@@ -176,7 +176,34 @@ internal static class StoredResponses
             await new ApiError(503, "The response store could not be read; try again shortly.", "api_error", "journal_unavailable").WriteAsync(context.Response);
             return null;
         }
-        return (await WindowAsync(region, key, seq, gateway, context.RequestAborted), seq);
+        try
+        {
+            return (await WindowAsync(region, key, seq, gateway, context.RequestAborted), seq);
+        }
+        catch (SessionRejectedException e)
+        {
+            await SessionTurnResponder.Rejection(e.Rejected).WriteAsync(context.Response);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Asks the session for a <typeparamref name="T"/>; a <see cref="TurnRejected"/> answer (e.g. 503 <c>sessions_busy</c>
+    /// when every session resident on its node is busy) is written as the error, and null returned.
+    /// </summary>
+    private static async Task<T?> AskSessionAsync<T>(HttpContext context, IRequiredActor<SessionRegionKey> region, ISessionCommand command,
+        GatewaySettings gateway) where T : class
+    {
+        var answer = await region.ActorRef.Ask<object>(command, gateway.AskTimeout * 2, context.RequestAborted);
+        if (answer is not TurnRejected rejected) return (T)answer;
+        await SessionTurnResponder.Rejection(rejected).WriteAsync(context.Response);
+        return null;
+    }
+
+    /// <summary>A session answered a transcript read with <see cref="TurnRejected"/> (see <see cref="FindAsync"/>).</summary>
+    private sealed class SessionRejectedException(TurnRejected rejected) : Exception(rejected.Message)
+    {
+        public TurnRejected Rejected { get; } = rejected;
     }
 
     /// <summary>Transcript entries read per ask (the sessions API's own page limit).</summary>
@@ -190,8 +217,13 @@ internal static class StoredResponses
     private static async Task<TranscriptPage> WindowAsync(IRequiredActor<SessionRegionKey> region, string key, long seq, GatewaySettings gateway,
         CancellationToken ct)
     {
-        Task<TranscriptPage> Read(int offset) =>
-            region.ActorRef.Ask<TranscriptPage>(new SessionCommands.GetMessages(key, offset, PageSize), gateway.AskTimeout * 2, ct);
+        async Task<TranscriptPage> Read(int offset) =>
+            await region.ActorRef.Ask<object>(new SessionCommands.GetMessages(key, offset, PageSize), gateway.AskTimeout * 2, ct) switch
+            {
+                TranscriptPage read => read,
+                TurnRejected rejected => throw new SessionRejectedException(rejected),
+                var other => throw new InvalidOperationException("unexpected session answer " + other.GetType().Name),
+            };
 
         TranscriptPage? previous = null;
         var page = await Read(0);
