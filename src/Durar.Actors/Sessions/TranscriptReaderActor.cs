@@ -15,7 +15,7 @@ internal sealed class TranscriptReaderActor : ReceiveActor
     private readonly TranscriptWindow.Fold _fold;
     private IActorRef? _replyTo;
 
-    private TranscriptReaderActor(ArchivedRead read, IActorRef replyTo, string persistenceId, long upTo, TimeSpan timeout)
+    public TranscriptReaderActor(ArchivedRead read, IActorRef replyTo, string persistenceId, long upTo, TimeSpan timeout)
     {
         _fold = new TranscriptWindow.Fold(read);
         _replyTo = replyTo;
