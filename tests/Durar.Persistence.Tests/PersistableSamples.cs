@@ -118,6 +118,9 @@ internal static class PersistableSamples
         new SessionEvents.FallbackNoticed(T0, "openai/gpt-5.4", "anthropic/claude-opus-4-6", null),
         new SessionEvents.FallbackCleared(T0, "openai/gpt-5.4"),
         new SessionSnapshot(SessionState.Empty.Apply(new SessionEvents.FallbackNoticed(T0, "openai/gpt-5.4", "anthropic/claude-opus-4-6", "timeout"))),
+        // The resident window (issue 13): a snapshot holds the newest entries and where the older ones are in the journal.
+        new SessionSnapshot(SessionState.Empty.Apply(new SessionEvents.UserMessageAccepted(T0, "u41")) with
+            { NextSeq = 42, Archive = new TranscriptArchive(12, 1, 0, 40) }),
     ];
 
     public static SessionRunLedger SampleLedger => SessionRunLedger.Empty

@@ -177,6 +177,7 @@ public sealed record GatewaySettings(
     public required SessionHostingSettings SessionHosting { get; init; }
     public required SessionRunSettings SessionRuns { get; init; }
     public required SessionEventSettings SessionEvents { get; init; }
+    public required SessionTranscriptSettings SessionTranscript { get; init; }
     public required ClusterBootstrapSettings ClusterBootstrap { get; init; }
 
     /// <summary>

@@ -28,6 +28,7 @@ internal static class GatewaySettingsReader
             SessionHosting = SessionHostingSettings.Read(config),
             SessionRuns = SessionRunSettings.Read(config),
             SessionEvents = SessionEventSettings.Read(config),
+            SessionTranscript = SessionTranscriptSettings.Read(config),
             ClusterBootstrap = ClusterBootstrapSettings.Read(config),
             InlineIo = RequiredBool(config, "gateway.http.inlineIo"),
         };

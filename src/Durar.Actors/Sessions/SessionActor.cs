@@ -113,11 +113,14 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
                 break;
             case ISessionEvent e when _failure is null:
                 ApplyToRuns(e);
-                _state = _state.Apply(e);
+                _state = TranscriptWindow.Journaled(_state.Apply(e), e, LastSequenceNr);
                 break;
-            case SnapshotOffer { Snapshot: SessionSnapshot s }:
-                _state = s.State;
+            case SnapshotOffer { Snapshot: SessionSnapshot s } offer:
+                _state = TranscriptWindow.Recovered(s.State, offer.Metadata.SequenceNr);
                 _runs = s.Runs ?? Runs.SessionRunLedger.Empty;
+                break;
+            case RecoveryCompleted when _failure is null:
+                TrimTranscript(); // SessionActor.Transcript.cs
                 break;
         }
     }
@@ -139,7 +142,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
                 Sender.Tell(View());
                 break;
             case SessionCommands.GetMessages q:
-                Sender.Tell(_state.Page(_key, q.Offset, q.Limit));
+                OnGetMessages(q); // SessionActor.Transcript.cs: older entries are read from the journal
                 break;
             case SessionCommands.PatchSession patch:
                 OnPatch(patch);
@@ -188,20 +191,20 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
                 Context.Stop(Self);
                 break;
             case SaveSnapshotSuccess saved:
-                if (_deleting is null) DeleteMessages(saved.Metadata.SequenceNr - 1);
+                if (_deleting is null) Snapshotted(saved.Metadata.SequenceNr); // SessionActor.Transcript.cs
                 break;
             case DeleteMessagesSuccess d when _deleting is { } deleting && d.ToSequenceNr >= deleting.UpTo:
                 _deleting = deleting with { Events = true };
                 DeletedIfDone();
                 break;
-            case DeleteSnapshotsSuccess when _deleting is { } deleting:
+            case DeleteSnapshotsSuccess d when _deleting is { } deleting && d.Criteria.MaxSequenceNr == long.MaxValue:
                 _deleting = deleting with { Snapshots = true };
                 DeletedIfDone();
                 break;
             case DeleteMessagesFailure f when _deleting is { } deleting:
                 DeleteFailed(deleting, f.Cause);
                 break;
-            case DeleteSnapshotsFailure f when _deleting is { } deleting:
+            case DeleteSnapshotsFailure f when _deleting is { } deleting && f.Criteria.MaxSequenceNr == long.MaxValue:
                 DeleteFailed(deleting, f.Cause);
                 break;
             case SaveSnapshotFailure f:
@@ -487,9 +490,13 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         PersistAll(events, e =>
         {
             ApplyToRuns(e);
-            _state = _state.Apply(e);
+            _state = TranscriptWindow.Journaled(_state.Apply(e), e, LastSequenceNr);
             Published(e); // SessionActor.Events.cs
-            if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0) SaveSnapshot(new SessionSnapshot(_state) { Runs = _runs });
+            if (LastSequenceNr % _services.Settings.Gateway.Sessions.SnapshotEvery == 0)
+            {
+                TrimTranscript(); // the snapshot holds the resident window only
+                SaveSnapshot(new SessionSnapshot(_state) { Runs = _runs });
+            }
             if (--remaining != 0) return;
             _onRejected = null;
             then();
@@ -509,6 +516,6 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
         rejected?.Invoke(cause);
     }
 
-    private SessionView View() => SessionContextView.Add(new(_key, _state.Overrides, _state.Usage, _state.LastModel, _state.Transcript.Count,
+    private SessionView View() => SessionContextView.Add(new(_key, _state.Overrides, _state.Usage, _state.LastModel, TranscriptWindow.Total(_state),
         _active is not null, _queue.Waiting.Count, _state.CreatedAt), _state, _services) with { Fallback = _state.Fallback };
 }

@@ -16,7 +16,14 @@ internal sealed record SessionState(
     long NextSeq,
     DateTimeOffset? CreatedAt)
 {
-    public static readonly SessionState Empty = new([], SessionOverrides.None, UsageTotals.Zero, null, 0, 1, null);
+    public static readonly SessionState Empty = new([], SessionOverrides.None, UsageTotals.Zero, null, 0, 1, null) { Archive = TranscriptArchive.Start };
+
+    /// <summary>
+    /// Where the entries that are no longer resident are (<see cref="TranscriptWindow"/>): <see cref="Transcript"/> holds the
+    /// newest entries (and any pinned ones), not necessarily all of them. Null only in a snapshot taken before the window
+    /// existed (its transcript is whole; <see cref="TranscriptWindow.Recovered"/> fills it in).
+    /// </summary>
+    public TranscriptArchive? Archive { get; init; }
 
     /// <summary>The summary sent in place of the compacted turns (null until the first compaction, and after a reset).</summary>
     public ContextSummary? Summary { get; init; }
@@ -54,6 +61,8 @@ internal sealed record SessionState(
         SessionEvents.SessionReset r => this with
         {
             Transcript = [],
+            // The journal position of the new transcript is set by the session (TranscriptWindow.Journaled).
+            Archive = (Archive ?? TranscriptArchive.Start) with { FirstSeq = NextSeq, Pinned = 0, Trimmed = 0 },
             // /new and /reset keep user pins and the usage display mode, and drop auto pins (reference items 30, 31, 78).
             Overrides = SessionInterning.Share(Overrides with
             {
@@ -86,13 +95,6 @@ internal sealed record SessionState(
             }
             else if (e.Role == "assistant" && e.ReplyTo is null) yield return e;
         }
-    }
-
-    /// <summary>Up to <paramref name="limit"/> transcript entries from <paramref name="offset"/> (at least 0; 1 to 500 entries).</summary>
-    public TranscriptPage Page(string key, int offset, int limit)
-    {
-        offset = Math.Max(0, offset);
-        return new TranscriptPage(key, offset, Transcript.Count, [.. Transcript.Skip(offset).Take(Math.Clamp(limit, 1, 500))]);
     }
 
     /// <summary>

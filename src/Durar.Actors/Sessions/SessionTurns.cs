@@ -45,7 +45,11 @@ internal static class SessionTurns
         {
             var lastUser = state.Transcript.LastOrDefault(e => e.Role == "user");
             if (!state.Transcript.Any(e => e.Role == "user" && e.Seq == after))
-                return new SendDecision.Rejected(404, "The response to continue was not found.", "previous_response_not_found");
+                return TranscriptWindow.IsTrimmed(state, after)
+                    // An older turn that left memory (the last user message never does): it exists, and is not the latest.
+                    ? new SendDecision.Rejected(400, "Only the latest response of a stored conversation can be continued: this one has later turns.",
+                        "previous_response_not_latest")
+                    : new SendDecision.Rejected(404, "The response to continue was not found.", "previous_response_not_found");
             if (lastUser!.Seq != after)
                 return new SendDecision.Rejected(400, "Only the latest response of a stored conversation can be continued: this one has later turns.",
                     "previous_response_not_latest");

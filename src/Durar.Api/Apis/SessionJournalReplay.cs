@@ -13,7 +13,7 @@ namespace Durar.Api.Apis;
 /// The resume of a session's event stream (<c>Last-Event-ID</c>): the journaled facts after that id, read from the journal
 /// by the HTTP node itself (no session actor is involved), written as the live stream wrote them
 /// (<see cref="SessionEventFeed"/>). Bounded: at most <c>gateway.sessions.events.replayMax</c> events, the newest; what
-/// the bound leaves out, or what the journal no longer holds (events before the session's last snapshot are deleted),
+/// the bound leaves out, or what the journal no longer holds (events before the session's last reset are deleted at its next snapshot),
 /// is announced by one <see cref="SessionWatchEvents.Gap"/> event first.
 /// </summary>
 internal static class SessionJournalReplay

@@ -47,7 +47,7 @@ public sealed class SessionStateSpecs
     {
         var state = Apply([.. Enumerable.Range(1, 5).Select(i => new SessionEvents.UserMessageAccepted(At, "m" + i))]);
 
-        var page = state.Page("k", offset, limit);
+        var page = TranscriptWindow.ResidentPage(state, "k", offset, limit)!;
 
         Assert.Equal(("k", expectedOffset, 5, expectedCount), (page.SessionKey, page.Offset, page.Total, page.Entries.Length));
         Assert.Equal("m" + (expectedOffset + 1), page.Entries[0].Content);

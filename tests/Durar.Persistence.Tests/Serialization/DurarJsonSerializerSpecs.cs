@@ -1,3 +1,4 @@
+using Durar.Actors.Sessions;
 using Durar.Actors.Sessions.Runs;
 using Durar.Actors.Sessions.Messages;
 using System.Collections.Immutable;
@@ -173,6 +174,11 @@ public sealed class DurarJsonSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Null(restored.State.LastInputTokens);
         Assert.Equal(0, restored.State.CompactionCount);
         Assert.Equal("u1", Assert.Single(restored.State.SentConversation(new HashSet<long>())).Content);
+        // Written before the resident window (issue 13): the whole transcript, no archive; it recovers pinned, nothing trimmed.
+        Assert.Null(restored.State.Archive);
+        var recovered = TranscriptWindow.Recovered(restored.State, snapshotSeq: 1);
+        Assert.Equal(new TranscriptArchive(2, 2, 1, 0), recovered.Archive);
+        Assert.Equal(1, TranscriptWindow.Total(recovered));
     }
 
     /// <summary>Session events as journals written before runs had ids hold them: they still read, and start no run.</summary>
