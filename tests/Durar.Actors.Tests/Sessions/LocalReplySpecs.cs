@@ -54,7 +54,8 @@ public sealed class LocalReplySpecs(ITestOutputHelper output)
 
         Assert.IsType<RunModel>(events[0]);
         Assert.Equal("Hello from fake: one", Text(events));
-        Assert.IsType<Finished>(events[^1]);
+        Assert.Single(events.OfType<Finished>());
+        Assert.IsType<UsageReport>(events[^1]); // the reply's tail: finish, then the usage line
         Assert.False(reply.Lost);
         // The same reply also reads as a stream (what an ISourceRef promises), for a second turn.
         Assert.Equal("Hello from fake: two", Text(await _node.Send(session, key, "two")));
