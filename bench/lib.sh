@@ -238,7 +238,7 @@ start_stack() {
   write_config "$WORK/gateway.conf" "2m"
   start_gateway "$GW_PORT" "$WORK/data" "$WORK/gateway.conf" "$WORK/fifo" "$WORK/gateway.log"
   wait_ready "$UP/healthz" 60 "$UP_PID"
-  wait_ready "$GW/healthz" 120 "$GW_PID"
+  wait_ready "$GW/health/ready" 120 "$GW_PID"  # ready = journal, cluster member Up, provider registry serving
   log "ready: upstream pid $UP_PID, gateway pid $GW_PID"
 
   # Sanity: one request of each kind must succeed before anything is measured.

@@ -14,6 +14,7 @@
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
 #   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key)
 #   SKIP_TURNS=1       skip the session-turn phases
+#   NGINX=0            leave out nginx, the best-case proxy hop measured beside direct and the gateway (bench/nginx.sh)
 #   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
 #   SKIP_LOAD=1        only the sessions phase (no warm-up, no load rounds)
 #   SKIP_PASSIVATION=1 sessions phase without the wait for passivation (idleTimeout + 20 s)
@@ -36,18 +37,22 @@ SESSIONS_CONC=${SESSIONS_CONC:-32}
 MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
 
 source "$ROOT/bench/lib.sh"
+source "$ROOT/bench/nginx.sh"
 
 start_stack
+[ "${NGINX:-1}" = 0 ] || start_nginx
 
 ROUND=0
 if [ "${SKIP_LOAD:-0}" = 1 ]; then RUNS=0; else
 WARM_DIRECT=$((WARMUP < 5 ? WARMUP : 5))
 log "warm-up (${WARMUP}s of each load through the gateway, ${WARM_DIRECT}s direct)"
 run_wrk warm.direct "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$UP"
+[ -z "$NGX" ] || run_wrk warm.nginx "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$NGX"
 run_wrk warm.gateway "$CONC" "$WARMUP" "$WORK/gateway.lua" "$GW"
 run_wrk warm.failover 1 "$WARM_DIRECT" "$WORK/failover.lua" "$GW"
 settle_gateway
 run_stream warm.stream.direct "$CONC" "$UP" m sk-bench "$WARM_DIRECT" 0
+[ -z "$NGX" ] || run_stream warm.stream.nginx "$CONC" "$NGX" m sk-bench "$WARM_DIRECT" 0
 run_stream warm.stream.gateway "$CONC" "$GW" bench/m "" "$WARMUP" 0
 run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
 if [ "${SKIP_TURNS:-0}" != 1 ]; then
@@ -64,12 +69,18 @@ fi
 for ROUND in $(seq 1 "$RUNS"); do
   log "round $ROUND/$RUNS: non-streaming, concurrency 1"
   run_wrk ns1.direct 1 "$DURATION" "$WORK/direct.lua" "$UP"
+  [ -z "$NGX" ] || run_wrk ns1.nginx 1 "$DURATION" "$WORK/direct.lua" "$NGX"
   run_wrk ns1.gateway 1 "$DURATION" "$WORK/gateway.lua" "$GW"
 
   log "round $ROUND/$RUNS: non-streaming, concurrency $CONC"
   cpu_begin
   run_wrk nsN.direct "$CONC" "$DURATION" "$WORK/direct.lua" "$UP"
   cpu_end nsN.direct "$(kv requests "$WRK_LAST")"
+  if [ -n "$NGX" ]; then
+    cpu_begin; nginx_cpu_begin
+    run_wrk nsN.nginx "$CONC" "$DURATION" "$WORK/direct.lua" "$NGX"
+    cpu_end nsN.nginx "$(kv requests "$WRK_LAST")"; nginx_cpu_end nsN.nginx "$(kv requests "$WRK_LAST")"
+  fi
   start_sampler nsN; alloc_begin; cpu_begin
   run_wrk nsN.gateway "$CONC" "$DURATION" "$WORK/gateway.lua" "$GW"
   cpu_end nsN.gateway "$(kv requests "$WRK_LAST")"; alloc_end nsN.gateway "$(kv requests "$WRK_LAST")"; stop_sampler
@@ -79,6 +90,11 @@ for ROUND in $(seq 1 "$RUNS"); do
   cpu_begin
   run_stream sN.direct "$CONC" "$UP" m sk-bench "$DURATION" 0
   cpu_end sN.direct "$(kv ok "$STREAM_LAST")"
+  if [ -n "$NGX" ]; then
+    cpu_begin; nginx_cpu_begin
+    run_stream sN.nginx "$CONC" "$NGX" m sk-bench "$DURATION" 0
+    cpu_end sN.nginx "$(kv ok "$STREAM_LAST")"; nginx_cpu_end sN.nginx "$(kv ok "$STREAM_LAST")"
+  fi
   start_sampler sN; alloc_begin; cpu_begin
   run_stream sN.gateway "$CONC" "$GW" bench/m "" "$DURATION" 0
   cpu_end sN.gateway "$(kv ok "$STREAM_LAST")"; alloc_end sN.gateway "$(kv ok "$STREAM_LAST")"; stop_sampler
@@ -86,6 +102,7 @@ for ROUND in $(seq 1 "$RUNS"); do
 
   log "round $ROUND/$RUNS: streaming time to first token, concurrency 1"
   run_stream s1.direct 1 "$UP" m sk-bench "$DURATION" 0
+  [ -z "$NGX" ] || run_stream s1.nginx 1 "$NGX" m sk-bench "$DURATION" 0
   run_stream s1.gateway 1 "$GW" bench/m "" "$DURATION" 0
 
   if [ "${SKIP_TURNS:-0}" != 1 ]; then
@@ -128,7 +145,7 @@ if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
   write_config "$WORK/sessions.conf" "${IDLE_S}s"
   start_gateway "$GW2_PORT" "$WORK/data2" "$WORK/sessions.conf" "$WORK/fifo2" "$WORK/gateway2.log"
   GW2="http://127.0.0.1:$GW2_PORT"
-  wait_ready "$GW2/healthz" 120 "$GW_PID"
+  wait_ready "$GW2/health/ready" 120 "$GW_PID"
   log "sessions: warm-up (1000 sessions), then up to $SESSIONS sessions in at most ${SESSIONS_CAP}s (idleTimeout ${IDLE_S}s)"
   bench sessions --url "$GW2" --count 1000 --concurrency "$SESSIONS_CONC" --duration 60 --prefix warm >"$WORK/sessions.warm.txt" 2>&1 \
     || die "session warm-up failed: $(tail -3 "$WORK/sessions.warm.txt")"
@@ -211,6 +228,21 @@ verdict() { # value op target
     d=$(med s1.direct.ttft_${p}_ms); g=$(med s1.gateway.ttft_${p}_ms)
     echo "| streaming c=1: time to first token $p (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) | $(rpair delta s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) |"
   done
+  if [ -n "$NGX" ]; then
+    echo
+    echo "Against nginx (issue 17): the best-case proxy hop (keep-alive upstream pool, buffering off), same upstream, same round."
+    echo
+    echo "| scenario | direct | nginx | gateway | nginx/direct | gateway/nginx |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| non-streaming c=$CONC: requests/s | $(f "$(med nsN.direct.rps)" %.0f) | $(f "$(med nsN.nginx.rps)" %.0f) | $(f "$(med nsN.gateway.rps)" %.0f) | $(rpair ratio nsN.direct.rps nsN.nginx.rps) | $(rpair ratio nsN.nginx.rps nsN.gateway.rps) |"
+    echo "| streaming $CHUNKS chunks c=$CONC: streams/s | $(f "$(med sN.direct.rps)" %.0f) | $(f "$(med sN.nginx.rps)" %.0f) | $(f "$(med sN.gateway.rps)" %.0f) | $(rpair ratio sN.direct.rps sN.nginx.rps) | $(rpair ratio sN.nginx.rps sN.gateway.rps) |"
+    echo "| non-streaming c=1: p50 latency (ms) | $(f "$(med ns1.direct.p50_ms)" %.3f) | $(f "$(med ns1.nginx.p50_ms)" %.3f) | $(f "$(med ns1.gateway.p50_ms)" %.3f) | $(rpair delta ns1.direct.p50_ms ns1.nginx.p50_ms) | $(rpair delta ns1.nginx.p50_ms ns1.gateway.p50_ms) |"
+    echo "| streaming c=1: time to first token p50 (ms) | $(f "$(med s1.direct.ttft_p50_ms)" %.3f) | $(f "$(med s1.nginx.ttft_p50_ms)" %.3f) | $(f "$(med s1.gateway.ttft_p50_ms)" %.3f) | $(rpair delta s1.direct.ttft_p50_ms s1.nginx.ttft_p50_ms) | $(rpair delta s1.nginx.ttft_p50_ms s1.gateway.ttft_p50_ms) |"
+    echo "| proxy CPU per non-streaming request c=$CONC (us) | | $(f "$(med nsN.nginx.cpu_ngx_us)" %.1f) | $(f "$(med nsN.gateway.cpu_gw_us)" %.1f) | | |"
+    echo "| proxy CPU per streamed request c=$CONC (us) | | $(f "$(med sN.nginx.cpu_ngx_us)" %.1f) | $(f "$(med sN.gateway.cpu_gw_us)" %.1f) | | |"
+    echo
+    echo "(The latency rows' last two columns are differences in ms: nginx - direct, gateway - nginx.)"
+  fi
   if [ "${SKIP_TURNS:-0}" != 1 ]; then
     echo
     echo "Session turns (issue 17): the gateway's stateless request against the same request as a session turn, same round."
@@ -266,6 +298,12 @@ verdict() { # value op target
   if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
     v=$(f "$(med sess.rss_per_session_b)" %.0f); echo "| <= 2 KB (2048 B) per resident idle session (RSS) | $v B | $(verdict "$v" '<=' 2048) |"
   fi
+  if [ -n "$NGX" ]; then
+    v=$(rpair ratio nsN.nginx.rps nsN.gateway.rps); echo "| non-streaming c=$CONC requests/s >= 0.75 x nginx (issue 17) | $v | $(verdict "$v" '>=' 0.75) |"
+    v=$(rpair ratio sN.nginx.rps sN.gateway.rps); echo "| streaming c=$CONC streams/s >= 0.75 x nginx (issue 17) | $v | $(verdict "$v" '>=' 0.75) |"
+    v=$(f "$(med nsN.gateway.cpu_gw_us)" %.1f); echo "| gateway CPU per non-streaming request <= 35 us (issue 17) | $v us | $(verdict "$v" '<=' 35) |"
+    v=$(f "$(med sN.gateway.cpu_gw_us)" %.1f); echo "| gateway CPU per $CHUNKS-chunk stream <= 60 us (issue 17) | $v us | $(verdict "$v" '<=' 60) |"
+  fi
   v=$(f "$(med fo.gap_p50_ms)" %.3f); echo "| 429 -> next key < 1 ms (p50 of the upstream-observed gap) | $v ms | $(verdict "$v" '<' 1) |"
   if [ "${SKIP_TURNS:-0}" != 1 ]; then
     v=$(rpair delta ns1.gateway.p50_ms t1.gateway.p50_ms); echo "| session turn c=1: p50 overhead over the stateless request <= 0.5 ms (issue 17) | $v ms | $(verdict "$v" '<=' 0.5) |"
@@ -277,7 +315,8 @@ verdict() { # value op target
   for n in ns1.direct.errors ns1.gateway.errors nsN.direct.errors nsN.gateway.errors fo.plain.errors fo.failover.errors \
            sN.direct.errors sN.gateway.errors s1.direct.errors s1.gateway.errors \
            sN.direct.incomplete sN.gateway.incomplete s1.direct.incomplete s1.gateway.incomplete \
-           t1.gateway.errors tN.gateway.errors ts1.gateway.errors ts1.gateway.incomplete; do
+           t1.gateway.errors tN.gateway.errors ts1.gateway.errors ts1.gateway.incomplete \
+           ns1.nginx.errors nsN.nginx.errors sN.nginx.errors s1.nginx.errors sN.nginx.incomplete s1.nginx.incomplete; do
     errs=$((errs + $(awk -F'\t' -v n="$n" '$2==n {s+=$3} END{printf "%d", s}' "$FIGS")))
   done
   echo "Errors summed over all rounds of the measured phases (must be 0; the direct 429s are expected and not counted): $errs. Tokens per stream: direct $(med sN.direct.tokens_per_stream), gateway $(med sN.gateway.tokens_per_stream)."
