@@ -19,6 +19,7 @@ cleanup() {
   [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  pg_stop
   if [ "${KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then echo "bench: logs and raw output kept in $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$rc"
 }
@@ -65,7 +66,44 @@ wait_ready() { # url seconds pid
   done
 }
 
-write_config() { # file idleTimeout
+# --- JOURNAL=postgres: a private PostgreSQL server for the gateway's journal ---------------------------------------
+# Debian's server binaries (installed like .ci/postgres.sh does when missing), a cluster in $WORK/pg, a free loopback
+# port, trust auth, and the server's durable defaults (fsync on, synchronous_commit on: a commit is on the disk before
+# the gateway hears of it, stricter than SQLite's synchronous=normal). Databases durar (load gateway) and durar2
+# (sessions phase). Stopped on exit.
+PG_DIR=""; PG_BIN=""; PG_PORT=""
+pg_stop() {
+  [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+  durar_pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+}
+pg_start() {
+  source "$ROOT/.ci/postgres.sh"
+  durar_pg_install || die "JOURNAL=postgres: no PostgreSQL server binaries"
+  PG_BIN="$durar_pg_bin"
+  PG_DIR="$WORK/pg"
+  mkdir -p "$PG_DIR"
+  if [ "$(id -u)" -eq 0 ]; then chmod 711 "$WORK"; chown postgres: "$PG_DIR"; fi  # initdb and postgres refuse root
+  chmod 700 "$PG_DIR"
+  durar_pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
+    >"$PG_DIR/initdb.log" 2>&1 || die "initdb failed (see $PG_DIR/initdb.log)"
+  PG_PORT=$(bench freeport 1)
+  durar_pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null 2>&1 \
+    || die "PostgreSQL did not start (see $PG_DIR/server.log)"
+  for db in durar durar2; do
+    durar_pg_as_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAt -c "CREATE DATABASE $db" >/dev/null \
+      || die "CREATE DATABASE $db failed"
+  done
+  log "journal: PostgreSQL $(basename "$(dirname "$PG_BIN")") on 127.0.0.1:$PG_PORT ($PG_DIR), fsync on, synchronous_commit on"
+}
+# The gateway's persistence block for the data dir $1 (its last path element picks the database).
+journal_config() {
+  [ "${JOURNAL:-sqlite}" = postgres ] || return 0
+  local db=durar; [ "$(basename "$1")" = data2 ] && db=durar2
+  echo "gateway.persistence { provider = \"postgresql\", connectionString = \"Host=127.0.0.1;Port=$PG_PORT;Database=$db;Username=postgres\" }"
+}
+
+write_config() { # file idleTimeout [datadir]
   cat >"$1" <<EOF
 # Written by bench/run.sh. "bench" has one good key; "benchfo" has a key the fake upstream always answers 429 for,
 # then a good one, and a 1 us rate-limit cooldown (0.001ms: the loader takes decimals, not "us"), so every failover
@@ -80,6 +118,7 @@ env { BENCHFO_API_KEYS = "sk-429,sk-bench" }
 agents { defaults { model { primary = "bench/m" } } }
 auth { cooldowns { schedule = [0.001ms] } }
 gateway { sessions { idleTimeout = $2 } }
+$(journal_config "${3:-data}")
 ${EXTRA_CONFIG:-}
 EOF
 }
@@ -232,14 +271,27 @@ alloc_end() { # name requests
 # --- the stack: fake upstream + gateway, ready and sanity-checked -------------------------------------------------
 start_stack() {
   log "work dir $WORK; upstream $UP, gateway $GW"
-  dotnet "$UP_DLL" --port "$UP_PORT" --chunks "$CHUNKS" --fail-key sk-429 --retry-after 0 >"$WORK/upstream.log" 2>&1 &
+  dotnet "$UP_DLL" --port "$UP_PORT" --chunks "$CHUNKS" --fail-key sk-429 --retry-after 0 ${UPSTREAM_ARGS:-} >"$WORK/upstream.log" 2>&1 &
   UP_PID=$!
   PIDS+=("$UP_PID")
+  case "${JOURNAL:-sqlite}" in
+    sqlite) ;;
+    postgres) pg_start ;;
+    *) die "JOURNAL must be sqlite or postgres, not ${JOURNAL}" ;;
+  esac
   write_config "$WORK/gateway.conf" "2m"
   start_gateway "$GW_PORT" "$WORK/data" "$WORK/gateway.conf" "$WORK/fifo" "$WORK/gateway.log"
   wait_ready "$UP/healthz" 60 "$UP_PID"
   wait_ready "$GW/health/ready" 120 "$GW_PID"  # ready = journal, cluster member Up, provider registry serving
   log "ready: upstream pid $UP_PID, gateway pid $GW_PID"
+  # A node can be ready before its key shards have found their coordinator; on a loaded machine the first leases can
+  # time out (504 no_api_keys). Wait (at most 120 s) until one request is served before checking each kind.
+  local deadline=$(($(date +%s) + 120))
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+      -d '{"model":"bench/m","messages":[{"role":"user","content":"hi"}]}' "$GW/v1/chat/completions")" = 200 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 1
+  done
 
   # Sanity: one request of each kind must succeed before anything is measured.
   check() { # name url body [auth]

@@ -14,6 +14,8 @@
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
 #   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key)
 #   SKIP_TURNS=1       skip the session-turn phases
+#   JOURNAL=postgres   the gateway journals to a private PostgreSQL server (Debian's packages) started in the temp dir
+#                      (default sqlite: a file in the temp dir)
 #   NGINX=0            leave out nginx, the best-case proxy hop measured beside direct and the gateway (bench/nginx.sh)
 #   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
 #   SKIP_LOAD=1        only the sessions phase (no warm-up, no load rounds)
@@ -142,7 +144,7 @@ stop_pid "$GW_PID"
 if [ "${SKIP_SESSIONS:-0}" != 1 ]; then
   ROUND=0
   IDLE_S=$((SESSIONS_CAP + 10))
-  write_config "$WORK/sessions.conf" "${IDLE_S}s"
+  write_config "$WORK/sessions.conf" "${IDLE_S}s" "$WORK/data2"
   start_gateway "$GW2_PORT" "$WORK/data2" "$WORK/sessions.conf" "$WORK/fifo2" "$WORK/gateway2.log"
   GW2="http://127.0.0.1:$GW2_PORT"
   wait_ready "$GW2/health/ready" 120 "$GW_PID"

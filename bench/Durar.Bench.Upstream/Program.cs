@@ -4,13 +4,18 @@
 //   POST /v1/chat/completions   JSON, or SSE when the body has "stream":true
 //                               per request: ?chunks=N&delay_ms=D or headers x-bench-chunks / x-bench-delay-ms
 //                               Authorization: Bearer <a --fail-key> gets --fail-status (429) with Retry-After
-//   GET  /stats                 requests=N completions=N streams=N failed=N, and failover_gap / lead / turnaround
+//                               with --faults RATE, every (1/RATE)-th request (any key) gets a scripted fault, the kinds
+//                               in turn: 429 with Retry-After, 500, 503, a cut response (the connection aborted after
+//                               half the body or half the chunks), a malformed one (200 with a body that is not JSON, or
+//                               a stream with a frame that is not JSON in the middle)
+//   GET  /stats                 requests=N completions=N streams=N failed=N, faults by kind (fault_429=N ...), and failover_gap / lead / turnaround
 //                               counts, p50, p99 in us (since start or the last reset; see Stats)
 //   POST /stats/reset
 //   GET  /healthz
 //
 // Options: --port N (0 = any free port; the bound URL is printed as "listening http://127.0.0.1:PORT"),
-//          --chunks 20, --delay-ms 0, --fail-key KEY (repeatable or comma-separated), --fail-status 429, --retry-after 0.
+//          --chunks 20, --delay-ms 0, --fail-key KEY (repeatable or comma-separated), --fail-status 429, --retry-after 0,
+//          --faults 0 (a fraction, e.g. 0.05: bench/soak.sh).
 
 using System.Buffers;
 using System.Collections.Concurrent;
@@ -87,6 +92,13 @@ static async Task HandleChatAsync(HttpContext context, UpstreamOptions options, 
         stats.FailureSent(Stopwatch.GetTimestamp());
         return;
     }
+    if (options.FaultPeriod > 0 && Interlocked.Increment(ref stats.Seen) % options.FaultPeriod == 0)
+    {
+        var kind = (FaultKind)((Interlocked.Increment(ref stats.FaultTurn) - 1) % Stats.FaultKinds);
+        Interlocked.Increment(ref stats.Faults[(int)kind]);
+        await FaultAsync(context, options, bodies, stream, kind);
+        return;
+    }
     stats.GoodArrived(arrived);
 
     if (!stream)
@@ -120,6 +132,63 @@ static async Task HandleChatAsync(HttpContext context, UpstreamOptions options, 
     }
     pipe.Write(Bodies.TailFrames);
     await pipe.FlushAsync(ct);
+}
+
+// One scripted fault (--faults): what a flaky provider does, from a clean error status to a response that breaks midway.
+static async Task FaultAsync(HttpContext context, UpstreamOptions options, Bodies bodies, bool stream, FaultKind kind)
+{
+    var response = context.Response;
+    switch (kind)
+    {
+        case FaultKind.RateLimited:
+            response.Headers["Retry-After"] = options.RetryAfter;
+            await Bodies.WriteAsync(response, 429, "application/json", Bodies.RateLimited);
+            return;
+        case FaultKind.ServerError:
+            await Bodies.WriteAsync(response, 500, "application/json", Bodies.ServerError);
+            return;
+        case FaultKind.Unavailable:
+            await Bodies.WriteAsync(response, 503, "application/json", Bodies.Overloaded);
+            return;
+    }
+    if (!stream)
+    {
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        if (kind == FaultKind.Malformed)
+        {
+            response.ContentLength = Bodies.Malformed.Length;
+            await response.Body.WriteAsync(Bodies.Malformed);
+            return;
+        }
+        // Cut: the declared length, half the bytes, then the connection goes.
+        response.ContentLength = Bodies.Completion.Length;
+        await response.Body.WriteAsync(Bodies.Completion.AsMemory(0, Bodies.Completion.Length / 2));
+        await response.Body.FlushAsync();
+        context.Abort();
+        return;
+    }
+    var frames = bodies.Stream(options.Chunks);
+    response.StatusCode = 200;
+    response.ContentType = "text/event-stream";
+    response.Headers.CacheControl = "no-cache";
+    var pipe = response.BodyWriter;
+    pipe.Write(Bodies.RoleFrame);
+    var half = frames.Content.Length / 2;
+    for (var i = 0; i < half; i++)
+    {
+        pipe.Write(frames.Content[i]);
+        await pipe.FlushAsync(context.RequestAborted);
+    }
+    if (kind == FaultKind.Cut)
+    {
+        context.Abort();
+        return;
+    }
+    pipe.Write(Bodies.MalformedFrame);
+    for (var i = half; i < frames.Content.Length; i++) pipe.Write(frames.Content[i]);
+    pipe.Write(Bodies.TailFrames);
+    await pipe.FlushAsync(context.RequestAborted);
 }
 
 static int IntOverride(HttpContext context, string query, string header, int fallback)
@@ -160,6 +229,8 @@ sealed class UpstreamOptions
     public HashSet<string> FailKeys { get; } = new(StringComparer.Ordinal);
     public int FailStatus { get; private set; } = 429;
     public string RetryAfter { get; private set; } = "0";
+    /// <summary>Every this many requests one is a scripted fault (0 = none); from --faults RATE as round(1 / RATE).</summary>
+    public long FaultPeriod { get; private set; }
 
     public static UpstreamOptions Parse(string[] args)
     {
@@ -177,6 +248,11 @@ sealed class UpstreamOptions
                     break;
                 case "--fail-status": o.FailStatus = int.Parse(Next()); break;
                 case "--retry-after": o.RetryAfter = Next(); break;
+                case "--faults":
+                    var rate = double.Parse(Next(), CultureInfo.InvariantCulture);
+                    if (rate is < 0 or > 1) throw new ArgumentException("--faults takes a fraction between 0 and 1");
+                    o.FaultPeriod = rate == 0 ? 0 : (long)Math.Round(1 / rate);
+                    break;
                 default:
                     if (args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unknown option {args[i]}");
                     break;
@@ -201,6 +277,9 @@ sealed class UpstreamOptions
 sealed class Stats
 {
     public long Requests, Completions, Streams, Failed;
+    public const int FaultKinds = 5;
+    public long Seen, FaultTurn;
+    public readonly long[] Faults = new long[FaultKinds];
     private long _pendingFailure; // timestamp of the last failure sent, 0 = none pending
     private long _lastGoodSent;   // timestamp of the last good answer sent, 0 = none
     private readonly Samples _gaps = new(), _leads = new(), _turnarounds = new();
@@ -232,6 +311,7 @@ sealed class Stats
         Interlocked.Exchange(ref Completions, 0);
         Interlocked.Exchange(ref Streams, 0);
         Interlocked.Exchange(ref Failed, 0);
+        for (var i = 0; i < FaultKinds; i++) Interlocked.Exchange(ref Faults[i], 0);
         Interlocked.Exchange(ref _pendingFailure, 0);
         Interlocked.Exchange(ref _lastGoodSent, 0);
         _gaps.Clear();
@@ -241,7 +321,9 @@ sealed class Stats
 
     public override string ToString() =>
         $"requests={Interlocked.Read(ref Requests)} completions={Interlocked.Read(ref Completions)} streams={Interlocked.Read(ref Streams)} " +
-        $"failed={Interlocked.Read(ref Failed)} {_gaps.Describe("failover_gap")} {_leads.Describe("lead")} {_turnarounds.Describe("turnaround")}";
+        $"failed={Interlocked.Read(ref Failed)} fault_429={Interlocked.Read(ref Faults[0])} fault_500={Interlocked.Read(ref Faults[1])} " +
+        $"fault_503={Interlocked.Read(ref Faults[2])} fault_cut={Interlocked.Read(ref Faults[3])} fault_malformed={Interlocked.Read(ref Faults[4])} " +
+        $"{_gaps.Describe("failover_gap")} {_leads.Describe("lead")} {_turnarounds.Describe("turnaround")}";
 
     /// <summary>A bounded sample of durations (Stopwatch ticks), described as count, p50 and p99 in microseconds.</summary>
     private sealed class Samples
@@ -283,6 +365,16 @@ sealed class Bodies
     public static readonly byte[] RateLimited = Encoding.UTF8.GetBytes(
         "{\"error\":{\"message\":\"Rate limit reached for requests (bench upstream)\",\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}");
 
+    public static readonly byte[] ServerError = Encoding.UTF8.GetBytes(
+        "{\"error\":{\"message\":\"The server had an error while processing your request (bench upstream)\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
+
+    public static readonly byte[] Overloaded = Encoding.UTF8.GetBytes(
+        "{\"error\":{\"message\":\"The engine is currently overloaded (bench upstream)\",\"type\":\"server_error\",\"param\":null,\"code\":\"overloaded\"}}");
+
+    public static readonly byte[] Malformed = "{\"id\":\"chatcmpl-bench\",\"choices\":[{\"message\":{\"content\":\"unterminated"u8.ToArray();
+
+    public static readonly byte[] MalformedFrame = "data: {\"id\":\"chatcmpl-bench\",\"choices\":[{\"delta\":{\"content\":\"x\n\n"u8.ToArray();
+
     public static readonly byte[] NotFound = Encoding.UTF8.GetBytes(
         "{\"error\":{\"message\":\"not found\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"not_found\"}}");
 
@@ -313,3 +405,6 @@ sealed class Bodies
 }
 
 sealed record StreamFrames(byte[][] Content);
+
+/// <summary>The scripted faults of --faults, taken in this order.</summary>
+enum FaultKind { RateLimited, ServerError, Unavailable, Cut, Malformed }

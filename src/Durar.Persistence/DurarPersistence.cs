@@ -77,9 +77,12 @@ public static class DurarPersistence
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.NormalizedProvider() != PersistenceProviders.Sqlite) return null;
-        var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString).UseInterceptor(new SqlitePragmas(options.SqliteSynchronous));
+        var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString);
         var setup = new MultiDataOptionsSetup();
-        foreach (var plugin in (ReadOnlySpan<string>)[JournalPluginId, SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, data);
+        // The journal's connections yield once open, so its writes share transactions (group commit: SqlitePragmas).
+        setup.AddDataOptions(JournalPluginId, data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous, yieldAfterOpen: true)));
+        var reads = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous, yieldAfterOpen: false));
+        foreach (var plugin in (ReadOnlySpan<string>)[SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, reads);
         return setup;
     }
 

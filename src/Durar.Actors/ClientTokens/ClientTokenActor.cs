@@ -62,7 +62,7 @@ internal sealed class ClientTokenActor : ReceivePersistentActor
             if (_state is null) return;
             var now = Now;
             _window.Spend(u.PromptTokens + u.CompletionTokens, now);
-            PersistAsync(new ClientTokenEvents.Used(1, u.PromptTokens, u.CompletionTokens, u.Cost, now), Journaled);
+            PersistAsync(new ClientTokenEvents.Used(u.Requests, u.PromptTokens, u.CompletionTokens, u.Cost, now), Journaled);
         });
         Command<ClientTokenCommands.Create>(c =>
         {

@@ -303,6 +303,8 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
     private void OnRunFinished(SessionRun.Outcome done)
     {
         if (!ReferenceEquals(done.Run, _active)) return;
+        // Spent upstream whether or not it is journaled, and whoever still reads the reply: charged once per run.
+        if (SessionTurns.Charge(_key, done, _services) is { } charge) _services.ClientTokens.Tell(charge);
         var (events, tail) = SessionTurns.Conclude(done, _state, _services, Now);
         PersistAllApply(events, () =>
         {

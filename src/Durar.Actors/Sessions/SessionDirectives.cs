@@ -9,7 +9,14 @@ using Durar.Actors.Chat;
 namespace Durar.Actors.Sessions;
 
 /// <summary>What a session actor needs from the node: the request run, model resolution and the settings.</summary>
-internal sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings);
+internal sealed record SessionServices(ChatRunner Runner, ModelResolver Resolver, DurarSettings Settings)
+{
+    /// <summary>
+    /// The client-token shard region the runs of a token's sessions are charged to (<see cref="Durar.Actors.ClientTokens.ClientTokenSessions"/>);
+    /// nobody when the host runs no client tokens.
+    /// </summary>
+    public Akka.Actor.IActorRef ClientTokens { get; init; } = Akka.Actor.ActorRefs.Nobody;
+}
 
 /// <summary>A rejected directive or patch, mapped to an HTTP status and code.</summary>
 internal readonly record struct SessionError(int Status, string Message, string Code);

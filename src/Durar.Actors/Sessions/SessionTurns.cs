@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Durar.Actors.Chat;
+using Durar.Actors.ClientTokens;
+using Durar.Actors.ClientTokens.Messages;
 using Durar.Actors.Models;
 using Durar.Actors.Sessions.Directives;
 using Durar.Actors.Sessions.Messages;
@@ -107,6 +109,31 @@ internal static class SessionTurns
         var target = SessionDirectives.TargetModel(last.View, state, services);
         return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
             last.Inline, state.Overrides, services, target, runStart);
+    }
+
+    /// <summary>
+    /// What a finished run of a client token's session (<see cref="ClientTokenSessions"/>) spent, as the usage
+    /// report the token's actor adds to its usage, tpm window and budget (no request counted: the HTTP request that sent the
+    /// message counts itself): the answer (complete or not, priced at the model that answered) and the summarising calls
+    /// of a compaction. One report per run, so a collect-mode run that merged several messages is charged once, not once
+    /// per message waiting for its reply. Null for an operator's session or a run that spent nothing.
+    /// </summary>
+    public static ClientTokenCommands.ReportUsage? Charge(string sessionKey, SessionRun.Outcome done, SessionServices services)
+    {
+        if (ClientTokenSessions.TokenOf(sessionKey) is not { } token) return null;
+        long prompt = 0, completion = 0;
+        var cost = 0m;
+        if (done.Usage is { } u)
+        {
+            (prompt, completion) = (u.Prompt, u.Output);
+            if (done.Model is not null && services.Resolver.Resolve(done.Model) is { Success: true } r) cost += ModelPricing.Cost(u, r.Model!.Model.Cost);
+        }
+        if (done.Compaction is { } c)
+        {
+            if (c.Usage is { } cu) (prompt, completion) = (prompt + cu.Prompt, completion + cu.Output);
+            cost += c.Cost;
+        }
+        return prompt + completion > 0 || cost > 0 ? new(token, prompt, completion, cost, Requests: 0) : null;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using Durar.Actors.ClientTokens;
 using Durar.Actors.Configuration;
 using Durar.Actors.Models;
 using Durar.Actors.Routing;
@@ -35,11 +36,15 @@ public static class SessionsHosting
         // Session entities run on a mailbox that holds no queue while empty (an idle session's largest single cost).
         builder.AddHocon(SessionMailbox.Hocon, HoconAddMode.Append);
         builder.WithShardRegion<SessionRegionKey>(ActorNames.SessionsShard,
-            (_, _, resolver) =>
+            (_, registry, resolver) =>
             {
-                // One Props for every session: an entity reads its key from its name (no Props and producer per entity).
+                // One Props for every session: an entity reads its key from its name (no Props and producer per entity). The
+                // client-token region (the gateway's, registered by then) is looked up when the first session starts.
                 var props = new Lazy<Props>(() => SessionActor.Props(new SessionServices(
-                    resolver.GetService<ChatRunner>(), resolver.GetService<ModelResolver>(), settings)));
+                    resolver.GetService<ChatRunner>(), resolver.GetService<ModelResolver>(), settings)
+                {
+                    ClientTokens = registry.TryGet<ClientTokenRegionKey>(out var tokens) ? tokens : ActorRefs.Nobody,
+                }));
                 return _ => props.Value;
             },
             new SessionMessageExtractor(settings.Gateway.SessionHosting.Shards),

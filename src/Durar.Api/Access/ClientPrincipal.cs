@@ -26,7 +26,7 @@ internal sealed class ClientPrincipal(string tokenId, ClientTokenSpec spec)
     /// What the token's session keys are prefixed with inside the gateway: a token's <c>demo</c> is the entity
     /// <c>ct-&lt;id&gt;:demo</c>, so two tokens never share (or see) a session and the client never sees the prefix.
     /// </summary>
-    public string SessionPrefix { get; } = "ct-" + tokenId + ":";
+    public string SessionPrefix { get; } = ClientTokenSessions.Prefix(tokenId);
 
     public bool Has(string scope) => Spec.Has(scope);
 

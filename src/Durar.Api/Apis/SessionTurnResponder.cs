@@ -155,7 +155,7 @@ internal static partial class SessionTurnResponder
             SseResponse.Prepare(context);
             try
             {
-                await dialect.WriteStreamAsync(context.Response.BodyWriter, model, Rest(events, context, model), includeUsage, ct);
+                await dialect.WriteStreamAsync(context.Response.BodyWriter, model, Rest(events), includeUsage, ct);
             }
             catch (SessionRunFailed failed)
             {
@@ -166,7 +166,7 @@ internal static partial class SessionTurnResponder
         var answer = new ChatEventCollector();
         try
         {
-            await foreach (var e in Rest(events, context, model)) answer.Add(e);
+            await foreach (var e in Rest(events)) answer.Add(e);
         }
         catch (SessionRunFailed failed)
         {
@@ -181,25 +181,17 @@ internal static partial class SessionTurnResponder
         new(error.Status, error.Message, error.Type, error.Code, error.Param) { RetryAfter = error.RetryAfter };
 
     /// <summary>
-    /// The events after the first; a <see cref="SessionRunError"/> in the stream becomes <see cref="SessionRunFailed"/>, and
-    /// the run's usage is charged to the request's client token (its tpm window and budget) as a stateless answer's is.
+    /// The events after the first; a <see cref="SessionRunError"/> in the stream becomes <see cref="SessionRunFailed"/>. The
+    /// run's spend is not charged here: the session charges its client token once per run (SessionTurns.Charge), merged
+    /// collect turns and compaction included, whether or not this reader stays to the end.
     /// </summary>
-    private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events, HttpContext context, string model)
+    private static async IAsyncEnumerable<ChatEvent> Rest(IAsyncEnumerator<ChatEvent> events)
     {
         while (await events.MoveNextAsync())
         {
             if (events.Current is SessionRunError error) throw new SessionRunFailed(error);
-            if (events.Current is UsageReport usage) Charge(context, usage.Usage, model);
             yield return events.Current;
         }
-    }
-
-    /// <summary>Records a session run's usage (priced at the model that answered) against the request's client token, if any.</summary>
-    private static void Charge(HttpContext context, TokenUsage usage, string model)
-    {
-        if (Access.ClientPrincipal.Of(context) is not { } principal) return;
-        var resolved = context.RequestServices.GetRequiredService<ModelResolver>().Resolve(model);
-        principal.Record(usage, resolved.Model is { } m ? ModelPricing.Cost(usage, m) : 0m);
     }
 
     private sealed class SessionRunFailed(SessionRunError error) : Exception(error.Message)

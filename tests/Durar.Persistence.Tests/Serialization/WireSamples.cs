@@ -284,6 +284,7 @@ internal static class WireSamples
         new ClientTokenCommands.Get("0123456789abcdef"),
         new ClientTokenCommands.Authorize("0123456789abcdef", new string('a', 64)),
         new ClientTokenCommands.ReportUsage("0123456789abcdef", 120, 34, 0.0012345m),
+        new ClientTokenCommands.ReportUsage("0123456789abcdef", 5120, 534, 0.0231m, Requests: 0),
         new ClientTokenCommands.Register("0123456789abcdef"),
         ClientTokenCommands.List.Instance,
         new ClientTokenReply(new ClientTokenView("0123456789abcdef", PersistableSamples.FullTokenSpec, "active", T0, T0.AddDays(1), null,

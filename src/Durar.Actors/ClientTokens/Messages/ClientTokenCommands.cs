@@ -33,8 +33,12 @@ internal static class ClientTokenCommands
     /// <summary>May a request presenting a secret with this hash go on? Counted against the rpm when it may.</summary>
     public sealed record Authorize(string TokenId, string SecretHash) : IClientTokenCommand;
 
-    /// <summary>What an authorized request used (tokens and cost are zero when it produced no answer). Not answered.</summary>
-    public sealed record ReportUsage(string TokenId, long PromptTokens, long CompletionTokens, decimal Cost) : IClientTokenCommand;
+    /// <summary>
+    /// What an authorized request used (tokens and cost are zero when it produced no answer), or, with
+    /// <paramref name="Requests"/> = 0, what a session run of the token's namespace spent (the session reports it once per
+    /// run: merged collect turns and compaction included, whoever still reads the reply). Not answered.
+    /// </summary>
+    public sealed record ReportUsage(string TokenId, long PromptTokens, long CompletionTokens, decimal Cost, int Requests = 1) : IClientTokenCommand;
 
     /// <summary>Adds a token id to the index (answered with <see cref="TokenIds"/>).</summary>
     public sealed record Register(string Registered) : IClientTokenIndexCommand;
