@@ -128,16 +128,17 @@ internal sealed partial class SessionActor
         }
         var hosting = _services.Settings.Gateway.SessionHosting;
         var reply = new SessionFanout(hosting.ReplyStallTimeout);
-        var (queue, sourceRef) = SessionStreams.OpenReply(Context.System, hosting.ReplyBuffer);
-        reply.Add(queue);
         var host = Context.Parent;
         var usageMode = SessionDirectives.UsageMode(SessionOverrides.None, _state.Overrides, _services);
-        sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, run.Seq, r, usageMode) { Host = host, RunId = run.RunId },
-            failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
+        SessionStreams.HandOut(Context.System, hosting.ReplyBuffer, reply, replyTo,
+            r => new TurnAccepted(_key, run.Seq, r, usageMode) { Host = host, RunId = run.RunId }, StreamFailed);
         if (run.Ended) _ = reply.CompleteAsync(Replay(run));
         else (_watchers ??= new RunWatchers()).Attach(run.RunId, reply);
         return true;
     }
+
+    /// <summary>The answer when a remote reader's reply stream could not be opened.</summary>
+    private object StreamFailed(Exception e) => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error");
 
     /// <summary>The events a turn is journaled with: its run id and idempotency key, after the drop of <paramref name="droppedRunId"/>.</summary>
     private IReadOnlyList<ISessionEvent> WithRun(IReadOnlyList<ISessionEvent> events, string runId, string? idempotencyKey, string? droppedRunId)

@@ -302,12 +302,10 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             var hosting = _services.Settings.Gateway.SessionHosting;
             var fanout = new SessionFanout(hosting.ReplyStallTimeout);
             var turn = new PendingTurn(_state.NextSeq - 1, decided.Content, mode, send, fanout, inline) { RunId = runId };
-            var (queue, sourceRef) = SessionStreams.OpenReply(Context.System, hosting.ReplyBuffer);
-            fanout.Add(queue);
             var usageMode = SessionDirectives.UsageMode(inline, _state.Overrides, _services);
             var host = Context.Parent;
-            sourceRef.PipeTo(replyTo, success: r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host, RunId = runId },
-                failure: e => new TurnRejected(_key, 500, "Could not open the reply stream: " + e.Message, "stream_error"));
+            SessionStreams.HandOut(Context.System, hosting.ReplyBuffer, fanout, replyTo,
+                r => new TurnAccepted(_key, turn.Seq, r, usageMode) { Host = host, RunId = runId }, StreamFailed);
 
             var (next, step, interrupt) = _queue.Enqueue(turn, _active is not null);
             _queue = next;

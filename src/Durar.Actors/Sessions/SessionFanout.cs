@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
-using Akka.Streams;
 using Durar.Actors.Chat;
 using Durar.Actors.Sessions.Watching;
 
 namespace Durar.Actors.Sessions;
 
 /// <summary>
-/// The subscribers of one run: each is an Akka.Streams queue feeding a SourceRef the HTTP side consumes. The run task
-/// offers every event to all of them with backpressure; a subscriber whose client went away is dropped and the run goes
+/// The subscribers of one run: each is a <see cref="LocalReply"/> (a reader on the session's own node) or an Akka.Streams
+/// queue feeding a SourceRef (a reader on another node), see <see cref="SessionStreams.HandOut"/>. The run task offers every
+/// event to all of them with backpressure; a subscriber whose client went away is dropped and the run goes
 /// on, so the reply still lands in the transcript. Thread-safe: the actor adds subscribers, the run task offers.
 /// </summary>
 /// <param name="stallTimeout">
@@ -18,7 +18,7 @@ namespace Durar.Actors.Sessions;
 internal sealed class SessionFanout(TimeSpan stallTimeout)
 {
     private readonly object _gate = new();
-    private List<ISourceQueueWithComplete<ChatEvent>> _subscribers = [];
+    private List<IReplySubscriber> _subscribers = [];
     private SessionEventHub? _watchers;
     private ImmutableArray<string> _runIds = [];
 
@@ -32,7 +32,7 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
         _watchers = watchers;
     }
 
-    public void Add(ISourceQueueWithComplete<ChatEvent> queue)
+    public void Add(IReplySubscriber queue)
     {
         lock (_gate) _subscribers = [.. _subscribers, queue];
     }
@@ -62,21 +62,14 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
 
     private async Task OfferToSubscribersAsync(ChatEvent e)
     {
-        List<ISourceQueueWithComplete<ChatEvent>> current;
+        List<IReplySubscriber> current;
         lock (_gate) current = _subscribers;
         foreach (var q in current)
         {
             bool accepted;
             try
             {
-                // WaitAsync drops its timer as soon as the offer completes (a Task.Delay would stay scheduled for the
-                // whole stall timeout after every event that had to wait, i.e. for seconds after the session went idle).
-                accepted = await q.OfferAsync(e).WaitAsync(StallTimeout).ConfigureAwait(false) is QueueOfferResult.Enqueued;
-            }
-            catch (TimeoutException)
-            {
-                q.Fail(new TimeoutException($"The reply's reader took no event for {StallTimeout.TotalSeconds:0} s."));
-                accepted = false;
+                accepted = await q.OfferAsync(e, StallTimeout).ConfigureAwait(false);
             }
             catch (Exception)
             {
@@ -90,7 +83,7 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
     {
         // The tail (usage line, finish, error) is the reply's own: watchers get the journaled outcome instead.
         foreach (var e in tail) await OfferToSubscribersAsync(e).ConfigureAwait(false);
-        List<ISourceQueueWithComplete<ChatEvent>> current;
+        List<IReplySubscriber> current;
         lock (_gate)
         {
             current = _subscribers;
@@ -99,7 +92,7 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
         foreach (var q in current) q.Complete();
     }
 
-    private void Remove(ISourceQueueWithComplete<ChatEvent> q)
+    private void Remove(IReplySubscriber q)
     {
         lock (_gate) _subscribers = _subscribers.Where(s => !ReferenceEquals(s, q)).ToList();
     }

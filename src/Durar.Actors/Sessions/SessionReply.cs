@@ -15,7 +15,11 @@ namespace Durar.Actors.Sessions;
 /// <see cref="OperationCanceledException"/>, and <see cref="Lost"/> turns true. A session that stops on a live node
 /// (hand-off, passivation) ends its streams itself.
 /// </summary>
-/// <remarks>Events already buffered are read without racing the node's death (no allocation per event).</remarks>
+/// <remarks>
+/// Events already buffered are read without racing the node's death (no allocation per event). A reply from a session on
+/// this node (<see cref="LocalReply"/>, the common case) is read straight from its channel: no graph materialized, no watcher
+/// (a node cannot outlive itself).
+/// </remarks>
 public sealed class SessionReply : IAsyncEnumerator<ChatEvent>
 {
     private readonly ActorSystem _system;
@@ -29,14 +33,16 @@ public sealed class SessionReply : IAsyncEnumerator<ChatEvent>
     {
         _system = system;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (host is not null)
+        if (host is not null && events is not LocalReply)
         {
             var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _watcher = system.ActorOf(SessionHostWatcherActor.Props(host, died));
             _ = died.Task.ContinueWith(static (_, state) => ((SessionReply)state!).OnLost(), this, _cancel.Token,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
-        _events = events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(_cancel.Token);
+        _events = events is LocalReply local
+            ? local.GetAsyncEnumerator(_cancel.Token)
+            : events.Source.RunAsAsyncEnumerable(materializer).GetAsyncEnumerator(_cancel.Token);
     }
 
     /// <summary>Starts reading the reply of <paramref name="accepted"/>; <paramref name="ct"/> is the reader's own (client gone).</summary>

@@ -20,7 +20,8 @@ namespace Durar.Persistence.Serialization;
 /// back with the provider, so the ref on the other node reaches the original actor.</item>
 /// <item><see cref="ISourceRef{TOut}"/> and <see cref="ISinkRef{TIn}"/>: written by Akka's own serializer for them
 /// (<c>{"serializerId":..,"manifest":..,"payload":base64}</c>); their elements are serialized again, one by one, by
-/// whatever serializer each element is bound to.</item>
+/// whatever serializer each element is bound to. A <c>LocalReply</c> (the reply a session hands a reader on its own node)
+/// is refused.</item>
 /// <item><see cref="Address"/>: its string form.</item>
 /// <item>A default (uninitialized) <see cref="ImmutableArray{T}"/> is written as null and read back as default.</item>
 /// <item>Abstract records: a property typed as the abstract base carries <see cref="DurarWireManifests.DiscriminatorProperty"/>
@@ -139,6 +140,9 @@ internal static class DurarWireJson
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
+            // A reply handed to a reader on the session's own node is a channel, not a stream ref: it never crosses nodes.
+            if (value is Durar.Actors.Sessions.LocalReply)
+                throw new NotSupportedException("A local session reply (LocalReply) cannot be sent to another node; only a SourceRef can.");
             var serializer = system.Serialization.FindSerializerFor(value);
             writer.WriteStartObject();
             writer.WriteNumber("serializerId", serializer.Identifier);

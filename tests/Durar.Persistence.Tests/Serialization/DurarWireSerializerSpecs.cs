@@ -138,6 +138,18 @@ public sealed class DurarWireSerializerSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Should_refuse_to_write_a_turn_accepted_that_carries_a_local_reply()
+    {
+        // The reply a session hands a reader on its own node is a channel: sent to another node it would stream nothing.
+        var accepted = new TurnAccepted("s-1", 3, new LocalReply(4), ResponseUsageMode.Full);
+
+        var refused = Assert.Throws<SerializationException>(() => Sys.Serialization.FindSerializerFor(accepted).ToBinary(accepted));
+
+        Assert.Contains("LocalReply", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<NotSupportedException>(() => new LocalReply(4).ToSurrogate(Sys));
+    }
+
+    [Fact]
     public void Should_name_the_subtype_of_an_abstract_record_property()
     {
         var carrier = new RefCarrier(TestActor, TestActor, new SessionRunError(502, "boom", "api_error", "upstream"), [new TextDelta("a"), new Finished("stop")],
