@@ -101,6 +101,29 @@ internal sealed record StreamingRun(IAsyncEnumerable<ChatEvent> Events, Resolved
     public ImmutableArray<string> Dropped { get; init; } = [];
     /// <summary>The attempts that failed before the one that answered, in order (empty when the first attempt answered).</summary>
     public ImmutableArray<AttemptRecord> Failures { get; init; } = [];
+
+    /// <summary>
+    /// Releases a run whose answer will not be written (its response could not be started): the committed stream holds the
+    /// open upstream response, its cancellation source and the key's outcome, which only its own enumeration releases. It
+    /// is started (its first event is already buffered, so nothing is read from the network) and disposed at once, which
+    /// closes the upstream call and reports the attempt as cancelled.
+    /// </summary>
+    public async ValueTask AbandonAsync()
+    {
+        var events = Events.GetAsyncEnumerator(CancellationToken.None);
+        try
+        {
+            await events.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Being released: whatever the first step says, the dispose below still closes the call.
+        }
+        finally
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>Either a value or a <see cref="RunFailure"/>; expected failures are values, not exceptions.</summary>

@@ -144,8 +144,7 @@ public static partial class ChatCompletionsApi
         var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
-        SseResponse.Prepare(context);
+        if (!await StartStreamAsync(context, run, model)) return;
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         TokenUsage? usage = null;
         var outcome = "cancelled";
@@ -167,6 +166,30 @@ public static partial class ChatCompletionsApi
         {
             Access.ClientPrincipal.RecordUse(context, usage, run.Model);
             trace.Answered(run.Model, run.KeyId, run.Failures, usage, committed, outcome, failed?.Code, failed?.Message);
+        }
+    }
+
+    /// <summary>
+    /// The headers of a committed stream's answer. Should setting them fail (Kestrel refuses a header value; the values
+    /// are checked where they are read, so this is the last line of defence), the run is released, not left holding its
+    /// upstream response and key, and the client gets a 502 instead of a 500.
+    /// </summary>
+    internal static async Task<bool> StartStreamAsync(HttpContext context, StreamingRun run, string model)
+    {
+        try
+        {
+            SetRunHeaders(context.Response, model, run.Attempts, run.Headers, run.Dropped);
+            SseResponse.Prepare(context);
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            await run.AbandonAsync();
+            context.Response.Headers.Clear();
+            var error = new ApiError(502, $"The upstream's answer could not be passed on: {e.Message}", "api_error", "upstream_invalid_answer");
+            Telemetry.RequestFacts.Of(context)?.Failed(error.Code);
+            await error.WriteAsync(context.Response);
+            return false;
         }
     }
 
@@ -205,7 +228,9 @@ public static partial class ChatCompletionsApi
             if (!response.Headers.ContainsKey(name)) response.Headers[name] = value;
         response.Headers[DurarHeaders.Model] = model;
         response.Headers[DurarHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (!dropped.IsDefaultOrEmpty) response.Headers[DurarHeaders.Dropped] = string.Join(',', dropped);
+        // Field names are client-chosen JSON keys: any that is not visible ASCII goes percent-encoded.
+        if (!dropped.IsDefaultOrEmpty)
+            response.Headers[DurarHeaders.Dropped] = string.Join(',', dropped.Select(f => UpstreamHttp.IsHeaderSafe(f) ? f : Uri.EscapeDataString(f)));
     }
 
     internal static ApiError ToApiError(RunFailure failure) =>

@@ -136,6 +136,9 @@ internal static class UpstreamHttp
         "x-request-id", "request-id", "openai-processing-ms", "openai-version", "retry-after", "retry-after-ms",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Whether <paramref name="value"/> can be a response header value as it is: visible ASCII and spaces only.</summary>
+    public static bool IsHeaderSafe(string value) => !value.AsSpan().ContainsAnyExceptInRange(' ', '~');
+
     private static bool IsPassed(string name) =>
         PassedHeaders.Contains(name) || name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("anthropic-ratelimit-", StringComparison.OrdinalIgnoreCase);
@@ -150,8 +153,12 @@ internal static class UpstreamHttp
         foreach (var header in response.Headers.NonValidated)
         {
             if (!IsPassed(header.Key) || header.Value.Count == 0) continue;
+            var value = header.Value.ToString();
+            // Kestrel refuses a response header value with a control or non-ASCII character (the client's answer would fail
+            // when its headers are set): such a value, which HttpClient reads as Latin-1, is not passed on; the answer is.
+            if (!IsHeaderSafe(value)) continue;
             (found ??= System.Collections.Immutable.ImmutableArray.CreateBuilder<KeyValuePair<string, string>>()).Add(
-                new(header.Key.ToLowerInvariant(), header.Value.ToString()));
+                new(header.Key.ToLowerInvariant(), value));
         }
         return found is null ? UpstreamHeaders.None : new UpstreamHeaders(found.ToImmutable());
     }

@@ -123,8 +123,7 @@ internal static partial class MessagesApi
         var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        ChatCompletionsApi.SetRunHeaders(response, model, run.Attempts, run.Headers, run.Dropped);
-        SseResponse.Prepare(context);
+        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model)) return;
         TokenUsage? usage = null;
         var outcome = "cancelled";
         ApiError? failed = null;

@@ -118,8 +118,7 @@ public static partial class ResponsesApi
         var run = result.Value!;
         var committed = trace.Elapsed;
         var model = run.Model.ToString();
-        ChatCompletionsApi.SetRunHeaders(context.Response, model, run.Attempts, run.Headers, run.Dropped);
-        SseResponse.Prepare(context);
+        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model)) return;
         using var writer = new ResponseStreamWriter(context.Response.BodyWriter, Head(parsed, ResponseIds.NewStateless(), model));
         var outcome = "cancelled";
         ApiError? failed = null;
