@@ -9,8 +9,9 @@ using Durar.Actors.Sessions;
 namespace Durar.Api.Apis;
 
 /// <summary>
-/// <c>GET /v1/admin/cluster</c>: this node, the leader, every member with roles and status, unreachable members, and the
-/// session shards and entities each node holds.
+/// <c>GET /v1/admin/cluster</c>: this node, its view of the journal (unavailable while session turns fail fast after a
+/// failed write or recovery), the leader, every member with roles and status, unreachable members, and the session shards
+/// and entities each node holds.
 /// </summary>
 public static class ClusterApi
 {
@@ -34,6 +35,12 @@ public static class ClusterApi
             await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
             w.WriteStartObject();
             w.WriteString("self", cluster.SelfAddress.ToString());
+            // This node's view of the journal: down after a failed session write or recovery, for journalRetryAfter (issue 13).
+            w.WriteStartObject("journal");
+            var down = JournalHealth.For(system).IsDown(DateTimeOffset.UtcNow, out var retryAfter);
+            w.WriteString("status", down ? "unavailable" : "available");
+            if (down) w.WriteNumber("retryAfterSeconds", Math.Ceiling(retryAfter.TotalSeconds));
+            w.WriteEndObject();
             if (state.Leader is { } leader) w.WriteString("leader", leader.ToString()); else w.WriteNull("leader");
             w.WriteStartArray("members");
             foreach (var m in state.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal))

@@ -63,10 +63,21 @@ public sealed class JournalOutageSpecs
             TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50), describe: c => c.GetRawText());
         Assert.Contains("journal_unavailable", journal.GetProperty("description").GetString());
 
+        // The admin API says it too, and stateless chat, which journals nothing before it answers, keeps serving.
+        await Turn(gw, "new-4");
+        var admin = JsonDocument.Parse(await gw.Http.GetStringAsync("v1/admin/cluster")).RootElement.GetProperty("journal");
+        Assert.Equal("unavailable", admin.GetProperty("status").GetString());
+        Assert.True(admin.GetProperty("retryAfterSeconds").GetDouble() > 0);
+        using (var chat = await gw.Http.SendAsync(gw.Post("v1/chat/completions", """{"model":"outage/m","messages":[{"role":"user","content":"hi"}]}""")))
+            Assert.True(chat.StatusCode == HttpStatusCode.OK, $"stateless chat during the outage: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
+
         await ExecAsync(db, "ALTER TABLE journal_away RENAME TO journal");
         await Eventually.Until(async () => (await Turn(gw, "new-1")).Status, s => s == HttpStatusCode.OK, "a session turn served again",
             TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
         Assert.Equal(HttpStatusCode.OK, (await Turn(gw, "live-1")).Status);
+        await Eventually.Until(async () => JsonDocument.Parse(await gw.Http.GetStringAsync("v1/admin/cluster")).RootElement.GetProperty("journal")
+                .GetProperty("status").GetString(), s => s == "available", "the admin API reporting the journal back",
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
     }
 
     private static async Task ExecAsync(SqliteConnection db, string sql)
