@@ -12,7 +12,8 @@ namespace Durar.Actors.Tests.Fuzzing;
 /// What a provider sends back, broken in every way <see cref="JsonMutator"/> knows, read by the real transports over real
 /// HTTP (framing, decoder, whole-answer parser, error-body reader, body guard): every call either completes or fails with
 /// an <see cref="UpstreamException"/> (a classified failure the run fails over from), never any other exception, and
-/// within a bound. Streams, whole answers and error answers, on the OpenAI and the Anthropic wire.
+/// within a bound. Streams, whole answers and error answers, on the OpenAI, Anthropic, Gemini (SSE) and Ollama (NDJSON)
+/// wires; the recorded answers themselves are read whole (so a transport that failed everything could not pass).
 /// </summary>
 public sealed class UpstreamAnswerFuzzSpecs : IAsyncLifetime
 {
@@ -40,6 +41,30 @@ public sealed class UpstreamAnswerFuzzSpecs : IAsyncLifetime
         ("message_delta", """{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":7}}"""),
         ("message_stop", """{"type":"message_stop"}"""),
     ];
+
+    private static readonly string[] GeminiFrames =
+    [
+        """{"candidates":[{"content":{"parts":[{"text":"think","thought":true}],"role":"model"},"index":0}],"modelVersion":"m"}""",
+        """{"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}],"modelVersion":"m"}""",
+        """{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"index":0}],"modelVersion":"m"}""",
+        """{"candidates":[{"content":{"parts":[{"text":"lo"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2,"totalTokenCount":5,"cachedContentTokenCount":1},"modelVersion":"m"}""",
+    ];
+
+    private static readonly string[] OllamaLines =
+    [
+        """{"model":"m","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"","thinking":"hmm"},"done":false}""",
+        """{"model":"m","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"Hel"},"done":false}""",
+        """{"model":"m","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"f","arguments":{"a":1}}}]},"done":false}""",
+        """{"model":"m","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":3,"eval_count":2}""",
+    ];
+
+    private const string GeminiWhole = """
+        {"candidates":[{"content":{"parts":[{"text":"t","thought":true},{"text":"hi"},{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":2,"totalTokenCount":3}}
+        """;
+
+    private const string OllamaWhole = """
+        {"model":"m","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"hi","tool_calls":[{"function":{"name":"f","arguments":{"a":1}}}]},"done":true,"done_reason":"stop","prompt_eval_count":1,"eval_count":2}
+        """;
 
     private const string OpenAiWhole = """
         {"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}
@@ -74,18 +99,24 @@ public sealed class UpstreamAnswerFuzzSpecs : IAsyncLifetime
     [Theory]
     [InlineData(ApiKinds.OpenAiCompletions)]
     [InlineData(ApiKinds.AnthropicMessages)]
+    [InlineData(ApiKinds.GoogleGenerativeAi)]
+    [InlineData(ApiKinds.Ollama)]
     public Task Should_end_every_mutated_stream_complete_or_with_a_classified_failure(string api) =>
         FuzzCases.RunAsync(FixedCases, RandomCases, i => StreamAsync(api, StreamBody(api, i)), i => StreamBody(api, i));
 
     [Theory]
     [InlineData(ApiKinds.OpenAiCompletions)]
     [InlineData(ApiKinds.AnthropicMessages)]
+    [InlineData(ApiKinds.GoogleGenerativeAi)]
+    [InlineData(ApiKinds.Ollama)]
     public Task Should_read_every_mutated_whole_answer_or_fail_it_classified(string api) =>
         FuzzCases.RunAsync(FixedCases, RandomCases, i => CompleteAsync(api, 200, WholeBody(api, i)), i => WholeBody(api, i));
 
     [Theory]
     [InlineData(ApiKinds.OpenAiCompletions)]
     [InlineData(ApiKinds.AnthropicMessages)]
+    [InlineData(ApiKinds.GoogleGenerativeAi)]
+    [InlineData(ApiKinds.Ollama)]
     public Task Should_classify_every_mutated_error_answer(string api) =>
         FuzzCases.RunAsync(FixedCases, RandomCases, async i =>
         {
@@ -93,26 +124,54 @@ public sealed class UpstreamAnswerFuzzSpecs : IAsyncLifetime
             Assert.NotNull(failure); // an error status is never an answer
         }, i => JsonMutator.MutateText(ErrorBody, i));
 
+    [Theory]
+    [InlineData(ApiKinds.OpenAiCompletions)]
+    [InlineData(ApiKinds.AnthropicMessages)]
+    [InlineData(ApiKinds.GoogleGenerativeAi)]
+    [InlineData(ApiKinds.Ollama)]
+    public async Task Should_read_the_recorded_answers_whole(string api)
+    {
+        _script = [RawUpstream.Head(200, ("Content-Type", StreamType(api))), Piece.Text(StreamBody(api, -1))];
+        var (events, failure) = await UpstreamHarness.DrainAsync(_h.Transport(api).StreamAsync(Call(api, stream: true), CancellationToken.None));
+        Assert.Null(failure);
+        Assert.Contains(events, e => e is Durar.Actors.Chat.TextDelta or Durar.Actors.Chat.ReasoningDelta);
+        Assert.Null(await CompleteAsync(api, 200, WholeBody(api, -1)));
+    }
+
+    private static string StreamType(string api) => api == ApiKinds.Ollama ? "application/x-ndjson" : "text/event-stream";
+
+    /// <summary>Case <paramref name="i"/>'s stream; case -1 is the recorded one, unmutated.</summary>
     private static string StreamBody(string api, int i)
     {
         var random = new Random(i);
         var sse = new StringBuilder();
-        if (api == ApiKinds.OpenAiCompletions)
+        if (api is ApiKinds.GoogleGenerativeAi or ApiKinds.Ollama)
+        {
+            var ndjson = api == ApiKinds.Ollama;
+            var frames = ndjson ? OllamaLines : GeminiFrames;
+            for (var k = 0; k < frames.Length; k++)
+            {
+                var frame = i < 0 ? frames[k] : Maybe(frames[k], i, k, random);
+                sse.Append(ndjson ? "" : "data: ").Append(frame).Append(ndjson ? "\n" : "\n\n");
+            }
+        }
+        else if (api == ApiKinds.OpenAiCompletions)
         {
             for (var k = 0; k < OpenAiFrames.Length; k++)
-                sse.Append("data: ").Append(Maybe(OpenAiFrames[k], i, k, random)).Append("\n\n");
-            if (random.Next(4) != 0) sse.Append("data: [DONE]\n\n");
+                sse.Append("data: ").Append(i < 0 ? OpenAiFrames[k] : Maybe(OpenAiFrames[k], i, k, random)).Append("\n\n");
+            if (i < 0 || random.Next(4) != 0) sse.Append("data: [DONE]\n\n");
         }
         else
         {
             for (var k = 0; k < AnthropicFrames.Length; k++)
             {
                 var (name, data) = AnthropicFrames[k];
-                sse.Append("event: ").Append(random.Next(25) == 0 ? "mystery" : name).Append('\n')
-                    .Append("data: ").Append(Maybe(data, i, k, random)).Append("\n\n");
+                sse.Append("event: ").Append(i >= 0 && random.Next(25) == 0 ? "mystery" : name).Append('\n')
+                    .Append("data: ").Append(i < 0 ? data : Maybe(data, i, k, random)).Append("\n\n");
             }
         }
         var text = sse.ToString();
+        if (i < 0) return text;
         return random.Next(6) == 0 ? text[..random.Next(text.Length)] : text; // sometimes cut anywhere
     }
 
@@ -120,12 +179,21 @@ public sealed class UpstreamAnswerFuzzSpecs : IAsyncLifetime
     private static string Maybe(string frame, int i, int k, Random random) =>
         random.Next(3) == 0 ? JsonMutator.MutateText(frame, i * 31 + k).Replace('\n', ' ').Replace('\r', ' ') : frame;
 
-    private static string WholeBody(string api, int i) =>
-        JsonMutator.MutateText(api == ApiKinds.OpenAiCompletions ? OpenAiWhole : AnthropicWhole, i);
+    private static string WholeBody(string api, int i)
+    {
+        var whole = api switch
+        {
+            ApiKinds.OpenAiCompletions => OpenAiWhole,
+            ApiKinds.GoogleGenerativeAi => GeminiWhole,
+            ApiKinds.Ollama => OllamaWhole,
+            _ => AnthropicWhole,
+        };
+        return i < 0 ? whole : JsonMutator.MutateText(whole, i);
+    }
 
     private async Task StreamAsync(string api, string body)
     {
-        _script = [RawUpstream.Head(200, ("Content-Type", "text/event-stream")), Piece.Text(body)];
+        _script = [RawUpstream.Head(200, ("Content-Type", StreamType(api))), Piece.Text(body)];
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var (_, failure) = await UpstreamHarness.DrainAsync(_h.Transport(api).StreamAsync(Call(api, stream: true), bound.Token));
         Assert.False(bound.IsCancellationRequested, "the stream did not end within 30 s (a hang)");
