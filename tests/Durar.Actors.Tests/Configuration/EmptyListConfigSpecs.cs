@@ -10,8 +10,8 @@ namespace Durar.Actors.Tests.Configuration;
 /// an empty list was refused with "expected a list", an Akka.Hocon quirk the loader handled only in some layouts). One
 /// configuration is generated per case: the string lists of the settings (fallbacks, the allowlist, seed nodes,
 /// discovery endpoints) and a list inside free-form <c>params</c>, each present or not, empty and spelled <c>[]</c>,
-/// <c>[ ]</c> or across lines, first, in the middle or last of its object; written as JSON or HOCON, on one line or many,
-/// with or without the root braces. Each must load with its lists empty and its other values intact. CsCheck prints the
+/// <c>[ ]</c> or across lines, first, in the middle or last of its object; written as JSON, JSON5 (unquoted keys, a
+/// trailing comma after every last member, comments) or HOCON, on one line or many, with or without the root braces. Each must load with its lists empty and its other values intact. CsCheck prints the
 /// seed of a failing case (replay it with <c>CsCheck_Seed</c>).
 /// </summary>
 public sealed class EmptyListConfigSpecs
@@ -22,7 +22,7 @@ public sealed class EmptyListConfigSpecs
     private sealed record EmptyList(string Spelling) : Node;
     private sealed record ListOfObj(Obj Item) : Node;
 
-    private sealed record Case(bool Json, bool Multiline, bool RootBraces, bool[] Present, int[] Spelling, int Order);
+    private sealed record Case(bool Json, bool Multiline, bool RootBraces, bool[] Present, int[] Spelling, int Order, bool Json5 = false);
 
     private static readonly string[] Spellings = ["[]", "[ ]", "[\n]", "[\n  \n]", "[\t]"];
 
@@ -33,7 +33,8 @@ public sealed class EmptyListConfigSpecs
         from present in Gen.Bool.Array[5]
         from spelling in Gen.Int[0, Spellings.Length - 1].Array[5]
         from order in Gen.Int
-        select new Case(json, multiline, rootBraces, present, spelling, order);
+        from json5 in Gen.Bool
+        select new Case(json, multiline, rootBraces, present, spelling, order, json && json5);
 
     [Fact]
     public void Should_load_a_plain_json_config_whose_object_ends_in_an_empty_list() =>
@@ -111,16 +112,18 @@ public sealed class EmptyListConfigSpecs
                 var b = new StringBuilder();
                 var braces = !root || c.Json || c.RootBraces;
                 if (braces) b.Append('{');
+                if (c.Json5 && c.Multiline) b.Append(nl).Append("// a JSON5 comment");
                 for (var i = 0; i < o.Members.Count; i++)
                 {
                     var (key, value) = o.Members[i];
                     // Members of a root without braces go on their own lines (Akka.Hocon reads no commas there).
                     if (braces || i > 0) b.Append(braces ? nl : "\n");
-                    b.Append(c.Json || key.Contains('/') ? "\"" + key + "\"" : key);
+                    b.Append((c.Json && !c.Json5) || key.Contains('/') ? "\"" + key + "\"" : key);
                     // Akka.Hocon reads no comma after "key { ... }" on one line: there an object gets "key = { ... }".
                     b.Append(c.Json ? ": " : value is Obj && c.Multiline ? " " : " = ");
                     b.Append(Render(value, c, false, depth + 1));
                     if (i < o.Members.Count - 1 && braces && (c.Json || !c.Multiline)) b.Append(',');
+                    else if (c.Json5 && braces) b.Append(','); // JSON5's trailing comma
                 }
                 if (braces) b.Append(end).Append('}');
                 return b.ToString();
