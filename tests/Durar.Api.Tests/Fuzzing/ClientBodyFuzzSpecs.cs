@@ -54,6 +54,12 @@ public sealed class ClientBodyFuzzSpecs : IAsyncLifetime
         { "session turn", "v1/sessions/fuzz-{n}/messages", """{"content":"hi","model":"fakeoai/gpt-fake","stream":false}""" },
         { "session abort", "v1/sessions/fuzz-{n}/abort", """{"runId":"run_000000000000000000000000","clearQueued":true}""" },
         { "auth profile", "v1/admin/auth-profiles", """{"provider":"fakeoai","type":"api_key","key":"sk-fuzz-0000"}""" },
+        { "client token", "v1/admin/tokens", """{"name":"fuzz","scopes":["chat","sessions"],"models":["fakeoai/*"],"rpm":10,"tpm":1000,"budget":1.5,"budgetPeriod":"day"}""" },
+        {
+            "count tokens (Anthropic dialect)", "v1/messages/count_tokens", """
+            {"model":"fakeoai/gpt-fake","system":"be brief","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"tools":[{"name":"f","input_schema":{"type":"object"}}]}
+            """
+        },
         {
             "responses, stateless, OpenAI upstream", "v1/responses", """
             {"model":"fakeoai/gpt-fake","store":false,"instructions":"be brief","input":[{"role":"user","content":[{"type":"input_text","text":"hi"},{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="}]},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}],"tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}],"tool_choice":{"type":"function","name":"f"},"max_output_tokens":16,"temperature":0.5,"fallbacks":["fakeant/claude-fake"]}
