@@ -15,9 +15,12 @@ namespace Durar.Actors.Sessions;
 /// consume it) and is journaled when the run ends, whether or not a client is still listening.
 /// </summary>
 /// <remarks>
-/// <para>Over 300 lines on purpose: the turn protocol (journal before acknowledgement, the run, the queue, the reply's
-/// subscribers, failures of the journal) is one state machine on one untyped actor, which is also what keeps an idle
-/// session small; the pure parts live beside it (SessionDirectives, SessionState, SessionQueue).</para>
+/// <para>Over 400 lines on purpose: the turn protocol (journal before acknowledgement, the run, the queue, the reply's
+/// subscribers, failures of the journal, the resident-place request of issue 13's cap) is one state machine on one untyped
+/// actor, which is also what keeps an idle session small; its message dispatch stays here so the whole protocol reads in
+/// one place, while the parts that are not dispatch live beside it: partials for runs, events, a failed recovery and the
+/// transcript window (SessionActor.*.cs), and pure types (SessionDirectives, SessionState, SessionQueue, TranscriptWindow).
+/// Splitting the dispatch across files is the next step if it grows again.</para>
 /// Thousands of sessions sit idle in memory, so an idle one is kept small (issue 6, measured per type with
 /// <c>dotnet-gcdump</c>): an untyped persistent actor (no per-instance handler tables); one <see cref="Props"/> for every
 /// session, which reads its key from its actor name (sharding names an entity by its escaped id); a mailbox whose queue
