@@ -7,17 +7,23 @@ using System.Globalization;
 /// each line written to <c>req</c> with one line on <c>resp</c>:
 /// <list type="bullet">
 /// <item><c>snap</c>: the GC counters now;</item>
-/// <item><c>gc</c>: a full, compacting, aggressive (decommitting) collection first, then the counters.</item>
+/// <item><c>gc</c>: a full, compacting, aggressive (decommitting) collection first, then the counters;</item>
+/// <item><c>allocs</c>: the allocation sample since the previous <c>allocs</c> (or the start), by type, largest first, as
+/// one <c>type=bytes</c> word each on one line (<c>DURAR_BENCH_ALLOCS=1</c> only: the runtime's AllocationTick event, one
+/// sample per ~100 KB allocated, listened to in process).</item>
 /// </list>
 /// The answer is <c>allocated=B heap=B committed=B gen0=N gen1=N gen2=N pause_ms=F rss=B</c>. It blocks on the FIFO
 /// between requests: no polling, no allocation while idle.
 /// </summary>
 internal static class StartupHook
 {
+    private static AllocationSampler? _allocs;
+
     public static void Initialize()
     {
         var dir = Environment.GetEnvironmentVariable("DURAR_BENCH_FIFO");
         if (string.IsNullOrEmpty(dir)) return;
+        if (Environment.GetEnvironmentVariable("DURAR_BENCH_ALLOCS") == "1") _allocs = new AllocationSampler();
         var thread = new Thread(() => Serve(Path.Combine(dir, "req"), Path.Combine(dir, "resp")))
         {
             IsBackground = true,
@@ -42,7 +48,9 @@ internal static class StartupHook
                     GC.WaitForPendingFinalizers();
                     GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 }
-                var answer = line is "snap" or "gc" ? Snapshot() : "error=unknown-command";
+                var answer = line is "snap" or "gc" ? Snapshot()
+                    : line == "allocs" ? _allocs?.TakeReport() ?? "error=allocs-off (DURAR_BENCH_ALLOCS=1)"
+                    : "error=unknown-command";
                 using var writer = new StreamWriter(response);
                 writer.WriteLine(answer);
             }
@@ -62,5 +70,37 @@ internal static class StartupHook
             $"allocated={GC.GetTotalAllocatedBytes(true)} heap={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} " +
             $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} " +
             $"pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} rss={self.WorkingSet64}");
+    }
+}
+
+/// <summary>Tallies the runtime's AllocationTick events (GC keyword, verbose) by type name.</summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly Dictionary<string, long> _bytes = [];
+    private readonly object _gate = new();
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.PayloadNames is null) return;
+        var type = e.PayloadNames.IndexOf("TypeName") is var t and >= 0 ? e.Payload![t] as string ?? "?" : "?";
+        var amount = e.PayloadNames.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload![a], CultureInfo.InvariantCulture) : 0;
+        lock (_gate) _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+    }
+
+    public string TakeReport()
+    {
+        lock (_gate)
+        {
+            var total = _bytes.Values.Sum();
+            var report = $"total={total} " + string.Join(' ', _bytes.OrderByDescending(p => p.Value).Take(60).Select(p => $"{p.Key.Replace(' ', '_')}={p.Value}"));
+            _bytes.Clear();
+            return report;
+        }
     }
 }
