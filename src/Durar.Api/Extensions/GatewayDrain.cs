@@ -35,7 +35,11 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
             RetryAfter = TimeSpan.FromSeconds(1),
         };
 
+    /// <summary>At most this many idle per-request sources are kept (more than the requests a node runs at once is waste).</summary>
+    private const int MaxPooledSources = 1024;
+
     private readonly CancellationTokenSource _deadline = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CancellationTokenSource> _sources = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = new();
     private CancellationTokenRegistration _stopping;
@@ -118,7 +122,11 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
         var body = context.Features.Get<IHttpResponseBodyFeature>();
         var watched = body is null ? null : new EventStreamBodyFeature(body, context.Response);
         if (watched is not null) context.Features.Set<IHttpResponseBodyFeature>(watched);
-        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, _deadline.Token);
+        // One pooled source per request instead of a new linked one: registered on the client's token and on the drain
+        // deadline (both registrations reuse their sources' callback nodes), reset and pooled again once the request is over.
+        var aborted = RentSource();
+        var fromClient = clientAborted.UnsafeRegister(CancelSource, aborted);
+        var fromDeadline = _deadline.Token.UnsafeRegister(CancelSource, aborted);
         context.RequestAborted = aborted.Token;
         bool cut;
         try
@@ -137,8 +145,23 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
         {
             context.RequestAborted = clientAborted;
             if (watched is not null) context.Features.Set(body);
+            // Disposing a registration waits for its callback if it is running: after these two, nothing cancels the source.
+            fromClient.Dispose();
+            fromDeadline.Dispose();
+            ReturnSource(aborted);
         }
         if (cut && !clientAborted.IsCancellationRequested) await EndAsync(context, body, watched, clientAborted);
+    }
+
+    private static readonly Action<object?> CancelSource = static source => ((CancellationTokenSource)source!).Cancel();
+
+    private CancellationTokenSource RentSource() => _sources.TryDequeue(out var source) ? source : new CancellationTokenSource();
+
+    /// <summary>Pools a request's source again unless it was cancelled (TryReset also drops registrations a handler left behind).</summary>
+    private void ReturnSource(CancellationTokenSource source)
+    {
+        if (_sources.Count < MaxPooledSources && source.TryReset()) _sources.Enqueue(source);
+        else source.Dispose();
     }
 
     /// <summary>A request that was still running at the deadline: a 503, or the closing frames of its stream.</summary>
