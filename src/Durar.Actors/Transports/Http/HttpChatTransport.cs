@@ -129,7 +129,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         var providerId = call.Target.Provider.Id;
         using (request)
         {
-            using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+            using var idle = IdleTimer.Start(call.IdleTimeout, cancellationToken);
             try
             {
                 using var response = await SendAsync(request, call, idle, cancellationToken).ConfigureAwait(false);
@@ -152,7 +152,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     public async IAsyncEnumerable<ChatEvent> StreamAsync(UpstreamCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var providerId = call.Target.Provider.Id;
-        using var idle = new IdleTimer(call.IdleTimeout, cancellationToken);
+        using var idle = IdleTimer.Start(call.IdleTimeout, cancellationToken);
         using var request = BuildRequest(call, stream: true);
         using var response = await SendAsync(request, call, idle, cancellationToken).ConfigureAwait(false);
         yield return new StreamOpened(UpstreamHttp.ReadHints(response, null)) { Headers = UpstreamHttp.PassOn(response) };
