@@ -76,12 +76,26 @@ internal sealed class OpenAiShaping
     /// </summary>
     public ImmutableArray<string> Dropped(ChatRequest request)
     {
-        var dropped = ImmutableArray.CreateBuilder<string>();
+        // Per request on the hot path: nothing is allocated when nothing is dropped (the builder is made at the first field,
+        // the extras and the messages are walked without an enumerator or a closure).
+        ImmutableArray<string>.Builder? dropped = null;
         if (request.Original is { ValueKind: JsonValueKind.Object } original)
             foreach (var p in original.EnumerateObject())
-                if (!GatewayFields.Contains(p.Name) && !Keeps(p.Name)) dropped.Add(p.Name);
-        foreach (var name in request.Extra.Keys)
-            if (!Keeps(name)) dropped.Add(name);
+                if (!GatewayFields.Contains(p.Name) && !Keeps(p.Name)) (dropped ??= ImmutableArray.CreateBuilder<string>()).Add(p.Name);
+        if (!request.Extra.IsEmpty)
+            foreach (var (name, _) in request.Extra)
+                if (!Keeps(name)) (dropped ??= ImmutableArray.CreateBuilder<string>()).Add(name);
+        var toolError = false;
+        var cacheControl = false;
+        foreach (var m in request.Messages)
+        {
+            toolError |= m.ToolError;
+            if (!m.Parts.IsDefaultOrEmpty)
+                foreach (var part in m.Parts)
+                    cacheControl |= part.CacheControl is not null;
+        }
+        if (dropped is null && request.Original is not null && !toolError && !cacheControl && !OriginalEffortDropped(request)) return [];
+        dropped ??= ImmutableArray.CreateBuilder<string>();
         if (request.Original is null && request.ReasoningEffort is { } effort && Effort(effort) is null && !dropped.Contains("reasoning_effort"))
             dropped.Add("reasoning_effort");
         if (request.Original is { } body && body.TryGetProperty("reasoning_effort", out var e) && e.ValueKind == JsonValueKind.String
@@ -89,11 +103,16 @@ internal sealed class OpenAiShaping
             dropped.Add("reasoning_effort");
         if (request.Original is null && request.ServiceTier is not null && !Keeps("service_tier")) dropped.Add("service_tier");
         // A tool result marked as an error (the Anthropic dialect): OpenAI's tool messages have no such flag, the text stays.
-        if (request.Messages.Any(m => m.ToolError)) dropped.Add("is_error");
+        if (toolError) dropped.Add("is_error");
         // A cache breakpoint of the Anthropic dialect: OpenAI-compatible servers cache by themselves, the answer is the same.
-        if (request.Messages.Any(m => !m.Parts.IsDefaultOrEmpty && m.Parts.Any(p => p.CacheControl is not null))) dropped.Add("cache_control");
+        if (cacheControl) dropped.Add("cache_control");
         return dropped.ToImmutable();
     }
+
+    /// <summary>The client's <c>reasoning_effort</c> in the body is one this target keeps but cannot map (reported as dropped).</summary>
+    private bool OriginalEffortDropped(ChatRequest request) =>
+        request.Original is { } body && body.TryGetProperty("reasoning_effort", out var e) && e.ValueKind == JsonValueKind.String
+        && Keeps("reasoning_effort") && Effort(e.GetString()!) is null;
 
     private bool Flag(string name, bool fallback) => _compat?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : fallback;
 }
