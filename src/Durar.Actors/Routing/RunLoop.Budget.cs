@@ -8,18 +8,6 @@ internal sealed partial class RunLoop
 {
     private static readonly TimeSpan MinQueuePause = TimeSpan.FromMilliseconds(10);
 
-    private static void CancelBudget(object? budget)
-    {
-        try
-        {
-            ((CancellationTokenSource)budget!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The run ended while the timer was due.
-        }
-    }
-
     private (Step, T?) BudgetSpent<T>(RunState run, ResolvedModel candidate, CancellationToken ct) where T : class
     {
         ct.ThrowIfCancellationRequested();

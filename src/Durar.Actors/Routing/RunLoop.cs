@@ -126,11 +126,10 @@ internal sealed partial class RunLoop(
         where T : class
     {
         var run = new RunState(plan, _time) { BudgetIsRunLimit = deadline.Left < _failover.Budget ? deadline : null };
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // The budget runs on the runner's clock (virtual in specs), not CancelAfter's system timer; the run's own time limit
-        // (agents.defaults.timeoutSeconds) caps it.
+        // (agents.defaults.timeoutSeconds) caps it. One pooled source and timer (RunBudget), not a linked source and a timer per run.
         var budgetSpan = deadline.Left < _failover.Budget ? deadline.Left : _failover.Budget;
-        using var budgetTimer = _time.CreateTimer(CancelBudget, budget, budgetSpan, Timeout.InfiniteTimeSpan);
+        using var budget = RunBudget.Start(_time, budgetSpan, ct);
         // queueWhenCooling: one bounded wait window for the whole request. A key's recovery time can move a little after the
         // wait starts (the node's provisional cooldown is replaced by the key actor's own, computed a moment later), so the
         // request may wait again inside the window rather than answer 429 a few milliseconds early.
