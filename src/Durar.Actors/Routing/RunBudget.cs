@@ -24,22 +24,30 @@ internal sealed class RunBudget : IDisposable
     private bool _armed;
     private bool _inUse;
 
-    private RunBudget(TimeProvider time)
+    private RunBudget(TimeProvider time, TimeSpan due)
     {
         _time = time;
-        _timer = time.CreateTimer(static state => ((RunBudget)state!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _inUse = true;
+        _armed = true;
+        // Created with its due time (a virtual clock in specs sees the timer as the run asked for it), then re-armed with Change when pooled.
+        _timer = time.CreateTimer(static state => ((RunBudget)state!).OnDue(), this, due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A budget of <paramref name="due"/> from now on <paramref name="time"/>, cancelled with <paramref name="ct"/> too.</summary>
     public static RunBudget Start(TimeProvider time, TimeSpan due, CancellationToken ct)
     {
-        var budget = time == TimeProvider.System && Pool.TryDequeue(out var pooled) ? pooled : new RunBudget(time);
-        lock (budget._gate)
+        RunBudget budget;
+        if (time == TimeProvider.System && Pool.TryDequeue(out var pooled))
         {
-            budget._inUse = true;
-            budget._armed = true;
-            budget._timer.Change(due, Timeout.InfiniteTimeSpan);
+            budget = pooled;
+            lock (budget._gate)
+            {
+                budget._inUse = true;
+                budget._armed = true;
+                budget._timer.Change(due, Timeout.InfiniteTimeSpan);
+            }
         }
+        else budget = new RunBudget(time, due);
         // Runs at once when the caller has already cancelled, as a linked source would.
         budget._fromCaller = ct.UnsafeRegister(static cts => ((CancellationTokenSource)cts!).Cancel(), budget._cts);
         return budget;
