@@ -98,10 +98,8 @@ DB_MB=$(du -sm "$WORK/data2" | cut -f1)
 # --- table ----------------------------------------------------------------------------------------------------------
 val() { awk -F'\t' -v n="$1" '$2==n{v=$3} END{print v}' "$FIGS"; }
 mb() { awk -v k="$1" 'BEGIN{ if (k=="") print "-"; else printf "%.0f", k/1024}'; }
-AT() { # fraction (1, 5, 10): the slice index that many tenths in
-  local i=$(( $1 - 1 )); [ "$i" -lt "$SLICES" ] || i=$(( SLICES - 1 )); echo "$i"
-}
-I10=$(AT 1); I50=$(AT 5); I100=$(AT 10)
+# The first, middle and last slice done (10 %, 50 % and 100 % of N when the cap did not stop creation early).
+I10=0; I50=$(( (SLICES - 1) / 2 )); I100=$(( SLICES - 1 ))
 R50=$(val "scale.s$I50.rss_gc_kb"); R100=$(val "scale.s$I100.rss_gc_kb")
 FLAT=$(awk -v a="$R50" -v b="$R100" 'BEGIN{ if (a>0) printf "%+.1f", (b-a)*100/a; else print "nan"}')
 {
