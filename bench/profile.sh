@@ -5,6 +5,7 @@
 #   stream    streaming CHUNKS (20) chunks, concurrency CONC, the bench stream client
 #   failover  429 on the first key then the next key, concurrency 1, wrk
 #   sessions  session creation (echo/echo turns), concurrency 32
+#   turns     session turns (x-durar-session-key over SESSION_KEYS sessions, default 2000), concurrency CONC, wrk
 #
 # Starts the same stack as bench/run.sh (fake upstream + gateway, Release, loopback), warms up, drives the scenario for
 # SECONDS (default 15) + 5, and records SECONDS of the gateway after 3 s of load with
@@ -19,7 +20,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SCENARIO=${1:?usage: bench/profile.sh ns|stream|failover|sessions [SECONDS]}
+SCENARIO=${1:?usage: bench/profile.sh ns|stream|failover|turns|sessions [SECONDS]}
 SECONDS_TRACE=${2:-15}
 CONC=${CONC:-64}
 TOP=${TOP:-30}
@@ -45,8 +46,9 @@ case "$SCENARIO" in
   ns) run_wrk warm "$CONC" "$WARM_S" "$WORK/gateway.lua" "$GW" ;;
   stream) run_stream warm "$CONC" "$GW" bench/m "" "$WARM_S" 0 ;;
   failover) run_wrk warm 1 "$WARM_S" "$WORK/failover.lua" "$GW" ;;
+  turns) run_wrk warm "$CONC" "$WARM_S" "$WORK/turns.lua" "$GW" ;;
   sessions) dotnet "$BENCH_DLL" sessions --url "$GW" --count 500 --concurrency 32 --duration 30 --prefix warm >/dev/null ;;
-  *) die "unknown scenario $SCENARIO (ns|stream|failover|sessions)" ;;
+  *) die "unknown scenario $SCENARIO (ns|stream|failover|turns|sessions)" ;;
 esac
 
 log "load for ${LOAD_S}s, tracing ${SECONDS_TRACE}s of it"
@@ -54,6 +56,7 @@ case "$SCENARIO" in
   ns) run_wrk profile "$CONC" "$LOAD_S" "$WORK/gateway.lua" "$GW" & ;;
   stream) run_stream profile "$CONC" "$GW" bench/m "" "$LOAD_S" 0 & ;;
   failover) run_wrk profile 1 "$LOAD_S" "$WORK/failover.lua" "$GW" & ;;
+  turns) run_wrk profile "$CONC" "$LOAD_S" "$WORK/turns.lua" "$GW" & ;;
   sessions) dotnet "$BENCH_DLL" sessions --url "$GW" --count 100000 --concurrency 32 --duration "$LOAD_S" --prefix prof >"$WORK/sessions.txt" 2>&1 & ;;
 esac
 LOAD_PID=$!

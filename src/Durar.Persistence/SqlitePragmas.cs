@@ -28,7 +28,16 @@ namespace Durar.Persistence;
 /// <param name="yieldAfterOpen">Continue asynchronously after opening a connection (the journal's writes: group commit).</param>
 internal sealed class SqlitePragmas(string synchronous, bool yieldAfterOpen) : IConnectionInterceptor
 {
-    private readonly string _sql = $"PRAGMA synchronous={synchronous.ToUpperInvariant()};";
+    private readonly string _sql = $"PRAGMA synchronous={synchronous.ToUpperInvariant()}; PRAGMA busy_timeout={BusyTimeoutMs};";
+
+    /// <summary>
+    /// How long SQLite itself retries a lock held by another connection (the snapshot store's, or another process's)
+    /// before it answers busy. Its handler sleeps 1, 2, 5, 10, 15, 20, 25 ms and so on between tries; without it, a
+    /// journal write that met a snapshot's transaction went back to Microsoft.Data.Sqlite's own retry loop, which sleeps
+    /// 150 ms at a time: the p99 of session turns at c=1 was 188 ms, one snapshot collision (bench/RESULTS.md, run 6).
+    /// The driver's loop still runs after it, up to the command timeout.
+    /// </summary>
+    internal const int BusyTimeoutMs = 5000;
 
     public void ConnectionOpening(ConnectionEventData eventData, DbConnection connection)
     {

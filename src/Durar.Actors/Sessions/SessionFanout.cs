@@ -54,10 +54,30 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
     /// <summary>How long one subscriber may hold the run up (see the constructor).</summary>
     public TimeSpan StallTimeout { get; } = stallTimeout;
 
+    /// <summary>
+    /// A fanout that holds every offer until <see cref="Release"/>: the run of a turn started while its user message is
+    /// still being journaled (<c>SessionActor.StartEarly</c>) waits here with its first event, so neither its reader nor
+    /// the session's watchers see anything of it before the message is journaled and acknowledged.
+    /// </summary>
+    public static SessionFanout Held(TimeSpan stallTimeout) =>
+        new(stallTimeout) { _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+
+    private TaskCompletionSource? _held;
+
+    /// <summary>Lets the offers of a <see cref="Held"/> fanout through (once its subscribers and watchers are set); no-op otherwise.</summary>
+    public void Release() => _held?.TrySetResult();
+
     public Task OfferAsync(ChatEvent e)
     {
+        if (_held is { Task.IsCompleted: false } held) return OfferWhenReleasedAsync(held.Task, e);
         _watchers?.Live(e, _runIds);
         return OfferToSubscribersAsync(e);
+    }
+
+    private async Task OfferWhenReleasedAsync(Task released, ChatEvent e)
+    {
+        await released.ConfigureAwait(false);
+        await OfferAsync(e).ConfigureAwait(false);
     }
 
     private async Task OfferToSubscribersAsync(ChatEvent e)

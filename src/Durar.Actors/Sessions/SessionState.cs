@@ -84,6 +84,32 @@ internal sealed record SessionState(
     /// </summary>
     public IEnumerable<TranscriptEntry> Conversation(IReadOnlySet<long> pending)
     {
+        // Most transcripts have every reply right after its message: then the conversation is the transcript without
+        // pending messages and errors, and no lookup of the whole transcript is built per turn (issue 17's profile).
+        // A message queued during a run sits between a message and its reply: then the replies are looked up.
+        if (!RepliesInPlace(pending)) return InAnswerOrder(pending);
+        return Transcript.Where(e => e.Role == "user" ? !pending.Contains(e.Seq) : e.Role == "assistant");
+    }
+
+    /// <summary>True when every reply directly follows its (not pending) message or an earlier reply to it.</summary>
+    private bool RepliesInPlace(IReadOnlySet<long> pending)
+    {
+        long lastUser = -1;
+        foreach (var e in Transcript)
+        {
+            if (e.Role == "user") lastUser = pending.Contains(e.Seq) ? -1 : e.Seq;
+            else if (e.Role == "assistant")
+            {
+                if (e.ReplyTo is null) lastUser = -1; // a reply after it would no longer be next to its message
+                else if (e.ReplyTo != lastUser) return false;
+            }
+            // error entries are never sent, and the answer order keeps a reply after its message across them
+        }
+        return true;
+    }
+
+    private IEnumerable<TranscriptEntry> InAnswerOrder(IReadOnlySet<long> pending)
+    {
         var replies = Transcript.Where(e => e.Role == "assistant" && e.ReplyTo is not null).ToLookup(e => e.ReplyTo!.Value);
         foreach (var e in Transcript)
         {

@@ -234,6 +234,22 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_open_every_plugin_connection_with_sqlites_own_busy_wait()
+    {
+        // A journal write that meets the snapshot store's transaction waits in SQLite's busy handler (1, 2, 5, 10 ms ...)
+        // instead of returning busy to Microsoft.Data.Sqlite, whose retry loop sleeps 150 ms at a time (the p99 of session
+        // turns was one such sleep: bench/RESULTS.md, run 6).
+        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(""), _dir.Path);
+        var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
+        foreach (var plugin in Plugins)
+        {
+            Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
+            using var db = new LinqToDB.Data.DataConnection(data!);
+            Assert.Equal(SqlitePragmas.BusyTimeoutMs, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA busy_timeout"));
+        }
+    }
+
+    [Fact]
     public void Should_reject_an_unknown_synchronous_mode_naming_the_key()
     {
         var config = DurarSettingsLoader.FromText("gateway.persistence.sqlite.synchronous = off");
