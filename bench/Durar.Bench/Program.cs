@@ -8,6 +8,11 @@
 //                        keys taken in turn from N), the same body: the session-turn figures of issue 17.
 //   Durar.Bench sessions --url BASE --count 100000 [--concurrency 32] [--duration 120] [--prefix s] [--model echo/echo]
 //       Creates sessions: one POST /v1/sessions/{prefix-i}/messages turn each.
+//   Durar.Bench turns --url BASE --prefix P [--from 1] --count 1000 [--repeat 2] [--concurrency 1] [--duration 120]
+//                     [--model echo/echo] [--sample N]
+//       For each session P-i (i in from..from+count-1, or --sample N of them spread evenly over that range): --repeat turns
+//       (POST /v1/sessions/{P-i}/messages) one after the other; the latency of each session's first turn (a passivated
+//       session recovers from its snapshot and journal) and of its later turns (resident) are reported apart.
 //   Durar.Bench freeport [N]
 //       Prints N free loopback TCP ports.
 //
@@ -24,20 +29,21 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Durar.Bench stream|sessions|freeport [options] (see Program.cs)");
+    Console.Error.WriteLine("usage: Durar.Bench stream|sessions|turns|freeport [options] (see Program.cs)");
     return 2;
 }
 return args[0] switch
 {
     "stream" => await StreamBench.RunAsync(Options.Parse(args.AsSpan(1))),
     "sessions" => await SessionsBench.RunAsync(Options.Parse(args.AsSpan(1))),
+    "turns" => await TurnsBench.RunAsync(Options.Parse(args.AsSpan(1))),
     "freeport" => FreePorts(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1),
     _ => Usage(args[0]),
 };
 
 static int Usage(string command)
 {
-    Console.Error.WriteLine($"unknown command {command}: stream|sessions|freeport");
+    Console.Error.WriteLine($"unknown command {command}: stream|sessions|turns|freeport");
     return 2;
 }
 
@@ -319,5 +325,80 @@ static class SessionsBench
             $"capped={(ok + errors < count ? 1 : 0)}"));
         if (firstError is not null) Console.Error.WriteLine("sessions: first error: " + firstError);
         return ok > 0 ? 0 : 1;
+    }
+}
+
+static class TurnsBench
+{
+    public static async Task<int> RunAsync(Options o)
+    {
+        var url = o.Get("url").TrimEnd('/');
+        var prefix = o.Get("prefix");
+        var from = o.Int("from", 1);
+        var count = o.Int("count", 1000);
+        var sample = o.Int("sample", count);
+        var repeat = Math.Max(1, o.Int("repeat", 2));
+        var concurrency = o.Int("concurrency", 1);
+        var duration = TimeSpan.FromSeconds(o.Double("duration", 120));
+        var model = o.Get("model", "echo/echo");
+        var body = Encoding.UTF8.GetBytes($"{{\"content\":\"hello again\",\"model\":\"{model}\"}}");
+        // The sessions visited: every one of the range, or `sample` of them spread evenly over it (each visited once).
+        var keys = Enumerable.Range(0, Math.Min(sample, count)).Select(j => from + (int)((long)j * count / Math.Min(sample, count))).ToArray();
+
+        using var client = Http.Client(concurrency);
+        var first = new List<long>();
+        var later = new List<long>();
+        long errors = 0;
+        string? firstError = null;
+        var next = -1;
+        var start = Stopwatch.GetTimestamp();
+        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            var mine1 = new List<long>();
+            var mineN = new List<long>();
+            int k;
+            while ((k = Interlocked.Increment(ref next)) < keys.Length && Stopwatch.GetTimestamp() < deadline)
+            {
+                for (var r = 0; r < repeat; r++)
+                {
+                    try
+                    {
+                        using var content = new ByteArrayContent(body);
+                        content.Headers.ContentType = Http.Json;
+                        var t0 = Stopwatch.GetTimestamp();
+                        using var response = await client.PostAsync($"{url}/v1/sessions/{prefix}-{keys[k]}/messages", content);
+                        var text = await response.Content.ReadAsStringAsync();
+                        var elapsed = Stopwatch.GetTimestamp() - t0;
+                        if (response.StatusCode == HttpStatusCode.OK) (r == 0 ? mine1 : mineN).Add(elapsed);
+                        else
+                        {
+                            Interlocked.Increment(ref errors);
+                            Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode} {text}", null);
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, e.GetType().Name + ": " + e.Message, null);
+                    }
+                }
+            }
+            lock (first)
+            {
+                first.AddRange(mine1);
+                later.AddRange(mineN);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        var seconds = Http.Ms(Stopwatch.GetTimestamp() - start) / 1000;
+        var f = first.Order().ToArray();
+        var l = later.Order().ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT label=turns sessions={f.Length} first_p50_ms={Http.Percentile(f, 50):0.000} first_p90_ms={Http.Percentile(f, 90):0.000} " +
+            $"first_p99_ms={Http.Percentile(f, 99):0.000} later={l.Length} later_p50_ms={Http.Percentile(l, 50):0.000} " +
+            $"later_p90_ms={Http.Percentile(l, 90):0.000} later_p99_ms={Http.Percentile(l, 99):0.000} errors={errors} elapsed_s={seconds:0.0}"));
+        if (firstError is not null) Console.Error.WriteLine("turns: first error: " + firstError);
+        return f.Length > 0 ? 0 : 1;
     }
 }

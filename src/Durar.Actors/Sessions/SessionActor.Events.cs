@@ -12,7 +12,8 @@ namespace Durar.Actors.Sessions;
 /// </summary>
 internal sealed partial class SessionActor
 {
-    /// <summary>Created at the first watcher or run (an idle session that never ran or was watched keeps a null).</summary>
+    /// <summary>Created at the first watcher or run, and let go when a run ends with nobody watching (an idle session keeps a
+    /// null: the hub holds nothing but its watchers, and 64 bytes in each of a node's idle sessions add up).</summary>
     private SessionEventHub? _events;
 
     private SessionEventHub Events => _events ??= new SessionEventHub(_services.Settings.Gateway.SessionEvents.WatcherBuffer);
@@ -28,6 +29,13 @@ internal sealed partial class SessionActor
 
     /// <summary>Publishes a journaled fact to the watchers (called as each event is applied, so <c>LastSequenceNr</c> is its own).</summary>
     private void Published(ISessionEvent e) => _events?.Journaled(LastSequenceNr, e);
+
+    /// <summary>A run ended: with nobody watching, the hub goes (the next run or watcher makes a new one; the ended run's
+    /// fanout may still publish its tail to the old one, which has no watchers).</summary>
+    private void RunUnwatched()
+    {
+        if (_events is { HasWatchers: false }) _events = null;
+    }
 
     /// <summary>Points the run's reply fanout at the watchers, so they see its live events.</summary>
     private void WatchRun(SessionRun run) => run.Fanout.Observe(Events, [.. run.RunIds]);

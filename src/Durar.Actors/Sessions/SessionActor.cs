@@ -436,6 +436,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
             _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
             RunsEnded(done.Run.RunIds);
+            RunUnwatched(); // SessionActor.Events.cs
             Follow(_queue.AfterRun());
         }, cause =>
         {
@@ -445,6 +446,7 @@ internal sealed partial class SessionActor : IdleTrackedPersistentActor
                 "api_error", JournalRejected)]);
             _active = null;
             RunsEnded(done.Run.RunIds);
+            RunUnwatched(); // SessionActor.Events.cs
             Follow(_queue.AfterRun());
         });
     }

@@ -45,7 +45,10 @@ internal interface IIdleTracked
 /// <see cref="IIdleTracked.Evictable">idle</see> sessions are sent <see cref="Evict"/> (they passivate; a session that
 /// became busy meanwhile stays and is <see cref="Reprieve">reprieved</see>) and the newcomer is admitted; when every
 /// resident session is busy the newcomer is refused (it answers 503 <c>sessions_busy</c> without recovering and stops).
-/// Finding the least recently used walks the list once, only when a session is created at the limit.
+/// Finding the least recently used walks the list once (the list is in creation order, each session stamps its own
+/// activity without taking the lock), only when a session is created at the limit; that walk then evicts
+/// <see cref="Headroom"/> (1/64 of the limit) more idle sessions than the one place needed, so the next creations find room
+/// without walking: at 100,000 resident sessions a walk per creation cost milliseconds under the lock (bench/scale.sh).
 /// </para>
 /// </remarks>
 internal sealed class SessionIdleSweeper
@@ -72,6 +75,7 @@ internal sealed class SessionIdleSweeper
         IdleTimeout = idleTimeout;
         _idleTicks = idleTimeout.Ticks;
         MaxResident = maxResident;
+        Headroom = maxResident / 64;
     }
 
     /// <summary>Sent by the sweeper to a session quiet for the idle timeout; it is not activity itself.</summary>
@@ -105,6 +109,10 @@ internal sealed class SessionIdleSweeper
 
     /// <summary>Most sessions resident at once on this node (<c>gateway.sessions.maxResident</c>).</summary>
     public int MaxResident { get; }
+
+    /// <summary>How many idle sessions beyond the excess a walk at the limit evicts (1/64 of the limit, none under 64), so
+    /// that one walk of the list serves this many creations.</summary>
+    public int Headroom { get; }
 
     /// <summary>Sessions passivated to make room for a new one, since start.</summary>
     public long Evicted => Interlocked.Read(ref _evicted);
@@ -175,7 +183,7 @@ internal sealed class SessionIdleSweeper
 
     /// <summary>
     /// Links a session being created in, unless the node already holds <see cref="MaxResident"/> and none of them is idle.
-    /// At the limit, the least recently used idle sessions (as many as there are too many) are sent <see cref="Evict"/>;
+    /// At the limit, the least recently used idle sessions (as many as there are too many, plus <see cref="Headroom"/>) are sent <see cref="Evict"/>;
     /// sessions already evicting no longer count. False: the newcomer is refused and is not linked in.
     /// </summary>
     public bool Admit(IIdleTracked session)
@@ -188,11 +196,11 @@ internal sealed class SessionIdleSweeper
             var excess = _count - _evicting + 1 - MaxResident;
             if (excess > 0)
             {
-                victims = LeastRecentlyUsedIdle(excess);
+                victims = LeastRecentlyUsedIdle(excess + Headroom);
                 foreach (var victim in victims) victim.Evicting = true;
                 _evicting += victims.Count;
             }
-            admitted = victims is null || victims.Count == excess;
+            admitted = victims is null || victims.Count >= excess;
             if (admitted) Link(session);
         }
         if (victims is not null)

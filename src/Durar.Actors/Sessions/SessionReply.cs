@@ -64,7 +64,8 @@ public sealed class SessionReply : IAsyncEnumerator<ChatEvent>
     public ValueTask<bool> MoveNextAsync()
     {
         var next = _events.MoveNextAsync();
-        return next.IsCompleted ? next : RaceAsync(next);
+        // Only a reply watched on another node can be lost; a local one has nothing to race (no task, no WhenAny per wait).
+        return next.IsCompleted || _watcher is null ? next : RaceAsync(next);
     }
 
     private async ValueTask<bool> RaceAsync(ValueTask<bool> next)

@@ -146,6 +146,33 @@ public sealed class SessionIdlePassivationSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Should_evict_a_64th_of_the_limit_more_at_maxResident_so_that_the_next_new_sessions_find_room_without_a_walk()
+    {
+        // 128 resident: a walk at the limit evicts the one place needed plus 128 / 64 = 2, the three least recently used
+        // idle sessions; the next two newcomers are admitted with no eviction, the third walks again.
+        var sweeper = new SessionIdleSweeper(() => Clock.Now.UtcTicks, Idle, maxResident: 128);
+        Assert.Equal(2, sweeper.Headroom);
+        var probes = Enumerable.Range(0, 128).Select(_ => CreateTestProbe()).ToArray();
+        var resident = probes.Select((p, i) => new Tracked(p.Ref) { LastActivityTicks = 1000 - i }).ToArray(); // the last, oldest
+        foreach (var r in resident) Assert.True(sweeper.Admit(r));
+
+        Assert.True(sweeper.Admit(new Tracked(CreateTestProbe().Ref) { LastActivityTicks = 2000 }));
+        for (var i = 125; i < 128; i++) probes[i].ExpectMsg<SessionIdleSweeper.Evict>();
+        probes[124].ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(3, resident.Count(r => r.Evicting));
+
+        Assert.True(sweeper.Admit(new Tracked(CreateTestProbe().Ref) { LastActivityTicks = 2001 }));
+        Assert.True(sweeper.Admit(new Tracked(CreateTestProbe().Ref) { LastActivityTicks = 2002 }));
+        Assert.Equal(3, resident.Count(r => r.Evicting));
+        probes[124].ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        Assert.True(sweeper.Admit(new Tracked(CreateTestProbe().Ref) { LastActivityTicks = 2003 }));
+        for (var i = 122; i < 125; i++) probes[i].ExpectMsg<SessionIdleSweeper.Evict>(); // 131 - 3 evicting + 1 - 128 = 1, plus 2
+        probes[121].ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(6, resident.Count(r => r.Evicting));
+    }
+
+    [Fact]
     public void Should_refuse_a_new_session_at_maxResident_when_every_resident_session_is_busy_and_admit_it_once_one_is_idle()
     {
         var sweeper = new SessionIdleSweeper(() => Clock.Now.UtcTicks, Idle, maxResident: 2);
