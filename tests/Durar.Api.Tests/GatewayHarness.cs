@@ -53,6 +53,23 @@ public sealed class GatewayHarness : IAsyncDisposable
         gateway { failover { retryBaseDelay = 10ms, retryMaxDelay = 50ms, budget = 20s } }
         """;
 
+    /// <summary>
+    /// Akka's cluster ticks, shortened for tests and put before each test's own HOCON (which can still set them). Every gateway
+    /// is a cluster, of one node here: with Akka's defaults (the first cluster tick after 1 s, leader actions and gossip every
+    /// 1 s, a shard region registering every 2 s) a fresh gateway's first request waited about a second for its node to be up
+    /// and its shard regions registered, and each stop about a second for the node to leave; at over 500 gateways per run that
+    /// was minutes of waiting. Only the ticks' period changes: failure detection (heartbeats, acceptable pause) and every
+    /// Durar setting keep their values, and the multi-process cluster specs (<c>ProcessCluster</c>, <c>GatewayProcess</c>)
+    /// run with their own configuration.
+    /// </summary>
+    internal const string ClusterTicks = """
+        akka.cluster { periodic-tasks-initial-delay = 50ms, gossip-interval = 200ms, leader-actions-interval = 100ms }
+        akka.cluster.sharding.retry-interval = 200ms
+        akka.cluster.singleton.hand-over-retry-interval = 200ms
+        akka.cluster.singleton-proxy.singleton-identification-interval = 100ms
+
+        """;
+
     public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null, string? dataDir = null)
     {
         fake ??= await FakeProvider.StartAsync();
@@ -61,7 +78,7 @@ public sealed class GatewayHarness : IAsyncDisposable
         {
             Port = 0,
             DataDir = dataDir,
-            ExtraHocon = hocon.Replace("{fake-openai}", fake.OpenAiBaseUrl).Replace("{fake-anthropic}", fake.AnthropicBaseUrl)
+            ExtraHocon = ClusterTicks + hocon.Replace("{fake-openai}", fake.OpenAiBaseUrl).Replace("{fake-anthropic}", fake.AnthropicBaseUrl)
                 .Replace("{fake-openai-native}", $"http://{NativeOpenAiHost}:{fake.BaseUri.Port}/v1"),
             ConfigureServices = hocon.Contains("{fake-openai-native}", StringComparison.Ordinal) ? ConnectNativeHostToFake : null,
         };
