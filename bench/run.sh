@@ -13,6 +13,7 @@
 #   SESSIONS=100000    sessions to create                   SESSIONS_CAP=90  seconds cap on creating them
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
 #   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key)
+#   TURN_WARMUP=1      turns at CONC for WARMUP seconds before the session-turn phases (every session exists first)
 #   SKIP_TURNS=1       skip the session-turn phases
 #   JOURNAL=postgres   the gateway journals to a private PostgreSQL server (Debian's packages) started in the temp dir
 #                      (default sqlite: a file in the temp dir)
@@ -111,6 +112,10 @@ for ROUND in $(seq 1 "$RUNS"); do
     # The same request as a turn of one of SESSION_KEYS sessions: journaled user message before the answer, the reply
     # journaled, the session's history sent upstream. Compared with the stateless phases of this round.
     log "round $ROUND/$RUNS: session turns over ${SESSION_KEYS:-2000} sessions, concurrency 1, $CONC, and streaming c=1"
+    # TURN_WARMUP=1: every session exists first (WARMUP seconds of turns at CONC), so the c=1 phase times turns of
+    # resident sessions instead of mostly first turns (a first turn creates its session: start, recovery's queries); the
+    # sessions then carry that many more turns of history into the c=64 and streaming phases.
+    [ "${TURN_WARMUP:-0}" != 1 ] || [ "$ROUND" != 1 ] || run_wrk t.warm "$CONC" "$WARMUP" "$WORK/turns.lua" "$GW"
     run_wrk t1.gateway 1 "$DURATION" "$WORK/turns.lua" "$GW"
     start_sampler tN; alloc_begin; cpu_begin
     run_wrk tN.gateway "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
