@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
@@ -8,12 +9,16 @@ namespace Durar.Actors.Tests.Sessions;
 /// <summary>
 /// The in-memory journal, except that it rejects every write holding an assistant reply that contains
 /// <see cref="Marker"/>, as a SQL journal rejects a write it cannot serialize: the write is refused with an exception and
-/// the journal stays up (a rejection, not a failure). Other writes are stored as usual.
+/// the journal stays up (a rejection, not a failure); and that it holds the write of a user message whose text is in
+/// <see cref="Gates"/> until the spec completes that gate: true stores it, false rejects it. Other writes are stored as usual.
 /// </summary>
 public sealed class RejectingJournal : MemoryJournal
 {
     /// <summary>A reply containing this text is rejected.</summary>
     public const string Marker = "REJECT-ME";
+
+    /// <summary>Gates by user-message text (one actor system per spec class; a spec uses texts of its own).</summary>
+    public static readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> Gates = new();
 
     /// <summary>The configuration that makes this the default journal of an actor system.</summary>
     public const string Hocon = """
@@ -30,7 +35,11 @@ public sealed class RejectingJournal : MemoryJournal
         foreach (var write in messages)
         {
             var payload = (IImmutableList<IPersistentRepresentation>)write.Payload;
-            if (payload.Any(p => p.Payload is SessionEvents.AssistantReplied r && r.Content.Contains(Marker, StringComparison.Ordinal)))
+            var gate = payload.Select(p => p.Payload is SessionEvents.UserMessageAccepted m && Gates.TryGetValue(m.Content, out var g) ? g : null)
+                .FirstOrDefault(g => g is not null);
+            var rejected = payload.Any(p => p.Payload is SessionEvents.AssistantReplied r && r.Content.Contains(Marker, StringComparison.Ordinal))
+                || (gate is not null && !await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken));
+            if (rejected)
             {
                 results.Add(new InvalidOperationException("the journal cannot store this event"));
                 continue;

@@ -12,10 +12,10 @@ namespace Durar.Actors.Tests.Sessions;
 /// A turn that runs at once starts its upstream call while its user message is being journaled (issue 17: the write and
 /// the call overlap instead of adding up), and still nothing of it reaches the client before the message is journaled;
 /// a write that is rejected ends the early run with nothing answered, journaled or sent on. The journal holds a marked
-/// user message's write until the spec lets it go (<see cref="GatedJournal"/>); the upstream is the fake provider.
+/// user message's write until the spec lets it go (<see cref="RejectingJournal"/>); the upstream is the fake provider.
 /// </summary>
 public sealed class SessionEarlyRunSpecs(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(SessionMailbox.Hocon + "\n" + GatedJournal.Hocon).WithFallback(VirtualTime.Config),
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(SessionMailbox.Hocon + "\n" + RejectingJournal.Hocon).WithFallback(VirtualTime.Config),
         nameof(SessionEarlyRunSpecs), output), IAsyncLifetime
 {
     private FakeProvider _fake = null!;
@@ -33,7 +33,7 @@ public sealed class SessionEarlyRunSpecs(ITestOutputHelper output)
     public async Task Should_call_the_upstream_while_the_user_message_is_journaled_and_answer_only_after_it()
     {
         const string key = "early-run", held = "held while journaled";
-        var gate = GatedJournal.Gates[held] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = RejectingJournal.Gates[held] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var session = _node.Start(key);
         Assert.Equal("Hello from fake: first", Text(await _node.Send(session, key, "first")));
 
@@ -56,7 +56,7 @@ public sealed class SessionEarlyRunSpecs(ITestOutputHelper output)
     public async Task Should_end_an_early_run_with_nothing_answered_or_journaled_when_its_message_is_rejected()
     {
         const string key = "early-rejected", rejected = "rejected by the journal";
-        var gate = GatedJournal.Gates[rejected] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = RejectingJournal.Gates[rejected] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var session = _node.Start(key);
 
         session.Tell(new SessionCommands.SendMessage(key, rejected, null), TestActor);
