@@ -12,8 +12,9 @@
 #   WRK_THREADS=2      wrk threads for CONC phases          RUNS=1         repeat the load scenarios, report medians
 #   SESSIONS=100000    sessions to create                   SESSIONS_CAP=90  seconds cap on creating them
 #   SESSIONS_CONC=32   concurrency of session creation      SKIP_SESSIONS=1  skip the sessions phase
-#   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key)
-#   TURN_WARMUP=1      turns at CONC for WARMUP seconds before the session-turn phases (every session exists first)
+#   SESSION_KEYS=2000  sessions the session-turn phases spread their turns over (x-durar-session-key); each round has its
+#                      own (fresh keys, each created with one untimed turn first), so every round times turns of short,
+#                      resident sessions: "the same request" as the stateless one plus a turn or two of history
 #   SKIP_TURNS=1       skip the session-turn phases
 #   JOURNAL=postgres   the gateway journals to a private PostgreSQL server (Debian's packages) started in the temp dir
 #                      (default sqlite: a file in the temp dir)
@@ -112,10 +113,16 @@ for ROUND in $(seq 1 "$RUNS"); do
     # The same request as a turn of one of SESSION_KEYS sessions: journaled user message before the answer, the reply
     # journaled, the session's history sent upstream. Compared with the stateless phases of this round.
     log "round $ROUND/$RUNS: session turns over ${SESSION_KEYS:-2000} sessions, concurrency 1, $CONC, and streaming c=1"
-    # TURN_WARMUP=1: every session exists first (WARMUP seconds of turns at CONC), so the c=1 phase times turns of
-    # resident sessions instead of mostly first turns (a first turn creates its session: start, recovery's queries); the
-    # sessions then carry that many more turns of history into the c=64 and streaming phases.
-    [ "${TURN_WARMUP:-0}" != 1 ] || [ "$ROUND" != 1 ] || run_wrk t.warm "$CONC" "$WARMUP" "$WORK/turns.lua" "$GW"
+    # Fresh sessions each round, created first with one untimed turn each (so the c=1 phase times turns of resident
+    # sessions, not first turns, which create their session: start, recovery's queries; and no round inherits the
+    # history of the one before: a turn sends its whole conversation upstream, its cost grows with it).
+    export SESSION_PREFIX="bt$ROUND"
+    session_lua "$WORK/turns.lua"
+    for p in "$SESSION_PREFIX" "${SESSION_PREFIX}s"; do
+      bench sessions --url "$GW" --count "${SESSION_KEYS:-2000}" --prefix "$p" --model bench/m --concurrency 32 --duration 120 \
+        >"$WORK/turns.create.$p.txt" 2>&1 || die "creating the round's sessions failed: $(tail -3 "$WORK/turns.create.$p.txt")"
+    done
+    settle_gateway
     run_wrk t1.gateway 1 "$DURATION" "$WORK/turns.lua" "$GW"
     start_sampler tN; alloc_begin; cpu_begin
     run_wrk tN.gateway "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"

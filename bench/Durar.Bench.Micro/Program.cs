@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench/Durar.Bench.Micro -- --filter '*'
 //   dotnet run -c Release --project bench/Durar.Bench.Micro -- --filter '*Classif*'
 //   dotnet run -c Release --project bench/Durar.Bench.Micro -- footprint [N]    (heap per idle actor, see Footprint.cs)
+//   dotnet run -c Release --project bench/Durar.Bench.Micro -- persist [N]      (a Persist round trip on SQLite, PersistProbe.cs)
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -11,6 +12,9 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 if (args is ["footprint", ..])
     return Durar.Bench.Micro.Footprint.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
+
+if (args is ["persist", ..])
+    return await Durar.Bench.Micro.PersistProbe.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 4_000);
 
 var config = DefaultConfig.Instance
     // In-process: no generated project to build (the repo's central package management and warnings-as-errors apply to
