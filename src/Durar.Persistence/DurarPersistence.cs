@@ -79,10 +79,9 @@ public static class DurarPersistence
         if (options.NormalizedProvider() != PersistenceProviders.Sqlite) return null;
         var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString);
         var setup = new MultiDataOptionsSetup();
-        // The journal's connections yield once open, so its writes share transactions (group commit: SqlitePragmas).
-        setup.AddDataOptions(JournalPluginId, data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous, yieldAfterOpen: true)));
-        var reads = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous, yieldAfterOpen: false));
-        foreach (var plugin in (ReadOnlySpan<string>)[SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, reads);
+        // The journal finds the pragmas here for its own writer's connections too (DurarSqlWriteJournal).
+        var pragmas = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous));
+        foreach (var plugin in (ReadOnlySpan<string>)[JournalPluginId, SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, pragmas);
         return setup;
     }
 

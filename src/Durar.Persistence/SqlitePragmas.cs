@@ -15,20 +15,16 @@ namespace Durar.Persistence;
 /// system's cache. Only a power loss or a kernel crash can take back the last commits under <c>normal</c>. Measured on
 /// this project's VM: 3.0 ms per commit with <c>full</c>, 0.02 ms with <c>normal</c> (bench/RESULTS.md).
 /// <para>
-/// Group commit (<paramref name="yieldAfterOpen"/>, the journal's connections): Microsoft.Data.Sqlite's async methods
-/// complete synchronously, so without a yield the plugin's write stage (a <c>Source.Queue</c>, <c>BatchWeighted</c>, then
-/// <c>SelectAsync(parallelism)</c>) runs each write to its commit inside the stream's actor before it takes the next offer:
-/// <c>BatchWeighted</c> never had two writes to join, and every persisted event was a transaction of its own (6,400
-/// transactions for 6,400 writes of 64 concurrent actors). Yielding once the connection is open hands the rest of the
-/// write to the thread pool; the writes offered meanwhile are joined into the next transaction (349 transactions for
-/// the same 6,400 writes). Each caller is still answered only after the transaction holding its rows has committed.
+/// The journal's writes do not go through these connections on SQLite: <see cref="SqliteJournalWriter"/> opens its own
+/// and runs <see cref="Sql"/> on each (the journal finds this instance in its data options). The plugin's own
+/// connections (recovery, deletes, the snapshot store, the query journal) get it here.
 /// </para>
 /// </remarks>
 /// <param name="synchronous">The <c>synchronous</c> pragma's value: normal or full.</param>
-/// <param name="yieldAfterOpen">Continue asynchronously after opening a connection (the journal's writes: group commit).</param>
-internal sealed class SqlitePragmas(string synchronous, bool yieldAfterOpen) : IConnectionInterceptor
+internal sealed class SqlitePragmas(string synchronous) : IConnectionInterceptor
 {
-    private readonly string _sql = $"PRAGMA synchronous={synchronous.ToUpperInvariant()}; PRAGMA busy_timeout={BusyTimeoutMs};";
+    /// <summary>The pragmas run on every connection opened (also by <see cref="SqliteJournalWriter"/>'s own connections).</summary>
+    internal string Sql { get; } = $"PRAGMA synchronous={synchronous.ToUpperInvariant()}; PRAGMA busy_timeout={BusyTimeoutMs};";
 
     /// <summary>
     /// How long SQLite itself retries a lock held by another connection (the snapshot store's, or another process's)
@@ -49,7 +45,7 @@ internal sealed class SqlitePragmas(string synchronous, bool yieldAfterOpen) : I
     public void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = _sql;
+        command.CommandText = Sql;
         command.ExecuteNonQuery();
     }
 
@@ -58,9 +54,8 @@ internal sealed class SqlitePragmas(string synchronous, bool yieldAfterOpen) : I
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.CommandText = _sql;
+            command.CommandText = Sql;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        if (yieldAfterOpen) await Task.Yield();
     }
 }
