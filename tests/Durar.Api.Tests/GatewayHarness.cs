@@ -70,7 +70,12 @@ public sealed class GatewayHarness : IAsyncDisposable
 
         """;
 
-    public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null, string? dataDir = null)
+    /// <param name="configure">
+    /// Called on the built gateway before it starts: a spec maps an endpoint of its own there when it needs a handler the
+    /// gateway does not have (one that lingers after its answer), behind the gateway's real middleware.
+    /// </param>
+    public static async Task<GatewayHarness> StartAsync(string hocon = TwoFakeProviders, FakeProvider? fake = null, string? dataDir = null,
+        Action<WebApplication>? configure = null)
     {
         fake ??= await FakeProvider.StartAsync();
         dataDir ??= Directory.CreateTempSubdirectory("durar-test-").FullName;
@@ -83,6 +88,7 @@ public sealed class GatewayHarness : IAsyncDisposable
             ConfigureServices = hocon.Contains("{fake-openai-native}", StringComparison.Ordinal) ? ConnectNativeHostToFake : null,
         };
         var app = GatewayHost.Build(options);
+        configure?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayHarness(app, fake, new Uri(address.Replace("[::]", "127.0.0.1") + "/"), dataDir, hocon);

@@ -45,7 +45,8 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
 
     /// <summary>
     /// Writes one <c>chat.completion</c> object. The body is built in a per-thread buffer first, so the response carries a
-    /// Content-Length and leaves in a single write (a chunked body would take a second send for its terminator).
+    /// Content-Length and leaves in a single write (a chunked body would take a second send for its terminator). Once it is
+    /// written the request's answer is complete (<see cref="Telemetry.RequestFacts.Answered"/>).
     /// </summary>
     public async Task WriteCompletionAsync(HttpResponse response, ChatCompletion completion)
     {
@@ -62,6 +63,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         if (buffer.Capacity > MaxRetainedCompletionBuffer) _completionBuffer = null; // an unusually large answer: let it go
         else buffer.ResetWrittenCount();
         await response.BodyWriter.FlushAsync();
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
     }
 
     /// <summary>The upstream's own completion object, every field as it answered, with the gateway's name for the model.</summary>
@@ -107,7 +109,9 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     }
 
     /// <summary>
-    /// Streams <paramref name="events"/> as SSE. Returns normally at the end; mid-stream upstream failures propagate.
+    /// Streams <paramref name="events"/> as SSE into <paramref name="response"/>'s body. Returns normally at the end, once
+    /// <c>data: [DONE]</c> is written (the request's answer is then complete: <see cref="Telemetry.RequestFacts.Answered"/>);
+    /// mid-stream upstream failures propagate.
     /// Frames are written to the pipe as events arrive and flushed whenever the next event is not ready yet (or
     /// <see cref="MaxUnflushedBytes"/> are waiting): a token is never held back while the upstream is quiet, and frames that
     /// arrive together (the first content with the role, the finish, usage and <c>[DONE]</c>) leave in one write. The flush
@@ -122,9 +126,10 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
     /// (the chunked terminator) in one write instead of two.
     /// </param>
     /// <returns>The usage the upstream reported, if any.</returns>
-    public async Task<TokenUsage?> WriteStreamAsync(PipeWriter pipe, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
+    public async Task<TokenUsage?> WriteStreamAsync(HttpResponse response, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct,
         bool flushAtEnd = true)
     {
+        var pipe = response.BodyWriter;
         using var chunks = new ChunkWriter(pipe, id, created, model, includeUsage);
         UsageReport? usage = null;
         StreamContinued? continued = null;
@@ -179,6 +184,7 @@ public sealed class ChatCompletionWriter(string id, long created, string model)
         else if (continued is not null) chunks.WriteContinued(continued);
         pipe.Write("data: [DONE]\n\n"u8);
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
         return usage?.Usage;
     }
 

@@ -152,7 +152,7 @@ public static partial class ChatCompletionsApi
         try
         {
             // The handler returns right after: the closing frames leave with the end of the response.
-            usage = await writer.WriteStreamAsync(response.BodyWriter, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
+            usage = await writer.WriteStreamAsync(response, run.Events, request.IncludeUsage, ct, flushAtEnd: false);
             outcome = "ok";
         }
         catch (UpstreamException e) when (!ct.IsCancellationRequested)

@@ -11,7 +11,8 @@ namespace Durar.Api.Apis;
 /// came, every field, with only <c>model</c> renamed to the gateway's <c>provider/model</c>, except that every vector is in the
 /// <c>encoding_format</c> the client asked for: an upstream that ignored it (many servers always answer floats) is converted
 /// (base64 = the little-endian float32 bytes, as OpenAI writes them). Written straight into the response pipe, flushed as it
-/// grows (a batch of large vectors is megabytes).
+/// grows (a batch of large vectors is megabytes). Once the whole object is written the request's answer is complete
+/// (<see cref="Telemetry.RequestFacts.Answered"/>).
 /// </summary>
 internal static class EmbeddingWriter
 {
@@ -89,6 +90,7 @@ internal static class EmbeddingWriter
         }
         w.WriteEndObject();
         await w.FlushAsync(ct);
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered(); // the whole answer is written
     }
 
     /// <summary>One upstream entry as it came, its vector in the client's encoding (from the decoded vectors when it needed converting).</summary>

@@ -13,9 +13,11 @@ internal abstract class ReplyDialect
     /// <summary>OpenAI's chat completions (<see cref="ChatCompletionWriter"/>).</summary>
     public static readonly ReplyDialect ChatCompletions = new ChatCompletionsDialect();
 
+    /// <summary>The whole answer as one JSON body; the request's answer is then complete (<see cref="Telemetry.RequestFacts.Answered"/>).</summary>
     public abstract Task WriteCompletionAsync(HttpResponse response, string model, ChatCompletion completion);
 
-    public abstract Task WriteStreamAsync(PipeWriter pipe, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct);
+    /// <summary>The answer as an SSE stream into <paramref name="response"/>; it is complete once the dialect's terminator is written.</summary>
+    public abstract Task WriteStreamAsync(HttpResponse response, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct);
 
     public abstract Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct);
 
@@ -30,9 +32,9 @@ internal abstract class ReplyDialect
         public override Task WriteCompletionAsync(HttpResponse response, string model, ChatCompletion completion) =>
             Writer(model).WriteCompletionAsync(response, completion);
 
-        public override Task WriteStreamAsync(PipeWriter pipe, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage,
+        public override Task WriteStreamAsync(HttpResponse response, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage,
             CancellationToken ct) =>
-            Writer(model).WriteStreamAsync(pipe, events, includeUsage, ct);
+            Writer(model).WriteStreamAsync(response, events, includeUsage, ct);
 
         public override Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct) =>
             ChatCompletionWriter.WriteStreamErrorAsync(pipe, error, ct);

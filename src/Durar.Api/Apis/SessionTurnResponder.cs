@@ -162,7 +162,7 @@ internal static partial class SessionTurnResponder
             SseResponse.Prepare(context);
             try
             {
-                await dialect.WriteStreamAsync(context.Response.BodyWriter, model, Rest(events), includeUsage, ct);
+                await dialect.WriteStreamAsync(context.Response, model, Rest(events), includeUsage, ct);
             }
             catch (SessionRunFailed failed)
             {
@@ -217,7 +217,7 @@ internal static partial class SessionTurnResponder
             return;
         }
         SseResponse.Prepare(context);
-        await dialect.WriteStreamAsync(context.Response.BodyWriter, "durar", Once(text), includeUsage, ct);
+        await dialect.WriteStreamAsync(context.Response, "durar", Once(text), includeUsage, ct);
 
         static async IAsyncEnumerable<ChatEvent> Once(string text)
         {

@@ -3,7 +3,8 @@ namespace Durar.Api.Telemetry;
 /// <summary>
 /// What a handler knows about its request that the HTTP layer's telemetry (<see cref="RequestTelemetry"/>: the request
 /// metrics, the request span's attributes and the request log line) cannot see in the response: the model the client
-/// asked for, and why an answer failed. A request feature, present only while that telemetry is on.
+/// asked for, why an answer failed, and whether the whole answer was written. A request feature, present only while that
+/// telemetry is on.
 /// </summary>
 public sealed class RequestFacts
 {
@@ -18,6 +19,16 @@ public sealed class RequestFacts
 
     /// <summary>Records the error code of the answer (the first one written wins: it is what the client saw).</summary>
     public void Failed(string code) => ErrorCode ??= code;
+
+    /// <summary>
+    /// True once the answer's last byte was written: a stream's terminator (<c>data: [DONE]</c>, <c>message_stop</c>,
+    /// <c>response.completed</c> or <c>response.incomplete</c>) or a whole JSON answer. A client that leaves after that (it
+    /// has the answer) is not <c>cancelled</c>, however long the handler takes to return.
+    /// </summary>
+    public bool IsAnswered { get; private set; }
+
+    /// <summary>Records that the whole answer was written (each dialect's writer calls it after the answer's last byte).</summary>
+    public void Answered() => IsAnswered = true;
 
     /// <summary>The facts of <paramref name="context"/>'s request, or null when request telemetry is off.</summary>
     public static RequestFacts? Of(HttpContext context) => context.Features.Get<RequestFacts>();

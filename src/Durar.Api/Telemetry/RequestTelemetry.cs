@@ -13,7 +13,11 @@ namespace Durar.Api.Telemetry;
 /// with the trace id. Health checks and <c>/metrics</c> are left alone (probes and scrapers would drown the rest).
 /// </summary>
 /// <remarks>
-/// The line is written once the handler has returned, i.e. after a stream's last byte. Tags are built only for a
+/// The outcome is the error code the answer carried (<see cref="RequestFacts.Failed"/>); else <c>cancelled</c> when the
+/// client left before the whole answer was written (<see cref="RequestFacts.IsAnswered"/>: decided by what was written, not
+/// by whether the client was still connected when the handler returned, since a client may close on a stream's terminator
+/// while the handler is still finishing); else by status. The line is written once the handler has returned, i.e. after a
+/// stream's last byte. Tags are built only for a
 /// listening instrument; the per-request cost with everything on is one small object (<see cref="RequestFacts"/>), the
 /// tag lists (structs) and the log event.
 /// </remarks>
@@ -54,7 +58,7 @@ internal sealed partial class RequestTelemetry(DurarTelemetry telemetry, Telemet
         var response = context.Response;
         var status = failed && !response.HasStarted ? 500 : response.StatusCode;
         var outcome = facts.ErrorCode
-            ?? (context.RequestAborted.IsCancellationRequested ? Cancelled
+            ?? (context.RequestAborted.IsCancellationRequested && !facts.IsAnswered ? Cancelled
                 : status < 400 ? Success : status < 500 ? "client_error" : "server_error");
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
         var method = context.Request.Method;

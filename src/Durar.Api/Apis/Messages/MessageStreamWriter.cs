@@ -39,12 +39,15 @@ internal sealed class MessageStreamWriter(PipeWriter pipe, string id, string mod
     private TokenUsage? _usage;
 
     /// <summary>
-    /// Streams <paramref name="events"/>; returns the usage the upstream reported. Frames are flushed whenever the next event
-    /// is not ready yet (as <see cref="ChatCompletionWriter.WriteStreamAsync"/> does). Mid-stream failures propagate.
+    /// Streams <paramref name="events"/> into <paramref name="response"/>'s body; returns the usage the upstream reported, once
+    /// <c>message_stop</c> is written (the request's answer is then complete: <see cref="Telemetry.RequestFacts.Answered"/>).
+    /// Frames are flushed whenever the next event is not ready yet (as <see cref="ChatCompletionWriter.WriteStreamAsync"/>
+    /// does). Mid-stream failures propagate.
     /// </summary>
-    public static async Task<TokenUsage?> WriteAsync(PipeWriter pipe, string id, string model, IAsyncEnumerable<ChatEvent> events,
+    public static async Task<TokenUsage?> WriteAsync(HttpResponse response, string id, string model, IAsyncEnumerable<ChatEvent> events,
         CancellationToken ct, bool flushAtEnd = true)
     {
+        var pipe = response.BodyWriter;
         using var stream = new MessageStreamWriter(pipe, id, model);
         long unflushed = stream.Start();
         var e = events.GetAsyncEnumerator(ct);
@@ -75,6 +78,7 @@ internal sealed class MessageStreamWriter(PipeWriter pipe, string id, string mod
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: it must not look finished
         stream.Finish();
         if (flushAtEnd) await pipe.FlushAsync(ct).ConfigureAwait(false);
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
         return stream._usage;
     }
 

@@ -22,7 +22,8 @@ internal static class MessageWriter
 
     /// <summary>
     /// Writes <paramref name="completion"/>. A tool call whose arguments are not a JSON object cannot be a <c>tool_use</c> block:
-    /// that answer is a 502 naming the tool, never a block with its input lost.
+    /// that answer is a 502 naming the tool, never a block with its input lost. Once the message is written the request's
+    /// answer is complete (<see cref="Telemetry.RequestFacts.Answered"/>).
     /// </summary>
     public static async Task WriteAsync(HttpResponse response, string id, string model, ChatCompletion completion)
     {
@@ -85,6 +86,7 @@ internal static class MessageWriter
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenCount;
         await response.BodyWriter.WriteAsync(buffer.WrittenMemory);
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ internal static partial class MessagesApi
         ApiError? failed = null;
         try
         {
-            usage = await MessageStreamWriter.WriteAsync(response.BodyWriter, MessageWriter.NewId(), model, run.Events, ct, flushAtEnd: false);
+            usage = await MessageStreamWriter.WriteAsync(response, MessageWriter.NewId(), model, run.Events, ct, flushAtEnd: false);
             outcome = "ok";
         }
         catch (UpstreamException e) when (!ct.IsCancellationRequested)

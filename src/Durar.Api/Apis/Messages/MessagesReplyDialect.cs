@@ -15,8 +15,9 @@ internal sealed class MessagesReplyDialect : ReplyDialect
     public override Task WriteCompletionAsync(HttpResponse response, string model, ChatCompletion completion) =>
         MessageWriter.WriteAsync(response, MessageWriter.NewId(), model, completion);
 
-    public override Task WriteStreamAsync(PipeWriter pipe, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage, CancellationToken ct) =>
-        MessageStreamWriter.WriteAsync(pipe, MessageWriter.NewId(), model, events, ct);
+    public override Task WriteStreamAsync(HttpResponse response, string model, IAsyncEnumerable<ChatEvent> events, bool includeUsage,
+        CancellationToken ct) =>
+        MessageStreamWriter.WriteAsync(response, MessageWriter.NewId(), model, events, ct);
 
     public override Task WriteStreamErrorAsync(PipeWriter pipe, ApiError error, CancellationToken ct) =>
         MessagesErrors.WriteStreamErrorAsync(pipe, error, null, ct);

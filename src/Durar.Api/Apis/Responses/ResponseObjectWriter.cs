@@ -101,12 +101,16 @@ internal sealed class OutputItem(string type, string id)
 /// </summary>
 internal static class ResponseObjectWriter
 {
-    /// <summary>One whole response as the body of a JSON answer, with a Content-Length.</summary>
+    /// <summary>
+    /// One whole response as the body of a JSON answer, with a Content-Length; once it is written the request's answer is
+    /// complete (<see cref="Telemetry.RequestFacts.Answered"/>).
+    /// </summary>
     public static async Task WriteAsync(HttpResponse response, ResponseHead head, ChatCompletion completion)
     {
         var items = OutputItem.Of(head.Id, completion.Reasoning, completion.Text, completion.Refusal, completion.ToolCalls);
         await WriteJsonAsync(response, w => Write(w, head, StatusOf(completion.FinishReason), items, completion.Usage ?? TokenUsage.Zero, null,
             IncompleteReason(completion.FinishReason)));
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
     }
 
     /// <summary>A JSON body built first, so it leaves with a Content-Length in one write.</summary>

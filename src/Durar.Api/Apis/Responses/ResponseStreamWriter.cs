@@ -23,9 +23,14 @@ namespace Durar.Api.Apis.Responses;
 /// A reasoning item and a message close when the next kind of output starts; function calls stay open until the end, so
 /// a call whose arguments arrive interleaved with another's still has every delta between its added and done events.
 /// </remarks>
-internal sealed class ResponseStreamWriter(PipeWriter pipe, ResponseHead head) : IDisposable
+internal sealed class ResponseStreamWriter(PipeWriter pipe, HttpContext context, ResponseHead head) : IDisposable
 {
     private const int MaxUnflushedBytes = 16 * 1024;
+
+    /// <summary>The stream of one response, written into <paramref name="response"/>'s body.</summary>
+    public ResponseStreamWriter(HttpResponse response, ResponseHead head) : this(response.BodyWriter, response.HttpContext, head)
+    {
+    }
 
     private readonly Utf8JsonWriter _w = new(pipe, ChatCompletionWriter.Options);
     private readonly List<OutputItem> _items = [];
@@ -41,8 +46,9 @@ internal sealed class ResponseStreamWriter(PipeWriter pipe, ResponseHead head) :
     public TokenUsage? Usage => _usage;
 
     /// <summary>
-    /// Writes the whole stream of <paramref name="events"/>, flushing whenever the next event is not ready yet. Returns at the
-    /// terminal event; an upstream failure propagates (the caller ends the stream with <see cref="FailAsync"/>).
+    /// Writes the whole stream of <paramref name="events"/>, flushing whenever the next event is not ready yet. Returns once the
+    /// terminal event is written (the request's answer is then complete: <see cref="Telemetry.RequestFacts.Answered"/>); an
+    /// upstream failure propagates (the caller ends the stream with <see cref="FailAsync"/>).
     /// </summary>
     public async Task WriteAsync(IAsyncEnumerable<ChatEvent> events, CancellationToken ct)
     {
@@ -77,6 +83,7 @@ internal sealed class ResponseStreamWriter(PipeWriter pipe, ResponseHead head) :
         ct.ThrowIfCancellationRequested(); // a cancelled stream just ends: it must not look complete
         Finish();
         await pipe.FlushAsync(ct).ConfigureAwait(false);
+        Telemetry.RequestFacts.Of(context)?.Answered();
     }
 
     private static async ValueTask Settle(ValueTask<bool> next)

@@ -119,7 +119,7 @@ public static partial class ResponsesApi
         var committed = trace.Elapsed;
         var model = run.Model.ToString();
         if (!await ChatCompletionsApi.StartStreamAsync(context, run, model)) return;
-        using var writer = new ResponseStreamWriter(context.Response.BodyWriter, Head(parsed, ResponseIds.NewStateless(), model));
+        using var writer = new ResponseStreamWriter(context.Response, Head(parsed, ResponseIds.NewStateless(), model));
         var outcome = "cancelled";
         ApiError? failed = null;
         try

@@ -278,7 +278,7 @@ internal static class StoredResponses
             if (parsed.Request.Stream)
             {
                 SseResponse.Prepare(context);
-                stream = new ResponseStreamWriter(context.Response.BodyWriter, head);
+                stream = new ResponseStreamWriter(context.Response, head);
                 try
                 {
                     await stream.WriteAsync(Rest(reply), reply.Token);
