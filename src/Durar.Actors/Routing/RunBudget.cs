@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Durar.Actors.Routing;
 
 /// <summary>
@@ -10,10 +8,7 @@ namespace Durar.Actors.Routing;
 /// </summary>
 internal sealed class RunBudget : IDisposable
 {
-    /// <summary>At most this many idle instances are kept (more than the runs a node has at once is waste).</summary>
-    private const int MaxPooled = 1024;
-
-    private static readonly ConcurrentQueue<RunBudget> Pool = new();
+    private static readonly BoundedPool<RunBudget> Pool = new(1024);
 
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
@@ -37,7 +32,7 @@ internal sealed class RunBudget : IDisposable
     public static RunBudget Start(TimeProvider time, TimeSpan due, CancellationToken ct)
     {
         RunBudget budget;
-        if (time == TimeProvider.System && Pool.TryDequeue(out var pooled))
+        if (time == TimeProvider.System && Pool.TryRent(out var pooled))
         {
             budget = pooled;
             lock (budget._gate)
@@ -77,11 +72,7 @@ internal sealed class RunBudget : IDisposable
         // Waits for the caller's callback if it is running: after this nothing cancels the source.
         _fromCaller.Dispose();
         _fromCaller = default;
-        if (_time == TimeProvider.System && Pool.Count < MaxPooled && _cts.TryReset())
-        {
-            Pool.Enqueue(this);
-            return;
-        }
+        if (_time == TimeProvider.System && _cts.TryReset() && Pool.TryKeep(this)) return;
         _timer.Dispose();
         _cts.Dispose();
     }

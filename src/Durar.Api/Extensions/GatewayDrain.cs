@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Durar.Actors;
 using Durar.Api.Apis;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -35,11 +36,8 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
             RetryAfter = TimeSpan.FromSeconds(1),
         };
 
-    /// <summary>At most this many idle per-request sources are kept (more than the requests a node runs at once is waste).</summary>
-    private const int MaxPooledSources = 1024;
-
     private readonly CancellationTokenSource _deadline = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<CancellationTokenSource> _sources = new();
+    private readonly BoundedPool<CancellationTokenSource> _sources = new(1024);
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = new();
     private CancellationTokenRegistration _stopping;
@@ -155,13 +153,12 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
 
     private static readonly Action<object?> CancelSource = static source => ((CancellationTokenSource)source!).Cancel();
 
-    private CancellationTokenSource RentSource() => _sources.TryDequeue(out var source) ? source : new CancellationTokenSource();
+    private CancellationTokenSource RentSource() => _sources.TryRent(out var source) ? source : new CancellationTokenSource();
 
     /// <summary>Pools a request's source again unless it was cancelled (TryReset also drops registrations a handler left behind).</summary>
     private void ReturnSource(CancellationTokenSource source)
     {
-        if (_sources.Count < MaxPooledSources && source.TryReset()) _sources.Enqueue(source);
-        else source.Dispose();
+        if (!source.TryReset() || !_sources.TryKeep(source)) source.Dispose();
     }
 
     /// <summary>A request that was still running at the deadline: a 503, or the closing frames of its stream.</summary>

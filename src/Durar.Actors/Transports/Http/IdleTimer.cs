@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Durar.Actors.Transports;
 
 /// <summary>
@@ -15,10 +13,7 @@ namespace Durar.Actors.Transports;
 /// </remarks>
 internal sealed class IdleTimer : IDisposable
 {
-    /// <summary>At most this many idle instances are kept (more than the upstream calls a node runs at once is waste).</summary>
-    private const int MaxPooled = 1024;
-
-    private static readonly ConcurrentQueue<IdleTimer> Pool = new();
+    private static readonly BoundedPool<IdleTimer> Pool = new(1024);
 
     private readonly CancellationTokenSource _cts = new();
     private readonly ITimer _timer;
@@ -37,7 +32,7 @@ internal sealed class IdleTimer : IDisposable
     /// <summary>An idle timer for one upstream call: armed for <paramref name="timeout"/>, cancelled with <paramref name="callerToken"/> too.</summary>
     public static IdleTimer Start(TimeSpan timeout, CancellationToken callerToken)
     {
-        var timer = Pool.TryDequeue(out var pooled) ? pooled : new IdleTimer();
+        var timer = Pool.TryRent(out var pooled) ? pooled : new IdleTimer();
         timer.Arm(timeout, callerToken);
         return timer;
     }
@@ -92,11 +87,7 @@ internal sealed class IdleTimer : IDisposable
         // Waits for the caller's callback if it is running: after this nothing cancels the source.
         _fromCaller.Dispose();
         _fromCaller = default;
-        if (Pool.Count < MaxPooled && _cts.TryReset())
-        {
-            Pool.Enqueue(this);
-            return;
-        }
+        if (_cts.TryReset() && Pool.TryKeep(this)) return;
         _timer.Dispose();
         _cts.Dispose();
     }
