@@ -12,8 +12,8 @@ namespace Durar.Actors.Sessions;
 /// <summary>
 /// One conversation with a stable key: a persistent Cluster Sharding entity. It runs one turn at a time; messages that
 /// arrive during a run follow the queue mode (followup, collect, interrupt; capped). A user message is journaled before it
-/// is acknowledged; the reply streams to every subscriber through Akka.Streams SourceRefs (so any node's HTTP endpoint can
-/// consume it) and is journaled when the run ends, whether or not a client is still listening.
+/// is acknowledged; the reply streams to every subscriber (a local channel on the session's node, an Akka.Streams SourceRef
+/// for a reader on another node) and is journaled when the run ends, whether or not a client is still listening.
 /// </summary>
 /// <remarks>
 /// <para>Over 400 lines on purpose: the turn protocol (journal before acknowledgement, the run, the queue, the reply's
