@@ -144,7 +144,7 @@ public static partial class ChatCompletionsApi
         var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        if (!await StartStreamAsync(context, run, model)) return;
+        if (!await StartStreamAsync(context, run, model, ReplyDialect.ChatCompletions)) return;
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         TokenUsage? usage = null;
         var outcome = "cancelled";
@@ -174,12 +174,12 @@ public static partial class ChatCompletionsApi
     /// are checked where they are read, so this is the last line of defence), the run is released, not left holding its
     /// upstream response and key, and the client gets a 502 instead of a 500.
     /// </summary>
-    internal static async Task<bool> StartStreamAsync(HttpContext context, StreamingRun run, string model)
+    internal static async Task<bool> StartStreamAsync(HttpContext context, StreamingRun run, string model, IStreamCloser? closer)
     {
         try
         {
             SetRunHeaders(context.Response, model, run.Attempts, run.Headers, run.Dropped);
-            SseResponse.Prepare(context);
+            SseResponse.Prepare(context, closer);
             return true;
         }
         catch (InvalidOperationException e)
