@@ -21,12 +21,28 @@ public static partial class ChatCompletionsApi
 {
     public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/chat/completions", HandleAsync);
+        // The handler's services are singletons, taken from the root provider once (at the first request: the actor system
+        // is up by then), so a stateless request creates no request service scope.
+        var root = app.ServiceProvider;
+        Handler? handler = null;
+        app.MapPost("/v1/chat/completions", (RequestDelegate)(context => (handler ??= new Handler(root)).HandleAsync(context)));
         return app;
     }
 
+    private sealed class Handler(IServiceProvider root)
+    {
+        private readonly ModelResolver _resolver = root.GetRequiredService<ModelResolver>();
+        private readonly ChatRunner _runner = root.GetRequiredService<ChatRunner>();
+        private readonly DurarSettings _settings = root.GetRequiredService<DurarSettings>();
+        private readonly ILogger<ChatRunner> _logger = root.GetRequiredService<ILogger<ChatRunner>>();
+        private readonly DashboardFeed _dashboard = root.GetRequiredService<DashboardFeed>();
+
+        public Task HandleAsync(HttpContext context) =>
+            ChatCompletionsApi.HandleAsync(context, _resolver, _runner, _settings, _logger, _dashboard);
+    }
+
     private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
-        ILogger<ChatRunner> logger, IServiceProvider services, DashboardFeed dashboard)
+        ILogger<ChatRunner> logger, DashboardFeed dashboard)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
@@ -59,7 +75,7 @@ public static partial class ChatCompletionsApi
 
             if (sessionKey.Length > 0)
             {
-                await RunInSessionAsync(context, sessionKey, parsed, idempotencyKey, services);
+                await RunInSessionAsync(context, sessionKey, parsed, idempotencyKey, context.RequestServices);
                 return;
             }
 

@@ -109,52 +109,48 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
                 await ShuttingDown.WriteAsync(context.Response);
                 return;
             }
-            await RunAsync(context, next);
+            // The request itself, in this frame (one state machine per request, not two).
+            var clientAborted = context.RequestAborted;
+            var body = context.Features.Get<IHttpResponseBodyFeature>();
+            var watched = body is null ? null : new EventStreamBodyFeature(body, context.Response);
+            // The facts tell the drain whether the answer was complete and how its stream ends early (set by request telemetry
+            // first in the pipeline; here when telemetry is off).
+            if (Telemetry.RequestFacts.Of(context) is null) context.Features.Set(new Telemetry.RequestFacts());
+            if (watched is not null) context.Features.Set<IHttpResponseBodyFeature>(watched);
+            // One pooled source per request instead of a new linked one: registered on the client's token and on the drain
+            // deadline (both registrations reuse their sources' callback nodes), reset and pooled again once the request is over.
+            var aborted = RentSource();
+            var fromClient = clientAborted.UnsafeRegister(CancelSource, aborted);
+            var fromDeadline = _deadline.Token.UnsafeRegister(CancelSource, aborted);
+            context.RequestAborted = aborted.Token;
+            bool cut;
+            try
+            {
+                await next(context);
+                cut = _deadline.IsCancellationRequested;
+            }
+            catch (Exception e) when (_deadline.IsCancellationRequested && !clientAborted.IsCancellationRequested)
+            {
+                // Usually the OperationCanceledException of the deadline; anything else a cut stream throws (an Akka stream torn
+                // down under it) still gets the clean ending below rather than a reset connection.
+                if (e is not OperationCanceledException) LogCutFailure(logger, context.Request.Path.Value ?? "", e.GetType().Name, e.Message);
+                cut = true;
+            }
+            finally
+            {
+                context.RequestAborted = clientAborted;
+                if (watched is not null) context.Features.Set(body);
+                // Disposing a registration waits for its callback if it is running: after these two, nothing cancels the source.
+                fromClient.Dispose();
+                fromDeadline.Dispose();
+                ReturnSource(aborted);
+            }
+            if (cut && !clientAborted.IsCancellationRequested) await EndAsync(context, body, watched, clientAborted);
         }
         finally
         {
             if (Interlocked.Decrement(ref _inFlight) == 0 && IsDraining) _idle.TrySetResult();
         }
-    }
-
-    private async Task RunAsync(HttpContext context, RequestDelegate next)
-    {
-        var clientAborted = context.RequestAborted;
-        var body = context.Features.Get<IHttpResponseBodyFeature>();
-        var watched = body is null ? null : new EventStreamBodyFeature(body, context.Response);
-        // The facts tell the drain whether the answer was complete and how its stream ends early (set by request telemetry
-        // first in the pipeline; here when telemetry is off).
-        if (Telemetry.RequestFacts.Of(context) is null) context.Features.Set(new Telemetry.RequestFacts());
-        if (watched is not null) context.Features.Set<IHttpResponseBodyFeature>(watched);
-        // One pooled source per request instead of a new linked one: registered on the client's token and on the drain
-        // deadline (both registrations reuse their sources' callback nodes), reset and pooled again once the request is over.
-        var aborted = RentSource();
-        var fromClient = clientAborted.UnsafeRegister(CancelSource, aborted);
-        var fromDeadline = _deadline.Token.UnsafeRegister(CancelSource, aborted);
-        context.RequestAborted = aborted.Token;
-        bool cut;
-        try
-        {
-            await next(context);
-            cut = _deadline.IsCancellationRequested;
-        }
-        catch (Exception e) when (_deadline.IsCancellationRequested && !clientAborted.IsCancellationRequested)
-        {
-            // Usually the OperationCanceledException of the deadline; anything else a cut stream throws (an Akka stream torn
-            // down under it) still gets the clean ending below rather than a reset connection.
-            if (e is not OperationCanceledException) LogCutFailure(logger, context.Request.Path.Value ?? "", e.GetType().Name, e.Message);
-            cut = true;
-        }
-        finally
-        {
-            context.RequestAborted = clientAborted;
-            if (watched is not null) context.Features.Set(body);
-            // Disposing a registration waits for its callback if it is running: after these two, nothing cancels the source.
-            fromClient.Dispose();
-            fromDeadline.Dispose();
-            ReturnSource(aborted);
-        }
-        if (cut && !clientAborted.IsCancellationRequested) await EndAsync(context, body, watched, clientAborted);
     }
 
     private static readonly Action<object?> CancelSource = static source => ((CancellationTokenSource)source!).Cancel();
