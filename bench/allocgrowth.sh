@@ -41,12 +41,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   for p in "$SESSION_PREFIX" ${MIX:+"${SESSION_PREFIX}s"}; do
     bench sessions --url "$GW" --count "${SESSION_KEYS:-2000}" --prefix "$p" --model bench/m --concurrency 32 --duration 120 >"$WORK/create.$p.txt" 2>&1
   done
-  settle_gateway
-  gc_snap allocs >/dev/null
-  alloc_begin
-  run_wrk tN "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
-  n=$(kv requests "$WRK_LAST")
-  alloc_end tN "$n"
+  measured_turns
+  n=$TURNS_N
   log "round $ROUND: $n turns, $(grep -P "^$ROUND\ttN.alloc_per_req" "$FIGS" | cut -f3) B per turn; heap $(kv heap "$(gc_snap snap)")"
   log "  by type: $(gc_snap allocs | tr ' ' '\n' | head -12 | tr '\n' ' ')"
   mix

@@ -269,6 +269,17 @@ alloc_end() { # name requests; also the thread-pool work items per request (tp_p
   fig "$1.tp_per_req" "$(awk -v a="${tp:-0}" -v b="${TP_BEFORE:-0}" -v n="$2" 'BEGIN{ if (n>0 && a>0) printf "%.1f", (a-b)/n; else print "nan"}')"
 }
 
+# One measured phase of session turns (turns.lua, concurrency CONC, DURATION s) on a settled gateway, with the allocation
+# sample by type restarted first: figures tN.alloc_per_req and tN.tp_per_req; TURNS_N = the turns answered.
+measured_turns() {
+  settle_gateway
+  gc_snap allocs >/dev/null
+  alloc_begin
+  run_wrk tN "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
+  TURNS_N=$(kv requests "$WRK_LAST")
+  alloc_end tN "$TURNS_N"
+}
+
 # --- the stack: fake upstream + gateway, ready and sanity-checked -------------------------------------------------
 start_stack() {
   log "work dir $WORK; upstream $UP, gateway $GW"

@@ -34,23 +34,10 @@ public sealed class GatewayDrainSpecs
         await using var gw = await StartAsync();
         gw.Fake.Enqueue(new FakeResponse { Text = "one two three four", StallAfterChunks = 2 });
         using var request = gw.Post(path, json);
-        using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        var buffer = new byte[4096];
-        var received = new StringBuilder();
         // Read until both chunks before the stall arrived, then stop the host.
-        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!received.ToString().Contains(" two", StringComparison.Ordinal))
-            received.Append(Encoding.UTF8.GetString(buffer, 0, await body.ReadAsync(buffer, read.Token)));
+        var (_, received, ended) = await StreamThenStopAsync(gw, request, t => t.Contains(" two", StringComparison.Ordinal));
 
-        var clock = Stopwatch.StartNew();
-        BeginStop(gw);
-        int n;
-        while ((n = await body.ReadAsync(buffer, read.Token)) > 0) received.Append(Encoding.UTF8.GetString(buffer, 0, n));
-        var ended = clock.Elapsed;
-
-        var frames = ProcessCluster.DataFrames(received.ToString());
+        var frames = ProcessCluster.DataFrames(received);
         Assert.True(frames.Count >= 2 && frames[^1].StartsWith("{\"error\"", StringComparison.Ordinal) && !frames.Contains("[DONE]"),
             "expected the chunks so far, then an error frame and no [DONE]: " + string.Join(" | ", frames));
         using var error = JsonDocument.Parse(frames[^1]);
@@ -81,20 +68,9 @@ public sealed class GatewayDrainSpecs
         gw.Fake.Enqueue(new FakeResponse { Text = "one two three four", StallAfterChunks = 2 });
         using var request = gw.Post(path, json);
         if (sessionKey is not null) request.Headers.Add(Durar.Api.Apis.DurarHeaders.SessionKey, sessionKey);
-        using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        var buffer = new byte[4096];
-        var received = new StringBuilder();
-        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!received.ToString().Contains(" two", StringComparison.Ordinal))
-            received.Append(Encoding.UTF8.GetString(buffer, 0, await body.ReadAsync(buffer, read.Token)));
+        var (_, received, _) = await StreamThenStopAsync(gw, request, t => t.Contains(" two", StringComparison.Ordinal));
 
-        BeginStop(gw);
-        int n;
-        while ((n = await body.ReadAsync(buffer, read.Token)) > 0) received.Append(Encoding.UTF8.GetString(buffer, 0, n));
-
-        var events = NamedEvents(received.ToString());
+        var events = NamedEvents(received);
         Assert.True(events.Count >= 2 && events[^1].Name == lastEvent && events.All(e => e.Name != terminator && e.Data != "[DONE]"),
             $"expected the events so far, then {lastEvent} and no {terminator}: " + string.Join(" | ", events.Select(e => e.Name)));
         var error = events.Last(e => e.Name == "error");
@@ -131,22 +107,34 @@ public sealed class GatewayDrainSpecs
         await using var gw = await GatewayHarness.StartAsync($"gateway.shutdown.drainTimeout = {Drain.TotalMilliseconds}ms",
             configure: app => app.MapPost("/test/answer-then-linger", Telemetry.RequestOutcomeSpecs.AnswerThenLingerAsync));
         using var request = gw.Post($"test/answer-then-linger?dialect={dialect}&stream=true&model=linger/{dialect}", "{}");
+        // The handler lingers until the drain deadline cancels its token.
+        var (answer, received, _) = await StreamThenStopAsync(gw, request, Telemetry.RequestOutcomeSpecs.Terminator(dialect));
+
+        Assert.Equal(answer, received);
+        await gw.Services.GetRequiredService<GatewayDrain>().Drained.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// Reads <paramref name="request"/>'s stream until <paramref name="until"/> holds for what arrived, stops the host, and
+    /// reads on to the end: what had arrived, all of it, and how long the end took after the stop.
+    /// </summary>
+    private static async Task<(string Before, string All, TimeSpan EndedAfterStop)> StreamThenStopAsync(GatewayHarness gw,
+        HttpRequestMessage request, Func<string, bool> until)
+    {
         using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await using var body = await response.Content.ReadAsStreamAsync();
-        var complete = Telemetry.RequestOutcomeSpecs.Terminator(dialect);
         var buffer = new byte[4096];
         var received = new StringBuilder();
         using var read = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (!complete(received.ToString()))
+        while (!until(received.ToString()))
             received.Append(Encoding.UTF8.GetString(buffer, 0, await body.ReadAsync(buffer, read.Token)));
-        var answer = received.ToString();
-
-        BeginStop(gw); // the handler lingers until the drain deadline cancels its token
+        var before = received.ToString();
+        var clock = Stopwatch.StartNew();
+        BeginStop(gw);
         int n;
         while ((n = await body.ReadAsync(buffer, read.Token)) > 0) received.Append(Encoding.UTF8.GetString(buffer, 0, n));
-
-        Assert.Equal(answer, received.ToString());
-        await gw.Services.GetRequiredService<GatewayDrain>().Drained.WaitAsync(TimeSpan.FromSeconds(5));
+        return (before, received.ToString(), clock.Elapsed);
     }
 
     /// <summary>SSE events as (name, data); an event without a name line is <c>message</c>.</summary>
