@@ -70,7 +70,7 @@ internal static class ClientTokensApi
                 return;
             }
             context.Response.StatusCode = 201;
-            await WriteAsync(context, w => WriteToken(w, reply.Token, secret));
+            await JsonAnswer.WriteObjectAsync(context.Response, w => WriteToken(w, reply.Token, secret));
         }
         catch (AskTimeoutException)
         {
@@ -93,7 +93,7 @@ internal static class ClientTokensApi
             await Unavailable().WriteAsync(context.Response);
             return;
         }
-        await WriteAsync(context, w =>
+        await JsonAnswer.WriteObjectAsync(context.Response, w =>
         {
             w.WriteStartArray("tokens");
             foreach (var v in views)
@@ -134,7 +134,7 @@ internal static class ClientTokensApi
             await NotFound(id).WriteAsync(context.Response);
             return;
         }
-        await WriteAsync(context, w => WriteToken(w, reply.Token, secret));
+        await JsonAnswer.WriteObjectAsync(context.Response, w => WriteToken(w, reply.Token, secret));
     }
 
     /// <summary>The body of <c>POST /v1/admin/tokens</c>; every refusal is a 400 naming its field.</summary>
@@ -196,15 +196,6 @@ internal static class ClientTokensApi
 
     private static ApiError Unavailable() =>
         new(503, "The client-token store did not answer in time; try again.", "api_error", "token_unavailable") { RetryAfter = TimeSpan.FromSeconds(1) };
-
-    private static async Task WriteAsync(HttpContext context, Action<Utf8JsonWriter> body)
-    {
-        context.Response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-        w.WriteStartObject();
-        body(w);
-        w.WriteEndObject();
-    }
 
     /// <summary>A token's fields (inside an object the caller opened); <paramref name="secret"/> only at creation and rotation.</summary>
     private static void WriteToken(Utf8JsonWriter w, ClientTokenView v, string? secret)

@@ -39,13 +39,14 @@ public static class AdminApi
     {
         var states = await providers.ActorRef.Ask<ProviderStates>(new ProviderCommands.GetAllProviderStates(), gateway.AskTimeout * 2,
             context.RequestAborted);
-        context.Response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-        w.WriteStartObject();
-        w.WriteStartArray("providers");
-        foreach (var p in states.Providers) AdminJson.WriteProvider(w, p);
-        w.WriteEndArray();
-        w.WriteEndObject();
+        await JsonAnswer.WriteAsync(context.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("providers");
+            foreach (var p in states.Providers) AdminJson.WriteProvider(w, p);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, ChatCompletionWriter.Options);
     }
 
     private static async Task ResetKeyAsync(HttpContext context, string id, IRequiredActor<ProvidersRegistryKey> providers, GatewaySettings gateway)
@@ -74,12 +75,13 @@ public static class AdminApi
             await ApiError.NotFound($"No key `{id}`.", "key_not_found", "id").WriteAsync(context.Response);
             return;
         }
-        context.Response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
-        w.WriteStartObject();
-        w.WriteString("id", id);
-        w.WriteString("state", "ready");
-        w.WriteEndObject();
+        await JsonAnswer.WriteAsync(context.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteString("state", "ready");
+            w.WriteEndObject();
+        });
     }
 
     private sealed class ErrorResult(ApiError error) : IResult

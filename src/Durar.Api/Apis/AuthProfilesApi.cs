@@ -33,21 +33,22 @@ public static class AuthProfilesApi
     private static Task ListAsync(HttpContext context, ActorRegistry registry, GatewaySettings gateway) =>
         AskAsync<AuthProfileList>(context, registry, gateway, AuthProfileCommands.ListProfiles.Instance, async list =>
         {
-            context.Response.ContentType = "application/json";
-            await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-            w.WriteStartObject();
-            w.WriteStartArray("profiles");
-            foreach (var profile in list.Profiles) WriteProfile(w, profile);
-            w.WriteEndArray();
-            w.WriteStartObject("order");
-            foreach (var (provider, order) in list.Orders)
+            await JsonAnswer.WriteAsync(context.Response, w =>
             {
-                w.WriteStartArray(provider);
-                foreach (var entry in order) w.WriteStringValue(entry);
+                w.WriteStartObject();
+                w.WriteStartArray("profiles");
+                foreach (var profile in list.Profiles) WriteProfile(w, profile);
                 w.WriteEndArray();
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
+                w.WriteStartObject("order");
+                foreach (var (provider, order) in list.Orders)
+                {
+                    w.WriteStartArray(provider);
+                    foreach (var entry in order) w.WriteStringValue(entry);
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }, ChatCompletionWriter.Options);
         });
 
     private static async Task UpsertAsync(HttpContext context, ActorRegistry registry, GatewaySettings gateway)
@@ -66,9 +67,10 @@ public static class AuthProfilesApi
         {
             context.Response.StatusCode = saved.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK;
             if (saved.Created) context.Response.Headers.Location = "/v1/admin/auth-profiles/" + Uri.EscapeDataString(saved.Profile.Id);
-            context.Response.ContentType = "application/json";
-            await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-            WriteProfile(w, saved.Profile);
+            await JsonAnswer.WriteAsync(context.Response, w =>
+            {
+                WriteProfile(w, saved.Profile);
+            }, ChatCompletionWriter.Options);
         });
     }
 
@@ -83,12 +85,13 @@ public static class AuthProfilesApi
                     .WriteAsync(context.Response);
                 return;
             }
-            context.Response.ContentType = "application/json";
-            await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
-            w.WriteStartObject();
-            w.WriteString("id", deleted.ProfileId);
-            w.WriteBoolean("deleted", true);
-            w.WriteEndObject();
+            await JsonAnswer.WriteAsync(context.Response, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("id", deleted.ProfileId);
+                w.WriteBoolean("deleted", true);
+                w.WriteEndObject();
+            });
         });
     }
 
@@ -111,14 +114,15 @@ public static class AuthProfilesApi
         }
         await AskAsync<AuthProfileOrderSaved>(context, registry, gateway, new AuthProfileCommands.SetOrder(provider, order), async saved =>
         {
-            context.Response.ContentType = "application/json";
-            await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-            w.WriteStartObject();
-            w.WriteString("provider", saved.Provider);
-            w.WriteStartArray("order");
-            foreach (var entry in saved.Order) w.WriteStringValue(entry);
-            w.WriteEndArray();
-            w.WriteEndObject();
+            await JsonAnswer.WriteAsync(context.Response, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("provider", saved.Provider);
+                w.WriteStartArray("order");
+                foreach (var entry in saved.Order) w.WriteStringValue(entry);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }, ChatCompletionWriter.Options);
         });
     }
 

@@ -28,13 +28,14 @@ public static class DashboardApi
 
     private static async Task ListRequestsAsync(HttpContext context, DashboardFeed feed)
     {
-        context.Response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-        w.WriteStartObject();
-        w.WriteStartArray("requests");
-        foreach (var r in feed.RecentRequests()) DashboardJson.WriteRequest(w, r);
-        w.WriteEndArray();
-        w.WriteEndObject();
+        await JsonAnswer.WriteAsync(context.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("requests");
+            foreach (var r in feed.RecentRequests()) DashboardJson.WriteRequest(w, r);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, ChatCompletionWriter.Options);
     }
 
     /// <summary>

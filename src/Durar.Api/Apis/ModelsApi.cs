@@ -27,10 +27,11 @@ public static class ModelsApi
                 await ApiError.NotFound($"The model `{id}` does not exist.").WriteAsync(context.Response);
                 return;
             }
-            context.Response.ContentType = "application/json";
-            await using var w = new Utf8JsonWriter(context.Response.BodyWriter);
-            if (Anthropic(context)) WriteAnthropicModel(w, entry.Id);
-            else WriteModel(w, entry.Id, entry.Owner);
+            await JsonAnswer.WriteAsync(context.Response, w =>
+            {
+                if (Anthropic(context)) WriteAnthropicModel(w, entry.Id);
+                else WriteModel(w, entry.Id, entry.Owner);
+            });
         });
         return app;
     }
@@ -39,19 +40,20 @@ public static class ModelsApi
 
     private static async Task WriteListAsync(HttpResponse response, ProviderCatalog catalog, bool anthropic)
     {
-        response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(response.BodyWriter);
-        if (anthropic)
+        await JsonAnswer.WriteAsync(response, w =>
         {
-            WriteAnthropicList(w, catalog);
-            return;
-        }
-        w.WriteStartObject();
-        w.WriteString("object", "list");
-        w.WriteStartArray("data");
-        foreach (var (id, owner) in Entries(catalog)) WriteModel(w, id, owner);
-        w.WriteEndArray();
-        w.WriteEndObject();
+            if (anthropic)
+            {
+                WriteAnthropicList(w, catalog);
+                return;
+            }
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            foreach (var (id, owner) in Entries(catalog)) WriteModel(w, id, owner);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
     }
 
     private static IEnumerable<(string Id, string Owner)> Entries(ProviderCatalog catalog)

@@ -60,7 +60,7 @@ internal static partial class SessionRunsApi
                     .RetryingBusy(rejected).WriteAsync(context.Response);
                 return;
             case RunView view:
-                await SessionsApi.WriteJsonAsync(context, w => WriteRun(w, view with { SessionKey = Access.ClientModels.OutwardKey(context, view.SessionKey) }));
+                await JsonAnswer.WriteObjectAsync(context.Response, w => WriteRun(w, view with { SessionKey = Access.ClientModels.OutwardKey(context, view.SessionKey) }));
                 return;
         }
     }
@@ -107,7 +107,7 @@ internal static partial class SessionRunsApi
                     rejected.Code == "run_not_found" ? "runId" : null).RetryingBusy(rejected).WriteAsync(context.Response);
                 return;
             case AbortResult result:
-                await SessionsApi.WriteJsonAsync(context, w =>
+                await JsonAnswer.WriteObjectAsync(context.Response, w =>
                 {
                     w.WriteString("key", Access.ClientModels.OutwardKey(context, result.SessionKey));
                     w.WriteBoolean("aborted", result.Aborted);

@@ -116,7 +116,7 @@ public static class SessionsApi
                 : "invalid_request_error", rejected.Code, rejected.Status >= 500 ? null : "model").RetryingBusy(rejected).WriteAsync(context.Response);
             return;
         }
-        await WriteJsonAsync(context, w => WriteView(w, (SessionView)Access.ClientModels.Outward(context, answer)));
+        await JsonAnswer.WriteObjectAsync(context.Response, w => WriteView(w, (SessionView)Access.ClientModels.Outward(context, answer)));
     }
 
     internal static SessionCommands.PatchSession ParsePatch(string key, JsonElement root)
@@ -168,7 +168,7 @@ public static class SessionsApi
                 .RetryingBusy(rejected).WriteAsync(context.Response);
             return;
         }
-        await WriteJsonAsync(context, w => write(w, (T)Access.ClientModels.Outward(context, answer)));
+        await JsonAnswer.WriteObjectAsync(context.Response, w => write(w, (T)Access.ClientModels.Outward(context, answer)));
     }
 
     /// <summary>
@@ -190,15 +190,6 @@ public static class SessionsApi
         }
         await error.WriteAsync(context.Response);
         return false;
-    }
-
-    internal static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
-    {
-        context.Response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(context.Response.BodyWriter, ChatCompletionWriter.Options);
-        w.WriteStartObject();
-        body(w);
-        w.WriteEndObject();
     }
 
     private static void WriteView(Utf8JsonWriter w, SessionView v)

@@ -58,7 +58,7 @@ internal static class SessionListApi
             await new ApiError(503, "The session journal could not be read; try again shortly.", "api_error", "journal_unavailable").WriteAsync(context.Response);
             return;
         }
-        await SessionsApi.WriteJsonAsync(context, w =>
+        await JsonAnswer.WriteObjectAsync(context.Response, w =>
         {
             w.WriteString("object", "list");
             w.WriteStartArray("data");

@@ -60,11 +60,12 @@ internal static class MessagesTokenCount
             response.Headers[DurarHeaders.Model] = plan.Requested.ToString();
             response.Headers[CountHeader] = "estimate";
         }
-        response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(response.BodyWriter);
-        w.WriteStartObject();
-        w.WriteNumber("input_tokens", tokens);
-        w.WriteEndObject();
+        await JsonAnswer.WriteAsync(response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("input_tokens", tokens);
+            w.WriteEndObject();
+        });
     }
 
     /// <summary>The gateway's estimate (see the type's summary): at least 1.</summary>

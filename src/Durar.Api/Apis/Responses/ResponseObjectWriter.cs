@@ -110,10 +110,12 @@ internal static class ResponseObjectWriter
         var items = OutputItem.Of(head.Id, completion.Reasoning, completion.Text, completion.Refusal, completion.ToolCalls);
         await WriteJsonAsync(response, w => Write(w, head, StatusOf(completion.FinishReason), items, completion.Usage ?? TokenUsage.Zero, null,
             IncompleteReason(completion.FinishReason)));
-        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
     }
 
-    /// <summary>A JSON body built first, so it leaves with a Content-Length in one write.</summary>
+    /// <summary>
+    /// A JSON body built first, so it leaves with a Content-Length in one write; the request's answer is then complete
+    /// (<see cref="Telemetry.RequestFacts.Answered"/>).
+    /// </summary>
     public static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
@@ -121,6 +123,7 @@ internal static class ResponseObjectWriter
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory);
+        Telemetry.RequestFacts.Of(response.HttpContext)?.Answered();
     }
 
     public static string StatusOf(string? finish) => IncompleteReason(finish) is null ? "completed" : "incomplete";
