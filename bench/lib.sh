@@ -261,11 +261,23 @@ run_stream() { # name conc url model key seconds warmup [session-count]
 
 # Allocated bytes per request over one gateway phase: GC.GetTotalAllocatedBytes before/after, over the requests served.
 ALLOC_BEFORE=0
-alloc_begin() { ALLOC_BEFORE=$(kv allocated "$(gc_snap snap)"); }
-alloc_end() { # name requests
-  local after
-  after=$(kv allocated "$(gc_snap snap)")
+alloc_begin() { local s; s=$(gc_snap snap); ALLOC_BEFORE=$(kv allocated "$s"); TP_BEFORE=$(kv tp_items "$s"); }
+alloc_end() { # name requests; also the thread-pool work items per request (tp_per_req: hops, robust to load)
+  local s after tp
+  s=$(gc_snap snap); after=$(kv allocated "$s"); tp=$(kv tp_items "$s")
   fig "$1.alloc_per_req" "$(awk -v a="$after" -v b="$ALLOC_BEFORE" -v n="$2" 'BEGIN{ if (n>0 && a>0) printf "%.0f", (a-b)/n; else print "nan"}')"
+  fig "$1.tp_per_req" "$(awk -v a="${tp:-0}" -v b="${TP_BEFORE:-0}" -v n="$2" 'BEGIN{ if (n>0 && a>0) printf "%.1f", (a-b)/n; else print "nan"}')"
+}
+
+# One measured phase of session turns (turns.lua, concurrency CONC, DURATION s) on a settled gateway, with the allocation
+# sample by type restarted first: figures tN.alloc_per_req and tN.tp_per_req; TURNS_N = the turns answered.
+measured_turns() {
+  settle_gateway
+  gc_snap allocs >/dev/null
+  alloc_begin
+  run_wrk tN "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
+  TURNS_N=$(kv requests "$WRK_LAST")
+  alloc_end tN "$TURNS_N"
 }
 
 # --- the stack: fake upstream + gateway, ready and sanity-checked -------------------------------------------------

@@ -24,6 +24,7 @@
 #   SKIP_PASSIVATION=1 sessions phase without the wait for passivation (idleTimeout + 20 s)
 #   OUT=FILE           also write the table (markdown) to FILE
 #   GATEWAY_ENV="VAR=value ..."  extra environment for the gateway process (A/B runs of runtime settings)
+#   ALLOCS=1           sample the gateway's allocations by type (DURAR_BENCH_ALLOCS=1) and log each round's tN sample
 # Every load loop is bounded in count and time, targets are 127.0.0.1 only, and every process started here is
 # killed on exit.
 set -euo pipefail
@@ -40,6 +41,7 @@ SESSIONS_CAP=${SESSIONS_CAP:-90}
 SESSIONS_CONC=${SESSIONS_CONC:-32}
 MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
 
+[ "${ALLOCS:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_ALLOCS=1"
 source "$ROOT/bench/lib.sh"
 source "$ROOT/bench/nginx.sh"
 
@@ -124,9 +126,12 @@ for ROUND in $(seq 1 "$RUNS"); do
     done
     settle_gateway
     run_wrk t1.gateway 1 "$DURATION" "$WORK/turns.lua" "$GW"
+    [ "${ALLOCS:-0}" != 1 ] || gc_snap allocs >/dev/null
     start_sampler tN; alloc_begin; cpu_begin
     run_wrk tN.gateway "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
     cpu_end tN.gateway "$(kv requests "$WRK_LAST")"; alloc_end tN.gateway "$(kv requests "$WRK_LAST")"; stop_sampler
+    log "  tN: $(awk -F'\t' -v r="$ROUND" '$1==r && $2=="tN.gateway.alloc_per_req"{print $3}' "$FIGS") B per turn"
+    [ "${ALLOCS:-0}" != 1 ] || log "  tN by type: $(gc_snap allocs | tr ' ' '\n' | head -16 | tr '\n' ' ')"
     run_stream ts1.gateway 1 "$GW" bench/m "" "$DURATION" 0 "${SESSION_KEYS:-2000}"
     settle_gateway
   fi

@@ -19,12 +19,8 @@ session_lua "$WORK/turns.lua"
 bench turns --url "$GW" --prefix "$SESSION_PREFIX" --from 0 --count "$SESSION_KEYS" --repeat "$REPEAT" --concurrency 32 \
   --duration 600 --model bench/m >"$WORK/pre.txt" 2>&1 || die "bringing the sessions to $REPEAT turns failed: $(tail -3 "$WORK/pre.txt")"
 log "sessions ready: $(grep '^RESULT' "$WORK/pre.txt" | cut -c1-120)"
-settle_gateway
-gc_snap allocs >/dev/null
-alloc_begin
-run_wrk tN "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
-n=$(kv requests "$WRK_LAST")
-alloc_end tN "$n"
+measured_turns
+n=$TURNS_N
 snapshots=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(f'file:{sys.argv[1]}?mode=ro',uri=True); print(c.execute(\"select count(*) from snapshot where persistence_id like 'session-$SESSION_PREFIX-%'\").fetchone()[0])" \
   "$WORK/data/durar.db" 2>/dev/null || echo "?")
 log "RESULT turns=$n bytes_per_turn=$(awk -F'\t' '$2=="tN.alloc_per_req"{print $3}' "$FIGS") snapshots=$snapshots"

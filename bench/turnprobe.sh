@@ -27,4 +27,4 @@ for phase in nsN:gateway.lua tN:turns.lua; do
   cpu_end "$name" "$(kv requests "$WRK_LAST")"; alloc_end "$name" "$(kv requests "$WRK_LAST")"
 done
 val() { awk -F'\t' -v n="$1" '$2==n {print $3}' "$FIGS" | tail -1; }
-log "c=$CONC: stateless $(val nsN.rps) req/s, $(val nsN.cpu_gw_us) us CPU, $(val nsN.alloc_per_req) B per request; turns $(val tN.rps)/s, $(val tN.cpu_gw_us) us CPU, $(val tN.alloc_per_req) B per turn (x $(awk -v a="$(val tN.rps)" -v b="$(val nsN.rps)" 'BEGIN{printf "%.2f", a/b}'))"
+log "c=$CONC: stateless $(val nsN.rps) req/s, $(val nsN.cpu_gw_us) us CPU, $(val nsN.alloc_per_req) B, $(val nsN.tp_per_req) thread-pool items per request; turns $(val tN.rps)/s, $(val tN.cpu_gw_us) us CPU, $(val tN.alloc_per_req) B, $(val tN.tp_per_req) thread-pool items per turn (x $(awk -v a="$(val tN.rps)" -v b="$(val nsN.rps)" 'BEGIN{printf "%.2f", a/b}'))"

@@ -52,17 +52,15 @@ internal sealed class DurarSqlWriteJournal(Config journalConfig) : SqlWriteJourn
         var persistenceId = writes[0].PersistenceId;
         var write = _writer.WriteAsync(_insert, rows);
         _writing[persistenceId] = write;
-        _ = write.ContinueWith(static (t, state) =>
+        // One continuation, answered on the writer's thread once committed (no hop): the write is no longer in flight for
+        // this persistence id, then its result (a failed transaction fails with its own exception).
+        return write.ContinueWith(static (done, state) =>
         {
-            var (writing, id) = ((ConcurrentDictionary<string, Task>, string))state!;
-            writing.TryRemove(new KeyValuePair<string, Task>(id, t));
-        }, (_writing, persistenceId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        // Answered on the writer's thread once committed (no hop); a failed transaction fails with its own exception.
-        return write.ContinueWith(static (done, rejected) =>
-        {
+            var (writing, id, rejected) = ((ConcurrentDictionary<string, Task>, string, Exception?[]?))state!;
+            writing.TryRemove(new KeyValuePair<string, Task>(id, done));
             done.GetAwaiter().GetResult();
-            return rejected is null ? null! : Results((Exception?[])rejected);
-        }, rejected, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return rejected is null ? null! : Results(rejected);
+        }, (_writing, persistenceId, rejected), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static IImmutableList<Exception> Results(Exception?[] rejected) => rejected.ToImmutableList()!;

@@ -55,7 +55,21 @@ internal sealed record ProviderDefinition
     public bool KeyOptional => Auth is "none" or "optional";
 
     private bool HostIs(string host) =>
-        BaseUrl is not null && Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && string.Equals(u.Host, host, StringComparison.OrdinalIgnoreCase);
+        BaseUrl is { } url && HostOf(url) is { } actual && string.Equals(actual, host, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Hosts by base URL ("" = not an absolute URL): asked on every request (request shaping), parsed once per URL.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Hosts = new(StringComparer.Ordinal);
+
+    /// <summary>The host of the absolute URL <paramref name="url"/>, or null when it is not one.</summary>
+    internal static string? HostOf(string url)
+    {
+        if (!Hosts.TryGetValue(url, out var host))
+        {
+            host = Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Host : "";
+            if (Hosts.Count < 1024) Hosts.TryAdd(url, host); // base URLs come from the config; bounded anyway
+        }
+        return host.Length > 0 ? host : null;
+    }
 }
 
 /// <summary>

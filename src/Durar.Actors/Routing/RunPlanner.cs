@@ -38,8 +38,6 @@ internal static class RunPlanner
     {
         if (fallbacks is { Count: > MaxFallbacks })
             throw new PlanException(400, $"`fallbacks` may list at most {MaxFallbacks} models, got {fallbacks.Count}.", "too_many_fallbacks", "fallbacks");
-        var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
-        var seen = new HashSet<ModelRef>();
         var isDefault = ModelResolver.IsDefaultTarget(model);
         var requested = resolver.Resolve(model);
         if (!requested.Success)
@@ -50,10 +48,13 @@ internal static class RunPlanner
             throw new PlanException(403, ModelPolicy.RejectionMessage(requested.Model.Ref), "model_not_allowed", "model");
         if (Refusal(requested.Model!, kind, refuse) is { } refused)
             throw new PlanException(400, isDefault ? $"`{model}` is {requested.Model}: {refused}" : refused, "unsupported_model", "model");
+        // Most requests name one model and no fallbacks: their plan is that model, with no list or set built for a chain.
+        if (fallbacks is { Count: 0 } || (fallbacks is null && !isDefault)) return new RunPlan([requested.Model!]) { Kind = kind };
+        IEnumerable<string> chain = fallbacks ?? resolver.ConfiguredFallbacks;
+        var candidates = ImmutableArray.CreateBuilder<ResolvedModel>();
+        var seen = new HashSet<ModelRef>();
         candidates.Add(requested.Model!);
         seen.Add(requested.Model!.Ref);
-
-        IEnumerable<string> chain = fallbacks ?? (isDefault ? resolver.ConfiguredFallbacks : []);
         var i = -1;
         foreach (var name in chain)
         {

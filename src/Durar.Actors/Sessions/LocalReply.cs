@@ -72,8 +72,11 @@ internal sealed class LocalReply : ISourceRef<ChatEvent>, IReplySubscriber, IAsy
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
-            SingleWriter = false, // the run task offers; the actor completes (session stopping, queue drop)
-            AllowSynchronousContinuations = false, // the reader (an HTTP write) never runs on the run's thread
+            SingleWriter = false, // the run task offers; the fanout completes (session stopping, queue drop, the reply's end)
+            // A waiting reader goes on where the run offers (issue 17: a thread-pool hop per event the reader caught up with
+            // was a large part of a turn's extra CPU over a stateless request, which reads and writes in one flow). Never on
+            // the session actor's thread: only the run task offers, and SessionFanout.CompleteAsync leaves the actor first.
+            AllowSynchronousContinuations = true,
         });
 
     /// <summary>What a reply that waited too long for its reader fails with.</summary>

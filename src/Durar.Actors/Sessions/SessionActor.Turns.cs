@@ -142,7 +142,9 @@ internal sealed partial class SessionActor
     /// <summary>Builds the run's request from <paramref name="state"/> and starts it off the actor's thread; its outcome comes back to this actor.</summary>
     private void Launch(SessionRun run, RunPlan plan, SessionState state, ImmutableList<string> dropped)
     {
-        var request = SessionTurns.BuildRequest(run.Turns, _queue.Waiting, dropped, state, _services, Now);
+        // The conversation sent is walked once per run: the request is built from it and its tokens are counted over it.
+        var sent = state.SentEntries(_queue.Waiting.Select(p => p.Seq).ToHashSet());
+        var request = SessionTurns.BuildRequest(run.Turns, sent, dropped, state, _services, Now);
         try
         {
             var routed = ImageRouting.Route(plan, request, _services.Resolver); // a turn with images, on a model that reads none
@@ -154,10 +156,10 @@ internal sealed partial class SessionActor
             Self.Tell(run.NotPlanned(new SessionRunError(e.Status, e.Message, "invalid_request_error", e.Code)));
             return;
         }
-        var (services, waiting) = (_services, _queue.Waiting.Select(p => p.Seq).ToHashSet());
+        var services = _services;
         // Off the actor's thread: counting the input, compacting, and the runner's first steps (lease, connect) must not
         // hold the session's mailbox.
-        Task.Run(() => SessionCompaction.ExecuteAsync(run, services, plan, request, state, waiting)).PipeTo(Self);
+        Task.Run(() => SessionCompaction.ExecuteAsync(run, services, plan, request, state, sent)).PipeTo(Self);
     }
 
     private void OnRunFinished(SessionRun.Outcome done)

@@ -99,7 +99,14 @@ internal sealed class SessionFanout(TimeSpan stallTimeout)
         }
     }
 
-    public async Task CompleteAsync(IEnumerable<ChatEvent> tail)
+    /// <summary>
+    /// Offers <paramref name="tail"/> to the subscribers and ends their replies, on the thread pool: the session actor calls
+    /// this, and a <see cref="LocalReply"/>'s reader goes on where its events are written (the end of an HTTP request must
+    /// not run on the actor's thread).
+    /// </summary>
+    public Task CompleteAsync(IEnumerable<ChatEvent> tail) => Task.Run(() => CompleteNowAsync(tail));
+
+    private async Task CompleteNowAsync(IEnumerable<ChatEvent> tail)
     {
         // The tail (usage line, finish, error) is the reply's own: watchers get the journaled outcome instead.
         foreach (var e in tail) await OfferToSubscribersAsync(e).ConfigureAwait(false);

@@ -138,6 +138,14 @@ internal sealed record SessionState(
         }
     }
 
+    /// <summary><see cref="SentConversation"/> as an array: what a run's request is built from and its tokens counted over.</summary>
+    public ImmutableArray<TranscriptEntry> SentEntries(IReadOnlySet<long> pending)
+    {
+        var entries = ImmutableArray.CreateBuilder<TranscriptEntry>(Transcript.Count);
+        foreach (var e in SentConversation(pending)) entries.Add(e);
+        return entries.Count == entries.Capacity ? entries.MoveToImmutable() : entries.ToImmutable();
+    }
+
     private SessionState Append(TranscriptEntry entry) => this with { Transcript = Transcript.Add(entry), NextSeq = NextSeq + 1 };
 }
 

@@ -76,10 +76,10 @@ internal static class SessionTurns
 
     /// <summary>
     /// The request for a run of <paramref name="turns"/>: the template's system messages, then the client's own history or
-    /// the transcript's conversation without the messages still <paramref name="waiting"/>, the summary of
-    /// <paramref name="dropped"/> messages before the last one, and the session's effective settings.
+    /// the transcript's conversation (<paramref name="sent"/>: <see cref="SessionState.SentEntries"/> without the messages
+    /// still waiting), the summary of <paramref name="dropped"/> messages before the last one, and the session's effective settings.
     /// </summary>
-    public static ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns, IEnumerable<PendingTurn> waiting, ImmutableList<string> dropped,
+    public static ChatRequest BuildRequest(ImmutableArray<PendingTurn> turns, ImmutableArray<TranscriptEntry> sent, ImmutableList<string> dropped,
         SessionState state, SessionServices services, DateTimeOffset runStart)
     {
         var last = turns[^1];
@@ -91,10 +91,9 @@ internal static class SessionTurns
             messages.AddRange(history.Where(m => m.Role is not ("system" or "developer")));
         else
         {
-            var waitingSeqs = waiting.Select(p => p.Seq).ToHashSet();
             // After a compaction, its summary stands in for the turns it summarised (TurnPrompt finds it by reference).
             if (state.Summary is { } summary) messages.Add(new ChatMessage("system", summary.Text));
-            foreach (var entry in state.SentConversation(waitingSeqs))
+            foreach (var entry in sent)
             {
                 if (!entry.Messages.IsDefaultOrEmpty) messages.AddRange(entry.Messages.Where(m => m.Role is not ("system" or "developer")));
                 else

@@ -19,33 +19,24 @@ namespace Durar.Api.Access;
 internal sealed partial class ClientAccess(GatewayAuth auth, AuthFailureLimiter limiter, IRequiredActor<ClientTokenRegionKey> tokens,
     GatewaySettings gateway, ILogger<ClientAccess> logger)
 {
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    /// <summary>
+    /// Not async: a request that needs no check (outside <c>/v1</c>) or passes as the operator's (or as anyone's, without an
+    /// operator token) goes on in the caller's frame; only a refusal or a client token's check awaits here.
+    /// </summary>
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        if (!context.Request.Path.StartsWithSegments("/v1"))
-        {
-            await next(context);
-            return;
-        }
+        if (!context.Request.Path.StartsWithSegments("/v1")) return next(context);
         var address = context.Connection.RemoteIpAddress;
-        if (limiter.Wait(address) is { } wait)
-        {
-            await TooManyFailures(wait).WriteAsync(context.Response);
-            return;
-        }
+        if (limiter.Wait(address) is { } wait) return TooManyFailures(wait).WriteAsync(context.Response);
         var presented = GatewayAuth.PresentedToken(context.Request);
-        if (ClientTokenSecrets.TryParse(presented, out var tokenId))
-        {
-            await AsClientAsync(context, next, tokenId, presented!);
-            return;
-        }
+        if (ClientTokenSecrets.TryParse(presented, out var tokenId)) return AsClientAsync(context, next, tokenId, presented!);
         if (auth.Enabled && !auth.IsOperatorToken(presented))
         {
             Failed(context);
-            await ApiError.Unauthorized().WriteAsync(context.Response);
-            return;
+            return ApiError.Unauthorized().WriteAsync(context.Response);
         }
         if (auth.Enabled) limiter.Succeeded(address);
-        await next(context);
+        return next(context);
     }
 
     private async Task AsClientAsync(HttpContext context, RequestDelegate next, string tokenId, string secret)

@@ -21,12 +21,28 @@ public static partial class ChatCompletionsApi
 {
     public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/chat/completions", HandleAsync);
+        // The handler's services are singletons, taken from the root provider once (at the first request: the actor system
+        // is up by then), so a stateless request creates no request service scope.
+        var root = app.ServiceProvider;
+        Handler? handler = null;
+        app.MapPost("/v1/chat/completions", (RequestDelegate)(context => (handler ??= new Handler(root)).HandleAsync(context)));
         return app;
     }
 
+    private sealed class Handler(IServiceProvider root)
+    {
+        private readonly ModelResolver _resolver = root.GetRequiredService<ModelResolver>();
+        private readonly ChatRunner _runner = root.GetRequiredService<ChatRunner>();
+        private readonly DurarSettings _settings = root.GetRequiredService<DurarSettings>();
+        private readonly ILogger<ChatRunner> _logger = root.GetRequiredService<ILogger<ChatRunner>>();
+        private readonly DashboardFeed _dashboard = root.GetRequiredService<DashboardFeed>();
+
+        public Task HandleAsync(HttpContext context) =>
+            ChatCompletionsApi.HandleAsync(context, _resolver, _runner, _settings, _logger, _dashboard);
+    }
+
     private static async Task HandleAsync(HttpContext context, ModelResolver resolver, ChatRunner runner, DurarSettings settings,
-        ILogger<ChatRunner> logger, IServiceProvider services, DashboardFeed dashboard)
+        ILogger<ChatRunner> logger, DashboardFeed dashboard)
     {
         var ct = context.RequestAborted;
         ParsedChatRequest parsed;
@@ -59,7 +75,7 @@ public static partial class ChatCompletionsApi
 
             if (sessionKey.Length > 0)
             {
-                await RunInSessionAsync(context, sessionKey, parsed, idempotencyKey, services);
+                await RunInSessionAsync(context, sessionKey, parsed, idempotencyKey, context.RequestServices);
                 return;
             }
 
@@ -144,7 +160,7 @@ public static partial class ChatCompletionsApi
         var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        if (!await StartStreamAsync(context, run, model)) return;
+        if (!await StartStreamAsync(context, run, model, ReplyDialect.ChatCompletions)) return;
         var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
         TokenUsage? usage = null;
         var outcome = "cancelled";
@@ -174,12 +190,12 @@ public static partial class ChatCompletionsApi
     /// are checked where they are read, so this is the last line of defence), the run is released, not left holding its
     /// upstream response and key, and the client gets a 502 instead of a 500.
     /// </summary>
-    internal static async Task<bool> StartStreamAsync(HttpContext context, StreamingRun run, string model)
+    internal static async Task<bool> StartStreamAsync(HttpContext context, StreamingRun run, string model, IStreamCloser? closer)
     {
         try
         {
             SetRunHeaders(context.Response, model, run.Attempts, run.Headers, run.Dropped);
-            SseResponse.Prepare(context);
+            SseResponse.Prepare(context, closer);
             return true;
         }
         catch (InvalidOperationException e)

@@ -17,15 +17,14 @@ public sealed record ParsedChatRequest(string Model, ChatRequest Request, Immuta
 /// <remarks>The element passed in must outlive the request (the caller keeps its document until the answer is written).</remarks>
 public static class ChatRequestParser
 {
-    private static readonly ImmutableHashSet<string> Roles = ["system", "developer", "user", "assistant", "tool", "function"];
     private static readonly ImmutableHashSet<string> Efforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
 
     public static ParsedChatRequest Parse(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) throw Bad("The request body must be a JSON object.", "invalid_json", null);
 
-        var model = root.TryGetProperty("model", out var m) ? m : default;
-        if (model.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(model.GetString()))
+        var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        if (string.IsNullOrWhiteSpace(model))
             throw Bad("`model` is required: a provider/model ref, an alias, or `durar`.", "missing_model", "model");
 
         if (!root.TryGetProperty("messages", out var msgs) || msgs.ValueKind != JsonValueKind.Array || msgs.GetArrayLength() == 0)
@@ -33,7 +32,7 @@ public static class ChatRequestParser
         var messages = ImmutableArray.CreateBuilder<ChatMessage>(msgs.GetArrayLength());
         var i = 0;
         foreach (var msg in msgs.EnumerateArray()) messages.Add(ParseMessage(msg, i++));
-        if (!messages.Any(x => x.Role is "user" or "tool" or "function"))
+        if (!HasTurn(messages))
             throw Bad("Missing user message in `messages`.", "missing_user_message", "messages");
 
         var parsed = messages.MoveToImmutable();
@@ -67,17 +66,39 @@ public static class ChatRequestParser
                     : throw Bad("`stream_options` must be an object.", "invalid_type", "stream_options"),
             ReasoningEffort = Effort(root),
         };
-        return new ParsedChatRequest(ModelIds.Check(model.GetString()!.Trim(), "model"), request, Fallbacks(root));
+        return new ParsedChatRequest(ModelIds.Check(model.Trim(), "model"), request, Fallbacks(root));
     }
+
+    /// <summary>Whether a message is the client's turn (a user or tool message; a <c>function</c> role is read as <c>tool</c>).</summary>
+    private static bool HasTurn(ImmutableArray<ChatMessage>.Builder messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+            if (messages[i].Role is "user" or "tool" or "function") return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The role as one of the known role names (no string read from the body: the common case allocates nothing), with
+    /// <c>function</c> read as <c>tool</c>; null for any other value.
+    /// </summary>
+    private static string? Role(JsonElement role) =>
+        role.ValueEquals("user") ? "user"
+        : role.ValueEquals("assistant") ? "assistant"
+        : role.ValueEquals("system") ? "system"
+        : role.ValueEquals("developer") ? "developer"
+        : role.ValueEquals("tool") || role.ValueEquals("function") ? "tool"
+        : null;
+
+    // Paths of fields in error messages, built only when a message is refused.
+    private static string MessagePath(int index) => $"messages[{index}]";
+    private static string PartPath(int index, int part) => $"messages[{index}].content[{part}]";
 
     private static ChatMessage ParseMessage(JsonElement msg, int index)
     {
-        var path = $"messages[{index}]";
-        if (msg.ValueKind != JsonValueKind.Object) throw Bad($"`{path}` must be an object.", "invalid_type", path);
-        var role = msg.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : null;
-        if (role is null || !Roles.Contains(role))
-            throw Bad($"`{path}.role` must be one of system, developer, user, assistant, tool.", "invalid_value", $"{path}.role");
-        if (role == "function") role = "tool";
+        if (msg.ValueKind != JsonValueKind.Object) throw Bad($"`{MessagePath(index)}` must be an object.", "invalid_type", MessagePath(index));
+        var role = msg.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? Role(r) : null;
+        if (role is null)
+            throw Bad($"`{MessagePath(index)}.role` must be one of system, developer, user, assistant, tool.", "invalid_value", $"{MessagePath(index)}.role");
 
         string? text = null;
         var parts = ImmutableArray<ContentPart>.Empty;
@@ -93,11 +114,11 @@ public static class ChatRequestParser
                 case JsonValueKind.Array:
                     var b = ImmutableArray.CreateBuilder<ContentPart>();
                     var j = 0;
-                    foreach (var part in content.EnumerateArray()) b.Add(ParsePart(part, $"{path}.content[{j++}]"));
+                    foreach (var part in content.EnumerateArray()) b.Add(ParsePart(part, index, j++));
                     parts = b.ToImmutable();
                     break;
                 default:
-                    throw Bad($"`{path}.content` must be a string or an array of content parts.", "invalid_type", $"{path}.content");
+                    throw Bad($"`{MessagePath(index)}.content` must be a string or an array of content parts.", "invalid_type", $"{MessagePath(index)}.content");
             }
         }
 
@@ -111,7 +132,7 @@ public static class ChatRequestParser
             {
                 if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var fn) || fn.ValueKind != JsonValueKind.Object
                     || !fn.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
-                    throw Bad($"`{path}.tool_calls` entries need function.name.", "invalid_value", $"{path}.tool_calls");
+                    throw Bad($"`{MessagePath(index)}.tool_calls` entries need function.name.", "invalid_value", $"{MessagePath(index)}.tool_calls");
                 b.Add(new ToolCall(String(call, "id") ?? "", name.GetString()!, fn.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}"));
             }
             calls = b.ToImmutable();
@@ -127,8 +148,9 @@ public static class ChatRequestParser
         };
     }
 
-    private static ContentPart ParsePart(JsonElement part, string path)
+    private static ContentPart ParsePart(JsonElement part, int index, int number)
     {
+        var path = PartPath(index, number);
         var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) ? t.GetString() : null;
         switch (type)
         {

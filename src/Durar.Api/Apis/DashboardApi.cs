@@ -46,7 +46,7 @@ public static class DashboardApi
     {
         using var subscription = feed.Subscribe();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        SseResponse.Prepare(context);
+        SseResponse.Prepare(context, closer: null);
         var pipe = context.Response.BodyWriter;
         var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
         using (var w = new Utf8JsonWriter(pipe, ChatCompletionWriter.Options))

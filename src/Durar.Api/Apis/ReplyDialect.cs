@@ -8,7 +8,7 @@ namespace Durar.Api.Apis;
 /// that cannot finish. A session turn (<see cref="SessionTurnResponder"/>) reads the same reply whichever endpoint asked for
 /// it; only this edge differs (OpenAI's chat completions here, Anthropic's messages in <c>Messages/MessagesReplyDialect</c>).
 /// </summary>
-internal abstract class ReplyDialect
+internal abstract class ReplyDialect : IStreamCloser
 {
     /// <summary>OpenAI's chat completions (<see cref="ChatCompletionWriter"/>).</summary>
     public static readonly ReplyDialect ChatCompletions = new ChatCompletionsDialect();

@@ -61,7 +61,7 @@ internal static partial class SessionEventsApi
 
         // The live stream is read from now on (it buffers what happens during the replay); the replay fills in before it.
         await using var live = SessionReply.Open(system, watched, materializer, ct);
-        SseResponse.Prepare(context);
+        SseResponse.Prepare(context, closer: null);
         var body = context.Response.BodyWriter;
         // The headers go out now (StartAsync alone does not flush them): a watcher knows it is subscribed before the first event.
         await context.Response.StartAsync(ct);

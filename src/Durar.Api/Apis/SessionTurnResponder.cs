@@ -159,7 +159,7 @@ internal static partial class SessionTurnResponder
         context.Response.Headers[DurarHeaders.Model] = model;
         if (stream)
         {
-            SseResponse.Prepare(context);
+            SseResponse.Prepare(context, dialect);
             try
             {
                 await dialect.WriteStreamAsync(context.Response, model, Rest(events), includeUsage, ct);
@@ -216,7 +216,7 @@ internal static partial class SessionTurnResponder
             await dialect.WriteCompletionAsync(context.Response, "durar", new ChatCompletion(text, [], "stop", TokenUsage.Zero, "durar"));
             return;
         }
-        SseResponse.Prepare(context);
+        SseResponse.Prepare(context, dialect);
         await dialect.WriteStreamAsync(context.Response, "durar", Once(text), includeUsage, ct);
 
         static async IAsyncEnumerable<ChatEvent> Once(string text)

@@ -10,15 +10,18 @@ namespace Durar.Api.Extensions;
 /// Graceful stop of one gateway node. It exists because a node that leaves the cluster must not cut its clients off: on
 /// SIGTERM (the host's <c>ApplicationStopping</c>) it refuses new requests with a 503, lets the requests and SSE streams in
 /// flight finish for up to <see cref="ShutdownOptions.DrainTimeout"/>, then ends the streams still running with an SSE error
-/// event and no <c>[DONE]</c>, the one contract for every stream that ends early (see <see cref="ChatCompletionWriter.WriteStreamErrorAsync"/>;
-/// a request that has written nothing yet gets a 503). Only after that may the actor system
+/// event in the stream's own dialect, the one contract for every stream that ends early (OpenAI's error frame without
+/// <c>[DONE]</c>, Anthropic's <c>event: error</c> without <c>message_stop</c>, the Responses API's <c>error</c> and
+/// <c>response.failed</c>: <see cref="IStreamCloser"/>; a request that has written nothing yet gets a 503). Only after that may the actor system
 /// run CoordinatedShutdown (sharding hand-off, cluster leave): this hosted service is registered after Akka.Hosting's, so
 /// its <see cref="StopAsync"/> runs, and waits for the drain, before Akka's — whatever order Kestrel stops in.
 /// </summary>
 /// <remarks>
 /// The drain deadline reaches handlers through <see cref="HttpContext.RequestAborted"/>, which the middleware replaces by a
-/// token that also fires at the deadline; handlers already treat that token as "stop now". The response body is watched
-/// (only for <c>text/event-stream</c> responses) so a stream that wrote <c>[DONE]</c> just before the deadline is left alone.
+/// token that also fires at the deadline; handlers already treat that token as "stop now". A stream whose answer was
+/// complete before the deadline (<see cref="Telemetry.RequestFacts.IsAnswered"/>, or <c>[DONE]</c> as the last bytes
+/// written: the response body is watched for <c>text/event-stream</c> responses) is left alone. A stream that is not a
+/// model's answer (the dashboard's, session events) registers no closer and gets OpenAI's error frame.
 /// </remarks>
 public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicationLifetime lifetime, ILogger<GatewayDrain> logger)
     : IHostedService, IDisposable
@@ -106,49 +109,48 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
                 await ShuttingDown.WriteAsync(context.Response);
                 return;
             }
-            await RunAsync(context, next);
+            // The request itself, in this frame (one state machine per request, not two).
+            var clientAborted = context.RequestAborted;
+            var body = context.Features.Get<IHttpResponseBodyFeature>();
+            var watched = body is null ? null : new EventStreamBodyFeature(body, context.Response);
+            // The facts tell the drain whether the answer was complete and how its stream ends early (set by request telemetry
+            // first in the pipeline; here when telemetry is off).
+            if (Telemetry.RequestFacts.Of(context) is null) context.Features.Set(new Telemetry.RequestFacts());
+            if (watched is not null) context.Features.Set<IHttpResponseBodyFeature>(watched);
+            // One pooled source per request instead of a new linked one: registered on the client's token and on the drain
+            // deadline (both registrations reuse their sources' callback nodes), reset and pooled again once the request is over.
+            var aborted = RentSource();
+            var fromClient = clientAborted.UnsafeRegister(CancelSource, aborted);
+            var fromDeadline = _deadline.Token.UnsafeRegister(CancelSource, aborted);
+            context.RequestAborted = aborted.Token;
+            bool cut;
+            try
+            {
+                await next(context);
+                cut = _deadline.IsCancellationRequested;
+            }
+            catch (Exception e) when (_deadline.IsCancellationRequested && !clientAborted.IsCancellationRequested)
+            {
+                // Usually the OperationCanceledException of the deadline; anything else a cut stream throws (an Akka stream torn
+                // down under it) still gets the clean ending below rather than a reset connection.
+                if (e is not OperationCanceledException) LogCutFailure(logger, context.Request.Path.Value ?? "", e.GetType().Name, e.Message);
+                cut = true;
+            }
+            finally
+            {
+                context.RequestAborted = clientAborted;
+                if (watched is not null) context.Features.Set(body);
+                // Disposing a registration waits for its callback if it is running: after these two, nothing cancels the source.
+                fromClient.Dispose();
+                fromDeadline.Dispose();
+                ReturnSource(aborted);
+            }
+            if (cut && !clientAborted.IsCancellationRequested) await EndAsync(context, body, watched, clientAborted);
         }
         finally
         {
             if (Interlocked.Decrement(ref _inFlight) == 0 && IsDraining) _idle.TrySetResult();
         }
-    }
-
-    private async Task RunAsync(HttpContext context, RequestDelegate next)
-    {
-        var clientAborted = context.RequestAborted;
-        var body = context.Features.Get<IHttpResponseBodyFeature>();
-        var watched = body is null ? null : new EventStreamBodyFeature(body, context.Response);
-        if (watched is not null) context.Features.Set<IHttpResponseBodyFeature>(watched);
-        // One pooled source per request instead of a new linked one: registered on the client's token and on the drain
-        // deadline (both registrations reuse their sources' callback nodes), reset and pooled again once the request is over.
-        var aborted = RentSource();
-        var fromClient = clientAborted.UnsafeRegister(CancelSource, aborted);
-        var fromDeadline = _deadline.Token.UnsafeRegister(CancelSource, aborted);
-        context.RequestAborted = aborted.Token;
-        bool cut;
-        try
-        {
-            await next(context);
-            cut = _deadline.IsCancellationRequested;
-        }
-        catch (Exception e) when (_deadline.IsCancellationRequested && !clientAborted.IsCancellationRequested)
-        {
-            // Usually the OperationCanceledException of the deadline; anything else a cut stream throws (an Akka stream torn
-            // down under it) still gets the clean ending below rather than a reset connection.
-            if (e is not OperationCanceledException) LogCutFailure(logger, context.Request.Path.Value ?? "", e.GetType().Name, e.Message);
-            cut = true;
-        }
-        finally
-        {
-            context.RequestAborted = clientAborted;
-            if (watched is not null) context.Features.Set(body);
-            // Disposing a registration waits for its callback if it is running: after these two, nothing cancels the source.
-            fromClient.Dispose();
-            fromDeadline.Dispose();
-            ReturnSource(aborted);
-        }
-        if (cut && !clientAborted.IsCancellationRequested) await EndAsync(context, body, watched, clientAborted);
     }
 
     private static readonly Action<object?> CancelSource = static source => ((CancellationTokenSource)source!).Cancel();
@@ -176,12 +178,13 @@ public sealed partial class GatewayDrain(ShutdownOptions options, IHostApplicati
                 LogRequestEnded(logger, context.Request.Method, context.Request.Path.Value ?? "", 503);
                 return;
             }
-            if (body is null || watched is not { StreamStarted: true, EndedWithDone: false }) return;
+            var facts = Telemetry.RequestFacts.Of(context);
+            if (body is null || watched is not { StreamStarted: true, EndedWithDone: false } || facts is { IsAnswered: true }) return;
             using var write = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
             write.CancelAfter(CloseWriteTimeout);
             var pipe = body.Writer;
-            Telemetry.RequestFacts.Of(context)?.Failed(ShuttingDownCode); // the request's log line and metrics say how it ended
-            await ChatCompletionWriter.WriteStreamErrorAsync(pipe, ShuttingDown, write.Token);
+            facts?.Failed(ShuttingDownCode); // the request's log line and metrics say how it ended
+            await (facts?.StreamCloser ?? ReplyDialect.ChatCompletions).WriteStreamErrorAsync(pipe, ShuttingDown, write.Token);
             Interlocked.Increment(ref _endedStreams);
             LogStreamEnded(logger, context.Request.Method, context.Request.Path.Value ?? "");
         }

@@ -3,8 +3,9 @@ namespace Durar.Api.Telemetry;
 /// <summary>
 /// What a handler knows about its request that the HTTP layer's telemetry (<see cref="RequestTelemetry"/>: the request
 /// metrics, the request span's attributes and the request log line) cannot see in the response: the model the client
-/// asked for, why an answer failed, and whether the whole answer was written. A request feature, present only while that
-/// telemetry is on.
+/// asked for, why an answer failed, whether the whole answer was written, and how its stream ends early. A request
+/// feature: set by that telemetry, or by <see cref="Extensions.GatewayDrain"/> when telemetry is off (the drain reads
+/// <see cref="IsAnswered"/> and <see cref="StreamCloser"/>).
 /// </summary>
 public sealed class RequestFacts
 {
@@ -30,6 +31,12 @@ public sealed class RequestFacts
     /// <summary>Records that the whole answer was written (each dialect's writer calls it after the answer's last byte).</summary>
     public void Answered() => IsAnswered = true;
 
-    /// <summary>The facts of <paramref name="context"/>'s request, or null when request telemetry is off.</summary>
+    /// <summary>
+    /// How this request's model stream ends early in its dialect; set by the endpoint when the stream starts, null for
+    /// streams of other kinds (the dashboard, session events) and for answers that are not streams.
+    /// </summary>
+    internal Apis.IStreamCloser? StreamCloser { get; set; }
+
+    /// <summary>The facts of <paramref name="context"/>'s request, or null outside the gateway's pipeline.</summary>
     public static RequestFacts? Of(HttpContext context) => context.Features.Get<RequestFacts>();
 }

@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Durar.Actors.Configuration;
 using Durar.Api.Extensions;
 using Durar.Testing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -33,23 +34,10 @@ public sealed class GatewayDrainSpecs
         await using var gw = await StartAsync();
         gw.Fake.Enqueue(new FakeResponse { Text = "one two three four", StallAfterChunks = 2 });
         using var request = gw.Post(path, json);
-        using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        var buffer = new byte[4096];
-        var received = new StringBuilder();
         // Read until both chunks before the stall arrived, then stop the host.
-        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!received.ToString().Contains(" two", StringComparison.Ordinal))
-            received.Append(Encoding.UTF8.GetString(buffer, 0, await body.ReadAsync(buffer, read.Token)));
+        var (_, received, ended) = await StreamThenStopAsync(gw, request, t => t.Contains(" two", StringComparison.Ordinal));
 
-        var clock = Stopwatch.StartNew();
-        BeginStop(gw);
-        int n;
-        while ((n = await body.ReadAsync(buffer, read.Token)) > 0) received.Append(Encoding.UTF8.GetString(buffer, 0, n));
-        var ended = clock.Elapsed;
-
-        var frames = ProcessCluster.DataFrames(received.ToString());
+        var frames = ProcessCluster.DataFrames(received);
         Assert.True(frames.Count >= 2 && frames[^1].StartsWith("{\"error\"", StringComparison.Ordinal) && !frames.Contains("[DONE]"),
             "expected the chunks so far, then an error frame and no [DONE]: " + string.Join(" | ", frames));
         using var error = JsonDocument.Parse(frames[^1]);
@@ -60,6 +48,104 @@ public sealed class GatewayDrainSpecs
         await drain.Drained.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(0, drain.InFlight);
     }
+
+    /// <summary>
+    /// Anthropic's and the Responses API's streams are cut in their own words: an SDK of that dialect must read the ending
+    /// as an error (not an OpenAI frame it cannot parse), and must not see the dialect's terminator.
+    /// </summary>
+    [Theory]
+    [InlineData("v1/messages", """{"model":"fakeoai/gpt-fake","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}""",
+        "error", "message_stop", null)]
+    [InlineData("v1/messages", """{"model":"fakeoai/gpt-fake","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}""",
+        "error", "message_stop", "drain-2")]
+    [InlineData("v1/responses", """{"model":"fakeoai/gpt-fake","stream":true,"store":false,"input":"hi"}""", "response.failed",
+        "response.completed", null)]
+    [InlineData("v1/responses", """{"model":"fakeoai/gpt-fake","stream":true,"input":"hi"}""", "response.failed", "response.completed", null)]
+    public async Task Should_end_a_stream_still_running_at_the_deadline_in_its_own_dialect(string path, string json, string lastEvent,
+        string terminator, string? sessionKey)
+    {
+        await using var gw = await StartAsync();
+        gw.Fake.Enqueue(new FakeResponse { Text = "one two three four", StallAfterChunks = 2 });
+        using var request = gw.Post(path, json);
+        if (sessionKey is not null) request.Headers.Add(Durar.Api.Apis.DurarHeaders.SessionKey, sessionKey);
+        var (_, received, _) = await StreamThenStopAsync(gw, request, t => t.Contains(" two", StringComparison.Ordinal));
+
+        var events = NamedEvents(received);
+        Assert.True(events.Count >= 2 && events[^1].Name == lastEvent && events.All(e => e.Name != terminator && e.Data != "[DONE]"),
+            $"expected the events so far, then {lastEvent} and no {terminator}: " + string.Join(" | ", events.Select(e => e.Name)));
+        var error = events.Last(e => e.Name == "error");
+        using var doc = JsonDocument.Parse(error.Data);
+        if (lastEvent == "error")
+        {
+            // Anthropic's shape: {"type":"error","error":{"type":"api_error","message":...}}
+            Assert.Equal("error", doc.RootElement.GetProperty("type").GetString());
+            Assert.Equal("api_error", doc.RootElement.GetProperty("error").GetProperty("type").GetString());
+        }
+        else
+        {
+            Assert.Equal(GatewayDrain.ShuttingDownCode, doc.RootElement.GetProperty("code").GetString());
+            using var failed = JsonDocument.Parse(events[^1].Data);
+            Assert.Equal("failed", failed.RootElement.GetProperty("response").GetProperty("status").GetString());
+            // The sequence numbers go on from the events before the cut.
+            var sequence = events.Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("sequence_number").GetInt64()).ToList();
+            Assert.Equal(Enumerable.Range(0, sequence.Count).Select(i => (long)i), sequence);
+        }
+        await gw.Services.GetRequiredService<GatewayDrain>().Drained.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// A stream whose answer was complete before the deadline (its handler still running) gets nothing appended: the drain
+    /// reads that from the request's facts, for every dialect (before, only OpenAI's <c>[DONE]</c> was recognised, and a
+    /// finished Messages or Responses stream got an error frame after its terminator).
+    /// </summary>
+    [Theory]
+    [InlineData("chat")]
+    [InlineData("messages")]
+    [InlineData("responses")]
+    public async Task Should_leave_alone_a_stream_whose_answer_was_complete_before_the_deadline(string dialect)
+    {
+        await using var gw = await GatewayHarness.StartAsync($"gateway.shutdown.drainTimeout = {Drain.TotalMilliseconds}ms",
+            configure: app => app.MapPost("/test/answer-then-linger", Telemetry.RequestOutcomeSpecs.AnswerThenLingerAsync));
+        using var request = gw.Post($"test/answer-then-linger?dialect={dialect}&stream=true&model=linger/{dialect}", "{}");
+        // The handler lingers until the drain deadline cancels its token.
+        var (answer, received, _) = await StreamThenStopAsync(gw, request, Telemetry.RequestOutcomeSpecs.Terminator(dialect));
+
+        Assert.Equal(answer, received);
+        await gw.Services.GetRequiredService<GatewayDrain>().Drained.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// Reads <paramref name="request"/>'s stream until <paramref name="until"/> holds for what arrived, stops the host, and
+    /// reads on to the end: what had arrived, all of it, and how long the end took after the stop.
+    /// </summary>
+    private static async Task<(string Before, string All, TimeSpan EndedAfterStop)> StreamThenStopAsync(GatewayHarness gw,
+        HttpRequestMessage request, Func<string, bool> until)
+    {
+        using var response = await gw.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[4096];
+        var received = new StringBuilder();
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!until(received.ToString()))
+            received.Append(Encoding.UTF8.GetString(buffer, 0, await body.ReadAsync(buffer, read.Token)));
+        var before = received.ToString();
+        var clock = Stopwatch.StartNew();
+        BeginStop(gw);
+        int n;
+        while ((n = await body.ReadAsync(buffer, read.Token)) > 0) received.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        return (before, received.ToString(), clock.Elapsed);
+    }
+
+    /// <summary>SSE events as (name, data); an event without a name line is <c>message</c>.</summary>
+    private static List<(string Name, string Data)> NamedEvents(string body) =>
+        body.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(frame => frame.Split('\n'))
+            .Select(lines => (
+                lines.FirstOrDefault(l => l.StartsWith("event: ", StringComparison.Ordinal))?["event: ".Length..] ?? "message",
+                string.Join("\n", lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]))))
+            .Where(e => e.Item2.Length > 0)
+            .ToList();
 
     [Fact]
     public async Task Should_answer_503_to_a_request_that_had_not_answered_at_the_deadline()

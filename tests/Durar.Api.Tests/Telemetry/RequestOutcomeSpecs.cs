@@ -96,18 +96,23 @@ public sealed class RequestOutcomeSpecs(RequestOutcomeSpecs.LingeringGateway lin
     /// Writes a complete answer with the dialect's own writer (the one its endpoints use), then waits until the client has
     /// closed the connection before it returns: the handler is still running when the client leaves.
     /// </summary>
-    private static async Task AnswerThenLingerAsync(HttpContext context, string dialect, bool stream, string model)
+    internal static async Task AnswerThenLingerAsync(HttpContext context, string dialect, bool stream, string model)
     {
         RequestFacts.Of(context)!.RequestedModel = model;
         if (stream)
         {
-            SseResponse.Prepare(context);
             if (dialect == "responses")
             {
-                using var writer = new ResponseStreamWriter(context.Response, new ResponseHead("resp_linger", 0, model, null, false, null));
+                SseResponse.Prepare(context, closer: null);
+                var writer = new ResponseStreamWriter(context.Response, new ResponseHead("resp_linger", 0, model, null, false, null));
+                SseResponse.EndsEarlyWith(context, writer);
                 await writer.WriteAsync(Events(), context.RequestAborted);
             }
-            else await Dialect(dialect).WriteStreamAsync(context.Response, model, Events(), includeUsage: false, context.RequestAborted);
+            else
+            {
+                SseResponse.Prepare(context, Dialect(dialect));
+                await Dialect(dialect).WriteStreamAsync(context.Response, model, Events(), includeUsage: false, context.RequestAborted);
+            }
         }
         else await Dialect(dialect).WriteCompletionAsync(context.Response, model, new ChatCompletion("all of it", [], "stop", TokenUsage.Zero, null));
 
@@ -126,7 +131,7 @@ public sealed class RequestOutcomeSpecs(RequestOutcomeSpecs.LingeringGateway lin
     }
 
     /// <summary>The dialect's last frame: what a client that stops reading at the end of the answer waits for.</summary>
-    private static Func<string, bool> Terminator(string dialect) => dialect switch
+    internal static Func<string, bool> Terminator(string dialect) => dialect switch
     {
         "chat" => t => t.Contains("data: [DONE]\n\n", StringComparison.Ordinal),
         "messages" => t => t.Contains("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", StringComparison.Ordinal),

@@ -23,15 +23,16 @@ internal static class SessionCompaction
     /// <summary>How many times a summary request refused for its size is split before the compaction gives up.</summary>
     private const int MaxPieceSplits = 8;
 
-    /// <summary>Runs <paramref name="run"/> with <paramref name="request"/> built from <paramref name="state"/>, compacting as needed. Never throws.</summary>
+    /// <summary>Runs <paramref name="run"/> with <paramref name="request"/> built from <paramref name="state"/> and its conversation
+    /// <paramref name="sent"/>, compacting as needed. Never throws.</summary>
     public static async Task<SessionRun.Outcome> ExecuteAsync(SessionRun run, SessionServices services, RunPlan plan, ChatRequest request,
-        SessionState state, IReadOnlySet<long> waiting)
+        SessionState state, ImmutableArray<TranscriptEntry> sent)
     {
         var runFirstSeq = run.Turns[0].Seq;
         TurnPrompt prompt;
         try
         {
-            prompt = TurnPrompt.Prepare(request, ContextBudget.For(plan.Requested, request.MaxTokens), state, waiting);
+            prompt = TurnPrompt.Prepare(request, ContextBudget.For(plan.Requested, request.MaxTokens), state, sent);
         }
         catch (Exception e)
         {

@@ -69,7 +69,14 @@ internal sealed class TurnPrompt
     /// that sent its own history simply has no entries.
     /// </summary>
     public static TurnPrompt Prepare(ChatRequest request, ContextBudget budget, SessionState state, IReadOnlySet<long> waiting) =>
-        Measure(request, budget, [.. state.SentConversation(waiting)], state.Summary?.Text, state.Summary?.BodyText());
+        Prepare(request, budget, state, state.SentEntries(waiting));
+
+    /// <summary>
+    /// <see cref="Prepare(ChatRequest, ContextBudget, SessionState, IReadOnlySet{long})"/> over the conversation the request
+    /// was built from (<paramref name="sent"/>, <see cref="SessionState.SentEntries"/>), so a turn walks its transcript once.
+    /// </summary>
+    public static TurnPrompt Prepare(ChatRequest request, ContextBudget budget, SessionState state, ImmutableArray<TranscriptEntry> sent) =>
+        Measure(request, budget, sent, state.Summary?.Text, state.Summary?.BodyText());
 
     /// <summary>Measures <paramref name="request"/> whose history messages come from <paramref name="entries"/>, in order.</summary>
     public static TurnPrompt Measure(ChatRequest request, ContextBudget budget, ImmutableArray<TranscriptEntry> entries, string? summaryText,

@@ -39,35 +39,33 @@ internal static class OpenAiRequestWriter
     {
         var r = call.Request;
         var maxTokensWritten = false;
+        // Property names are matched in the body's UTF-8; a name is read as a string only for a field the rules must look up.
         foreach (var p in original.EnumerateObject())
         {
-            var name = p.Name;
-            if (extra?.ContainsKey(name) == true) continue; // params.extra_body wins
-            switch (name)
+            if (extra is not null && extra.ContainsKey(p.Name)) continue; // params.extra_body wins
+            if (p.NameEquals("model"))
+                w.WriteString("model", call.Target.Model.Id);
+            else if (p.NameEquals("messages"))
             {
-                case "model":
-                    w.WriteString("model", call.Target.Model.Id);
-                    break;
-                case "messages":
-                    w.WritePropertyName("messages");
-                    if (r.MessagesAreOriginal) WriteOriginalMessages(w, p.Value, shaping);
-                    else WriteMessages(w, r.Messages, shaping);
-                    break;
-                case "stream" or "stream_options":
-                    break; // the call's own, below
-                case "max_tokens" or "max_completion_tokens":
-                    if (maxTokensWritten) break;
-                    maxTokensWritten = true;
-                    w.WritePropertyName(shaping.MaxTokensField);
-                    p.Value.WriteTo(w);
-                    break;
-                case "reasoning_effort" when p.Value.ValueKind == JsonValueKind.String:
-                    if (shaping.Effort(p.Value.GetString()!) is { } effort) w.WriteString("reasoning_effort", effort);
-                    break;
-                default:
-                    if (shaping.Keeps(name)) p.WriteTo(w);
-                    break;
+                w.WritePropertyName("messages");
+                if (r.MessagesAreOriginal) WriteOriginalMessages(w, p.Value, shaping);
+                else WriteMessages(w, r.Messages, shaping);
             }
+            else if (p.NameEquals("stream") || p.NameEquals("stream_options"))
+                continue; // the call's own, below
+            else if (p.NameEquals("max_tokens") || p.NameEquals("max_completion_tokens"))
+            {
+                if (maxTokensWritten) continue;
+                maxTokensWritten = true;
+                w.WritePropertyName(shaping.MaxTokensField);
+                p.Value.WriteTo(w);
+            }
+            else if (p.NameEquals("reasoning_effort") && p.Value.ValueKind == JsonValueKind.String)
+            {
+                if (shaping.Effort(p.Value.GetString()!) is { } effort) w.WriteString("reasoning_effort", effort);
+            }
+            else if (shaping.Keeps(p.Name))
+                p.WriteTo(w);
         }
         foreach (var (name, value) in r.Extra)
             if (!original.TryGetProperty(name, out _) && extra?.ContainsKey(name) != true && shaping.Keeps(name))

@@ -75,7 +75,7 @@ internal static class ResponsesFields
     /// <summary>The provider keeps responses, so <c>previous_response_id</c> means something there (OpenAI, xAI).</summary>
     public static bool StoresResponses(ResolvedModel target) =>
         target.Provider.IsNativeOpenAi
-        || target.Provider.BaseUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Host.Equals("api.x.ai", StringComparison.OrdinalIgnoreCase);
+        || target.Provider.BaseUrl is { } url && Catalog.ProviderDefinition.HostOf(url) is { } host && host.Equals("api.x.ai", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first field of <paramref name="request"/> the Responses wire cannot carry to <paramref name="target"/>.</summary>
     public static UnsupportedField? Unsupported(ChatRequest request, ResolvedModel target)

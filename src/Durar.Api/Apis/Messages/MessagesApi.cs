@@ -123,7 +123,7 @@ internal static partial class MessagesApi
         var committed = trace.Elapsed;
         var response = context.Response;
         var model = run.Model.ToString();
-        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model)) return;
+        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model, MessagesReplyDialect.Instance)) return;
         TokenUsage? usage = null;
         var outcome = "cancelled";
         ApiError? failed = null;

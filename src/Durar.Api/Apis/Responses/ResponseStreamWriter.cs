@@ -23,7 +23,7 @@ namespace Durar.Api.Apis.Responses;
 /// A reasoning item and a message close when the next kind of output starts; function calls stay open until the end, so
 /// a call whose arguments arrive interleaved with another's still has every delta between its added and done events.
 /// </remarks>
-internal sealed class ResponseStreamWriter(PipeWriter pipe, HttpContext context, ResponseHead head) : IDisposable
+internal sealed class ResponseStreamWriter(PipeWriter pipe, HttpContext context, ResponseHead head) : IStreamCloser
 {
     private const int MaxUnflushedBytes = 16 * 1024;
 
@@ -379,5 +379,5 @@ internal sealed class ResponseStreamWriter(PipeWriter pipe, HttpContext context,
         "response.function_call_arguments.done", "response.completed", "response.incomplete", "response.failed", "error",
     }.ToDictionary(t => t, t => Encoding.UTF8.GetBytes("event: " + t + "\ndata: "));
 
-    public void Dispose() => _w.Dispose();
+    Task IStreamCloser.WriteStreamErrorAsync(PipeWriter _, ApiError error, CancellationToken ct) => FailAsync(error, ct);
 }

@@ -118,8 +118,9 @@ public static partial class ResponsesApi
         var run = result.Value!;
         var committed = trace.Elapsed;
         var model = run.Model.ToString();
-        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model)) return;
-        using var writer = new ResponseStreamWriter(context.Response, Head(parsed, ResponseIds.NewStateless(), model));
+        if (!await ChatCompletionsApi.StartStreamAsync(context, run, model, closer: null)) return;
+        var writer = new ResponseStreamWriter(context.Response, Head(parsed, ResponseIds.NewStateless(), model));
+        SseResponse.EndsEarlyWith(context, writer);
         var outcome = "cancelled";
         ApiError? failed = null;
         try

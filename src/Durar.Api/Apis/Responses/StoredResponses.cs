@@ -277,8 +277,9 @@ internal static class StoredResponses
             var head = new ResponseHead(id, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model, parsed.Body, true, parsed.PreviousResponseId);
             if (parsed.Request.Stream)
             {
-                SseResponse.Prepare(context);
+                SseResponse.Prepare(context, closer: null);
                 stream = new ResponseStreamWriter(context.Response, head);
+                SseResponse.EndsEarlyWith(context, stream);
                 try
                 {
                     await stream.WriteAsync(Rest(reply), reply.Token);
@@ -311,7 +312,6 @@ internal static class StoredResponses
         }
         finally
         {
-            stream?.Dispose();
             await reply.DisposeAsync();
         }
     }
