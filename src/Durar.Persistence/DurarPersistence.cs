@@ -79,7 +79,7 @@ public static class DurarPersistence
         if (options.NormalizedProvider() != PersistenceProviders.Sqlite) return null;
         var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString);
         var setup = new MultiDataOptionsSetup();
-        // The journal finds the pragmas here for its own writer's connections too (DurarSqlWriteJournal).
+        // The journal and the snapshot store find the pragmas here for their shared writer's connection too (SqliteJournalWriter).
         var pragmas = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous));
         foreach (var plugin in (ReadOnlySpan<string>)[JournalPluginId, SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, pragmas);
         return setup;

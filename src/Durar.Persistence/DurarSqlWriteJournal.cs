@@ -19,22 +19,13 @@ namespace Durar.Persistence;
 /// <param name="journalConfig">The plugin's configuration section (<c>akka.persistence.journal.sql</c>).</param>
 internal sealed class DurarSqlWriteJournal(Config journalConfig) : SqlWriteJournal(journalConfig)
 {
-    private readonly SqliteJournalWriter? _writer = WriterFor(journalConfig);
+    private readonly SqliteJournalWriter? _writer = SqliteJournalWriter.ForPlugin(Context.System, DurarPersistence.JournalPluginId, journalConfig);
+    private readonly string _insert = SqliteJournalWriter.JournalInsert(journalConfig.GetString("default.journal.table-name", "journal"));
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
     private readonly Akka.Serialization.Serialization _serialization = Context.System.Serialization;
 
     /// <summary>The last write of each persistence id not yet answered (a highest-sequence-number read waits for it, as the plugin's does).</summary>
     private readonly ConcurrentDictionary<string, Task> _writing = new(StringComparer.Ordinal);
-
-    private static SqliteJournalWriter? WriterFor(Config journalConfig)
-    {
-        if (Context.System.Settings.Setup.Get<MultiDataOptionsSetup>() is not { HasValue: true } setup
-            || !setup.Value.TryGetDataOptionsFor(DurarPersistence.JournalPluginId, out var data)
-            || data?.DataContextOptions.Interceptors?.OfType<SqlitePragmas>().FirstOrDefault() is not { } pragmas)
-            return null;
-        return new SqliteJournalWriter(journalConfig.GetString("connection-string"), pragmas.Sql,
-            journalConfig.GetString("default.journal.table-name", "journal"));
-    }
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
@@ -59,7 +50,7 @@ internal sealed class DurarSqlWriteJournal(Config journalConfig) : SqlWriteJourn
         }
         if (rows.Count == 0 && rejected is not null) return Task.FromResult(Results(rejected));
         var persistenceId = writes[0].PersistenceId;
-        var write = _writer.WriteAsync(rows);
+        var write = _writer.WriteAsync(_insert, rows);
         _writing[persistenceId] = write;
         // One continuation, answered on the writer's thread once committed (no hop): the write is no longer in flight for
         // this persistence id, then its result (a failed transaction fails with its own exception).
@@ -109,7 +100,7 @@ internal sealed class DurarSqlWriteJournal(Config journalConfig) : SqlWriteJourn
 
     protected override void PostStop()
     {
-        _writer?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+        _writer?.ReleaseAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         base.PostStop();
     }
 }

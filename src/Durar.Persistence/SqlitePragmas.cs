@@ -15,9 +15,10 @@ namespace Durar.Persistence;
 /// system's cache. Only a power loss or a kernel crash can take back the last commits under <c>normal</c>. Measured on
 /// this project's VM: 3.0 ms per commit with <c>full</c>, 0.02 ms with <c>normal</c> (bench/RESULTS.md).
 /// <para>
-/// The journal's writes do not go through these connections on SQLite: <see cref="SqliteJournalWriter"/> opens its own
-/// and runs <see cref="Sql"/> on each (the journal finds this instance in its data options). The plugin's own
-/// connections (recovery, deletes, the snapshot store, the query journal) get it here.
+/// The journal's writes and the snapshot store's saves do not go through these connections on SQLite:
+/// <see cref="SqliteJournalWriter"/> opens its own and runs <see cref="Sql"/> on each (the journal and the snapshot store
+/// find this instance in their data options). The plugin's own connections (recovery, snapshot loads, deletes, the query
+/// journal) get it here.
 /// </para>
 /// </remarks>
 /// <param name="synchronous">The <c>synchronous</c> pragma's value: normal or full.</param>
@@ -27,7 +28,7 @@ internal sealed class SqlitePragmas(string synchronous) : IConnectionInterceptor
     internal string Sql { get; } = $"PRAGMA synchronous={synchronous.ToUpperInvariant()}; PRAGMA busy_timeout={BusyTimeoutMs};";
 
     /// <summary>
-    /// How long SQLite itself retries a lock held by another connection (the snapshot store's, or another process's)
+    /// How long SQLite itself retries a lock held by another connection (a delete's, or another process's)
     /// before it answers busy. Its handler sleeps 1, 2, 5, 10, 15, 20, 25 ms and so on between tries; without it, a
     /// journal write that met a snapshot's transaction went back to Microsoft.Data.Sqlite's own retry loop, which sleeps
     /// 150 ms at a time: the p99 of session turns at c=1 was 188 ms, one snapshot collision (bench/RESULTS.md, run 6).

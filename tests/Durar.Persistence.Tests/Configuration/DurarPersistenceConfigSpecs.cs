@@ -42,7 +42,7 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.query.journal.sql.write-plugin"));
         Assert.Equal("Durar.Persistence.DurarSqlWriteJournal, Durar.Persistence", config.GetString("akka.persistence.journal.sql.class"));
-        Assert.Equal("Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql", config.GetString("akka.persistence.snapshot-store.sql.class"));
+        Assert.Equal("Durar.Persistence.DurarSqlSnapshotStore, Durar.Persistence", config.GetString("akka.persistence.snapshot-store.sql.class"));
         Assert.Equal("Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql", config.GetString("akka.persistence.query.journal.sql.class"));
         foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql" })
         {

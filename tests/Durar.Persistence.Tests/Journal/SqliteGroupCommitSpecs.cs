@@ -32,7 +32,7 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
         _dir.Dispose();
     }
 
-    private void Count(string connectionString, int rows)
+    private void Count(string connectionString, int rows, int snapshots)
     {
         if (connectionString == _connectionString) _transactions.Enqueue(rows);
     }
@@ -101,7 +101,8 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
         var connectionString = Start();
         var first = _system!.ActorOf(Props.Create(() => new Writer("shared")));
         Assert.Equal(1, await first.Ask<long>("event 0", TimeSpan.FromSeconds(60))); // the tables exist, ("shared", 1) is taken
-        await using var writer = new SqliteJournalWriter(connectionString, "PRAGMA busy_timeout=5000;", "journal");
+        await using var writer = new SqliteJournalWriter(connectionString, "PRAGMA busy_timeout=5000;");
+        var insert = SqliteJournalWriter.JournalInsert("journal");
 
         // Another connection holds the write lock: the writer's first transaction waits for it, and the next two writes
         // queue behind it, so they are taken together.
@@ -111,10 +112,10 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
             await using var hold = holder.CreateCommand();
             hold.CommandText = "BEGIN IMMEDIATE";
             await hold.ExecuteNonQueryAsync();
-            var waiting = writer.WriteAsync([Row("other", 1)]);
+            var waiting = writer.WriteAsync(insert, [Row("other", 1)]);
             await Task.Delay(200);
-            var good = writer.WriteAsync([Row("other", 2)]);
-            var duplicate = writer.WriteAsync([Row("shared", 1)]);
+            var good = writer.WriteAsync(insert, [Row("other", 2)]);
+            var duplicate = writer.WriteAsync(insert, [Row("shared", 1)]);
             hold.CommandText = "COMMIT";
             await hold.ExecuteNonQueryAsync();
 
