@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
-using Akka.Actor.Setup;
 using Akka.Persistence;
 using Microsoft.Data.Sqlite;
 
@@ -13,38 +11,19 @@ namespace Durar.Persistence.Tests.Journal;
 /// answered before its transaction has committed, the rows are the plugin's (its recovery reads them), and one write's
 /// failure is that write's alone.
 /// </summary>
-public sealed class SqliteGroupCommitSpecs : IDisposable
+public sealed class SqliteGroupCommitSpecs() : SqliteWriterSpecBase("group-commit")
 {
     private const int Actors = 32;
     private const int WritesEach = 20;
-
-    private readonly TempDataDir _dir = new();
-    private readonly ConcurrentQueue<int> _transactions = new();
-    private ActorSystem? _system;
-    private string? _connectionString;
-
-    public SqliteGroupCommitSpecs() => SqliteJournalWriter.Committed += Count;
-
-    public void Dispose()
-    {
-        SqliteJournalWriter.Committed -= Count;
-        _system?.Terminate().Wait(TimeSpan.FromSeconds(30));
-        _dir.Dispose();
-    }
-
-    private void Count(string connectionString, int rows, int snapshots)
-    {
-        if (connectionString == _connectionString) _transactions.Enqueue(rows);
-    }
 
     [Fact]
     public async Task Should_write_the_events_of_concurrent_actors_in_shared_transactions_and_answer_each_after_its_commit()
     {
         var connectionString = Start();
-        var writers = Enumerable.Range(0, Actors).Select(i => _system!.ActorOf(Props.Create(() => new Writer("writer-" + i)))).ToArray();
+        var writers = Enumerable.Range(0, Actors).Select(i => Sys!.ActorOf(Props.Create(() => new Writer("writer-" + i)))).ToArray();
         // The first write of each creates the tables or recovers; then every writer writes one event at a time.
         await Task.WhenAll(writers.Select(w => w.Ask<long>("first", TimeSpan.FromSeconds(60))));
-        var before = _transactions.Count;
+        var before = Transactions.Count;
         var late = 0;
         await Task.WhenAll(writers.Select((w, i) => Task.Run(async () =>
         {
@@ -60,7 +39,7 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
 
         Assert.Equal(0, late);
         var writes = Actors * WritesEach;
-        var transactions = _transactions.Skip(before).ToArray();
+        var transactions = Transactions.Skip(before).Select(t => t.Events).ToArray();
         Assert.Equal(writes, transactions.Sum());
         // Without group commit every write is a transaction of its own (exactly `writes`); with it, far fewer.
         Assert.True(transactions.Length < writes / 2, $"{transactions.Length} transactions for {writes} writes");
@@ -71,12 +50,12 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
     public async Task Should_write_rows_the_plugins_recovery_reads_back()
     {
         Start();
-        var writer = _system!.ActorOf(Props.Create(() => new Writer("readback")));
+        var writer = Sys!.ActorOf(Props.Create(() => new Writer("readback")));
         for (var n = 0; n < 5; n++) Assert.Equal(n + 1, await writer.Ask<long>("event " + n, TimeSpan.FromSeconds(60)));
-        Assert.Equal(5, _transactions.Count);
+        Assert.Equal(5, Transactions.Count);
 
         await writer.GracefulStop(TimeSpan.FromSeconds(10));
-        var again = _system.ActorOf(Props.Create(() => new Writer("readback")));
+        var again = Sys.ActorOf(Props.Create(() => new Writer("readback")));
         Assert.Equal(["event 0", "event 1", "event 2", "event 3", "event 4"], await again.Ask<string[]>("recovered", TimeSpan.FromSeconds(60)));
         Assert.Equal(6, await again.Ask<long>("event 5", TimeSpan.FromSeconds(60)));
     }
@@ -85,7 +64,7 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
     public async Task Should_refuse_an_event_that_cannot_be_serialized_and_write_the_next()
     {
         var connectionString = Start();
-        var writer = _system!.ActorOf(Props.Create(() => new Writer("poisoned")));
+        var writer = Sys!.ActorOf(Props.Create(() => new Writer("poisoned")));
         Assert.Equal(1, await writer.Ask<long>("event 0", TimeSpan.FromSeconds(60)));
 
         var refused = await writer.Ask<string>(new Unserializable(), TimeSpan.FromSeconds(60));
@@ -99,7 +78,7 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
     public async Task Should_fail_only_the_write_at_fault_when_it_shared_a_transaction()
     {
         var connectionString = Start();
-        var first = _system!.ActorOf(Props.Create(() => new Writer("shared")));
+        var first = Sys!.ActorOf(Props.Create(() => new Writer("shared")));
         Assert.Equal(1, await first.Ask<long>("event 0", TimeSpan.FromSeconds(60))); // the tables exist, ("shared", 1) is taken
         await using var writer = new SqliteJournalWriter(connectionString, "PRAGMA busy_timeout=5000;");
         var insert = SqliteJournalWriter.JournalInsert("journal");
@@ -126,14 +105,14 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
         Assert.Equal(2, await CountAsync(connectionString, "other"));
         Assert.Equal(1, await CountAsync(connectionString, "shared"));
         // The shared transaction failed (not counted); the good write was committed alone after it.
-        Assert.Equal([1, 1, 1], _transactions.ToArray());
+        Assert.Equal([1, 1, 1], Transactions.Select(t => t.Events).ToArray());
     }
 
     [Fact]
     public async Task Should_fail_a_write_with_the_databases_own_error_and_write_again_once_it_is_back()
     {
         var connectionString = Start();
-        var writer = _system!.ActorOf(Props.Create(() => new Writer("outage")));
+        var writer = Sys!.ActorOf(Props.Create(() => new Writer("outage")));
         Assert.Equal(1, await writer.Ask<long>("event 0", TimeSpan.FromSeconds(60)));
         await ExecAsync(connectionString, "ALTER TABLE journal RENAME TO journal_away");
 
@@ -142,7 +121,7 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
         Assert.StartsWith("failed: " + typeof(SqliteException).FullName, failed, StringComparison.Ordinal);
         Assert.Contains("journal", failed, StringComparison.Ordinal);
         await ExecAsync(connectionString, "ALTER TABLE journal_away RENAME TO journal");
-        var again = _system.ActorOf(Props.Create(() => new Writer("outage"))); // a failed write stops its actor (Akka)
+        var again = Sys.ActorOf(Props.Create(() => new Writer("outage"))); // a failed write stops its actor (Akka)
         Assert.Equal(2, await again.Ask<long>("event 2", TimeSpan.FromSeconds(60)));
     }
 
@@ -158,15 +137,6 @@ public sealed class SqliteGroupCommitSpecs : IDisposable
     private static SqliteJournalWriter.Row Row(string persistenceId, long seq) =>
         new(DateTime.UtcNow.Ticks, persistenceId, seq, [1, 2, 3], "", 1, "spec");
 
-    /// <summary>Starts an actor system with the gateway's SQLite wiring; returns the journal's connection string.</summary>
-    private string Start()
-    {
-        var options = _dir.Sqlite;
-        _connectionString = options.PrepareConnectionString();
-        _system = ActorSystem.Create("group-commit", ActorSystemSetup.Create(
-            BootstrapSetup.Create().WithConfig(DurarPersistence.Hocon(options)), DurarPersistence.SqliteSetup(options, _connectionString)!));
-        return _connectionString;
-    }
 
     private static async Task<long> HighestAsync(SqliteConnection reader, string persistenceId)
     {

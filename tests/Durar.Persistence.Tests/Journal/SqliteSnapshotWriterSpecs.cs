@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Akka.Actor;
-using Akka.Actor.Setup;
 using Akka.Persistence;
 using Akka.Util;
 using Microsoft.Data.Sqlite;
@@ -13,50 +11,31 @@ namespace Durar.Persistence.Tests.Journal;
 /// own <see cref="SqliteJournalWriter"/> (one per database), in the same transactions as the journal's writes, as rows the
 /// plugin's loads read back; a save replaces one of the same sequence number, and a save that fails is that save's alone.
 /// </summary>
-public sealed class SqliteSnapshotWriterSpecs : IDisposable
+public sealed class SqliteSnapshotWriterSpecs() : SqliteWriterSpecBase("snapshot-writer")
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
-
-    private readonly TempDataDir _dir = new();
-    private readonly ConcurrentQueue<(int Events, int Snapshots)> _transactions = new();
-    private ActorSystem? _system;
-    private string? _connectionString;
-
-    public SqliteSnapshotWriterSpecs() => SqliteJournalWriter.Committed += Count;
-
-    public void Dispose()
-    {
-        SqliteJournalWriter.Committed -= Count;
-        _system?.Terminate().Wait(TimeSpan.FromSeconds(30));
-        _dir.Dispose();
-    }
-
-    private void Count(string connectionString, int events, int snapshots)
-    {
-        if (connectionString == _connectionString) _transactions.Enqueue((events, snapshots));
-    }
 
     [Fact]
     public async Task Should_save_a_snapshot_the_plugins_load_recovers_with_the_later_events()
     {
         var connectionString = Start();
-        var actor = _system!.ActorOf(Snapper.Props("recovered"));
+        var actor = Sys!.ActorOf(Snapper.Props("recovered"));
         Assert.Equal(1L, await actor.Ask<long>(new Event("a"), Wait));
         Assert.Equal(2L, await actor.Ask<long>(new Event("b"), Wait));
         var before = DateTime.UtcNow.Ticks;
         Assert.Equal(2L, await actor.Ask<object>(new TakeSnapshot(null), Wait));
         var after = DateTime.UtcNow.Ticks;
-        Assert.Contains(_transactions, t => t.Snapshots == 1); // written by the writer, not the plugin
+        Assert.Contains(Transactions, t => t.Snapshots == 1); // written by the writer, not the plugin
         Assert.Equal(3L, await actor.Ask<long>(new Event("c"), Wait));
         await actor.GracefulStop(TimeSpan.FromSeconds(10));
 
         // The plugin's row: its columns, the creation time in ticks (what its loads by timestamp compare), Akka's serializer.
         var (created, manifest, serializerId) = await SnapshotRowAsync(connectionString, "recovered", 2);
         Assert.InRange(created, before - TimeSpan.TicksPerSecond, after);
-        Assert.Equal(_system.Serialization.FindSerializerForType(typeof(string)).Identifier, serializerId);
-        Assert.Equal(_system.Serialization.FindSerializerForType(typeof(string)).IncludeManifest ? typeof(string).TypeQualifiedName() : "", manifest);
+        Assert.Equal(Sys.Serialization.FindSerializerForType(typeof(string)).Identifier, serializerId);
+        Assert.Equal(Sys.Serialization.FindSerializerForType(typeof(string)).IncludeManifest ? typeof(string).TypeQualifiedName() : "", manifest);
 
-        var again = _system.ActorOf(Snapper.Props("recovered"));
+        var again = Sys.ActorOf(Snapper.Props("recovered"));
         Assert.Equal(new Recovered(2, "|a|b|c"), await again.Ask<Recovered>(Get.Instance, Wait));
         Assert.Equal(4L, await again.Ask<long>(new Event("d"), Wait));
     }
@@ -65,26 +44,26 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
     public async Task Should_replace_a_snapshot_saved_again_at_the_same_sequence_number()
     {
         var connectionString = Start();
-        var actor = _system!.ActorOf(Snapper.Props("replaced"));
+        var actor = Sys!.ActorOf(Snapper.Props("replaced"));
         Assert.Equal(1L, await actor.Ask<long>(new Event("a"), Wait));
         Assert.Equal(1L, await actor.Ask<object>(new TakeSnapshot("first"), Wait));
         Assert.Equal(1L, await actor.Ask<object>(new TakeSnapshot("second"), Wait));
         await actor.GracefulStop(TimeSpan.FromSeconds(10));
 
         Assert.Equal(1, await ScalarAsync(connectionString, "SELECT count(*) FROM snapshot WHERE persistence_id = 'replaced'"));
-        var again = _system.ActorOf(Snapper.Props("replaced"));
+        var again = Sys.ActorOf(Snapper.Props("replaced"));
         Assert.Equal(new Recovered(1, "second"), await again.Ask<Recovered>(Get.Instance, Wait));
     }
 
     [Fact]
-    public async Task Should_write_the_snapshots_and_events_of_concurrent_actors_in_shared_transactions_readable_once_answered()
+    public async Task Should_write_the_snapshots_and_events_of_concurrent_actors_in_sharedTransactions_readable_once_answered()
     {
         const int actors = 32;
         const int roundsEach = 10;
         var connectionString = Start();
-        var snappers = Enumerable.Range(0, actors).Select(i => _system!.ActorOf(Snapper.Props("snapper-" + i))).ToArray();
+        var snappers = Enumerable.Range(0, actors).Select(i => Sys!.ActorOf(Snapper.Props("snapper-" + i))).ToArray();
         await Task.WhenAll(snappers.Select(s => s.Ask<long>(new Event("first"), Wait)));
-        var before = _transactions.Count;
+        var before = Transactions.Count;
         var late = 0;
         await Task.WhenAll(snappers.Select((s, i) => Task.Run(async () =>
         {
@@ -101,7 +80,7 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
         })));
 
         Assert.Equal(0, late);
-        var transactions = _transactions.Skip(before).ToArray();
+        var transactions = Transactions.Skip(before).ToArray();
         var writes = actors * roundsEach;
         Assert.Equal(writes, transactions.Sum(t => t.Events));
         Assert.Equal(writes, transactions.Sum(t => t.Snapshots));
@@ -116,7 +95,7 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
     public async Task Should_fail_a_save_while_the_table_is_gone_and_save_again_once_it_is_back()
     {
         var connectionString = Start();
-        var actor = _system!.ActorOf(Snapper.Props("outage"));
+        var actor = Sys!.ActorOf(Snapper.Props("outage"));
         Assert.Equal(1L, await actor.Ask<long>(new Event("a"), Wait));
         Assert.Equal(1L, await actor.Ask<object>(new TakeSnapshot(null), Wait));
         await ExecAsync(connectionString, "ALTER TABLE snapshot RENAME TO snapshot_away");
@@ -136,8 +115,8 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
     public async Task Should_fail_a_snapshot_that_cannot_be_serialized_and_write_the_rest()
     {
         var connectionString = Start();
-        var actor = _system!.ActorOf(Snapper.Props("poisoned"));
-        var other = _system.ActorOf(Snapper.Props("bystander"));
+        var actor = Sys!.ActorOf(Snapper.Props("poisoned"));
+        var other = Sys.ActorOf(Snapper.Props("bystander"));
         Assert.Equal(1L, await actor.Ask<long>(new Event("a"), Wait));
         Assert.Equal(1L, await other.Ask<long>(new Event("a"), Wait));
 
@@ -153,7 +132,7 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
     [Fact]
     public async Task Should_share_one_writer_per_database_until_its_last_holder_leaves()
     {
-        var connectionString = _dir.Sqlite.PrepareConnectionString();
+        var connectionString = Dir.Sqlite.PrepareConnectionString();
         var first = SqliteJournalWriter.Acquire(connectionString, "PRAGMA busy_timeout=5000;");
         var second = SqliteJournalWriter.Acquire(connectionString, "PRAGMA busy_timeout=5000;");
         Assert.Same(first, second);
@@ -210,15 +189,6 @@ public sealed class SqliteSnapshotWriterSpecs : IDisposable
         return await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
     }
 
-    /// <summary>Starts an actor system with the gateway's SQLite wiring; returns the database's connection string.</summary>
-    private string Start()
-    {
-        var options = _dir.Sqlite;
-        _connectionString = options.PrepareConnectionString();
-        _system = ActorSystem.Create("snapshot-writer", ActorSystemSetup.Create(
-            BootstrapSetup.Create().WithConfig(DurarPersistence.Hocon(options)), DurarPersistence.SqliteSetup(options, _connectionString)!));
-        return _connectionString;
-    }
 
     private sealed record Event(string Text);
 
