@@ -124,6 +124,8 @@ public sealed class ClusterGracefulLeaveSpecs(ITestOutputHelper output)
             }
             // A graceful leave: the survivors remove the node from Exiting (Leaving → Exiting → Removed, never Down), and only
             // after the node said its requests were drained.
+            // Log lines of a running node reach its stdout in batches (at most GatewayLogging.FlushInterval late): wait for the line.
+            await WaitForLogAsync(cluster.Log, "n1", termAt, "left the cluster (was Exiting)", TimeSpan.FromSeconds(5));
             var drained = cluster.Log.FirstAt(leaver.Name, termAt, l => l.Contains("Shutdown: drained", StringComparison.Ordinal));
             var removedAt = cluster.Log.FirstAt("n1", termAt, l => l.Contains("left the cluster (was Exiting)", StringComparison.Ordinal) && l.Contains(leaverAddress, StringComparison.Ordinal));
             Assert.True(drained is not null && removedAt is not null && drained <= removedAt,
