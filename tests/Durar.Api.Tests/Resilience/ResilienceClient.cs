@@ -136,6 +136,15 @@ internal static class ResilienceClient
         return provider.GetProperty("keys").EnumerateArray().ToList();
     }
 
+    /// <summary>
+    /// Waits until the admin view of the provider's only key satisfies <paramref name="condition"/>. The outcome of a request
+    /// reaches the key actor by Tell, so the HTTP answer can come back a moment before the key's new state is visible.
+    /// </summary>
+    public static Task<JsonElement> WaitForOnlyKeyAsync(this GatewayHarness gw, string providerId, Func<JsonElement, bool> condition,
+        string what, TimeSpan? timeout = null) =>
+        Eventually.Until(async () => Assert.Single(await gw.KeysAsync(providerId)), condition, $"the only key of {providerId} {what}", timeout,
+            describe: k => k.GetRawText());
+
     /// <summary>The admin view of the key whose secret ends with <paramref name="secret"/>'s last four characters.</summary>
     public static async Task<JsonElement> KeyAsync(this GatewayHarness gw, string providerId, string secret)
     {

@@ -78,8 +78,10 @@ public sealed class SessionTranscriptBoundSpecs
             for (var i = 1; i <= turns; i++) await SendAsync(gw, "long-1", Said(i));
 
             // 120 entries written; the snapshot holds the window: the ten newest entries, or the newest 1,000 tokens when more.
-            var snapshot = await SnapshotAsync(gw, "long-1");
-            // (Snapshots are taken every fourth event, so the latest may miss the last reply.)
+            // (Snapshots are taken every fourth event, so the latest may miss the last reply; a save is asynchronous, so the
+            // last turn's answer can come back before the snapshot that covers it is written: wait for it.)
+            var snapshot = await Eventually.Until(() => SnapshotAsync(gw, "long-1"), s => s.State.NextSeq - 1 >= 2 * turns - 1,
+                "the snapshot covering the last user message", describe: s => $"NextSeq {s.State.NextSeq}");
             Assert.InRange(snapshot.State.Transcript.Count, 10, 24);
             Assert.InRange(snapshot.State.Archive!.Trimmed, 2 * turns - 1 - 24, 2 * turns);
             Assert.Equal(snapshot.State.NextSeq - 1, snapshot.State.Archive.Trimmed + snapshot.State.Transcript.Count);

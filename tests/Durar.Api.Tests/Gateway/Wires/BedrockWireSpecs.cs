@@ -82,8 +82,8 @@ public sealed class BedrockWireSpecs
         var reply = await gw.ChatAsync(Model, stream: true);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, reply.Status);
-        var key = Assert.Single(await gw.KeysAsync("br1"));
-        Assert.Equal(("cooling", "rate_limit"), (key.GetProperty("state").GetString(), key.GetProperty("reason").GetString()));
+        var key = await gw.WaitForOnlyKeyAsync("br1", k => k.GetProperty("state").GetString() == "cooling", "cooling");
+        Assert.Equal("rate_limit", key.GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -92,8 +92,7 @@ public sealed class CopilotWireSpecs
         Assert.NotEqual(HttpStatusCode.OK, reply.Status);
         Assert.Contains("auth_permanent", reply.Body);
         Assert.Equal(0, gw.Fake.RequestCount);
-        var key = Assert.Single(await gw.KeysAsync("copilot1"));
-        Assert.Equal("disabled", key.GetProperty("state").GetString());
+        await gw.WaitForOnlyKeyAsync("copilot1", k => k.GetProperty("state").GetString() == "disabled", "disabled");
         Assert.Single(gw.Fake.CopilotExchanges);
         Assert.Contains(reason, CopilotRefusal(status));
     }
