@@ -25,6 +25,7 @@
 #   OUT=FILE           also write the table (markdown) to FILE
 #   GATEWAY_ENV="VAR=value ..."  extra environment for the gateway process (A/B runs of runtime settings)
 #   ALLOCS=1           sample the gateway's allocations by type (DURAR_BENCH_ALLOCS=1) and log each round's tN sample
+#   PERF=1             record on-CPU samples with stacks (perf, PERF_MAP) of each round's tN phase: $WORK/perf-tN.<round>.data
 # Every load loop is bounded in count and time, targets are 127.0.0.1 only, and every process started here is
 # killed on exit.
 set -euo pipefail
@@ -41,6 +42,7 @@ SESSIONS_CAP=${SESSIONS_CAP:-90}
 SESSIONS_CONC=${SESSIONS_CONC:-32}
 MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
 
+[ "${PERF:-0}" != 1 ] || export PERF_MAP=1
 [ "${ALLOCS:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_ALLOCS=1"
 source "$ROOT/bench/lib.sh"
 source "$ROOT/bench/nginx.sh"
@@ -127,9 +129,17 @@ for ROUND in $(seq 1 "$RUNS"); do
     settle_gateway
     run_wrk t1.gateway 1 "$DURATION" "$WORK/turns.lua" "$GW"
     [ "${ALLOCS:-0}" != 1 ] || gc_snap allocs >/dev/null
+    [ "${ALLOCS:-0}" != 1 ] || log "  before tN: $(gc_snap snap)"
     start_sampler tN; alloc_begin; cpu_begin
+    if [ "${PERF:-0}" = 1 ]; then # on-CPU samples with stacks of the phase's middle, one file per round
+      ( sleep 2; timeout $((DURATION + 30)) perf record -e cpu-clock -F 499 -g -p "$GW_PID" -o "$WORK/perf-tN.$ROUND.data" \
+          -- sleep $((DURATION - 4)) >"$WORK/perf-tN.$ROUND.log" 2>&1 ) &
+      PERF_JOB=$!
+    fi
     run_wrk tN.gateway "$CONC" "$DURATION" "$WORK/turns.lua" "$GW"
+    [ -z "${PERF_JOB:-}" ] || { wait "$PERF_JOB" || true; PERF_JOB=""; }
     cpu_end tN.gateway "$(kv requests "$WRK_LAST")"; alloc_end tN.gateway "$(kv requests "$WRK_LAST")"; stop_sampler
+    [ "${ALLOCS:-0}" != 1 ] || log "  after tN: $(gc_snap snap)"
     log "  tN: $(awk -F'\t' -v r="$ROUND" '$1==r && $2=="tN.gateway.alloc_per_req"{print $3}' "$FIGS") B per turn"
     [ "${ALLOCS:-0}" != 1 ] || log "  tN by type: $(gc_snap allocs | tr ' ' '\n' | head -16 | tr '\n' ' ')"
     run_stream ts1.gateway 1 "$GW" bench/m "" "$DURATION" 0 "${SESSION_KEYS:-2000}"

@@ -69,7 +69,8 @@ internal static class StartupHook
         return string.Create(CultureInfo.InvariantCulture,
             $"allocated={GC.GetTotalAllocatedBytes(true)} heap={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} " +
             $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} " +
-            $"pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} rss={self.WorkingSet64} tp_items={ThreadPool.CompletedWorkItemCount}");
+            $"pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} rss={self.WorkingSet64} tp_items={ThreadPool.CompletedWorkItemCount} " +
+            $"threads={self.Threads.Count} tp_threads={ThreadPool.ThreadCount} allocated_imprecise={GC.GetTotalAllocatedBytes(false)}");
     }
 }
 
