@@ -25,6 +25,7 @@
 #   OUT=FILE           also write the table (markdown) to FILE
 #   GATEWAY_ENV="VAR=value ..."  extra environment for the gateway process (A/B runs of runtime settings)
 #   ALLOCS=1           sample the gateway's allocations by type (DURAR_BENCH_ALLOCS=1) and log each round's tN sample
+#   TIMELINE=1         the gateway's counters every 500 ms into $WORK/timeline.txt (the hook's DURAR_BENCH_TIMELINE)
 #   PERF=1             record on-CPU samples with stacks (perf, PERF_MAP) of each round's tN phase: $WORK/perf-tN.<round>.data
 # Every load loop is bounded in count and time, targets are 127.0.0.1 only, and every process started here is
 # killed on exit.
@@ -46,6 +47,7 @@ MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
 [ "${ALLOCS:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_ALLOCS=1"
 source "$ROOT/bench/lib.sh"
 source "$ROOT/bench/nginx.sh"
+[ "${TIMELINE:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_TIMELINE=$WORK/timeline.txt"
 
 start_stack
 [ "${NGINX:-1}" = 0 ] || start_nginx

@@ -12,6 +12,10 @@ using System.Globalization;
 /// one <c>type=bytes</c> word each on one line (<c>DURAR_BENCH_ALLOCS=1</c> only: the runtime's AllocationTick event, one
 /// sample per ~100 KB allocated, listened to in process).</item>
 /// </list>
+/// With <c>DURAR_BENCH_TIMELINE</c> naming a file, another background thread appends the counters to it every 500 ms,
+/// each line prefixed with <c>ms=</c> (Unix time in milliseconds) and, with the allocation sample on, followed by
+/// <c>ticked=B</c> (the AllocationTick bytes so far) and <c>heaps=</c> (the GC heaps that allocated since the previous
+/// line, one bit per heap index, binary): a timeline of one run, to place what a phase's totals hide.
 /// The answer is <c>allocated=B heap=B committed=B gen0=N gen1=N gen2=N pause_ms=F rss=B</c>. It blocks on the FIFO
 /// between requests: no polling, no allocation while idle.
 /// </summary>
@@ -30,6 +34,20 @@ internal static class StartupHook
             Name = "durar-bench-hook",
         };
         thread.Start();
+        var timeline = Environment.GetEnvironmentVariable("DURAR_BENCH_TIMELINE");
+        if (string.IsNullOrEmpty(timeline)) return;
+        new Thread(() => Record(timeline)) { IsBackground = true, Name = "durar-bench-timeline" }.Start();
+    }
+
+    private static void Record(string path)
+    {
+        using var writer = new StreamWriter(path, append: true) { AutoFlush = true };
+        while (true)
+        {
+            var ticked = _allocs is { } a ? $" ticked={a.Ticked} heaps={Convert.ToString(a.TakeHeaps(), 2)}" : "";
+            writer.WriteLine($"ms={DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {Snapshot()}{ticked}");
+            Thread.Sleep(500);
+        }
     }
 
     private static void Serve(string request, string response)
@@ -79,6 +97,15 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
 {
     private readonly Dictionary<string, long> _bytes = [];
     private readonly object _gate = new();
+    private long _ticked;
+    private long _heaps;
+
+    /// <summary>The GC heaps (a bit per heap index) that raised an AllocationTick since the previous call: Server GC's
+    /// dynamic adaptation (DATAS) changes how many heaps take allocations with the load.</summary>
+    public long TakeHeaps() => Interlocked.Exchange(ref _heaps, 0);
+
+    /// <summary>The AllocationTick bytes since the start (never reset).</summary>
+    public long Ticked => Interlocked.Read(ref _ticked);
 
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
     {
@@ -92,6 +119,9 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
         var type = e.PayloadNames.IndexOf("TypeName") is var t and >= 0 ? e.Payload![t] as string ?? "?" : "?";
         var amount = e.PayloadNames.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload![a], CultureInfo.InvariantCulture) : 0;
         lock (_gate) _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+        Interlocked.Add(ref _ticked, amount);
+        if (e.PayloadNames.IndexOf("HeapIndex") is var h and >= 0 && Convert.ToInt32(e.Payload![h], CultureInfo.InvariantCulture) is var heap and >= 0 and < 64)
+            Interlocked.Or(ref _heaps, 1L << heap);
     }
 
     public string TakeReport()
