@@ -23,7 +23,24 @@ public sealed record ChatCompletion(string? Text, ImmutableArray<ToolCall> ToolC
     /// The upstream's <c>chat.completion</c> object as it answered (every choice, logprobs, annotations, usage details,
     /// unknown fields): a client of the same dialect gets it back with only the model renamed. Null from other wires.
     /// </summary>
+    /// <remarks>
+    /// From a transport's <c>CompleteAsync</c> it is the parsed answer itself, not a copy (<see cref="RawDocument"/>): valid
+    /// until <see cref="ReleaseRaw"/>.
+    /// </remarks>
     public JsonElement? Raw { get; init; }
+
+    /// <summary>
+    /// The parsed upstream answer <see cref="Raw"/> lives in, when this completion owns it (its buffers are pooled): whoever
+    /// is done with the completion gives them back with <see cref="ReleaseRaw"/>; one that is never released is only
+    /// garbage collected. Copies made with <c>with</c> share it.
+    /// </summary>
+    internal JsonDocument? RawDocument { get; init; }
+
+    /// <summary>Gives the parsed answer's buffers back (<see cref="RawDocument"/>); <see cref="Raw"/> is unusable afterwards.</summary>
+    internal void ReleaseRaw() => RawDocument?.Dispose();
+
+    /// <summary>This completion with a copy of <see cref="Raw"/> that stays valid after <see cref="ReleaseRaw"/>.</summary>
+    internal ChatCompletion Detached() => RawDocument is null ? this : this with { Raw = Raw?.Clone(), RawDocument = null };
 
     /// <summary>Upstream response headers a client reads (request id, processing time, rate-limit state).</summary>
     public UpstreamHeaders Headers { get; init; } = UpstreamHeaders.None;

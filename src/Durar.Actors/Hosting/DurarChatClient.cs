@@ -40,7 +40,16 @@ internal sealed class DurarChatClient(ChatRunner runner, ModelResolver resolver)
         var (plan, call) = Prepare(messages, options, stream: false);
         var result = await runner.CompleteAsync(plan, call.Request, cancellationToken).ConfigureAwait(false);
         if (result.Failure is { } failure) throw new DurarRunException(failure);
-        return ChatResponseMapper.ToResponse(result.Value!, call.OmitReasoning);
+        var run = result.Value!;
+        try
+        {
+            // The response hands the upstream's object to the caller (RawRepresentation): a copy that outlives the parsed answer.
+            return ChatResponseMapper.ToResponse(run with { Completion = run.Completion.Detached() }, call.OmitReasoning);
+        }
+        finally
+        {
+            run.Completion.ReleaseRaw();
+        }
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AI.ChatMessage> messages, ChatOptions? options = null,

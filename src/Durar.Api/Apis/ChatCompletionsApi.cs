@@ -145,12 +145,19 @@ public static partial class ChatCompletionsApi
         CancellationToken ct)
     {
         if (await AnsweredAsync(context, runner.CompleteAsync(plan, request, ct), trace) is not { } run) return;
-        var model = run.Model.ToString();
-        SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
-        var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
-        Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
-        await writer.WriteCompletionAsync(context.Response, run.Completion);
-        trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
+        try
+        {
+            var model = run.Model.ToString();
+            SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
+            var writer = new ChatCompletionWriter(ChatCompletionWriter.NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
+            Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
+            await writer.WriteCompletionAsync(context.Response, run.Completion);
+            trace.Answered(run.Model, run.KeyId, run.Failures, run.Completion.Usage, null);
+        }
+        finally
+        {
+            run.Completion.ReleaseRaw(); // the upstream's answer, kept until written (ChatCompletion.RawDocument)
+        }
     }
 
     private static async Task StreamAsync(HttpContext context, ChatRunner runner, RunPlan plan, ChatRequest request, RequestTrace trace,

@@ -1,7 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Durar.Actors.Configuration;
 using Durar.Actors.Telemetry;
 using Durar.Api.Apis;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Parsing;
 using static Durar.Actors.Telemetry.TelemetryNames;
 
 namespace Durar.Api.Telemetry;
@@ -20,14 +24,21 @@ namespace Durar.Api.Telemetry;
 /// stream's last byte. Tags are built only for a
 /// listening instrument; the per-request cost with everything on is one small object (<see cref="RequestFacts"/>), the
 /// tag lists (structs) and the log event.
+/// <para>
+/// The log line is written straight to the gateway's Serilog logger (<see cref="RequestLogLine"/>), not through
+/// Microsoft.Extensions.Logging's bridge: the same event (template, properties and their order, event id, source context,
+/// trace and span ids), without the bridge's boxed state, its enumeration and a template lookup per request.
+/// </para>
 /// </remarks>
-internal sealed partial class RequestTelemetry(DurarTelemetry telemetry, TelemetrySettings settings, ILogger<RequestTelemetry> logger)
+internal sealed class RequestTelemetry(DurarTelemetry telemetry, TelemetrySettings settings, Serilog.ILogger logger)
 {
     private static readonly object[] BoxedStatus = Enumerable.Range(0, 600).Select(i => (object)i).ToArray();
 
+    private readonly Serilog.ILogger _log = logger.ForContext(Constants.SourceContextPropertyName, typeof(RequestTelemetry).FullName);
+
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        var log = settings.RequestLog && logger.IsEnabled(LogLevel.Information);
+        var log = settings.RequestLog && _log.IsEnabled(LogEventLevel.Information);
         var measure = telemetry.Requests.Enabled || telemetry.RequestDuration.Enabled;
         if (!(log || measure || Activity.Current is not null) || RequestTelemetryPaths.IsQuiet(context.Request.Path))
         {
@@ -85,8 +96,8 @@ internal sealed partial class RequestTelemetry(DurarTelemetry telemetry, Telemet
             if (facts.ErrorCode is { } code) span.SetTag(ErrorType, code);
         }
         if (log)
-            LogRequest(logger, method, context.Request.Path.Value ?? "", status, elapsed.TotalMilliseconds, route, facts.RequestedModel, answered,
-                attempts, outcome, TraceIdOf(context, span), context.TraceIdentifier);
+            _log.Write(RequestLogLine.Create(method, context.Request.Path.Value ?? "", status, elapsed.TotalMilliseconds, route, facts.RequestedModel,
+                answered, attempts, outcome, TraceIdOf(context, span), context.TraceIdentifier, span));
     }
 
     /// <summary>The W3C trace id: the request's span, else the caller's <c>traceparent</c>; null when neither exists.</summary>
@@ -101,9 +112,67 @@ internal sealed partial class RequestTelemetry(DurarTelemetry telemetry, Telemet
         response.Headers.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;
 
     private static object Box(int status) => (uint)status < (uint)BoxedStatus.Length ? BoxedStatus[status] : status;
+}
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, EventName = "http_request",
-        Message = "{Method:l} {Path:l} answered {Status} in {DurationMs:0.0} ms (route {Route:l}, model {RequestedModel:l} -> {Model:l}, attempts {Attempts}, outcome {Outcome:l}, trace {TraceId:l}, request {RequestId:l})")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int status, double durationMs, string route,
-        string? requestedModel, string? model, int? attempts, string outcome, string? traceId, string requestId);
+/// <summary>
+/// The request log line as a Serilog event: event id 1 <c>http_request</c>, at Information, with the message template below and
+/// one property per placeholder in the template's order, then the event id (what Microsoft.Extensions.Logging's
+/// <c>[LoggerMessage]</c> through Serilog's bridge wrote, so the text and JSON lines are unchanged). The template is parsed
+/// once; the values that repeat (status, attempts, method, route, outcome, null) are shared, not allocated per line.
+/// </summary>
+internal static class RequestLogLine
+{
+    public const string Text = "{Method:l} {Path:l} answered {Status} in {DurationMs:0.0} ms (route {Route:l}, model {RequestedModel:l} -> {Model:l}, "
+        + "attempts {Attempts}, outcome {Outcome:l}, trace {TraceId:l}, request {RequestId:l})";
+
+    private static readonly MessageTemplate Template = new MessageTemplateParser().Parse(Text);
+
+    private static readonly StructureValue EventId =
+        new([new LogEventProperty("Id", new ScalarValue(1)), new LogEventProperty("Name", new ScalarValue("http_request"))]);
+
+    private static readonly ScalarValue[] Statuses = Enumerable.Range(0, 600).Select(i => new ScalarValue(i)).ToArray();
+    private static readonly ScalarValue[] SmallCounts = Enumerable.Range(0, 16).Select(i => new ScalarValue(i)).ToArray();
+
+    // Routes are the endpoints' patterns (a fixed set); outcomes the error codes and the four outcome names (a fixed set).
+    private static readonly ConcurrentDictionary<string, ScalarValue> Shared = new(StringComparer.Ordinal);
+    private const int SharedLimit = 256;
+
+    /// <summary>13: the 11 placeholders, the event id and the source context the logger adds.</summary>
+    private const int Properties = 13;
+
+    public static LogEvent Create(string method, string path, int status, double durationMs, string route, string? requestedModel, string? model,
+        int? attempts, string outcome, string? traceId, string requestId, Activity? span)
+    {
+        var properties = new Dictionary<string, LogEventPropertyValue>(Properties)
+        {
+            ["Method"] = Method(method),
+            ["Path"] = new ScalarValue(path),
+            ["Status"] = (uint)status < (uint)Statuses.Length ? Statuses[status] : new ScalarValue(status),
+            ["DurationMs"] = new ScalarValue(durationMs),
+            ["Route"] = SharedValue(route),
+            ["RequestedModel"] = Str(requestedModel),
+            ["Model"] = Str(model),
+            ["Attempts"] = attempts is not { } n ? ScalarValue.Null : (uint)n < (uint)SmallCounts.Length ? SmallCounts[n] : new ScalarValue(n),
+            ["Outcome"] = SharedValue(outcome),
+            ["TraceId"] = Str(traceId),
+            ["RequestId"] = new ScalarValue(requestId),
+            ["EventId"] = EventId,
+        };
+        return LogEvent.UnstableAssembleFromParts(DateTimeOffset.Now, LogEventLevel.Information, null, Template, properties,
+            span?.TraceId ?? default, span?.SpanId ?? default);
+    }
+
+    private static ScalarValue Str(string? value) => value is null ? ScalarValue.Null : new ScalarValue(value);
+
+    private static ScalarValue Method(string method) =>
+        ReferenceEquals(method, HttpMethods.Post) ? Post : ReferenceEquals(method, HttpMethods.Get) ? Get : new ScalarValue(method);
+
+    private static readonly ScalarValue Post = new(HttpMethods.Post), Get = new(HttpMethods.Get);
+
+    private static ScalarValue SharedValue(string value)
+    {
+        if (Shared.TryGetValue(value, out var shared)) return shared;
+        var fresh = new ScalarValue(value);
+        return Shared.Count < SharedLimit ? Shared.GetOrAdd(value, fresh) : fresh;
+    }
 }

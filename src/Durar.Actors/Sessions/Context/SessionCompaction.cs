@@ -121,6 +121,7 @@ internal static class SessionCompaction
                     return (null, new SessionRunError(f.HttpStatus, "The session's older turns had to be summarised to fit the model's context, and that failed: " + f.Message,
                         f.Type, f.Code, f.RetryAfter) { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
                 var done = result.Value!;
+                done.Completion.ReleaseRaw(); // only the text and usage are read
                 summary = (done.Completion.Text ?? "").Trim();
                 summarisedBy = done.Model.ToString();
                 if (done.Completion.Usage is { } u)

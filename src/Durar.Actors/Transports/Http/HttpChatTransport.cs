@@ -76,7 +76,11 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     /// <summary>The reader of one stream (a stateless wire returns one shared instance).</summary>
     protected abstract IStreamDecoder<TFrame> NewStreamDecoder(UpstreamCall call);
 
-    /// <summary>A whole (non-streamed) answer to <paramref name="call"/>; an error object in it throws <see cref="UpstreamException"/>.</summary>
+    /// <summary>
+    /// A whole (non-streamed) answer to <paramref name="call"/>; an error object in it throws <see cref="UpstreamException"/>.
+    /// A <see cref="ChatCompletion.Raw"/> may be <paramref name="root"/> itself: the skeleton hands the document to the
+    /// completion (<see cref="ChatCompletion.RawDocument"/>) or copies it before the document goes.
+    /// </summary>
     protected abstract ChatCompletion ParseCompletion(JsonElement root, UpstreamCall call);
 
     /// <summary>An error answer (non-2xx) as classification input; by default the common shapes of <see cref="UpstreamErrors.FromResponse"/>.</summary>
@@ -90,10 +94,12 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     public virtual UnsupportedField? Unsupported(ChatRequest request, Models.ResolvedModel target) => null;
 
     // The state-passing overloads below take static lambdas: the chat hot path allocates no closure for them.
+    // The completion keeps the parsed answer when its Raw is in it (no copy of the whole body): ChatCompletion.ReleaseRaw.
     public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken) =>
         ExchangeJsonAsync(call, BuildRequest(call, stream: false), (self: this, call),
-            static (root, response, s, _) => s.self.ParseCompletion(root, s.call) with
-                { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) },
+            static (doc, response, s, _) => s.self.ParseCompletion(doc.RootElement, s.call) is var completion && completion.Raw is null
+                ? completion with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) }
+                : completion with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response), RawDocument = doc },
             cancellationToken);
 
     /// <summary>
@@ -107,7 +113,7 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
         var upstreamCall = call.AsUpstreamCall();
         return ExchangeJsonAsync(upstreamCall, BuildRequest(upstreamCall, path, (writeBody, call), static (w, s) => s.writeBody(w, s.call), stream: false),
             parse,
-            static (root, response, parse, providerId) => parse(root, providerId) with
+            static (doc, response, parse, providerId) => parse(doc.RootElement, providerId) with
                 { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) },
             cancellationToken);
     }
@@ -120,11 +126,15 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     protected Task<T> PostJsonAsync<T>(UpstreamCall call, string path, Action<Utf8JsonWriter, UpstreamCall> writeBody,
         Func<JsonElement, string, T> parse, CancellationToken cancellationToken) =>
         ExchangeJsonAsync(call, BuildRequest(call, path, (writeBody, call), static (w, s) => s.writeBody(w, s.call), stream: false), parse,
-            static (root, _, parse, providerId) => parse(root, providerId), cancellationToken);
+            static (doc, _, parse, providerId) => parse(doc.RootElement, providerId), cancellationToken);
 
-    /// <summary>Sends <paramref name="request"/> (disposed here) and reads its whole JSON answer under one idle timer.</summary>
+    /// <summary>
+    /// Sends <paramref name="request"/> (disposed here) and reads its whole JSON answer under one idle timer. The parsed
+    /// answer is disposed here unless the value read is a <see cref="ChatCompletion"/> that took it
+    /// (<see cref="ChatCompletion.RawDocument"/>).
+    /// </summary>
     private async Task<T> ExchangeJsonAsync<TState, T>(UpstreamCall call, HttpRequestMessage request, TState state,
-        Func<JsonElement, HttpResponseMessage, TState, string, T> read, CancellationToken cancellationToken)
+        Func<JsonDocument, HttpResponseMessage, TState, string, T> read, CancellationToken cancellationToken)
     {
         var providerId = call.Target.Provider.Id;
         using (request)
@@ -135,8 +145,18 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
                 using var response = await SendAsync(request, call, idle, cancellationToken).ConfigureAwait(false);
                 await using var body = GuardedBody.Whole(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
                     providerId, idle, upstream.MaxResponseBytes);
-                using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
-                return read(doc.RootElement, response, state, providerId);
+                var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+                var kept = false;
+                try
+                {
+                    var value = read(doc, response, state, providerId);
+                    kept = value is ChatCompletion completion && ReferenceEquals(completion.RawDocument, doc);
+                    return value;
+                }
+                finally
+                {
+                    if (!kept) doc.Dispose();
+                }
             }
             catch (Exception e) when (UpstreamErrors.IsMalformed(e))
             {
@@ -228,7 +248,9 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
             await using var body = GuardedBody.Whole(await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false),
                 providerId, idle, upstream.MaxResponseBytes);
             using var doc = await JsonDocument.ParseAsync(body, default, idle.Token).ConfigureAwait(false);
+            // Its events are streamed after the document has gone: they get a copy of what they lend from it.
             completion = ParseCompletion(doc.RootElement, call);
+            if (completion.Raw is { } raw) completion = completion with { Raw = raw.Clone() };
         }
         catch (Exception e) when (UpstreamErrors.IsMalformed(e))
         {

@@ -67,8 +67,9 @@ internal sealed class OpenAiCompletionsTransport(IHttpClientFactory httpClients,
         {
             Reasoning = Str(message, "reasoning_content") ?? Str(message, "reasoning"),
             Refusal = Str(message, "refusal"),
-            // The whole answer, for a client of the same dialect (every choice, logprobs, annotations, unknown fields).
-            Raw = root.Clone(),
+            // The whole answer, for a client of the same dialect (every choice, logprobs, annotations, unknown fields): lent, the
+            // caller owns the document (HttpChatTransport: the completion takes it, or a copy is made).
+            Raw = root,
         };
 
         static string? Str(JsonElement e, string name) =>

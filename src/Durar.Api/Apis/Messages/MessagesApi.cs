@@ -102,6 +102,7 @@ internal static partial class MessagesApi
             return;
         }
         var run = result.Value!;
+        run.Completion.ReleaseRaw(); // this dialect's answer is written from the typed fields, not the upstream's own object
         var model = run.Model.ToString();
         ChatCompletionsApi.SetRunHeaders(context.Response, model, run.Attempts, run.Completion.Headers, run.Dropped);
         Access.ClientPrincipal.RecordUse(context, run.Completion.Usage, run.Model);
