@@ -16,12 +16,15 @@ using System.Globalization;
 /// each line prefixed with <c>ms=</c> (Unix time in milliseconds) and, with the allocation sample on, followed by
 /// <c>ticked=B</c> (the AllocationTick bytes so far) and <c>heaps=</c> (the GC heaps that allocated since the previous
 /// line, one bit per heap index, binary): a timeline of one run, to place what a phase's totals hide.
+/// <c>allocated</c> is <see cref="SteadyAllocationCounter"/>'s: the runtime's own count, <c>allocated_raw</c>, jumps by
+/// gigabytes when the server GC changes its number of heaps (below).
 /// The answer is <c>allocated=B heap=B committed=B gen0=N gen1=N gen2=N pause_ms=F rss=B</c>. It blocks on the FIFO
 /// between requests: no polling, no allocation while idle.
 /// </summary>
 internal static class StartupHook
 {
     private static AllocationSampler? _allocs;
+    private static readonly SteadyAllocationCounter Steady = new();
 
     public static void Initialize()
     {
@@ -34,6 +37,14 @@ internal static class StartupHook
             Name = "durar-bench-hook",
         };
         thread.Start();
+        new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(SteadyAllocationCounter.Interval);
+                Steady.Sample();
+            }
+        }) { IsBackground = true, Name = "durar-bench-allocated" }.Start();
         var timeline = Environment.GetEnvironmentVariable("DURAR_BENCH_TIMELINE");
         if (string.IsNullOrEmpty(timeline)) return;
         new Thread(() => Record(timeline)) { IsBackground = true, Name = "durar-bench-timeline" }.Start();
@@ -84,8 +95,9 @@ internal static class StartupHook
     {
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         using var self = Process.GetCurrentProcess();
+        var (steady, steps, skipped) = Steady.Sample();
         return string.Create(CultureInfo.InvariantCulture,
-            $"allocated={GC.GetTotalAllocatedBytes(true)} heap={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} " +
+            $"allocated={steady} allocated_raw={GC.GetTotalAllocatedBytes(true)} alloc_steps={steps} alloc_steps_bytes={skipped} heap={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} " +
             $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} " +
             $"pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} rss={self.WorkingSet64} tp_items={ThreadPool.CompletedWorkItemCount} " +
             $"threads={self.Threads.Count} tp_threads={ThreadPool.ThreadCount} allocated_imprecise={GC.GetTotalAllocatedBytes(false)}");
@@ -132,6 +144,50 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
             var report = $"total={total} " + string.Join(' ', _bytes.OrderByDescending(p => p.Value).Take(60).Select(p => $"{p.Key.Replace(' ', '_')}={p.Value}"));
             _bytes.Clear();
             return report;
+        }
+    }
+}
+
+/// <summary>
+/// <see cref="GC.GetTotalAllocatedBytes(bool)"/> without its steps. With the server GC's dynamic adaptation (DATAS, on by
+/// default since .NET 9) the runtime's count covers only the heaps in use: when the GC drops from two heaps to one, the
+/// count falls by everything the other heap ever allocated (1.3-3.4 GB in bench runs), and rises by as much when the heap
+/// comes back, while allocation itself goes on as before (the AllocationTick events show no step; bench/RESULTS.md,
+/// "The tN allocation growth, found"). A phase that starts inside such a dip and ends after it was charged gigabytes it
+/// never allocated. This counter samples the runtime's count every <see cref="Interval"/> and adds only the plausible
+/// increments: a fall is a step, and so is a rise faster than <see cref="MaxBytesPerMs"/> (3 x the fastest this gateway
+/// allocates on 2 cores, ~0.3 GB/s). What a step's interval really allocated is lost: at most one interval of allocation
+/// per heap change.
+/// </summary>
+internal sealed class SteadyAllocationCounter
+{
+    public const int Interval = 100;
+    private const long MaxBytesPerMs = 1 << 20;
+
+    private readonly Lock _gate = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _last = GC.GetTotalAllocatedBytes(true);
+    private long _lastMs;
+    private long _steady;
+    private int _steps;
+    private long _stepBytes;
+
+    /// <summary>Reads the runtime's count and adds its increment since the previous read, unless it is a step.</summary>
+    public (long Steady, int Steps, long StepBytes) Sample()
+    {
+        lock (_gate)
+        {
+            var raw = GC.GetTotalAllocatedBytes(true);
+            var now = _clock.ElapsedMilliseconds;
+            var delta = raw - _last;
+            if (delta >= 0 && delta <= Math.Max(now - _lastMs, 1) * MaxBytesPerMs) _steady += delta;
+            else
+            {
+                _steps++;
+                _stepBytes += Math.Abs(delta);
+            }
+            (_last, _lastMs) = (raw, now);
+            return (_steady, _steps, _stepBytes);
         }
     }
 }
