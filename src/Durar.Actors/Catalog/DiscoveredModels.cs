@@ -32,6 +32,12 @@ internal sealed class DiscoveredModels
             if (models.Any(m => string.Equals(m.Id, modelId, StringComparison.OrdinalIgnoreCase))) yield return provider;
     }
 
+    /// <summary>
+    /// What has been reported so far, as an object that changes (by reference) whenever <see cref="Set"/> does: a
+    /// resolution that read the discovered models is valid while this stays the same (<see cref="Models.ModelResolver"/>'s memo).
+    /// </summary>
+    public object Version => Volatile.Read(ref _byProvider);
+
     /// <summary>Replaces what <paramref name="providerId"/> reported.</summary>
     public void Set(string providerId, ImmutableArray<ModelDefinition> models) =>
         ImmutableInterlocked.AddOrUpdate(ref _byProvider, providerId, models, (_, _) => models);

@@ -63,9 +63,32 @@ internal sealed class ModelResolver
         string.Equals(name, DefaultTarget, StringComparison.OrdinalIgnoreCase)
         || string.Equals(name, DefaultTarget + "/default", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The most names <see cref="_memo"/> keeps: the configured ones and what clients send, bounded (a name is client input).</summary>
+    internal const int MemoCapacity = 1024;
+
+    /// <summary>
+    /// Resolutions by name, with the <see cref="DiscoveredModels.Version"/> they were made under. Everything else a
+    /// resolution reads (the catalog's providers, the aliases, <c>agents.defaults.models</c>) is fixed for the resolver's
+    /// life, so a name resolves to the same result until a provider reports its models again; then it is resolved anew.
+    /// Issue 17: a session turn resolved its model five to seven times (plan, request settings, cost, charge), each
+    /// parsing the ref and allocating the strings and records of the result.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Memo> _memo = new(StringComparer.Ordinal);
+
+    private sealed record Memo(object Version, ResolveResult Result);
+
     public ResolveResult Resolve(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) return ResolveResult.Fail(ResolveFailure.Malformed, "`model` is required.");
+        var version = _catalog.Discovered.Version;
+        if (_memo.TryGetValue(name, out var memo) && ReferenceEquals(memo.Version, version)) return memo.Result;
+        var result = ResolveNew(name);
+        if (memo is not null || _memo.Count < MemoCapacity) _memo[name] = new Memo(version, result);
+        return result;
+    }
+
+    private ResolveResult ResolveNew(string name)
+    {
         name = name.Trim();
         if (IsDefaultTarget(name))
         {

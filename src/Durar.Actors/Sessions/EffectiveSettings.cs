@@ -43,13 +43,14 @@ internal static class EffectiveSettings
         var fast = Fast(inline.Fast, session.Fast, AgentFast(agents), prms);
         var anthropic = target.Provider.Api == Configuration.ApiKinds.AnthropicMessages;
         var clientEffort = request.ReasoningEffort;
-        return request with
-        {
-            ReasoningEffort = clientEffort ?? (anthropic ? null : ToReasoningEffort(thinking)),
-            ThinkingBudgetTokens = anthropic && clientEffort is null ? ToAnthropicBudgetTokens(thinking) : null,
-            FastMode = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, FastAutoOnFor(prms)) : null,
-            FastUntil = request.ServiceTier is null && fast == FastMode.Auto ? runStart + FastAutoOnFor(prms) : null,
-        };
+        var effort = clientEffort ?? (anthropic ? null : ToReasoningEffort(thinking));
+        var budget = anthropic && clientEffort is null ? ToAnthropicBudgetTokens(thinking) : null;
+        var fastFlag = request.ServiceTier is null ? ToFastFlag(fast, TimeSpan.Zero, FastAutoOnFor(prms)) : null;
+        DateTimeOffset? fastUntil = request.ServiceTier is null && fast == FastMode.Auto ? runStart + FastAutoOnFor(prms) : null;
+        // Most requests come out as they went in (no thinking or fast mode configured): no copy of the request then (issue 17).
+        if (effort == request.ReasoningEffort && budget == request.ThinkingBudgetTokens && fastFlag == request.FastMode && fastUntil == request.FastUntil)
+            return request;
+        return request with { ReasoningEffort = effort, ThinkingBudgetTokens = budget, FastMode = fastFlag, FastUntil = fastUntil };
     }
 
     /// <summary><c>agents.defaults.thinkingDefault</c>, when it names a level.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
@@ -143,7 +144,7 @@ internal sealed partial class SessionActor
     private void Launch(SessionRun run, RunPlan plan, SessionState state, ImmutableList<string> dropped)
     {
         // The conversation sent is walked once per run: the request is built from it and its tokens are counted over it.
-        var sent = state.SentEntries(_queue.Waiting.Select(p => p.Seq).ToHashSet());
+        var sent = state.SentEntries(_queue.Waiting.IsEmpty ? (IReadOnlySet<long>)FrozenSet<long>.Empty : _queue.Waiting.Select(p => p.Seq).ToHashSet());
         var request = SessionTurns.BuildRequest(run.Turns, sent, dropped, state, _services, Now);
         try
         {

@@ -85,6 +85,14 @@ public sealed record TranscriptEntry(
 
     private CachedTokens _tokens;
 
+    private CachedMessage _message;
+
+    /// <summary>
+    /// The entry as a message of a run's request (its content, reasoning and tool calls; for an entry without
+    /// <see cref="Messages"/>): built once, then cached with the entry.
+    /// </summary>
+    internal ChatMessage AsMessage() => _message.Get(this);
+
     /// <summary>
     /// The tokens this entry adds to a request as <paramref name="counter"/> counts them (its own messages, when a turn
     /// carried them, in place of its text; its tool calls); counted once, then cached with the entry.

@@ -36,14 +36,21 @@ internal sealed record SessionState(
 
     public SessionState Apply(ISessionEvent e) => e switch
     {
-        SessionEvents.UserMessageAccepted m => Append(new TranscriptEntry(NextSeq, "user", m.Content, m.At) { Messages = m.Messages.IsDefault ? [] : m.Messages })
-            with { CreatedAt = CreatedAt ?? m.At },
-        SessionEvents.AssistantReplied r => Append(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
+        // One copy of the state per event (issue 17: the append and the other fields were two).
+        SessionEvents.UserMessageAccepted m => this with
+        {
+            Transcript = Transcript.Add(new TranscriptEntry(NextSeq, "user", m.Content, m.At) { Messages = m.Messages.IsDefault ? [] : m.Messages }),
+            NextSeq = NextSeq + 1,
+            CreatedAt = CreatedAt ?? m.At,
+        },
+        SessionEvents.AssistantReplied r => this with
+        {
+            Transcript = Transcript.Add(new TranscriptEntry(NextSeq, "assistant", r.Content, r.At, SessionInterning.Share(r.Model), r.Usage, r.Cost)
             {
                 ReplyTo = r.ReplyTo, Reasoning = r.Reasoning, ReasoningSignature = r.ReasoningSignature, ToolCalls = r.ToolCalls.IsDefault ? [] : r.ToolCalls,
                 Aborted = r.Aborted,
-            }) with
-        {
+            }),
+            NextSeq = NextSeq + 1,
             LastModel = SessionInterning.Share(r.Model),
             Usage = r.Usage is { } u ? Usage.Add(u, r.Cost) : Usage,
             LastInputTokens = r.InputTokens ?? LastInputTokens,

@@ -84,7 +84,7 @@ internal static class SessionTurns
     {
         var last = turns[^1];
         var template = last.Command.Template;
-        var messages = ImmutableArray.CreateBuilder<ChatMessage>();
+        var messages = ImmutableArray.CreateBuilder<ChatMessage>(sent.Length + 2);
         if (template is not null)
             foreach (var m in template.Messages.Where(m => m.Role is "system" or "developer")) messages.Add(m);
         if (last.Command.History is { Count: > 0 } history)
@@ -96,13 +96,7 @@ internal static class SessionTurns
             foreach (var entry in sent)
             {
                 if (!entry.Messages.IsDefaultOrEmpty) messages.AddRange(entry.Messages.Where(m => m.Role is not ("system" or "developer")));
-                else
-                    messages.Add(new ChatMessage(entry.Role, entry.ToolCalls.IsDefaultOrEmpty || entry.Content.Length > 0 ? entry.Content : null)
-                    {
-                        Reasoning = entry.Reasoning,
-                        ReasoningSignature = entry.ReasoningSignature,
-                        ToolCalls = entry.ToolCalls.IsDefault ? [] : entry.ToolCalls,
-                    });
+                else messages.Add(entry.AsMessage()); // built once per entry, not once per turn (issue 17)
             }
         }
         if (!dropped.IsEmpty)
@@ -110,7 +104,7 @@ internal static class SessionTurns
                 "Earlier queued messages were dropped:\n" + string.Join("\n", dropped.Select(s => "• " + s))));
         var baseRequest = template ?? new ChatRequest { Messages = [] };
         var target = SessionDirectives.TargetModel(last.View, state, services);
-        return SessionDirectives.WithSettings(baseRequest with { Messages = messages.ToImmutable(), Stream = true, IncludeUsage = true },
+        return SessionDirectives.WithSettings(baseRequest with { Messages = messages.DrainToImmutable(), Stream = true, IncludeUsage = true },
             last.Inline, state.Overrides, services, target, runStart);
     }
 

@@ -22,7 +22,8 @@ internal static class DurarJson
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DictionaryKeyPolicy = null,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+            // The session events' contracts are generated at compile time (DurarSessionJsonContext); every other type's by reflection.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(DurarSessionJsonContext.Default, new DefaultJsonTypeInfoResolver()),
         };
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.MakeReadOnly();

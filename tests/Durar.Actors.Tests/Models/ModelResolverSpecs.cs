@@ -34,6 +34,27 @@ public sealed class ModelResolverSpecs
     public void Should_reject_malformed_refs(string text) => Assert.False(ModelRef.TryParse(text, out _));
 
     [Fact]
+    public void Should_resolve_a_name_once_until_a_provider_reports_its_models_again()
+    {
+        var r = Resolver();
+
+        // Kept: the same resolution again (issue 17: a session turn resolved its model several times).
+        Assert.Same(r.Resolve("openai/gpt-5.4").Model, r.Resolve("openai/gpt-5.4").Model);
+        Assert.Same(r.Resolve("durar").Model, r.Resolve("durar").Model);
+        Assert.False(r.Resolve("my-local-model").Success);
+
+        // A new listing: the bare id a provider reported now resolves to it, and kept names are resolved anew.
+        var before = r.Resolve("openai/gpt-5.4").Model;
+        r.Catalog.Discovered.Set("openai", [ModelDefinition.PassThrough("my-local-model")]);
+
+        var local = r.Resolve("my-local-model");
+        Assert.True(local.Success);
+        Assert.Equal("openai/my-local-model", local.Model!.Ref.ToString());
+        Assert.NotSame(before, r.Resolve("openai/gpt-5.4").Model);
+        Assert.Equal(before!.Ref, r.Resolve("openai/gpt-5.4").Model!.Ref);
+    }
+
+    [Fact]
     public void Should_rewrite_legacy_model_ids()
     {
         var r = Resolver();

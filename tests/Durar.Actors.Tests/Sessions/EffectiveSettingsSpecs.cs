@@ -277,6 +277,9 @@ public sealed class EffectiveSettingsSpecs
         var applied = EffectiveSettings.ApplyTo(request, SessionOverrides.None, auto, agents, target, start);
         Assert.True(applied.FastMode);
         Assert.Equal(start + TimeSpan.FromSeconds(5), applied.FastUntil);
+        Assert.Null(request.FastMode); // a copy: the request given is left as it was
+        // Applied to what it produced, nothing changes: the same request back, not a copy (issue 17).
+        Assert.Same(applied, EffectiveSettings.ApplyTo(applied, SessionOverrides.None, auto, agents, target, start));
 
         // on and off hold for every call: no window.
         var on = EffectiveSettings.ApplyTo(request, SessionOverrides.None, new SessionOverrides { Fast = FastMode.On }, agents, target, start);
