@@ -18,8 +18,10 @@ using System.Globalization;
 /// line, one bit per heap index, binary): a timeline of one run, to place what a phase's totals hide.
 /// <c>allocated</c> is <see cref="SteadyAllocationCounter"/>'s: the runtime's own count, <c>allocated_raw</c>, jumps by
 /// gigabytes when the server GC changes its number of heaps (below).
-/// The answer is <c>allocated=B heap=B committed=B gen0=N gen1=N gen2=N pause_ms=F rss=B</c>. It blocks on the FIFO
-/// between requests: no polling, no allocation while idle.
+/// The answer is <c>allocated=B allocated_raw=B alloc_steps=N alloc_steps_bytes=B heap=B committed=B gen0=N gen1=N
+/// gen2=N pause_ms=F rss=B tp_items=N threads=N tp_threads=N allocated_imprecise=B</c>. The FIFO thread blocks between
+/// requests; one more thread reads the runtime's allocated count every 100 ms for the steady count (a read that
+/// allocates nothing), on a thread of its own rather than a timer so that a busy thread pool cannot hold it back.
 /// </summary>
 internal static class StartupHook
 {
@@ -150,7 +152,8 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
 
 /// <summary>
 /// <see cref="GC.GetTotalAllocatedBytes(bool)"/> without its steps. With the server GC's dynamic adaptation (DATAS, on by
-/// default since .NET 9) the runtime's count covers only the heaps in use: when the GC drops from two heaps to one, the
+/// default since .NET 9) the runtime's count behaves as if it covered only the heaps in use (as observed in the bench's
+timeline, not read in the runtime's source): when the GC drops from two heaps to one, the
 /// count falls by everything the other heap ever allocated (1.3-3.4 GB in bench runs), and rises by as much when the heap
 /// comes back, while allocation itself goes on as before (the AllocationTick events show no step; bench/RESULTS.md,
 /// "The tN allocation growth, found"). A phase that starts inside such a dip and ends after it was charged gigabytes it
