@@ -153,7 +153,7 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
 /// <summary>
 /// <see cref="GC.GetTotalAllocatedBytes(bool)"/> without its steps. With the server GC's dynamic adaptation (DATAS, on by
 /// default since .NET 9) the runtime's count behaves as if it covered only the heaps in use (as observed in the bench's
-timeline, not read in the runtime's source): when the GC drops from two heaps to one, the
+/// timeline, not read in the runtime's source): when the GC drops from two heaps to one, the
 /// count falls by everything the other heap ever allocated (1.3-3.4 GB in bench runs), and rises by as much when the heap
 /// comes back, while allocation itself goes on as before (the AllocationTick events show no step; bench/RESULTS.md,
 /// "The tN allocation growth, found"). A phase that starts inside such a dip and ends after it was charged gigabytes it
