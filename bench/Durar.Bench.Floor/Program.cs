@@ -19,13 +19,12 @@ using Microsoft.AspNetCore.Http.Features;
 
 string? upstream = null;
 int port = 0;
-bool parse = false, streamBody = false;
+var parse = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--upstream" && i + 1 < args.Length) upstream = args[++i].TrimEnd('/');
     else if (args[i] == "--port" && i + 1 < args.Length) port = int.Parse(args[++i]);
     else if (args[i] == "--parse") parse = true;
-    else if (args[i] == "--stream-body") streamBody = true;
     else { Console.Error.WriteLine($"bad option {args[i]}: --upstream URL [--port N] [--parse]"); return 2; }
 }
 if (upstream is null) { Console.Error.WriteLine("--upstream URL is required"); return 2; }
@@ -51,13 +50,11 @@ app.Run(async context =>
     {
         if (context.Features.GetRequiredFeature<IHttpRequestBodyDetectionFeature>().CanHaveBody)
         {
-            if (streamBody && !parse) message.Content = new StreamContent(request.Body) { Headers = { ContentLength = request.ContentLength } };
-            else
-            {
-                await body.ReadFromAsync(request.Body, ct);
-                if (parse) Json.Rewrite(body.Written, sent);
-                message.Content = new ReadOnlyMemoryContent((parse ? sent : body).Written);
-            }
+            // The body read into a pooled buffer: cheaper than a StreamContent over request.Body (interleaved A/B at c=64,
+            // 6 x 5 s each on a busy 2-core machine: a median 48 against 54 us of this process's CPU per request).
+            await body.ReadFromAsync(request.Body, ct);
+            if (parse) Json.Rewrite(body.Written, sent);
+            message.Content = new ReadOnlyMemoryContent((parse ? sent : body).Written);
             if (request.ContentType is { } type) message.Content.Headers.TryAddWithoutValidation("Content-Type", type);
         }
         foreach (var (name, value) in request.Headers)
