@@ -87,70 +87,76 @@ internal sealed record SessionState(
 
     /// <summary>
     /// The conversation in answer order: each reply right after the user message it answered (messages queued during a run
-    /// were journaled before that run's reply). Pending (not yet run) user messages are left out.
+    /// were journaled before that run's reply). Pending (not yet run) user messages are left out, and so are their replies,
+    /// replies to messages no longer in the transcript, and error entries.
     /// </summary>
-    public IEnumerable<TranscriptEntry> Conversation(IReadOnlySet<long> pending)
-    {
-        // Most transcripts have every reply right after its message: then the conversation is the transcript without
-        // pending messages and errors, and no lookup of the whole transcript is built per turn (issue 17's profile).
-        // A message queued during a run sits between a message and its reply: then the replies are looked up.
-        if (!RepliesInPlace(pending)) return InAnswerOrder(pending);
-        return Transcript.Where(e => e.Role == "user" ? !pending.Contains(e.Seq) : e.Role == "assistant");
-    }
-
-    /// <summary>True when every reply directly follows its (not pending) message or an earlier reply to it.</summary>
-    private bool RepliesInPlace(IReadOnlySet<long> pending)
-    {
-        long lastUser = -1;
-        foreach (var e in Transcript)
-        {
-            if (e.Role == "user") lastUser = pending.Contains(e.Seq) ? -1 : e.Seq;
-            else if (e.Role == "assistant")
-            {
-                if (e.ReplyTo is null) lastUser = -1; // a reply after it would no longer be next to its message
-                else if (e.ReplyTo != lastUser) return false;
-            }
-            // error entries are never sent, and the answer order keeps a reply after its message across them
-        }
-        return true;
-    }
-
-    private IEnumerable<TranscriptEntry> InAnswerOrder(IReadOnlySet<long> pending)
-    {
-        var replies = Transcript.Where(e => e.Role == "assistant" && e.ReplyTo is not null).ToLookup(e => e.ReplyTo!.Value);
-        foreach (var e in Transcript)
-        {
-            if (e.Role == "user")
-            {
-                if (pending.Contains(e.Seq)) continue;
-                yield return e;
-                foreach (var reply in replies[e.Seq]) yield return reply;
-            }
-            else if (e.Role == "assistant" && e.ReplyTo is null) yield return e;
-        }
-    }
+    public IEnumerable<TranscriptEntry> Conversation(IReadOnlySet<long> pending) => Ordered(pending, keepFrom: 0);
 
     /// <summary>
     /// The conversation as it is sent upstream: <see cref="Conversation"/> without the turns a compaction summarised (the
     /// entries before the user message <see cref="ContextSummary.KeepFromSeq"/>), whose <see cref="Summary"/> goes instead.
     /// </summary>
-    public IEnumerable<TranscriptEntry> SentConversation(IReadOnlySet<long> pending)
-    {
-        var keepFrom = Summary?.KeepFromSeq ?? 0;
-        var keeping = keepFrom == 0;
-        foreach (var e in Conversation(pending))
-        {
-            keeping |= e.Role == "user" && e.Seq >= keepFrom;
-            if (keeping) yield return e;
-        }
-    }
+    public IEnumerable<TranscriptEntry> SentConversation(IReadOnlySet<long> pending) => SentEntries(pending);
 
     /// <summary><see cref="SentConversation"/> as an array: what a run's request is built from and its tokens counted over.</summary>
-    public ImmutableArray<TranscriptEntry> SentEntries(IReadOnlySet<long> pending)
+    public ImmutableArray<TranscriptEntry> SentEntries(IReadOnlySet<long> pending) => Ordered(pending, Summary?.KeepFromSeq ?? 0);
+
+    /// <summary>
+    /// One walk of the transcript per turn, with no lookup and no iterator (issue 17: a long session's turn spent more on
+    /// ordering its conversation than on anything else of its own). Most transcripts have every reply right after its
+    /// message (or after an earlier reply to it): those are taken in place. A reply that is not (a message queued during a
+    /// run sits between the run's message and its reply) is set aside by the message it answers and placed after that
+    /// message's replies in place. From <paramref name="keepFrom"/> on (a user message's seq; 0 = all), entries are kept.
+    /// </summary>
+    private ImmutableArray<TranscriptEntry> Ordered(IReadOnlySet<long> pending, long keepFrom)
     {
-        var entries = ImmutableArray.CreateBuilder<TranscriptEntry>(Transcript.Count);
-        foreach (var e in SentConversation(pending)) entries.Add(e);
-        return entries.Count == entries.Capacity ? entries.MoveToImmutable() : entries.ToImmutable();
+        var inPlace = ImmutableArray.CreateBuilder<TranscriptEntry>(Transcript.Count);
+        Dictionary<long, List<TranscriptEntry>>? displaced = null;
+        long lastUser = -1;
+        foreach (var e in Transcript)
+        {
+            if (e.Role == "user")
+            {
+                lastUser = pending.Contains(e.Seq) ? -1 : e.Seq;
+                if (lastUser != -1) inPlace.Add(e);
+            }
+            else if (e.Role == "assistant")
+            {
+                if (e.ReplyTo is not { } to)
+                {
+                    lastUser = -1; // a reply after it would no longer be next to its message
+                    inPlace.Add(e);
+                }
+                else if (to == lastUser) inPlace.Add(e);
+                else
+                {
+                    displaced ??= [];
+                    if (!displaced.TryGetValue(to, out var replies)) displaced[to] = replies = [];
+                    replies.Add(e);
+                }
+            }
+            // error entries are never sent, and the answer order keeps a reply after its message across them
+        }
+        if (displaced is null && keepFrom == 0)
+            return inPlace.Count == inPlace.Capacity ? inPlace.MoveToImmutable() : inPlace.ToImmutable();
+        var ordered = ImmutableArray.CreateBuilder<TranscriptEntry>(inPlace.Count + (displaced?.Values.Sum(r => r.Count) ?? 0));
+        var keeping = keepFrom == 0;
+        List<TranscriptEntry>? late = null; // the displaced replies of the message whose replies are being taken
+        foreach (var e in inPlace)
+        {
+            // A message's replies in place end at the next user message or at an assistant entry that answers none.
+            var ends = e.Role == "user" || e.ReplyTo is null;
+            if (ends && late is not null)
+            {
+                if (keeping) ordered.AddRange(late);
+                late = null;
+            }
+            keeping |= e.Role == "user" && e.Seq >= keepFrom;
+            if (keeping) ordered.Add(e);
+            if (e.Role == "user") displaced?.TryGetValue(e.Seq, out late);
+        }
+        if (late is not null && keeping) ordered.AddRange(late);
+        return ordered.Count == ordered.Capacity ? ordered.MoveToImmutable() : ordered.ToImmutable();
     }
 
     private SessionState Append(TranscriptEntry entry) => this with { Transcript = Transcript.Add(entry), NextSeq = NextSeq + 1 };

@@ -5,10 +5,11 @@ using Durar.Actors.Sessions;
 namespace Durar.Actors.Tests.Sessions;
 
 /// <summary>
-/// <see cref="SessionState.Conversation"/> without a lookup of the whole transcript per turn (issue 17) orders every
-/// transcript the way the lookup did: each reply right after the message it answered, pending messages left out, error
-/// entries never sent. A property over random transcripts (queued messages between a message and its reply, replies to
-/// trimmed or pending messages, replies without a message, errors), against the previous definition kept here.
+/// <see cref="SessionState.Conversation"/> in one walk of the transcript, without a lookup or an iterator per turn (issue 17),
+/// orders every transcript the way the lookup did: each reply right after the message it answered, pending messages left
+/// out, error entries never sent. Properties over random transcripts (queued messages between a message and its reply,
+/// replies to trimmed or pending messages, replies without a message, errors), against the first definition kept here,
+/// and the same for what a run sends after a compaction (<see cref="SessionState.SentEntries"/>: from the kept message on).
 /// </summary>
 public sealed class ConversationOrderSpecs
 {
@@ -69,6 +70,27 @@ public sealed class ConversationOrderSpecs
         {
             var state = SessionState.Empty with { Transcript = t.Transcript, NextSeq = t.Transcript.Count + 1 };
             Assert.Equal(Reference(t.Transcript, t.Pending).Select(e => e.Seq), state.Conversation(t.Pending).Select(e => e.Seq));
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void Should_send_from_the_compactions_kept_message_on_in_the_same_order()
+    {
+        Transcripts.Select(Gen.Int[0, 45]).Sample((t, keepFrom) =>
+        {
+            var state = SessionState.Empty with
+            {
+                Transcript = t.Transcript,
+                NextSeq = t.Transcript.Count + 1,
+                Summary = keepFrom == 0 ? null : new ContextSummary("summary", keepFrom),
+            };
+            var keeping = keepFrom == 0;
+            var expected = Reference(t.Transcript, t.Pending)
+                .Where(e => keeping |= e.Role == "user" && e.Seq >= keepFrom)
+                .Select(e => e.Seq)
+                .ToList();
+            Assert.Equal(expected, state.SentEntries(t.Pending).Select(e => e.Seq));
+            Assert.Equal(expected, state.SentConversation(t.Pending).Select(e => e.Seq));
         }, iter: 5000);
     }
 
