@@ -64,13 +64,11 @@ app.Run(async context =>
         using var answer = await invoker.SendAsync(message, ct); // returns once the answer's headers are read
         response.StatusCode = (int)answer.StatusCode;
         var headers = answer.Content.Headers.NonValidated;
-        var answerType = headers.TryGetValues("Content-Type", out var t) ? t.ToString() : null;
-        if (answerType is not null) response.ContentType = answerType;
+        var answerType = headers.TryGetValues("Content-Type", out var t) ? response.ContentType = t.ToString() : null;
         await using var from = await answer.Content.ReadAsStreamAsync(ct);
         if (parse && answerType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
         {
-            body.Clear(); sent.Clear();
-            await body.ReadFromAsync(from, ct);
+            body.Clear(); sent.Clear(); await body.ReadFromAsync(from, ct);
             Json.Rewrite(body.Written, sent);
             response.ContentLength = sent.Written.Length;
             await response.BodyWriter.WriteAsync(sent.Written, ct);
@@ -78,11 +76,7 @@ app.Run(async context =>
         }
         if (headers.TryGetValues("Content-Length", out var length)) response.Headers.ContentLength = long.Parse(length.ToString());
         var pipe = response.BodyWriter; // a byte copy straight into Kestrel's pipe, flushed after every read
-        for (int read; (read = await from.ReadAsync(pipe.GetMemory(8192), ct)) > 0;)
-        {
-            pipe.Advance(read);
-            await pipe.FlushAsync(ct);
-        }
+        for (int read; (read = await from.ReadAsync(pipe.GetMemory(8192), ct)) > 0;) { pipe.Advance(read); await pipe.FlushAsync(ct); }
     }
     catch (HttpRequestException e) when (!response.HasStarted) { response.StatusCode = 502; await response.WriteAsync(e.Message, ct); }
     catch (JsonException e) when (!response.HasStarted) { response.StatusCode = 400; await response.WriteAsync(e.Message, ct); }
@@ -90,7 +84,6 @@ app.Run(async context =>
 
 await app.StartAsync();
 Console.Out.WriteLine("listening " + app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-Console.Out.Flush();
 await app.WaitForShutdownAsync();
 return 0;
 
@@ -125,7 +118,6 @@ sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
     {
         for (int read; (read = await stream.ReadAsync(GetMemory(1), ct)) > 0;) _length += read;
     }
-
     private void Ensure(int sizeHint)
     {
         if (_array.Length - _length >= Math.Max(sizeHint, 1)) return;
