@@ -40,9 +40,10 @@ API_DLL="$ROOT/src/Durar.Api/bin/Release/net10.0/Durar.Api.dll"
 UP_DLL="$ROOT/bench/Durar.Bench.Upstream/bin/Release/net10.0/Durar.Bench.Upstream.dll"
 BENCH_DLL="$ROOT/bench/Durar.Bench/bin/Release/net10.0/Durar.Bench.dll"
 HOOK_DLL="$ROOT/bench/Durar.Bench.Hook/bin/Release/net10.0/Durar.Bench.Hook.dll"
+FLOOR_DLL="$ROOT/bench/Durar.Bench.Floor/bin/Release/net10.0/Durar.Bench.Floor.dll"   # checked by bench/floor.sh (run.sh)
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  for proj in src/Durar.Api bench/Durar.Bench.Upstream bench/Durar.Bench bench/Durar.Bench.Hook; do
+  for proj in src/Durar.Api bench/Durar.Bench.Upstream bench/Durar.Bench bench/Durar.Bench.Hook bench/Durar.Bench.Floor; do
     log "building $proj (Release)"
     dotnet build "$ROOT/$proj" -c Release --nologo -v q -clp:ErrorsOnly >"$WORK/build.log" 2>&1 \
       || { cat "$WORK/build.log" >&2; die "build of $proj failed"; }

@@ -19,6 +19,8 @@
 #   JOURNAL=postgres   the gateway journals to a private PostgreSQL server (Debian's packages) started in the temp dir
 #                      (default sqlite: a file in the temp dir)
 #   NGINX=0            leave out nginx, the best-case proxy hop measured beside direct and the gateway (bench/nginx.sh)
+#   FLOOR=0            leave out the .NET floor: Kestrel + HttpClient passing bytes through, and the same parsing and
+#                      rewriting the JSON (bench/floor.sh), measured beside nginx
 #   SKIP_BUILD=1       use the existing Release build       KEEP=1         keep the temp dir (logs, raw wrk output)
 #   SKIP_LOAD=1        only the sessions phase (no warm-up, no load rounds)
 #   SKIP_PASSIVATION=1 sessions phase without the wait for passivation (idleTimeout + 20 s)
@@ -47,10 +49,12 @@ MAX_REQUESTS=${MAX_REQUESTS:-2000000}   # per phase, on top of the time bound
 [ "${ALLOCS:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_ALLOCS=1"
 source "$ROOT/bench/lib.sh"
 source "$ROOT/bench/nginx.sh"
+source "$ROOT/bench/floor.sh"
 [ "${TIMELINE:-0}" != 1 ] || export GATEWAY_ENV="${GATEWAY_ENV:-} DURAR_BENCH_TIMELINE=$WORK/timeline.txt"
 
 start_stack
 [ "${NGINX:-1}" = 0 ] || start_nginx
+[ "${FLOOR:-1}" = 0 ] || start_floor
 
 ROUND=0
 if [ "${SKIP_LOAD:-0}" = 1 ]; then RUNS=0; else
@@ -58,11 +62,15 @@ WARM_DIRECT=$((WARMUP < 5 ? WARMUP : 5))
 log "warm-up (${WARMUP}s of each load through the gateway, ${WARM_DIRECT}s direct)"
 run_wrk warm.direct "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$UP"
 [ -z "$NGX" ] || run_wrk warm.nginx "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$NGX"
+[ -z "$FLR" ] || run_wrk warm.floor "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$FLR"
+[ -z "$FLJ" ] || run_wrk warm.floorjson "$CONC" "$WARM_DIRECT" "$WORK/direct.lua" "$FLJ"
 run_wrk warm.gateway "$CONC" "$WARMUP" "$WORK/gateway.lua" "$GW"
 run_wrk warm.failover 1 "$WARM_DIRECT" "$WORK/failover.lua" "$GW"
 settle_gateway
 run_stream warm.stream.direct "$CONC" "$UP" m sk-bench "$WARM_DIRECT" 0
 [ -z "$NGX" ] || run_stream warm.stream.nginx "$CONC" "$NGX" m sk-bench "$WARM_DIRECT" 0
+[ -z "$FLR" ] || run_stream warm.stream.floor "$CONC" "$FLR" m sk-bench "$WARM_DIRECT" 0
+[ -z "$FLJ" ] || run_stream warm.stream.floorjson "$CONC" "$FLJ" m sk-bench "$WARM_DIRECT" 0
 run_stream warm.stream.gateway "$CONC" "$GW" bench/m "" "$WARMUP" 0
 run_stream warm.stream1.gateway 1 "$GW" bench/m "" "$WARM_DIRECT" 0
 if [ "${SKIP_TURNS:-0}" != 1 ]; then
@@ -80,6 +88,8 @@ for ROUND in $(seq 1 "$RUNS"); do
   log "round $ROUND/$RUNS: non-streaming, concurrency 1"
   run_wrk ns1.direct 1 "$DURATION" "$WORK/direct.lua" "$UP"
   [ -z "$NGX" ] || run_wrk ns1.nginx 1 "$DURATION" "$WORK/direct.lua" "$NGX"
+  [ -z "$FLR" ] || run_wrk ns1.floor 1 "$DURATION" "$WORK/direct.lua" "$FLR"
+  [ -z "$FLJ" ] || run_wrk ns1.floorjson 1 "$DURATION" "$WORK/direct.lua" "$FLJ"
   run_wrk ns1.gateway 1 "$DURATION" "$WORK/gateway.lua" "$GW"
 
   log "round $ROUND/$RUNS: non-streaming, concurrency $CONC"
@@ -90,6 +100,14 @@ for ROUND in $(seq 1 "$RUNS"); do
     cpu_begin; nginx_cpu_begin
     run_wrk nsN.nginx "$CONC" "$DURATION" "$WORK/direct.lua" "$NGX"
     cpu_end nsN.nginx "$(kv requests "$WRK_LAST")"; nginx_cpu_end nsN.nginx "$(kv requests "$WRK_LAST")"
+  fi
+  if [ -n "$FLR" ]; then
+    cpu_begin; floor_cpu_begin "$FLR_PID"
+    run_wrk nsN.floor "$CONC" "$DURATION" "$WORK/direct.lua" "$FLR"
+    cpu_end nsN.floor "$(kv requests "$WRK_LAST")"; floor_cpu_end nsN.floor "$(kv requests "$WRK_LAST")"
+    cpu_begin; floor_cpu_begin "$FLJ_PID"
+    run_wrk nsN.floorjson "$CONC" "$DURATION" "$WORK/direct.lua" "$FLJ"
+    cpu_end nsN.floorjson "$(kv requests "$WRK_LAST")"; floor_cpu_end nsN.floorjson "$(kv requests "$WRK_LAST")"
   fi
   start_sampler nsN; alloc_begin; cpu_begin
   run_wrk nsN.gateway "$CONC" "$DURATION" "$WORK/gateway.lua" "$GW"
@@ -105,6 +123,14 @@ for ROUND in $(seq 1 "$RUNS"); do
     run_stream sN.nginx "$CONC" "$NGX" m sk-bench "$DURATION" 0
     cpu_end sN.nginx "$(kv ok "$STREAM_LAST")"; nginx_cpu_end sN.nginx "$(kv ok "$STREAM_LAST")"
   fi
+  if [ -n "$FLR" ]; then
+    cpu_begin; floor_cpu_begin "$FLR_PID"
+    run_stream sN.floor "$CONC" "$FLR" m sk-bench "$DURATION" 0
+    cpu_end sN.floor "$(kv ok "$STREAM_LAST")"; floor_cpu_end sN.floor "$(kv ok "$STREAM_LAST")"
+    cpu_begin; floor_cpu_begin "$FLJ_PID"
+    run_stream sN.floorjson "$CONC" "$FLJ" m sk-bench "$DURATION" 0
+    cpu_end sN.floorjson "$(kv ok "$STREAM_LAST")"; floor_cpu_end sN.floorjson "$(kv ok "$STREAM_LAST")"
+  fi
   start_sampler sN; alloc_begin; cpu_begin
   run_stream sN.gateway "$CONC" "$GW" bench/m "" "$DURATION" 0
   cpu_end sN.gateway "$(kv ok "$STREAM_LAST")"; alloc_end sN.gateway "$(kv ok "$STREAM_LAST")"; stop_sampler
@@ -113,6 +139,8 @@ for ROUND in $(seq 1 "$RUNS"); do
   log "round $ROUND/$RUNS: streaming time to first token, concurrency 1"
   run_stream s1.direct 1 "$UP" m sk-bench "$DURATION" 0
   [ -z "$NGX" ] || run_stream s1.nginx 1 "$NGX" m sk-bench "$DURATION" 0
+  [ -z "$FLR" ] || run_stream s1.floor 1 "$FLR" m sk-bench "$DURATION" 0
+  [ -z "$FLJ" ] || run_stream s1.floorjson 1 "$FLJ" m sk-bench "$DURATION" 0
   run_stream s1.gateway 1 "$GW" bench/m "" "$DURATION" 0
 
   if [ "${SKIP_TURNS:-0}" != 1 ]; then
@@ -260,19 +288,24 @@ verdict() { # value op target
     echo "| streaming c=1: time to first token $p (ms) | $(f "$d" %.3f) | $(f "$g" %.3f) | $(rpair ratio s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) | $(rpair delta s1.direct.ttft_${p}_ms s1.gateway.ttft_${p}_ms) |"
   done
   if [ -n "$NGX" ]; then
+    # The .NET floor's columns (bench/floor.sh) when it ran: floor and floor+json after nginx, gateway/floor+json last.
+    fl() { [ -z "$FLR" ] || printf ' %s | %s |' "$1" "$2"; }
+    fr() { [ -z "$FLR" ] || printf ' %s |' "$1"; }
+    dus() { local v; v=$(rpair delta "$1" "$2"); [ "$v" = n/a ] && echo n/a || awk -v v="$v" 'BEGIN{printf "%+.1f", v}'; }
     echo
     echo "Against nginx (issue 17): the best-case proxy hop (keep-alive upstream pool, buffering off), same upstream, same round."
     echo
-    echo "| scenario | direct | nginx | gateway | nginx/direct | gateway/nginx |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    echo "| non-streaming c=$CONC: requests/s | $(f "$(med nsN.direct.rps)" %.0f) | $(f "$(med nsN.nginx.rps)" %.0f) | $(f "$(med nsN.gateway.rps)" %.0f) | $(rpair ratio nsN.direct.rps nsN.nginx.rps) | $(rpair ratio nsN.nginx.rps nsN.gateway.rps) |"
-    echo "| streaming $CHUNKS chunks c=$CONC: streams/s | $(f "$(med sN.direct.rps)" %.0f) | $(f "$(med sN.nginx.rps)" %.0f) | $(f "$(med sN.gateway.rps)" %.0f) | $(rpair ratio sN.direct.rps sN.nginx.rps) | $(rpair ratio sN.nginx.rps sN.gateway.rps) |"
-    echo "| non-streaming c=1: p50 latency (ms) | $(f "$(med ns1.direct.p50_ms)" %.3f) | $(f "$(med ns1.nginx.p50_ms)" %.3f) | $(f "$(med ns1.gateway.p50_ms)" %.3f) | $(rpair delta ns1.direct.p50_ms ns1.nginx.p50_ms) | $(rpair delta ns1.nginx.p50_ms ns1.gateway.p50_ms) |"
-    echo "| streaming c=1: time to first token p50 (ms) | $(f "$(med s1.direct.ttft_p50_ms)" %.3f) | $(f "$(med s1.nginx.ttft_p50_ms)" %.3f) | $(f "$(med s1.gateway.ttft_p50_ms)" %.3f) | $(rpair delta s1.direct.ttft_p50_ms s1.nginx.ttft_p50_ms) | $(rpair delta s1.nginx.ttft_p50_ms s1.gateway.ttft_p50_ms) |"
-    echo "| proxy CPU per non-streaming request c=$CONC (us) | | $(f "$(med nsN.nginx.cpu_ngx_us)" %.1f) | $(f "$(med nsN.gateway.cpu_gw_us)" %.1f) | | |"
-    echo "| proxy CPU per streamed request c=$CONC (us) | | $(f "$(med sN.nginx.cpu_ngx_us)" %.1f) | $(f "$(med sN.gateway.cpu_gw_us)" %.1f) | | |"
+    echo "| scenario | direct | nginx |$(fl floor floor+json) gateway | nginx/direct | gateway/nginx |$(fr gateway/floor+json)"
+    echo "|---|---:|---:|$(fl ---: ---:)---:|---:|---:|$(fr ---:)"
+    echo "| non-streaming c=$CONC: requests/s | $(f "$(med nsN.direct.rps)" %.0f) | $(f "$(med nsN.nginx.rps)" %.0f) |$(fl "$(f "$(med nsN.floor.rps)" %.0f)" "$(f "$(med nsN.floorjson.rps)" %.0f)") $(f "$(med nsN.gateway.rps)" %.0f) | $(rpair ratio nsN.direct.rps nsN.nginx.rps) | $(rpair ratio nsN.nginx.rps nsN.gateway.rps) |$(fr "$(rpair ratio nsN.floorjson.rps nsN.gateway.rps)")"
+    echo "| streaming $CHUNKS chunks c=$CONC: streams/s | $(f "$(med sN.direct.rps)" %.0f) | $(f "$(med sN.nginx.rps)" %.0f) |$(fl "$(f "$(med sN.floor.rps)" %.0f)" "$(f "$(med sN.floorjson.rps)" %.0f)") $(f "$(med sN.gateway.rps)" %.0f) | $(rpair ratio sN.direct.rps sN.nginx.rps) | $(rpair ratio sN.nginx.rps sN.gateway.rps) |$(fr "$(rpair ratio sN.floorjson.rps sN.gateway.rps)")"
+    echo "| non-streaming c=1: p50 latency (ms) | $(f "$(med ns1.direct.p50_ms)" %.3f) | $(f "$(med ns1.nginx.p50_ms)" %.3f) |$(fl "$(f "$(med ns1.floor.p50_ms)" %.3f)" "$(f "$(med ns1.floorjson.p50_ms)" %.3f)") $(f "$(med ns1.gateway.p50_ms)" %.3f) | $(rpair delta ns1.direct.p50_ms ns1.nginx.p50_ms) | $(rpair delta ns1.nginx.p50_ms ns1.gateway.p50_ms) |$(fr "$(rpair delta ns1.floorjson.p50_ms ns1.gateway.p50_ms)")"
+    echo "| streaming c=1: time to first token p50 (ms) | $(f "$(med s1.direct.ttft_p50_ms)" %.3f) | $(f "$(med s1.nginx.ttft_p50_ms)" %.3f) |$(fl "$(f "$(med s1.floor.ttft_p50_ms)" %.3f)" "$(f "$(med s1.floorjson.ttft_p50_ms)" %.3f)") $(f "$(med s1.gateway.ttft_p50_ms)" %.3f) | $(rpair delta s1.direct.ttft_p50_ms s1.nginx.ttft_p50_ms) | $(rpair delta s1.nginx.ttft_p50_ms s1.gateway.ttft_p50_ms) |$(fr "$(rpair delta s1.floorjson.ttft_p50_ms s1.gateway.ttft_p50_ms)")"
+    echo "| proxy CPU per non-streaming request c=$CONC (us) | | $(f "$(med nsN.nginx.cpu_ngx_us)" %.1f) |$(fl "$(f "$(med nsN.floor.cpu_floor_us)" %.1f)" "$(f "$(med nsN.floorjson.cpu_floor_us)" %.1f)") $(f "$(med nsN.gateway.cpu_gw_us)" %.1f) | | |$(fr "$(dus nsN.floorjson.cpu_floor_us nsN.gateway.cpu_gw_us)")"
+    echo "| proxy CPU per streamed request c=$CONC (us) | | $(f "$(med sN.nginx.cpu_ngx_us)" %.1f) |$(fl "$(f "$(med sN.floor.cpu_floor_us)" %.1f)" "$(f "$(med sN.floorjson.cpu_floor_us)" %.1f)") $(f "$(med sN.gateway.cpu_gw_us)" %.1f) | | |$(fr "$(dus sN.floorjson.cpu_floor_us sN.gateway.cpu_gw_us)")"
     echo
     echo "(The latency rows' last two columns are differences in ms: nginx - direct, gateway - nginx.)"
+    [ -z "$FLR" ] || echo "(floor: Kestrel + one SocketsHttpHandler passing bytes through; floor+json: the same parsing and rewriting the JSON of the request and of a non-streaming answer (bench/floor.sh). gateway/floor+json is a ratio of requests/s; in the latency rows it is gateway - floor+json in ms, in the CPU rows gateway - floor+json in us: what Durar adds to the least a .NET gateway does.)"
   fi
   if [ "${SKIP_TURNS:-0}" != 1 ]; then
     echo
