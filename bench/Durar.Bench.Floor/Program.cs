@@ -29,8 +29,12 @@ for (var i = 0; i < args.Length; i++)
 }
 if (upstream is null) { Console.Error.WriteLine("--upstream URL is required"); return 2; }
 
+// The gateway's own I/O settings (gateway.http.inlineIo, on by default), so the two differ only in what the gateway does:
+// requests handled on the I/O thread that read them, socket completions continued there.
+Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
+builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
 builder.WebHost.UseKestrel(k => { k.AddServerHeader = false; k.Listen(IPAddress.Loopback, port); });
 var app = builder.Build();
 var invoker = new HttpMessageInvoker(new SocketsHttpHandler // pooled keep-alive connections to the upstream
