@@ -11,7 +11,8 @@
 # SECONDS (default 15) + 5, and records SECONDS of the gateway after 3 s of load with
 #   PROFILER=perf  (default when `perf` is installed; Debian package linux-perf): on-CPU samples, 999 Hz, with the
 #                  runtime's perf map (DOTNET_PerfMapEnabled=1) so JIT-compiled methods have names. Prints the top
-#                  symbols by self and by inclusive (children) samples; keeps perf.data.
+#                  symbols by self and by inclusive (children) samples, then the samples by layer and the kernel's by
+#                  system call (bench/perf-layers.py); keeps perf.data.
 #   PROFILER=trace dotnet-trace's dotnet-sampled-thread-time profile: managed stacks of every thread at ~100 Hz, waits
 #                  included (wall-clock, not CPU). Prints `dotnet-trace report topN`; keeps the .nettrace (PerfView,
 #                  or `dotnet-trace convert --format Speedscope`). dotnet-trace is installed from NuGet when missing.
@@ -79,6 +80,7 @@ if [ "$PROFILER" = perf ]; then
   perf report -i "$TRACE" --no-children --sort dso,sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' | head -"$TOP"
   echo "## top $TOP symbols by inclusive samples ($SCENARIO, on-CPU)"
   perf report -i "$TRACE" --children --sort sym --stdio -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -"$TOP"
+  python3 "$ROOT/bench/perf-layers.py" "$TRACE"
 else
   echo "## top $TOP methods by exclusive samples ($SCENARIO)"
   "$TRACE_TOOL" report "$TRACE" topN -n "$TOP"
