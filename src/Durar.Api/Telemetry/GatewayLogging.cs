@@ -3,7 +3,6 @@ using Durar.Actors.Configuration;
 using Durar.Api.Extensions;
 using Serilog;
 using Serilog.Events;
-using Serilog.Configuration;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
 using Serilog.Formatting.Display;
@@ -65,12 +64,6 @@ public static class GatewayLogging
                 : log.WriteTo.Async(a => a.Console(plain), bufferSize: QueueLimit);
         // Redirected (a pipe, a file, a log driver): the console sink's plain text, written in batches (BatchedStdoutSink).
         plain ??= new MessageTemplateTextFormatter(ConsoleTemplate, CultureInfo.InvariantCulture);
-        return log.WriteTo.Sink(new BatchedStdoutSink(plain, redirected), new BatchingOptions
-        {
-            BatchSizeLimit = 1_000,
-            BufferingTimeLimit = FlushInterval,
-            EagerlyEmitFirstEvent = true,
-            QueueLimit = QueueLimit,
-        });
+        return log.WriteTo.Sink(new BatchedStdoutSink(plain, redirected, FlushInterval, batchSize: 1_000, QueueLimit));
     }
 }

@@ -1,14 +1,17 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Durar.Api.Telemetry;
 using Serilog;
+using Serilog.Formatting.Display;
 
 namespace Durar.Api.Tests.Telemetry;
 
 /// <summary>
-/// The gateway's log pipeline when stdout is redirected (<see cref="BatchedStdoutSink"/> behind Serilog's batching): every
-/// line arrives whole, once and in order, across batches; a line logged alone is out without waiting for more; disposing
-/// the logger writes out what is still queued; JSON lines stay one object per line.
+/// The gateway's log pipeline when stdout is redirected (<see cref="BatchedStdoutSink"/>): every line arrives whole, once
+/// and in order, across batches; a line logged alone is out without waiting for more; disposing the logger writes out
+/// what is still queued; JSON lines stay one object per line; lines are written a batch per interval, not a wake-up per
+/// line; past the queue's bound lines are dropped, never waited for.
 /// </summary>
 public sealed class RedirectedLogSpecs
 {
@@ -61,6 +64,47 @@ public sealed class RedirectedLogSpecs
         using var second = JsonDocument.Parse(lines[1]);
         Assert.Equal("Error", second.RootElement.GetProperty("@l").GetString());
         Assert.Contains("upstream went away", second.RootElement.GetProperty("@x").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_write_a_batch_per_interval_however_the_lines_trickle_in()
+    {
+        var output = new CapturedStream();
+        var sink = new BatchedStdoutSink(new MessageTemplateTextFormatter("{Message}{NewLine}"), output, TimeSpan.FromMilliseconds(100),
+            batchSize: 1_000, queueLimit: 10_000);
+        var logger = new LoggerConfiguration().WriteTo.Sink(sink).CreateLogger();
+        var clock = Stopwatch.StartNew();
+
+        // A line at a time with pauses, as requests log: a writer that woke for lines as they came would write hundreds
+        // of small batches here.
+        for (var i = 0; i < 3_000; i++)
+        {
+            logger.Information("line {Index}", i);
+            if (i % 10 == 9) Thread.Sleep(1);
+        }
+        var elapsed = clock.Elapsed;
+        logger.Dispose();
+
+        Assert.Equal(Enumerable.Range(0, 3_000).Select(i => $"line {i}"), output.Lines());
+        // One batch per interval passed, at most one early per 1,000 lines waiting, and the last one at dispose.
+        Assert.InRange(sink.Batches, 1, (int)(elapsed.TotalMilliseconds / 100) + 3 + 2);
+    }
+
+    [Fact]
+    public void Should_drop_lines_past_the_queue_limit_and_write_the_rest()
+    {
+        var output = new CapturedStream();
+        // The writer never wakes on its own here: everything waits until dispose.
+        var sink = new BatchedStdoutSink(new MessageTemplateTextFormatter("{Message}{NewLine}"), output, Timeout.InfiniteTimeSpan,
+            batchSize: 1_000, queueLimit: 10);
+        var logger = new LoggerConfiguration().WriteTo.Sink(sink).CreateLogger();
+
+        for (var i = 0; i < 15; i++) logger.Information("line {Index}", i);
+        Assert.Empty(output.Lines());
+        logger.Dispose();
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"line {i}"), output.Lines());
+        Assert.Equal(1, sink.Batches);
     }
 
     /// <summary>A write-only stream whose bytes can be read while the sink writes from its own thread.</summary>
