@@ -16,6 +16,7 @@ LAYERS = [
     ('HTTP client', r'\[System\.Net\.Http\]'),
     ('sockets', r'\[System\.Net\.Sockets\]|\[System\.Net\.Primitives\]'),
     ('JSON', r'\[System\.Text\.Json\]|\[System\.Text\.Encodings\.Web\]'),
+    ('the floor\'s own code (bench/Durar.Bench.Floor)', r'\[Durar\.Bench\.Floor'),
     ('Durar', r'\[Durar\.'),
     ('Serilog', r'\[Serilog'),
     ('OpenTelemetry, metrics', r'\[OpenTelemetry|\[System\.Diagnostics\.DiagnosticSource\]'),
