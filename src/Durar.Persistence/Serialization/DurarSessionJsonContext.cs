@@ -8,7 +8,7 @@ namespace Durar.Persistence.Serialization;
 /// reflection-built contracts of the events were ~3.6 % of a turn's CPU). <see cref="DurarJson.Options"/> asks this context
 /// first and the reflection resolver for every other persisted type. It only supplies the contract: the names, the null
 /// handling and the enum converter come from <see cref="DurarJson.Options"/> as before, so the bytes are the same
-/// (DurarJsonSerializerSpecs compares every session sample against the reflection contract, both ways). The options below
+/// (DurarSessionJsonContextSpecs compares every session sample against the reflection contract, both ways). The options below
 /// repeat those of <see cref="DurarJson.Options"/> so the generator's own defaults agree with them.
 /// </summary>
 [JsonSourceGenerationOptions(

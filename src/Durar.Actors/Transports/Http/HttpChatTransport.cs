@@ -97,9 +97,16 @@ internal abstract class HttpChatTransport<TFrame>(IHttpClientFactory httpClients
     // The completion keeps the parsed answer when its Raw is in it (no copy of the whole body): ChatCompletion.ReleaseRaw.
     public Task<ChatCompletion> CompleteAsync(UpstreamCall call, CancellationToken cancellationToken) =>
         ExchangeJsonAsync(call, BuildRequest(call, stream: false), (self: this, call),
-            static (doc, response, s, _) => s.self.ParseCompletion(doc.RootElement, s.call) is var completion && completion.Raw is null
-                ? completion with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response) }
-                : completion with { Hints = UpstreamHttp.ReadHints(response, null), Headers = UpstreamHttp.PassOn(response), RawDocument = doc },
+            static (doc, response, s, _) =>
+            {
+                var completion = s.self.ParseCompletion(doc.RootElement, s.call);
+                return completion with
+                {
+                    Hints = UpstreamHttp.ReadHints(response, null),
+                    Headers = UpstreamHttp.PassOn(response),
+                    RawDocument = completion.Raw is null ? null : doc,
+                };
+            },
             cancellationToken);
 
     /// <summary>
