@@ -264,12 +264,17 @@ run_stream() { # name conc url model key seconds warmup [session-count]
 ALLOC_BEFORE=0
 # "allocated" is the hook's steady count: the runtime's own count without the steps a change of the server GC's heap
 # count puts in it (SteadyAllocationCounter); a phase in which the raw count stepped says so in the log.
-alloc_begin() { local s; s=$(gc_snap snap); ALLOC_BEFORE=$(kv allocated "$s"); TP_BEFORE=$(kv tp_items "$s"); STEPS_BEFORE=$(kv alloc_steps "$s"); }
+alloc_begin() { local s; s=$(gc_snap snap); ALLOC_BEFORE=$(kv allocated "$s"); TP_BEFORE=$(kv tp_items "$s"); STEPS_BEFORE=$(kv alloc_steps "$s"); JIT_BEFORE=$(kv jit_methods "$s"); }
 alloc_end() { # name requests; also the thread-pool work items per request (tp_per_req: hops, robust to load)
   local s after tp
   s=$(gc_snap snap); after=$(kv allocated "$s"); tp=$(kv tp_items "$s")
   [ "$(kv alloc_steps "$s")" = "${STEPS_BEFORE:-}" ] \
     || log "  ($1: the runtime's allocated count stepped $(( $(kv alloc_steps "$s") - ${STEPS_BEFORE:-0} )) time(s) in this phase (GC heap count changes); the steps are left out)"
+  # Methods the JIT compiled during the phase (every tier): thousands mean the phase ran code not yet warm (its first
+  # turns, or tier-1 recompiles), which costs CPU the steady state does not.
+  local jit=$(( $(kv jit_methods "$s" || true) + 0 - ${JIT_BEFORE:-0} ))
+  fig "$1.jit_methods" "$jit"
+  [ "$jit" -le 500 ] || log "  ($1: the JIT compiled $jit methods during this phase: not all of its code was warm)"
   fig "$1.alloc_per_req" "$(awk -v a="$after" -v b="$ALLOC_BEFORE" -v n="$2" 'BEGIN{ if (n>0 && a>0) printf "%.0f", (a-b)/n; else print "nan"}')"
   fig "$1.tp_per_req" "$(awk -v a="${tp:-0}" -v b="${TP_BEFORE:-0}" -v n="$2" 'BEGIN{ if (n>0 && a>0) printf "%.1f", (a-b)/n; else print "nan"}')"
 }

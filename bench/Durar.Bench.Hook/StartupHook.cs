@@ -19,7 +19,8 @@ using System.Globalization;
 /// <c>allocated</c> is <see cref="SteadyAllocationCounter"/>'s: the runtime's own count, <c>allocated_raw</c>, jumps by
 /// gigabytes when the server GC changes its number of heaps (below).
 /// The answer is <c>allocated=B allocated_raw=B alloc_steps=N alloc_steps_bytes=B heap=B committed=B gen0=N gen1=N
-/// gen2=N pause_ms=F rss=B tp_items=N threads=N tp_threads=N allocated_imprecise=B</c>. The FIFO thread blocks between
+/// gen2=N pause_ms=F rss=B tp_items=N threads=N tp_threads=N allocated_imprecise=B jit_methods=N jit_ms=F</c> (the methods the JIT
+/// compiled so far, every tier, and its time). The FIFO thread blocks between
 /// requests; one more thread reads the runtime's allocated count every 100 ms for the steady count (a read that
 /// allocates nothing), on a thread of its own rather than a timer so that a busy thread pool cannot hold it back.
 /// </summary>
@@ -96,13 +97,17 @@ internal static class StartupHook
     private static string Snapshot()
     {
         var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var eph = GC.GetGCMemoryInfo(GCKind.Ephemeral);
         using var self = Process.GetCurrentProcess();
         var (steady, steps, skipped) = Steady.Sample();
         return string.Create(CultureInfo.InvariantCulture,
             $"allocated={steady} allocated_raw={GC.GetTotalAllocatedBytes(true)} alloc_steps={steps} alloc_steps_bytes={skipped} heap={GC.GetTotalMemory(false)} committed={info.TotalCommittedBytes} " +
             $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} " +
             $"pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} rss={self.WorkingSet64} tp_items={ThreadPool.CompletedWorkItemCount} " +
-            $"threads={self.Threads.Count} tp_threads={ThreadPool.ThreadCount} allocated_imprecise={GC.GetTotalAllocatedBytes(false)}");
+            $"threads={self.Threads.Count} tp_threads={ThreadPool.ThreadCount} allocated_imprecise={GC.GetTotalAllocatedBytes(false)} " +
+            $"jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} jit_ms={System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0.0} " +
+            $"eph_gen={eph.Generation} eph_promoted={eph.PromotedBytes} eph_pause_ms={(eph.PauseDurations.Length > 0 ? eph.PauseDurations[0].TotalMilliseconds : 0):0.00} " +
+            $"eph_gen0_budget_before={(eph.GenerationInfo.Length > 0 ? eph.GenerationInfo[0].SizeBeforeBytes : 0)} eph_heaps={info.Index}");
     }
 }
 
