@@ -90,7 +90,7 @@ internal sealed partial class SessionActor
         if (_queue.Enqueue(turn, running: false).Step != QueueStep.RunNext) return null;
         var plan = SessionDirectives.Plan(turn.View, state, _services, out _);
         if (plan is null) return null; // not started: the turn's own start reports why
-        var run = new SessionRun([turn], turn.Fanout) { Noticed = state.Fallback };
+        var run = new SessionRun([turn], turn.Fanout) { Noticed = state.Fallback, WholeAnswer = WholeAnswer([turn]) };
         Launch(run, plan, state, []);
         return run;
     }
@@ -103,6 +103,13 @@ internal sealed partial class SessionActor
         early.Cancel.Cancel();
         early.Fanout.Release(); // no subscriber was added: what it still offers is dropped
     }
+
+    /// <summary>
+    /// A run asks its upstream for a whole answer when every turn's client reads one (<see cref="SessionCommands.SendMessage.WholeAnswer"/>)
+    /// and nobody watches the session live: nothing would read its deltas as they come.
+    /// </summary>
+    private bool WholeAnswer(ImmutableArray<PendingTurn> turns) =>
+        _events is not { HasWatchers: true } && turns.All(static t => t.Command.WholeAnswer);
 
     private void Follow(QueueStep step)
     {
@@ -126,7 +133,7 @@ internal sealed partial class SessionActor
         }
         DiscardEarly();
         var fanout = turns.Length == 1 ? turns[0].Fanout : SessionFanout.Merge([.. turns.Select(t => t.Fanout)]);
-        var run = new SessionRun(turns, fanout) { Noticed = _state.Fallback };
+        var run = new SessionRun(turns, fanout) { Noticed = _state.Fallback, WholeAnswer = WholeAnswer(turns) };
         _active = run;
         WatchRun(run);
 

@@ -32,6 +32,13 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     /// </summary>
     public bool ImageRouted { get; set; }
 
+    /// <summary>
+    /// The run asks its upstream for a whole answer (<see cref="ChatRunner.CompleteAsync"/>) instead of a stream: every turn's
+    /// client reads the reply as one answer and nobody watches it live (<c>SessionActor.WholeAnswer</c>). Its subscribers get
+    /// the same events, each part of the answer in one piece.
+    /// </summary>
+    public bool WholeAnswer { get; init; }
+
     private volatile bool _aborted;
 
     /// <summary>Stops the run for <c>POST .../abort</c>: the upstream call is cancelled and the run ends as aborted (not interrupted).</summary>
@@ -77,12 +84,12 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     /// (the plan's first candidate) answered and the session has not been told so already, a clearing when the session's
     /// model answered while a notice stood, else null. The reason is the selected model's last failed attempt's.
     /// </summary>
-    private FallbackChange? FallbackOf(RunPlan plan, StreamingRun run, string answered)
+    private FallbackChange? FallbackOf(RunPlan plan, ImmutableArray<AttemptRecord> failures, string answered)
     {
         var selected = plan.Requested.ToString();
         if (answered == selected) return Noticed is { } stood ? new FallbackChange(stood.Selected, null) : null;
         if (Noticed is { } n && n.Selected == selected && n.Active == answered) return null;
-        var reason = run.Failures.LastOrDefault(f => f.Model == selected) is { } failed ? failed.ReasonName : run.Failures.LastOrDefault()?.ReasonName;
+        var reason = failures.LastOrDefault(f => f.Model == selected) is { } failed ? failed.ReasonName : failures.LastOrDefault()?.ReasonName;
         return new FallbackChange(selected, new FallbackNotice(selected, answered, reason, DateTimeOffset.UtcNow));
     }
 
@@ -96,6 +103,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     /// </summary>
     public async Task<Outcome> ExecuteAsync(ChatRunner runner, RunPlan plan, ChatRequest request)
     {
+        if (WholeAnswer) return await ExecuteWholeAsync(runner, plan, request).ConfigureAwait(false);
         var text = new StringBuilder();
         StringBuilder? reasoning = null;
         string? model = null, keyId = null, finish = null, signature = null;
@@ -105,12 +113,10 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         try
         {
             var result = await runner.StreamAsync(plan, request, Cancel.Token).ConfigureAwait(false);
-            if (result.Failure is { } f)
-                return new Outcome(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter)
-                    { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
+            if (result.Failure is { } f) return Failed(f);
             model = result.Value!.Model.ToString();
             keyId = result.Value.KeyId;
-            fallback = FallbackOf(plan, result.Value, model);
+            fallback = FallbackOf(plan, result.Value.Failures, model);
             await Fanout.OfferAsync(new RunModel(model) { Headers = result.Value.Headers, Dropped = result.Value.Dropped, Fallback = fallback?.Notice })
                 .ConfigureAwait(false);
             await foreach (var e in result.Value.Events.WithCancellation(Cancel.Token).ConfigureAwait(false))
@@ -151,10 +157,7 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
-            return new Outcome(this, text.ToString(), model, keyId, usage, "stop", _aborted
-                ? new SessionRunError(Runs.SessionRunLedger.AbortedStatus, Runs.SessionRunLedger.AbortedMessage, "conflict_error", Runs.SessionRunLedger.AbortedCode)
-                : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode))
-            { Fallback = fallback };
+            return Stopped(text.ToString(), model, keyId, usage, fallback);
         }
         catch (UpstreamException e)
         {
@@ -163,8 +166,69 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (Exception e)
         {
-            return new Outcome(this, text.ToString(), model, keyId, usage, null,
-                new SessionRunError(500, "internal error: " + e.GetType().Name, "api_error", "internal_error"));
+            return new Outcome(this, text.ToString(), model, keyId, usage, null, InternalError(e));
         }
     }
+
+    /// <summary>
+    /// The run as one upstream answer (<see cref="WholeAnswer"/>): the subscribers get the model, then the reasoning, the
+    /// refusal, the text and each tool call in one event each, in the order a stream of the same answer gives them; the
+    /// finish reason and usage are held back as in <see cref="ExecuteAsync"/>. An interrupted run has no partial text.
+    /// </summary>
+    private async Task<Outcome> ExecuteWholeAsync(ChatRunner runner, RunPlan plan, ChatRequest request)
+    {
+        string? model = null, keyId = null;
+        FallbackChange? fallback = null;
+        try
+        {
+            var result = await runner.CompleteAsync(plan, request, Cancel.Token).ConfigureAwait(false);
+            if (result.Failure is { } f) return Failed(f);
+            var run = result.Value!;
+            var answer = run.Completion;
+            answer.ReleaseRaw(); // only its typed fields are read
+            model = run.Model.ToString();
+            keyId = run.KeyId;
+            fallback = FallbackOf(plan, run.Failures, model);
+            await Fanout.OfferAsync(new RunModel(model) { Headers = answer.Headers, Dropped = run.Dropped, Fallback = fallback?.Notice })
+                .ConfigureAwait(false);
+            if (answer.Reasoning is { Length: > 0 } || answer.ReasoningSignature is not null)
+                await Fanout.OfferAsync(new ReasoningDelta(answer.Reasoning ?? "") { Signature = answer.ReasoningSignature }).ConfigureAwait(false);
+            if (answer.Refusal is { Length: > 0 } refusal) await Fanout.OfferAsync(new RefusalDelta(refusal)).ConfigureAwait(false);
+            if (answer.Text is { Length: > 0 } text) await Fanout.OfferAsync(new TextDelta(text)).ConfigureAwait(false);
+            for (var i = 0; i < answer.ToolCalls.Length; i++)
+            {
+                var call = answer.ToolCalls[i];
+                await Fanout.OfferAsync(new ToolCallDelta(i, call.Id, call.Name, call.Arguments)).ConfigureAwait(false);
+            }
+            Cancel.Token.ThrowIfCancellationRequested();
+            return new Outcome(this, answer.Text ?? "", model, keyId, answer.Usage, answer.FinishReason, null)
+            {
+                Reasoning = answer.Reasoning,
+                ReasoningSignature = answer.ReasoningSignature,
+                ToolCalls = answer.ToolCalls,
+                Fallback = fallback,
+            };
+        }
+        catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
+        {
+            return Stopped("", model, keyId, null, fallback);
+        }
+        catch (Exception e)
+        {
+            return new Outcome(this, "", model, keyId, null, null, InternalError(e));
+        }
+    }
+
+    private Outcome Failed(RunFailure f) =>
+        new(this, "", null, null, null, null, new SessionRunError(f.HttpStatus, f.Message, f.Type, f.Code, f.RetryAfter)
+            { Param = f.Param, Reason = f.Reason, Headers = f.Headers });
+
+    /// <summary>The run was cancelled: aborted (<see cref="Abort"/>) or interrupted by a newer message, with what it had so far.</summary>
+    private Outcome Stopped(string text, string? model, string? keyId, TokenUsage? usage, FallbackChange? fallback) =>
+        new(this, text, model, keyId, usage, "stop", _aborted
+            ? new SessionRunError(Runs.SessionRunLedger.AbortedStatus, Runs.SessionRunLedger.AbortedMessage, "conflict_error", Runs.SessionRunLedger.AbortedCode)
+            : new SessionRunError(409, "The run was interrupted by a newer message.", "conflict_error", Runs.SessionRunLedger.InterruptedCode))
+        { Fallback = fallback };
+
+    private static SessionRunError InternalError(Exception e) => new(500, "internal error: " + e.GetType().Name, "api_error", "internal_error");
 }

@@ -24,7 +24,7 @@ internal static partial class SessionTurnResponder
     {
         dialect ??= ReplyDialect.ChatCompletions;
         var ct = context.RequestAborted;
-        var answer = await AskTurnAsync(context, region, gateway, send);
+        var answer = await AskTurnAsync(context, region, gateway, stream ? send : send with { WholeAnswer = true });
         switch (answer)
         {
             case null:

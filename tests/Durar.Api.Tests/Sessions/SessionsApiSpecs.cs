@@ -225,7 +225,8 @@ public sealed class SessionsApiSpecs
     public async Task Should_interrupt_the_active_run_for_an_interrupt_message()
     {
         await using var gw = await GatewayHarness.StartAsync(Config);
-        gw.Fake.Enqueue(new FakeResponse { Text = "slow answer", StallAfterChunks = 1 }, FakeResponse.Ok("fresh answer"));
+        // Held until the interrupt cancels the call (the turn is read whole, so its run asks for a whole answer, not a stream).
+        gw.Fake.Enqueue(new FakeResponse { Text = "slow answer", HeldUntil = new TaskCompletionSource().Task }, FakeResponse.Ok("fresh answer"));
         var first = Send(gw, "int-1", """{"content":"long task"}""");
         await gw.Fake.WaitForRequestAsync(_ => true, TimeSpan.FromSeconds(10));
         var (status, body, _) = await Send(gw, "int-1", """{"content":"never mind","queueMode":"interrupt"}""");

@@ -52,6 +52,14 @@ public static class SessionCommands
         /// ended), and nothing runs again.
         /// </summary>
         public string? IdempotencyKey { get; init; }
+
+        /// <summary>
+        /// The client reads the reply as one answer (a request with <c>stream</c> off): when every turn of its run does and
+        /// nobody watches the session's events, the run asks its upstream for a whole answer instead of a stream, as a
+        /// stateless request with <c>stream</c> off does. What the client gets is the same; a watcher that joins during such
+        /// a run sees its text in one delta.
+        /// </summary>
+        public bool WholeAnswer { get; init; }
     }
 
     public sealed record GetSession(string SessionKey) : ISessionCommand;
