@@ -12,14 +12,16 @@ namespace Durar.Persistence;
 /// SQLite's one write lock on a connection of its own, and is one prepared statement instead of a linq2db query built
 /// per save. The row is the plugin's (<c>snapshot</c> table, default mapping, serialized as its
 /// <c>ByteArrayLongSnapshotSerializer</c> does) and replaces one of the same persistence id and sequence number, as the
-/// plugin's <c>InsertOrReplace</c> does. Loads and deletes are the plugin's; on PostgreSQL, or when the data options
-/// carry no <see cref="SqlitePragmas"/>, saves are the plugin's as well.
+/// plugin's <c>InsertOrReplace</c> does. Deletes by criteria (a session's older snapshots, after each save) are the same
+/// writer's; loads and the delete of one snapshot are the plugin's; on PostgreSQL, or when the data options carry no
+/// <see cref="SqlitePragmas"/>, saves and deletes are the plugin's as well.
 /// </summary>
 /// <param name="snapshotConfig">The plugin's configuration section (<c>akka.persistence.snapshot-store.sql</c>).</param>
 internal sealed class DurarSqlSnapshotStore(Config snapshotConfig) : SqlSnapshotStore(snapshotConfig)
 {
     private readonly SqliteJournalWriter? _writer = SqliteJournalWriter.ForPlugin(Context.System, DurarPersistence.SnapshotPluginId, snapshotConfig);
     private readonly string _upsert = SqliteJournalWriter.SnapshotUpsert(snapshotConfig.GetString("default.snapshot.table-name", "snapshot"));
+    private readonly string _delete = SqliteJournalWriter.SnapshotDelete(snapshotConfig.GetString("default.snapshot.table-name", "snapshot"));
 
     /// <summary>The plugin's <c>serializer</c> setting: the serializer for a type no binding names (null: Akka's default).</summary>
     private readonly string? _defaultSerializer = snapshotConfig.GetString("serializer", null);
@@ -41,6 +43,16 @@ internal sealed class DurarSqlSnapshotStore(Config snapshotConfig) : SqlSnapshot
         }
         return _writer.SaveSnapshotAsync(_upsert, row);
     }
+
+    /// <summary>
+    /// Deletes the snapshots <paramref name="criteria"/> select (up to its sequence number and time; its lower bounds, which
+    /// the plugin ignores too, are not read) in the writer's next transaction: a session deletes its older snapshots after
+    /// each save, and the plugin's delete built a linq2db query and a transaction of its own each time.
+    /// </summary>
+    protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
+        _writer is null
+            ? base.DeleteAsync(persistenceId, criteria, cancellationToken)
+            : _writer.DeleteSnapshotsAsync(_delete, new SqliteJournalWriter.SnapshotDeletion(persistenceId, criteria.MaxSequenceNr, criteria.MaxTimeStamp.Ticks));
 
     /// <summary>One snapshot as the plugin's <c>ByteArrayLongSnapshotSerializer.ToSnapshotEntry</c> writes it.</summary>
     private SqliteJournalWriter.SnapshotRow ToRow(SnapshotMetadata metadata, object snapshot)

@@ -8,7 +8,7 @@ namespace Durar.Persistence;
 /// <summary>
 /// The SQLite write path of the journal (<see cref="DurarSqlWriteJournal"/>) and of the snapshot store's saves
 /// (<see cref="DurarSqlSnapshotStore"/>): one writer per database (<see cref="Acquire"/>), that takes every write waiting
-/// (events and snapshots alike) and commits them in one transaction, then the next batch. Group commit falls out of it: while a transaction is on its way,
+/// (events, snapshot saves and snapshot deletes alike) and commits them in one transaction, then the next batch. Group commit falls out of it: while a transaction is on its way,
 /// the writes that arrive wait and go together in the next; a lone write goes at once. Each caller's task completes only
 /// after the transaction holding its rows has committed (or fails with the transaction). The rows are the plugin's own
 /// (Akka.Persistence.Sql's <c>journal</c> and <c>snapshot</c> tables, default mapping), so its recovery, its snapshot
@@ -98,6 +98,14 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
         $"INSERT OR REPLACE INTO {Quote(table)} (persistence_id, sequence_number, created, snapshot, manifest, serializer_id) " +
         "VALUES ($1, $2, $3, $4, $5, $6)";
 
+    /// <summary>
+    /// The delete of one persistence id's snapshots up to a sequence number and a creation time (in ticks) from the snapshot
+    /// table <paramref name="table"/>: what the plugin's four <c>DeleteUpTo...</c> queries do, with <see cref="long.MaxValue"/>
+    /// and <see cref="DateTime.MaxValue"/>'s ticks standing for no bound.
+    /// </summary>
+    public static string SnapshotDelete(string table) =>
+        $"DELETE FROM {Quote(table)} WHERE persistence_id = $1 AND sequence_number <= $2 AND created <= $3";
+
     private static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>One journal row, as Akka.Persistence.Sql writes it.</summary>
@@ -106,7 +114,10 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
     /// <summary>One snapshot row, as Akka.Persistence.Sql's <c>ByteArrayLongSnapshotSerializer</c> writes it.</summary>
     internal readonly record struct SnapshotRow(string PersistenceId, long SequenceNr, long Created, byte[] Snapshot, string Manifest, int SerializerId);
 
-    private sealed class Batch(string sql, IReadOnlyList<Row>? rows, SnapshotRow snapshot)
+    /// <summary>The snapshots of <see cref="PersistenceId"/> up to a sequence number and a creation time (ticks), both inclusive.</summary>
+    internal readonly record struct SnapshotDeletion(string PersistenceId, long MaxSequenceNr, long MaxCreated);
+
+    private sealed class Batch(string sql, IReadOnlyList<Row>? rows, SnapshotRow snapshot, SnapshotDeletion? deletion = null)
     {
         public string Sql { get; } = sql;
 
@@ -114,6 +125,9 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
         public IReadOnlyList<Row>? Rows { get; } = rows;
 
         public SnapshotRow Snapshot { get; } = snapshot;
+
+        /// <summary>The snapshots a delete removes; null for a journal write or a save.</summary>
+        public SnapshotDeletion? Deletion { get; } = deletion;
 
         public int Count => Rows?.Count ?? 1;
 
@@ -126,6 +140,9 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
 
     /// <summary>Saves <paramref name="snapshot"/> with <paramref name="upsert"/> (<see cref="SnapshotUpsert"/>) in the next transaction; completes once it has committed.</summary>
     public Task SaveSnapshotAsync(string upsert, SnapshotRow snapshot) => Enqueue(new Batch(upsert, null, snapshot));
+
+    /// <summary>Deletes <paramref name="deletion"/>'s snapshots with <paramref name="delete"/> (<see cref="SnapshotDelete"/>) in the next transaction; completes once it has committed.</summary>
+    public Task DeleteSnapshotsAsync(string delete, SnapshotDeletion deletion) => Enqueue(new Batch(delete, null, default, deletion));
 
     private Task Enqueue(Batch batch)
     {
@@ -188,7 +205,7 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
         var snapshots = 0;
         foreach (var batch in batches)
         {
-            var command = Command(batch.Sql, batch.Rows is null ? 6 : 7);
+            var command = Command(batch.Sql, batch.Rows is not null ? 7 : batch.Deletion is null ? 6 : 3);
             command.Transaction = transaction;
             var p = command.Parameters;
             if (batch.Rows is { } rows)
@@ -205,6 +222,13 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
                     command.ExecuteNonQuery();
                 }
                 events += rows.Count;
+            }
+            else if (batch.Deletion is { } deletion)
+            {
+                p[0].Value = deletion.PersistenceId;
+                p[1].Value = deletion.MaxSequenceNr;
+                p[2].Value = deletion.MaxCreated;
+                command.ExecuteNonQuery();
             }
             else
             {
@@ -253,7 +277,7 @@ internal sealed class SqliteJournalWriter : IAsyncDisposable
         try
         {
             command.CommandText = sql;
-            // $1..$n, bound by position (JournalInsert has 7, SnapshotUpsert 6).
+            // $1..$n, bound by position (JournalInsert has 7, SnapshotUpsert 6, SnapshotDelete 3).
             for (var i = 1; i <= parameters; i++) command.Parameters.Add(new SqliteParameter("$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), null));
             command.Prepare();
         }

@@ -15,7 +15,7 @@ namespace Durar.Persistence;
 /// system's cache. Only a power loss or a kernel crash can take back the last commits under <c>normal</c>. Measured on
 /// this project's VM: 3.0 ms per commit with <c>full</c>, 0.02 ms with <c>normal</c> (bench/RESULTS.md).
 /// <para>
-/// The journal's writes and the snapshot store's saves do not go through these connections on SQLite:
+/// The journal's writes and the snapshot store's saves and deletes by criteria do not go through these connections on SQLite:
 /// <see cref="SqliteJournalWriter"/> opens its own and runs <see cref="Sql"/> on each (the journal and the snapshot store
 /// find this instance in their data options). The plugin's own connections (recovery, snapshot loads, deletes, the query
 /// journal) get it here.

@@ -10,6 +10,7 @@ namespace Durar.Persistence.Tests.Journal;
 /// The SQLite snapshot store's saves with the gateway's wiring (<see cref="DurarSqlSnapshotStore"/>): made by the journal's
 /// own <see cref="SqliteJournalWriter"/> (one per database), in the same transactions as the journal's writes, as rows the
 /// plugin's loads read back; a save replaces one of the same sequence number, and a save that fails is that save's alone.
+/// Deletes by criteria go the same way.
 /// </summary>
 public sealed class SqliteSnapshotWriterSpecs() : SqliteWriterSpecBase("snapshot-writer")
 {
@@ -130,6 +131,69 @@ public sealed class SqliteSnapshotWriterSpecs() : SqliteWriterSpecBase("snapshot
     }
 
     [Fact]
+    public async Task Should_delete_snapshots_up_to_the_criteria_in_the_writers_transactions_and_leave_the_rest()
+    {
+        var connectionString = Start();
+        var actor = Sys!.ActorOf(Snapper.Props("pruned"));
+        var other = Sys.ActorOf(Snapper.Props("kept"));
+        Assert.Equal(1L, await other.Ask<long>(new EventThenSnapshot("x"), Wait));
+        foreach (var text in new[] { "a", "b", "c" }) await actor.Ask<long>(new EventThenSnapshot(text), Wait);
+        string Seqs() => string.Join(",", Rows(connectionString, "pruned"));
+
+        var before = Transactions.Count;
+        Assert.Equal("deleted", await actor.Ask<object>(new DeleteUpTo(new SnapshotSelectionCriteria(2)), Wait));
+        Assert.True(Transactions.Count > before, "the delete was not committed by the writer"); // not the plugin's linq2db
+        Assert.Equal("3", Seqs());
+        Assert.Equal("1", string.Join(",", Rows(connectionString, "kept")));
+
+        // Up to a time: the snapshots saved before it go, the one saved after it stays.
+        await actor.Ask<long>(new EventThenSnapshot("d"), Wait); // its time is taken before it is answered
+        var between = DateTime.UtcNow;
+        await actor.Ask<long>(new EventThenSnapshot("e"), Wait); // and this one's after it is asked for
+        Assert.Equal("deleted", await actor.Ask<object>(new DeleteUpTo(new SnapshotSelectionCriteria(long.MaxValue, between)), Wait));
+        Assert.Equal("5", Seqs());
+
+        // All of them: the next recovery replays the journal from the start.
+        Assert.Equal("deleted", await actor.Ask<object>(new DeleteUpTo(SnapshotSelectionCriteria.Latest), Wait));
+        Assert.Equal("", Seqs());
+        await actor.GracefulStop(TimeSpan.FromSeconds(10));
+        var again = Sys.ActorOf(Snapper.Props("pruned"));
+        Assert.Equal(new Recovered(0, "|a|b|c|d|e"), await again.Ask<Recovered>(Get.Instance, Wait));
+        Assert.Equal("1", string.Join(",", Rows(connectionString, "kept")));
+    }
+
+    [Fact]
+    public async Task Should_fail_a_delete_while_the_table_is_gone_and_write_the_journal_meanwhile()
+    {
+        var connectionString = Start();
+        var actor = Sys!.ActorOf(Snapper.Props("delete-outage"));
+        Assert.Equal(1L, await actor.Ask<long>(new EventThenSnapshot("a"), Wait));
+        await ExecAsync(connectionString, "ALTER TABLE snapshot RENAME TO snapshot_away");
+
+        var failed = Assert.IsType<string>(await actor.Ask<object>(new DeleteUpTo(SnapshotSelectionCriteria.Latest), Wait));
+
+        Assert.StartsWith("failed:", failed, StringComparison.Ordinal);
+        Assert.Equal(2L, await actor.Ask<long>(new Event("b"), Wait));
+        await ExecAsync(connectionString, "ALTER TABLE snapshot_away RENAME TO snapshot");
+        Assert.Equal("deleted", await actor.Ask<object>(new DeleteUpTo(SnapshotSelectionCriteria.Latest), Wait));
+        Assert.Empty(Rows(connectionString, "delete-outage"));
+    }
+
+    /// <summary>The sequence numbers of <paramref name="persistenceId"/>'s snapshot rows, in order.</summary>
+    private static List<long> Rows(string connectionString, string persistenceId)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT sequence_number FROM snapshot WHERE persistence_id = $id ORDER BY sequence_number";
+        query.Parameters.AddWithValue("$id", persistenceId);
+        using var row = query.ExecuteReader();
+        var seqs = new List<long>();
+        while (row.Read()) seqs.Add(row.GetInt64(0));
+        return seqs;
+    }
+
+    [Fact]
     public async Task Should_share_one_writer_per_database_until_its_last_holder_leaves()
     {
         var connectionString = Dir.Sqlite.PrepareConnectionString();
@@ -199,6 +263,9 @@ public sealed class SqliteSnapshotWriterSpecs() : SqliteWriterSpecBase("snapshot
 
     private sealed record Recovered(long SnapshotSequenceNr, string State);
 
+    /// <summary>Deletes the snapshots <paramref name="Criteria"/> select; answered "deleted" or "failed: ...".</summary>
+    private sealed record DeleteUpTo(SnapshotSelectionCriteria Criteria);
+
     private sealed class Get
     {
         public static Get Instance { get; } = new();
@@ -250,6 +317,13 @@ public sealed class SqliteSnapshotWriterSpecs() : SqliteWriterSpecBase("snapshot
                 _snapshotTo = Sender;
                 SaveSnapshot(s.State ?? _state);
             });
+            Command<DeleteUpTo>(d =>
+            {
+                _snapshotTo = Sender;
+                DeleteSnapshots(d.Criteria);
+            });
+            Command<DeleteSnapshotsSuccess>(_ => _snapshotTo?.Tell("deleted"));
+            Command<DeleteSnapshotsFailure>(f => _snapshotTo?.Tell("failed: " + f.Cause.Message));
             Command<SaveSnapshotSuccess>(s => _snapshotTo?.Tell(s.Metadata.SequenceNr));
             Command<SaveSnapshotFailure>(f => _snapshotTo?.Tell("failed: " + f.Cause.Message));
             Command<Get>(_ => Sender.Tell(new Recovered(_snapshotSequenceNr, _state)));
