@@ -173,18 +173,20 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
     /// <summary>
     /// The run as one upstream answer (<see cref="WholeAnswer"/>): the subscribers get the model, then the reasoning, the
     /// refusal, the text and each tool call in one event each, in the order a stream of the same answer gives them; the
-    /// finish reason and usage are held back as in <see cref="ExecuteAsync"/>. An interrupted run has no partial text.
+    /// finish reason and usage are held back as in <see cref="ExecuteAsync"/>. A run interrupted before the answer came has
+    /// no partial text; one interrupted after it keeps the answer.
     /// </summary>
     private async Task<Outcome> ExecuteWholeAsync(ChatRunner runner, RunPlan plan, ChatRequest request)
     {
         string? model = null, keyId = null;
         FallbackChange? fallback = null;
+        ChatCompletion? answer = null;
         try
         {
             var result = await runner.CompleteAsync(plan, request, Cancel.Token).ConfigureAwait(false);
             if (result.Failure is { } f) return Failed(f);
             var run = result.Value!;
-            var answer = run.Completion;
+            answer = run.Completion;
             answer.ReleaseRaw(); // only its typed fields are read
             model = run.Model.ToString();
             keyId = run.KeyId;
@@ -211,11 +213,11 @@ internal sealed class SessionRun(ImmutableArray<PendingTurn> turns, SessionFanou
         }
         catch (OperationCanceledException) when (Cancel.IsCancellationRequested)
         {
-            return Stopped("", model, keyId, null, fallback);
+            return Stopped(answer?.Text ?? "", model, keyId, answer?.Usage, fallback);
         }
         catch (Exception e)
         {
-            return new Outcome(this, "", model, keyId, null, null, InternalError(e));
+            return new Outcome(this, answer?.Text ?? "", model, keyId, answer?.Usage, null, InternalError(e));
         }
     }
 

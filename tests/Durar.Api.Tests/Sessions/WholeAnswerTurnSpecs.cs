@@ -123,8 +123,7 @@ public sealed class WholeAnswerTurnSpecs
     public async Task Should_end_an_interrupted_whole_answer_run_as_interrupted_with_no_partial_text()
     {
         await using var gw = await GatewayHarness.StartAsync(Config);
-        var held = new TaskCompletionSource();
-        gw.Fake.Enqueue(new FakeResponse { Text = "never sent", HeldUntil = held.Task }, FakeResponse.Ok("fresh answer"));
+        gw.Fake.Enqueue(new FakeResponse { Text = "never sent", HeldUntil = new TaskCompletionSource().Task }, FakeResponse.Ok("fresh answer"));
         var first = SendAsync(gw, "whole-4", """{"content":"long task"}""");
         var upstream = await gw.Fake.WaitForRequestAsync(_ => true, Patience);
         Assert.False(upstream.Stream);
