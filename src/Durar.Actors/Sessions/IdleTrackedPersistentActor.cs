@@ -36,6 +36,12 @@ internal abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IId
     /// <summary>True when the actor could be passivated now without harm (read after each message it handles).</summary>
     private protected abstract bool Evictable { get; }
 
+    /// <summary>
+    /// Publishes <see cref="Evictable"/> now, not at the end of the message: call it before releasing what a client
+    /// waits for (a reply), so a request the client sends next finds this actor idle and not busy.
+    /// </summary>
+    private protected void PublishEvictable() => Volatile.Write(ref _evictable, Evictable);
+
     private protected SessionIdleSweeper IdleSweeper => SessionIdleSweeper.For(Context.System, IdleTimeout, MaxResident);
 
     /// <summary>
@@ -69,7 +75,7 @@ internal abstract class IdleTrackedPersistentActor : UntypedPersistentActor, IId
         if (message is not (SessionIdleSweeper.IdleCheck or SessionIdleSweeper.Evict or SessionIdleSweeper.Stop))
             Volatile.Write(ref _lastActivityTicks, IdleSweeper.NowTicks);
         var handled = base.AroundReceive(receive, message);
-        Volatile.Write(ref _evictable, Evictable);
+        PublishEvictable();
         return handled;
     }
 

@@ -178,21 +178,24 @@ internal sealed partial class SessionActor
         var (events, tail) = SessionTurns.Conclude(done, _state, _services, Now);
         PersistAllApply(events, () =>
         {
-            // The reply is in the journal before the subscribers see the end of the stream.
-            _ = done.Run.Fanout.CompleteAsync(tail);
             _active = null;
             RunsEnded(done.Run.RunIds);
             RunUnwatched(); // SessionActor.Events.cs
+            // The reply is in the journal before the subscribers see the end of the stream, and the session is idle (unless
+            // a turn waits) before they do: the client's next request may need this session's place on a full node.
+            PublishEvictable();
+            _ = done.Run.Fanout.CompleteAsync(tail);
             Follow(_queue.AfterRun());
         }, cause =>
         {
             // The reply could not be journaled: the subscribers learn it (no run stays active, passivation is not
             // blocked), nothing of it was applied, so the session goes on from what its journal holds.
-            _ = done.Run.Fanout.CompleteAsync([new SessionRunError(503, "The reply could not be saved to the session's journal: " + cause.Message,
-                "api_error", JournalRejected)]);
             _active = null;
             RunsEnded(done.Run.RunIds);
             RunUnwatched(); // SessionActor.Events.cs
+            PublishEvictable();
+            _ = done.Run.Fanout.CompleteAsync([new SessionRunError(503, "The reply could not be saved to the session's journal: " + cause.Message,
+                "api_error", JournalRejected)]);
             Follow(_queue.AfterRun());
         });
     }
