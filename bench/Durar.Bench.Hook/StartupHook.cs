@@ -19,8 +19,9 @@ using System.Globalization;
 /// <c>allocated</c> is <see cref="SteadyAllocationCounter"/>'s: the runtime's own count, <c>allocated_raw</c>, jumps by
 /// gigabytes when the server GC changes its number of heaps (below).
 /// The answer is <c>allocated=B allocated_raw=B alloc_steps=N alloc_steps_bytes=B heap=B committed=B gen0=N gen1=N
-/// gen2=N pause_ms=F rss=B tp_items=N threads=N tp_threads=N allocated_imprecise=B jit_methods=N jit_ms=F</c> (the methods the JIT
-/// compiled so far, every tier, and its time). The FIFO thread blocks between
+/// gen2=N pause_ms=F rss=B tp_items=N threads=N tp_threads=N allocated_imprecise=B jit_methods=N jit_ms=F eph_gen=N eph_promoted=B eph_pause_ms=F eph_gen0_before=B gc_index=N</c>
+/// (the methods the JIT compiled so far, every tier, and its time; the last ephemeral GC's generation, promoted bytes,
+/// pause and generation 0's size before it; the index of the last GC of any kind). The FIFO thread blocks between
 /// requests; one more thread reads the runtime's allocated count every 100 ms for the steady count (a read that
 /// allocates nothing), on a thread of its own rather than a timer so that a busy thread pool cannot hold it back.
 /// </summary>
@@ -107,7 +108,7 @@ internal static class StartupHook
             $"threads={self.Threads.Count} tp_threads={ThreadPool.ThreadCount} allocated_imprecise={GC.GetTotalAllocatedBytes(false)} " +
             $"jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} jit_ms={System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0.0} " +
             $"eph_gen={eph.Generation} eph_promoted={eph.PromotedBytes} eph_pause_ms={(eph.PauseDurations.Length > 0 ? eph.PauseDurations[0].TotalMilliseconds : 0):0.00} " +
-            $"eph_gen0_budget_before={(eph.GenerationInfo.Length > 0 ? eph.GenerationInfo[0].SizeBeforeBytes : 0)} eph_heaps={info.Index}");
+            $"eph_gen0_before={(eph.GenerationInfo.Length > 0 ? eph.GenerationInfo[0].SizeBeforeBytes : 0)} gc_index={info.Index}");
     }
 }
 
