@@ -69,7 +69,8 @@ public static class DurarPersistence
 
     /// <summary>
     /// The SQLite plugins' connection options: the same connection string and provider as the HOCON, plus
-    /// <see cref="SqlitePragmas"/> on every connection they open (<see cref="PersistenceOptions.SqliteSynchronous"/>).
+    /// <see cref="SqlitePragmas"/> on every connection they open (<see cref="PersistenceOptions.SqliteSynchronous"/>,
+    /// <see cref="PersistenceOptions.SqliteCheckpointPages"/>).
     /// Null for PostgreSQL. <see cref="WithDurarPersistence"/> adds it; a host that builds its own actor system passes it
     /// in the system's setup.
     /// </summary>
@@ -80,7 +81,7 @@ public static class DurarPersistence
         var data = new DataOptions().UseConnectionString(SqliteProviderName, connectionString);
         var setup = new MultiDataOptionsSetup();
         // The journal and the snapshot store find the pragmas here for their shared writer's connection too (SqliteJournalWriter).
-        var pragmas = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous));
+        var pragmas = data.UseInterceptor(new SqlitePragmas(options.SqliteSynchronous, options.SqliteCheckpointPages));
         foreach (var plugin in (ReadOnlySpan<string>)[JournalPluginId, SnapshotPluginId, QueryJournalPluginId]) setup.AddDataOptions(plugin, pragmas);
         return setup;
     }

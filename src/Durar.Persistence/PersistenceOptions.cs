@@ -43,6 +43,23 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
     /// </summary>
     public string SqliteSynchronous { get; init; } = "normal";
 
+    /// <summary>HOCON path of the SQLite checkpoint mark.</summary>
+    public const string SqliteCheckpointPagesPath = "gateway.persistence.sqlite.checkpointPages";
+
+    /// <summary>The default of <see cref="SqliteCheckpointPages"/> (16 MB of log at SQLite's 4 KB pages).</summary>
+    public const int DefaultSqliteCheckpointPages = 4000;
+
+    /// <summary>The most <see cref="SqliteCheckpointPages"/> can be (4 GB of log at 4 KB pages).</summary>
+    public const int MaxSqliteCheckpointPages = 1_000_000;
+
+    /// <summary>
+    /// SQLite's <c>wal_autocheckpoint</c> for the journal's connections: the write-ahead log is copied into the database
+    /// file by the commit that takes it to this many pages (SQLite's own default is 1,000). A commit that checkpoints holds
+    /// up the writes behind it, so fewer, larger checkpoints leave session turns more of the disk (bench/RESULTS.md); the
+    /// log file grows to about this size. Not used with PostgreSQL.
+    /// </summary>
+    public int SqliteCheckpointPages { get; init; } = DefaultSqliteCheckpointPages;
+
     /// <summary>File name of the default SQLite database inside <see cref="DataDir"/>.</summary>
     public const string DefaultSqliteFileName = "durar.db";
 
@@ -59,7 +76,10 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
         var provider = config.GetString(ProviderPath, PersistenceProviders.Sqlite)?.Trim() ?? PersistenceProviders.Sqlite;
         var connectionString = config.GetString(ConnectionStringPath, "")?.Trim() ?? "";
         var synchronous = config.GetString(SqliteSynchronousPath, "normal")?.Trim().ToLowerInvariant() ?? "normal";
-        var options = new PersistenceOptions(provider, connectionString, dataDir) { SqliteSynchronous = synchronous };
+        var checkpointPages = config.HasPath(SqliteCheckpointPagesPath)
+            ? (int)HoconReader.RequiredLong(config, SqliteCheckpointPagesPath, min: 1, max: MaxSqliteCheckpointPages)
+            : DefaultSqliteCheckpointPages;
+        var options = new PersistenceOptions(provider, connectionString, dataDir) { SqliteSynchronous = synchronous, SqliteCheckpointPages = checkpointPages };
         options.Validate();
         return options with { Provider = options.NormalizedProvider() };
     }
@@ -82,6 +102,10 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
         if (SqliteSynchronous is not ("normal" or "full"))
         {
             throw new DurarConfigException(SqliteSynchronousPath, $"must be normal or full, not \"{SqliteSynchronous}\"");
+        }
+        if (SqliteCheckpointPages is < 1 or > MaxSqliteCheckpointPages)
+        {
+            throw new DurarConfigException(SqliteCheckpointPagesPath, $"must be between 1 and {MaxSqliteCheckpointPages} (got {SqliteCheckpointPages})");
         }
         if (NormalizedProvider() == PersistenceProviders.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
         {

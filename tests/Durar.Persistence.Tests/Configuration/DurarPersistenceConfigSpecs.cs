@@ -249,6 +249,39 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("", 4000)] // durar.conf's default
+    [InlineData("gateway.persistence.sqlite.checkpointPages = 1000", 1000)]
+    [InlineData("gateway.persistence.sqlite.checkpointPages = \"16000\"", 16000)]
+    public void Should_open_every_plugin_connection_with_the_configured_checkpoint_mark(string text, long expected)
+    {
+        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(text), _dir.Path);
+        var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
+
+        foreach (var plugin in Plugins)
+        {
+            Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
+            using var db = new LinqToDB.Data.DataConnection(data!);
+            // SQLite's own answer (its default is 1000); the journal's writer runs the same pragmas on its connection.
+            Assert.Equal(expected, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA wal_autocheckpoint"));
+        }
+    }
+
+    [Theory]
+    [InlineData("0", "between 1 and 1000000")] // 0 would turn checkpoints off: a log that grows without bound
+    [InlineData("-5", "must not be negative")]
+    [InlineData("2000000", "between 1 and 1000000")]
+    [InlineData("lots", "whole number")]
+    public void Should_reject_a_checkpoint_mark_out_of_range_naming_the_key(string value, string problem)
+    {
+        var config = DurarSettingsLoader.FromText("gateway.persistence.sqlite.checkpointPages = " + value);
+
+        var error = Assert.Throws<DurarConfigException>(() => PersistenceOptions.FromConfig(config, _dir.Path));
+
+        Assert.Equal("gateway.persistence.sqlite.checkpointPages", error.Path);
+        Assert.Contains(problem, error.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Should_reject_an_unknown_synchronous_mode_naming_the_key()
     {
