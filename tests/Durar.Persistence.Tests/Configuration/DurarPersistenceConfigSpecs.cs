@@ -220,16 +220,8 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
     [InlineData("gateway.persistence.sqlite.synchronous = FULL", 2)]
     public void Should_open_every_plugin_connection_with_the_configured_synchronous_mode(string text, long expected)
     {
-        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(text), _dir.Path);
-        var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
-
-        foreach (var plugin in Plugins)
-        {
-            Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
-            using var db = new LinqToDB.Data.DataConnection(data!);
-            // SQLite's own answer on a connection the plugin would open: 1 = NORMAL, 2 = FULL (its default is FULL).
-            Assert.Equal(expected, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA synchronous"));
-        }
+        // SQLite's own answer on a connection the plugin would open: 1 = NORMAL, 2 = FULL (its default is FULL).
+        Assert.All(PragmaOnEachPluginConnection(text, "synchronous"), value => Assert.Equal(expected, value));
         Assert.Null(DurarPersistence.SqliteSetup(new PersistenceOptions("postgresql", "Host=db", _dir.Path), "Host=db"));
     }
 
@@ -239,14 +231,7 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
         // A journal write that meets the snapshot store's transaction waits in SQLite's busy handler (1, 2, 5, 10 ms ...)
         // instead of returning busy to Microsoft.Data.Sqlite, whose retry loop sleeps 150 ms at a time (the p99 of session
         // turns was one such sleep: bench/RESULTS.md, run 6).
-        var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(""), _dir.Path);
-        var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
-        foreach (var plugin in Plugins)
-        {
-            Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
-            using var db = new LinqToDB.Data.DataConnection(data!);
-            Assert.Equal(SqlitePragmas.BusyTimeoutMs, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA busy_timeout"));
-        }
+        Assert.All(PragmaOnEachPluginConnection("", "busy_timeout"), value => Assert.Equal(SqlitePragmas.BusyTimeoutMs, value));
     }
 
     [Theory]
@@ -255,16 +240,22 @@ public sealed class DurarPersistenceConfigSpecs : IDisposable
     [InlineData("gateway.persistence.sqlite.checkpointPages = \"16000\"", 16000)]
     public void Should_open_every_plugin_connection_with_the_configured_checkpoint_mark(string text, long expected)
     {
+        // SQLite's own answer (its default is 1000); the journal's writer runs the same pragmas on its connection.
+        Assert.All(PragmaOnEachPluginConnection(text, "wal_autocheckpoint"), value => Assert.Equal(expected, value));
+    }
+
+    // The value of PRAGMA <pragma> on a connection each plugin (journal, snapshot store, query journal) would open, with
+    // the gateway's SQLite wiring for the config <text>.
+    private long[] PragmaOnEachPluginConnection(string text, string pragma)
+    {
         var options = PersistenceOptions.FromConfig(DurarSettingsLoader.FromText(text), _dir.Path);
         var setup = Assert.IsType<Akka.Persistence.Sql.Config.MultiDataOptionsSetup>(DurarPersistence.SqliteSetup(options, options.PrepareConnectionString()));
-
-        foreach (var plugin in Plugins)
+        return Plugins.Select(plugin =>
         {
             Assert.True(setup.TryGetDataOptionsFor(plugin, out var data), plugin);
             using var db = new LinqToDB.Data.DataConnection(data!);
-            // SQLite's own answer (its default is 1000); the journal's writer runs the same pragmas on its connection.
-            Assert.Equal(expected, LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA wal_autocheckpoint"));
-        }
+            return LinqToDB.Data.DataContextExtensions.Execute<long>(db, "PRAGMA " + pragma);
+        }).ToArray();
     }
 
     [Theory]
